@@ -1,0 +1,269 @@
+"""Load a municipality's charter from its YAML file (format: ``cms/charters/README.md``).
+
+The file is parsed and validated completely before anything is written; a bad file raises
+``CharterFileError`` naming the norm and the field, and the database stays as it was.
+Loading is idempotent: an unchanged norm is left alone, a changed one gets a new published
+revision, a norm missing from the file is reported (and retired only when asked).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from cms.models import NORM_CODE_RE, Channel, Charter, CharterPage, HomePage, MunicipalitySettings, ServiceNorm, TargetKind, TargetUnit
+
+logger = logging.getLogger(__name__)
+
+MUNICIPALITY_FIELDS = {
+    "name": True,
+    "registration_prefix": True,
+    "phone": False,
+    "phone_abroad": False,
+    "opening_hours": False,
+    "postal_address": False,
+    "visiting_address": False,
+    "complaint_email": False,
+    "website": False,
+}
+CHARTER_FIELDS = {"title": True, "year": True, "introduction": False, "how_it_works": False, "complaints": False, "suggestions": False}
+NORM_FIELDS = {"code", "channel", "promise", "target", "keywords"}
+TARGET_FIELDS = {"kind", "percentage", "amount", "unit", "period"}
+# Fields of ServiceNorm the file sets; comparing them decides whether a norm changed.
+NORM_MODEL_FIELDS = ("channel", "promise", "target_kind", "target_percentage", "target_amount", "target_unit", "target_period", "keywords", "sort_order")
+
+
+class CharterFileError(ValueError):
+    """The charter file cannot be loaded; the message names where and why."""
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired)
+
+
+def _require(mapping: dict, key: str, where: str, required: bool = True) -> Any:
+    value = mapping.get(key)
+    if required and (value is None or value == ""):
+        raise CharterFileError(f"{where}: field '{key}' is missing")
+    return value
+
+
+def _check_unknown(mapping: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise CharterFileError(f"{where}: unknown field(s) {', '.join(unknown)}")
+
+
+def parse_target(raw: Any, where: str) -> dict[str, Any]:
+    if raw is None:
+        raise CharterFileError(f"{where}: field 'target' is missing")
+    if not isinstance(raw, dict):
+        raise CharterFileError(f"{where}: field 'target' must be a mapping")
+    _check_unknown(raw, TARGET_FIELDS, f"{where}, target")
+    kind = _require(raw, "kind", f"{where}, target")
+    if kind not in TargetKind.values:
+        raise CharterFileError(f"{where}: field 'target.kind' is '{kind}', expected one of {', '.join(TargetKind.values)}")
+    target = {"target_kind": kind, "target_percentage": None, "target_amount": None, "target_unit": "", "target_period": str(raw.get("period") or "")}
+    if kind == TargetKind.QUALITATIVE:
+        return target
+    if kind == TargetKind.SHARE_WITHIN:
+        pct = _require(raw, "percentage", f"{where}, target")
+        if not isinstance(pct, int) or not 1 <= pct <= 100:
+            raise CharterFileError(f"{where}: field 'target.percentage' must be a whole number from 1 to 100")
+        target["target_percentage"] = pct
+    amount = _require(raw, "amount", f"{where}, target")
+    if not isinstance(amount, int) or amount < 1:
+        raise CharterFileError(f"{where}: field 'target.amount' must be a positive whole number")
+    unit = _require(raw, "unit", f"{where}, target")
+    if unit not in TargetUnit.values:
+        raise CharterFileError(f"{where}: field 'target.unit' is '{unit}', expected one of {', '.join(TargetUnit.values)}")
+    target.update(target_amount=amount, target_unit=unit)
+    return target
+
+
+def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:
+    """Parse and validate a charter file's text into plain data; raise ``CharterFileError``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CharterFileError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CharterFileError(f"{source}: expected a mapping with 'municipality', 'charter' and 'norms'")
+    _check_unknown(data, {"key", "municipality", "charter", "norms"}, source)
+    key = _require(data, "key", source)
+    municipality = _require(data, "municipality", source)
+    charter = _require(data, "charter", source)
+    norms = _require(data, "norms", source)
+    if not isinstance(municipality, dict) or not isinstance(charter, dict) or not isinstance(norms, list):
+        raise CharterFileError(f"{source}: 'municipality' and 'charter' must be mappings, 'norms' a list")
+    _check_unknown(municipality, set(MUNICIPALITY_FIELDS), "municipality")
+    _check_unknown(charter, set(CHARTER_FIELDS), "charter")
+    for name, required in MUNICIPALITY_FIELDS.items():
+        _require(municipality, name, "municipality", required)
+    for name, required in CHARTER_FIELDS.items():
+        _require(charter, name, "charter", required)
+    prefix = str(municipality["registration_prefix"])
+    if not prefix.isalpha() or not prefix.isupper() or not 2 <= len(prefix) <= 6:
+        raise CharterFileError("municipality: field 'registration_prefix' must be 2 to 6 capital letters")
+    if not isinstance(charter["year"], int):
+        raise CharterFileError("charter: field 'year' must be a year, e.g. 2017")
+
+    parsed_norms: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    position_in_channel: dict[str, int] = {}
+    for index, raw in enumerate(norms, start=1):
+        where = f"norm #{index}"
+        if not isinstance(raw, dict):
+            raise CharterFileError(f"{where}: must be a mapping with code, channel, promise, target")
+        code = raw.get("code")
+        if code:
+            where = f"norm {code}"
+        _check_unknown(raw, NORM_FIELDS, where)
+        code = _require(raw, "code", where)
+        if not isinstance(code, str) or not NORM_CODE_RE.match(code):
+            raise CharterFileError(f"{where}: field 'code' must look like TEL-25SEC (capitals, digits, hyphens)")
+        if code in seen:
+            raise CharterFileError(f"{where}: field 'code' is a duplicate; each code appears once")
+        seen.add(code)
+        channel = _require(raw, "channel", where)
+        if channel not in Channel.values:
+            raise CharterFileError(f"{where}: field 'channel' is '{channel}', expected one of {', '.join(Channel.values)}")
+        promise = _require(raw, "promise", where)
+        keywords = raw.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(word, str) for word in keywords):
+            raise CharterFileError(f"{where}: field 'keywords' must be a list of words")
+        position_in_channel[channel] = position_in_channel.get(channel, 0) + 1
+        parsed_norms.append(
+            {
+                "code": code,
+                "channel": channel,
+                "promise": " ".join(str(promise).split()),
+                "keywords": ", ".join(keywords),
+                "sort_order": position_in_channel[channel],
+                **parse_target(raw.get("target"), where),
+            }
+        )
+    return {"key": str(key), "municipality": municipality, "charter": charter, "norms": parsed_norms}
+
+
+def _apply_settings(municipality: dict[str, Any]) -> None:
+    settings = MunicipalitySettings.load()
+    changed = False
+    for name in MUNICIPALITY_FIELDS:
+        value = str(municipality.get(name) or "").strip()
+        if getattr(settings, name) != value:
+            setattr(settings, name, value)
+            changed = True
+    if changed:
+        settings.full_clean()
+        settings.save()
+
+
+def _apply_charter(key: str, data: dict[str, Any]) -> Charter:
+    values = {
+        "title": data["title"],
+        "year": data["year"],
+        "introduction": str(data.get("introduction") or "").strip(),
+        "how_it_works": str(data.get("how_it_works") or "").strip(),
+        "complaints_text": str(data.get("complaints") or "").strip(),
+        "suggestions_text": str(data.get("suggestions") or "").strip(),
+    }
+    charter, created = Charter.objects.get_or_create(key=key, defaults=values)
+    if not created and any(getattr(charter, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(charter, name, value)
+        charter.save()
+    return charter
+
+
+def _publish(norm: ServiceNorm) -> None:
+    norm.full_clean()
+    revision = norm.save_revision(clean=False)
+    revision.publish()
+
+
+def _apply_norm(charter: Charter, values: dict[str, Any], report: LoadReport) -> None:
+    norm = ServiceNorm.objects.filter(code=values["code"]).first()
+    if norm is None:
+        norm = ServiceNorm(charter=charter, live=False, **values)
+        norm.full_clean()
+        norm.save()
+        _publish(norm)
+        report.created.append(norm.code)
+        return
+    wanted = {name: values[name] for name in NORM_MODEL_FIELDS}
+    wanted["charter_id"] = charter.pk
+    if not norm.active:
+        wanted.update(active=True, retired_on=None)
+    if all(getattr(norm, name) == value for name, value in wanted.items()):
+        report.unchanged.append(norm.code)
+        return
+    for name, value in wanted.items():
+        setattr(norm, name, value)
+    _publish(norm)
+    report.updated.append(norm.code)
+
+
+def _apply_page(charter: Charter) -> None:
+    """Make sure the site's home page has a live charter page showing this charter version."""
+    home = HomePage.objects.first()
+    if home is None:
+        return
+    page = CharterPage.objects.child_of(home).first()
+    if page is None:
+        page = CharterPage(title=charter.title, slug="kwaliteitshandvest", charter=charter)
+        home.add_child(instance=page)
+        page.save_revision().publish()
+    elif page.charter_id != charter.pk or page.title != charter.title:
+        page.charter = charter
+        page.title = charter.title
+        page.save_revision().publish()
+
+
+def load_charter(*, path: Path, retire_missing: bool = False, today: datetime.date | None = None) -> LoadReport:
+    """Load the charter file at ``path``; all or nothing."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CharterFileError(f"{path}: cannot be read: {exc}") from exc
+    data = parse_charter(text, source=str(path))
+    report = LoadReport()
+    with transaction.atomic():
+        _apply_settings(data["municipality"])
+        charter = _apply_charter(data["key"], data["charter"])
+        for values in data["norms"]:
+            _apply_norm(charter, values, report)
+        listed = {values["code"] for values in data["norms"]}
+        for norm in ServiceNorm.objects.filter(active=True).exclude(code__in=listed).order_by("code"):
+            report.missing.append(norm.code)
+            if retire_missing:
+                norm.active = False
+                norm.retired_on = today or datetime.date.today()
+                _publish(norm)
+                report.retired.append(norm.code)
+        _apply_page(charter)
+    logger.info(
+        "charter %s loaded: %d created, %d updated, %d unchanged, %d missing, %d retired",
+        data["key"],
+        len(report.created),
+        len(report.updated),
+        len(report.unchanged),
+        len(report.missing),
+        len(report.retired),
+    )
+    return report

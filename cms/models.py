@@ -1,0 +1,328 @@
+"""The published charter: municipality settings, charter versions, service norms and pages.
+
+``cms`` knows nothing of cases. Aggregates reach the editor's views through Wagtail hooks
+that ``cases`` registers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, PublishingPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+from wagtail.fields import RichTextField
+from wagtail.models import DraftStateMixin, Page, PreviewableMixin, RevisionMixin
+from wagtail.search import index
+
+NORM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+NORM_CODE_IMMUTABLE = _("De code van een norm ligt vast zodra de norm bestaat; maak een nieuwe norm aan.")
+NORM_NOT_DELETABLE = _("Een norm wordt nooit verwijderd; trek hem in (met datum en eventueel een opvolger).")
+
+
+class Channel(models.TextChoices):
+    """The contact channels of the charter, in the order the charter lists them."""
+
+    TELEFOON = "telefoon", _("Telefoon")
+    POST = "post", _("Brief en e-mail")
+    BALIE = "balie", _("Balie")
+    WEBSITE = "website", _("Gemeentelijke website")
+    OVERIG = "overig", _("Overig")
+    KLACHTEN = "klachten", _("Klachten")
+
+
+class TargetKind(models.TextChoices):
+    """How a norm's promise can be measured."""
+
+    SHARE_WITHIN = "share_within", _("Aandeel binnen een tijd (bijv. 80% binnen 25 seconden)")
+    MAX_DURATION = "max_duration", _("Maximale duur (bijv. binnen 3 minuten)")
+    TERM = "term", _("Termijn (bijv. 4 werkdagen, 6 weken)")
+    ADVANCE_NOTICE = "advance_notice", _("Bericht vooraf (bijv. 4 weken van tevoren)")
+    QUALITATIVE = "qualitative", _("Kwalitatieve belofte (niet in een getal)")
+
+
+class TargetUnit(models.TextChoices):
+    SECONDS = "seconds", _("seconden")
+    MINUTES = "minutes", _("minuten")
+    HOURS = "hours", _("uur")
+    WORKING_DAYS = "working_days", _("werkdagen")
+    DAYS = "days", _("dagen")
+    WEEKS = "weeks", _("weken")
+
+
+@register_setting(icon="site")
+class MunicipalitySettings(BaseGenericSetting):
+    """The municipality behind the charter: its name, contact block and registration prefix.
+
+    Shown in the footer of every public page and in every letter; the prefix starts every
+    registration number (``HLG-2026-000042``).
+    """
+
+    name = models.CharField(_("naam"), max_length=120, default="Gemeente", help_text=_("Bijv. Gemeente Harlingen."))
+    registration_prefix = models.CharField(
+        _("prefix registratienummer"),
+        max_length=6,
+        default="GEM",
+        validators=[RegexValidator(r"^[A-Z]{2,6}$", _("Twee tot zes hoofdletters."))],
+        help_text=_("Begin van elk registratienummer, bijv. HLG in HLG-2026-000042."),
+    )
+    phone = models.CharField(_("telefoon"), max_length=40, blank=True, help_text=_("Bijv. 14 0517."))
+    phone_abroad = models.CharField(_("telefoon vanuit het buitenland"), max_length=40, blank=True)
+    opening_hours = models.TextField(_("openingstijden"), blank=True, help_text=_("Eén regel per dagdeel."))
+    postal_address = models.TextField(_("postadres"), blank=True)
+    visiting_address = models.TextField(_("bezoekadres"), blank=True)
+    complaint_email = models.EmailField(_("e-mailadres voor klachten"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("registration_prefix"),
+        MultiFieldPanel(
+            [
+                FieldPanel("phone"),
+                FieldPanel("phone_abroad"),
+                FieldPanel("opening_hours"),
+                FieldPanel("postal_address"),
+                FieldPanel("visiting_address"),
+                FieldPanel("complaint_email"),
+                FieldPanel("website"),
+            ],
+            heading=_("Contact"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("gemeente")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Charter(models.Model):
+    """One version of the municipality's quality charter (e.g. Harlingen 2017).
+
+    Norms belong to a version; the public charter page shows one version.
+    """
+
+    key = models.SlugField(_("sleutel"), max_length=80, unique=True, help_text=_("Bijv. harlingen-2017; gelijk aan de bestandsnaam."))
+    title = models.CharField(_("titel"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("jaar"), validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+    introduction = models.TextField(_("inleiding"), blank=True, help_text=_("'Wat is het?'"))
+    how_it_works = models.TextField(_("hoe werkt het"), blank=True)
+    complaints_text = models.TextField(_("tekst 'Klachten'"), blank=True)
+    suggestions_text = models.TextField(_("tekst 'Verbetersuggesties'"), blank=True)
+
+    panels = [
+        FieldPanel("key", read_only=True),
+        FieldRowPanel([FieldPanel("title"), FieldPanel("year")]),
+        FieldPanel("introduction"),
+        FieldPanel("how_it_works"),
+        FieldPanel("complaints_text"),
+        FieldPanel("suggestions_text"),
+    ]
+
+    class Meta:
+        verbose_name = _("handvest")
+        verbose_name_plural = _("handvesten")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})"
+
+
+class ServiceNormForm(WagtailAdminModelForm):
+    """The code is typed once, on creation; afterwards it is shown but cannot change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "code" in self.fields:
+            self.fields["code"].disabled = True
+
+
+class ServiceNormQuerySet(models.QuerySet):
+    def published_active(self) -> ServiceNormQuerySet:
+        """Norms a citizen can hold the municipality to today."""
+        return self.filter(live=True, active=True)
+
+    def delete(self):
+        raise PermissionDenied(NORM_NOT_DELETABLE)
+
+
+class ServiceNorm(DraftStateMixin, RevisionMixin, PreviewableMixin, index.Indexed, models.Model):
+    """A promise of the charter (*servicenorm*), with a stable code that cases and the tagger use.
+
+    Editors revise norms in Wagtail's snippet admin (draft, publish, history); a norm is
+    retired, never deleted. Shown grouped by channel on the public charter page.
+    """
+
+    charter = models.ForeignKey(Charter, on_delete=models.PROTECT, related_name="norms", verbose_name=_("handvest"))
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        validators=[RegexValidator(NORM_CODE_RE, _("Hoofdletters, cijfers en koppeltekens, bijv. TEL-25SEC."))],
+        help_text=_("Stabiele code, bijv. TEL-25SEC. Ligt vast na aanmaken."),
+    )
+    channel = models.CharField(_("kanaal"), max_length=20, choices=Channel.choices)
+    promise = models.TextField(_("belofte"), help_text=_("De norm zoals de inwoner hem leest."))
+    target_kind = models.CharField(_("soort doel"), max_length=20, choices=TargetKind.choices, default=TargetKind.QUALITATIVE)
+    target_percentage = models.PositiveSmallIntegerField(
+        _("percentage"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text=_("Alleen bij 'aandeel binnen een tijd'.")
+    )
+    target_amount = models.PositiveIntegerField(_("hoeveelheid"), null=True, blank=True, help_text=_("Bijv. 25 (seconden), 4 (werkdagen)."))
+    target_unit = models.CharField(_("eenheid"), max_length=20, choices=TargetUnit.choices, blank=True)
+    target_period = models.CharField(_("meetperiode"), max_length=40, blank=True, help_text=_("Bijv. 'per maand'."))
+    keywords = models.TextField(_("trefwoorden"), blank=True, help_text=_("Door komma's gescheiden; helpen de tagger."))
+    sort_order = models.PositiveSmallIntegerField(_("volgorde binnen kanaal"), default=0)
+    active = models.BooleanField(_("actief"), default=True, help_text=_("Uit = ingetrokken; de norm blijft bewaard."))
+    retired_on = models.DateField(_("ingetrokken op"), null=True, blank=True)
+    successor = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="predecessors", verbose_name=_("opvolger"))
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="servicenorm")
+
+    objects = ServiceNormQuerySet.as_manager()
+    base_form_class = ServiceNormForm
+
+    panels = [
+        FieldPanel("code"),
+        FieldRowPanel([FieldPanel("channel"), FieldPanel("sort_order")]),
+        FieldPanel("promise"),
+        MultiFieldPanel(
+            [
+                FieldPanel("target_kind"),
+                FieldRowPanel([FieldPanel("target_percentage"), FieldPanel("target_amount"), FieldPanel("target_unit")]),
+                FieldPanel("target_period"),
+            ],
+            heading=_("Meetbaar doel"),
+        ),
+        FieldPanel("keywords"),
+        FieldPanel("charter"),
+        MultiFieldPanel([FieldPanel("active"), FieldPanel("retired_on"), FieldPanel("successor")], heading=_("Intrekken")),
+        PublishingPanel(),
+    ]
+    search_fields = [index.SearchField("code"), index.SearchField("promise"), index.SearchField("keywords"), index.FilterField("channel")]
+
+    class Meta:
+        verbose_name = _("servicenorm")
+        verbose_name_plural = _("servicenormen")
+        ordering = ["channel", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.promise[:60]}"
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [word.strip() for word in self.keywords.split(",") if word.strip()]
+
+    @property
+    def target_display(self) -> str:
+        """The measurable target in words, e.g. '80% binnen 25 seconden (per maand)'."""
+        unit = TargetUnit(self.target_unit).label if self.target_unit else ""
+        if self.target_kind == TargetKind.SHARE_WITHIN:
+            text = _("%(pct)s%% binnen %(amount)s %(unit)s") % {"pct": self.target_percentage, "amount": self.target_amount, "unit": unit}
+        elif self.target_kind == TargetKind.MAX_DURATION:
+            text = _("binnen %(amount)s %(unit)s") % {"amount": self.target_amount, "unit": unit}
+        elif self.target_kind == TargetKind.TERM:
+            text = _("termijn %(amount)s %(unit)s") % {"amount": self.target_amount, "unit": unit}
+        elif self.target_kind == TargetKind.ADVANCE_NOTICE:
+            text = _("%(amount)s %(unit)s vooraf") % {"amount": self.target_amount, "unit": unit}
+        else:
+            return str(_("kwalitatief"))
+        return f"{text} ({self.target_period})" if self.target_period else str(text)
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.pk:
+            stored = type(self).objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code:
+                errors["code"] = NORM_CODE_IMMUTABLE
+        if self.target_kind == TargetKind.SHARE_WITHIN and self.target_percentage is None:
+            errors["target_percentage"] = _("Vul het percentage in.")
+        if self.target_kind != TargetKind.QUALITATIVE:
+            if self.target_amount is None:
+                errors["target_amount"] = _("Vul de hoeveelheid in.")
+            if not self.target_unit:
+                errors["target_unit"] = _("Kies een eenheid.")
+        if not self.active and self.retired_on is None:
+            errors["retired_on"] = _("Vul de datum van intrekken in.")
+        if self.successor_id and self.successor_id == self.pk:
+            errors["successor"] = _("Een norm kan niet zijn eigen opvolger zijn.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            stored = type(self).objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code:
+                raise ValidationError({"code": NORM_CODE_IMMUTABLE})
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied(NORM_NOT_DELETABLE)
+
+    def get_preview_template(self, request, mode_name):
+        return "cms/servicenorm_preview.html"
+
+
+def complaint_form_url() -> str:
+    """Where a citizen files a complaint: the web form when installed, else the complaint e-mail."""
+    try:
+        return reverse("intake:complaint_form")
+    except NoReverseMatch:
+        settings = MunicipalitySettings.load()
+        return f"mailto:{settings.complaint_email}" if settings.complaint_email else "#"
+
+
+class HomePage(Page):
+    """The site's start page: what a citizen can do here, with links to the charter and the form."""
+
+    intro = RichTextField(_("inleiding"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["cms.CharterPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("startpagina")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["charter_pages"] = CharterPage.objects.live().child_of(self)
+        context["complaint_url"] = complaint_form_url()
+        return context
+
+
+class CharterPage(Page):
+    """The public charter: introduction, the published active norms by channel, complaints and suggestions."""
+
+    charter = models.ForeignKey(Charter, on_delete=models.PROTECT, related_name="pages", verbose_name=_("handvest"))
+
+    content_panels = Page.content_panels + [FieldPanel("charter")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("handvestpagina")
+
+    def norms_by_channel(self) -> list[tuple[str, list[ServiceNorm]]]:
+        norms = ServiceNorm.objects.published_active().filter(charter=self.charter).order_by("sort_order", "code")
+        grouped = {value: [] for value in Channel.values}
+        for norm in norms:
+            grouped[norm.channel].append(norm)
+        return [(Channel(value).label, items) for value, items in grouped.items() if items]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["norms_by_channel"] = self.norms_by_channel()
+        context["complaint_url"] = complaint_form_url()
+        return context

@@ -1,0 +1,43 @@
+"""Wagtail admin registration of the charter's snippets, the Wagtail way (viewsets)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from cms.models import NORM_NOT_DELETABLE, Charter, ServiceNorm
+
+
+class ServiceNormViewSet(SnippetViewSet):
+    model = ServiceNorm
+    icon = "list-ul"
+    menu_label = "Servicenormen"
+    menu_order = 200
+    add_to_admin_menu = True
+    list_display = ["code", "channel", "promise", "active", "live"]
+    list_filter = ["channel", "active", "charter"]
+    search_fields = ["code", "promise", "keywords"]
+    ordering = ["channel", "sort_order"]
+
+
+class CharterViewSet(SnippetViewSet):
+    model = Charter
+    icon = "doc-full"
+    menu_label = "Handvesten"
+    menu_order = 210
+    add_to_admin_menu = True
+    list_display = ["title", "year", "key"]
+
+
+register_snippet(ServiceNormViewSet)
+register_snippet(CharterViewSet)
+
+
+@hooks.register("before_delete_snippet")
+def refuse_to_delete_norms(request, instances):
+    """Norms are retired, never deleted; even a superuser is sent back to the norm."""
+    if any(isinstance(instance, ServiceNorm) for instance in instances):
+        messages.error(request, NORM_NOT_DELETABLE)
+        return redirect("wagtailsnippets_cms_servicenorm:list")
+    return None

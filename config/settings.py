@@ -1,0 +1,175 @@
+"""Django settings for Handvest, read from the environment through ``config.env.env``.
+
+Defaults are the embedded ones of ``make run``: SQLite, Celery eager, console mail.
+Production and CI set ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env("HANDVEST_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite file, uploads and the tagger's model cache."))
+
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY",
+    "dev-only-insecure-key-change-me-in-production-0123456789",
+    "Django's secret key. Set a long random value in production.",
+)
+DEBUG = env("DJANGO_DEBUG", True, "Debug mode; serves static files in `make run`. Set to false in production.")
+ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"], "Comma-separated host names the site answers to.")
+CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", [], "Comma-separated origins (https://…) trusted for CSRF behind a proxy.")
+BASE_URL = env("HANDVEST_BASE_URL", "http://127.0.0.1:8000", "Public base URL, used in links sent to citizens (private case links).")
+
+INSTALLED_APPS = [
+    "cms",
+    "cases",
+    "nlp",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "anymail",
+    "django_fsm",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # A municipality overrides any template (letters included) by putting a file with
+        # the same path in HANDVEST_TEMPLATE_DIR; it is searched before ours.
+        "DIRS": [
+            *env(
+                "HANDVEST_TEMPLATE_DIRS",
+                [],
+                "Comma-separated folders searched before the shipped templates (override letters and pages without touching code).",
+            ),
+            BASE_DIR / "templates",
+        ],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env(
+            "DATABASE_URL",
+            f"sqlite:///{VAR_DIR / 'handvest.sqlite3'}",
+            "Database URL; PostgreSQL in production and CI (`postgres://user@host:5432/name`).",
+        ),
+        conn_max_age=60,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+WAGTAIL_I18N_ENABLED = False
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+TIME_ZONE = env("HANDVEST_TIME_ZONE", "Europe/Amsterdam", "Time zone of the municipality; dates of receipt are taken in it.")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+# Uploads stay out of the public media URL unless an officer view serves them with a permission check.
+PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+
+WAGTAIL_SITE_NAME = env("HANDVEST_SITE_NAME", "Handvest", "Name shown in the Wagtail admin.")
+WAGTAILADMIN_BASE_URL = BASE_URL
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+# --- mail -------------------------------------------------------------------------------
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+    "Outgoing mail backend; an anymail ESP backend in production, e.g. `anymail.backends.mailgun.EmailBackend`.",
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "info@harlingen.nl", "Sender of letters to citizens.")
+HANDVEST_MAIL_DOMAIN = env("HANDVEST_MAIL_DOMAIN", "handvest.harlingen.nl", "Domain of our own Message-IDs; mail carrying it is ours (loop detection).")
+ANYMAIL = {
+    "MAILGUN_API_KEY": env("MAILGUN_API_KEY", "", "Mailgun API key (outgoing mail through Mailgun)."),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY", "", "Mailgun webhook signing key; inbound posts without a valid signature are rejected."),
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", "", "Postmark server token (outgoing mail through Postmark)."),
+    "SENDGRID_API_KEY": env("SENDGRID_API_KEY", "", "SendGrid API key (outgoing mail through SendGrid)."),
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "", "`user:password` basic-auth secret that Postmark, SendGrid and SES inbound webhooks must send."),
+    "AMAZON_SES_INBOUND_S3_BUCKET": None,
+}
+
+# --- Celery -----------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "", "Celery broker (Redis: `redis://127.0.0.1:6379/0`). Empty: tasks run eagerly in the web process.")
+CELERY_TASK_ALWAYS_EAGER = env(
+    "CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL, "Run tasks in-process instead of on a worker; defaults to true when no broker is set."
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True  # a crashed worker's task is redelivered; tasks are idempotent
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Handvest ---------------------------------------------------------------------------
+HANDVEST_CLOSING_DAYS = env(
+    "HANDVEST_CLOSING_DAYS", [], "Comma-separated ISO dates the municipality is closed (e.g. the Friday after Ascension); they are no working days."
+)
+HANDVEST_MODEL_DIR = Path(env("HANDVEST_MODEL_DIR", str(VAR_DIR / "models"), "Where trained tagger models are cached."))
+HANDVEST_SMALL_CELL = env("HANDVEST_SMALL_CELL", 3, "Aggregates below this count are shown as '<N' so nobody can be recognised.")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("HANDVEST_LOG_LEVEL", "INFO", "Log level of the root logger.")},
+    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch")},
+}

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+HARLINGEN = ROOT / "cms" / "charters" / "harlingen-2017.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _embedded_defaults(settings, tmp_path):
+    """Unit tests run on the embedded defaults: eager Celery, locmem mail, a private media folder."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def harlingen(db):
+    """The Harlingen 2017 charter, loaded as `make run` loads it."""
+    from cms.charter_loading import load_charter
+
+    load_charter(path=HARLINGEN)
+    from cms.models import MunicipalitySettings
+
+    return MunicipalitySettings.load()
+
+
+def requires_postgres():
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)")
