@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 
 urlpatterns = [
     path("beheer/", include(wagtailadmin_urls)),
+    path("", include("cases.urls")),
 ]
 
 if settings.DEBUG:

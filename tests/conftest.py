@@ -32,3 +32,16 @@ def harlingen(db):
 
 def requires_postgres():
     return pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)")
+
+
+@pytest.fixture
+def municipality(db):
+    """Just the municipality settings (prefix HLG), without loading the whole charter."""
+    from cms.models import MunicipalitySettings
+
+    settings = MunicipalitySettings.load()
+    settings.name = "Gemeente Harlingen"
+    settings.registration_prefix = "HLG"
+    settings.complaint_email = "info@harlingen.nl"
+    settings.save()
+    return settings

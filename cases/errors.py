@@ -1,0 +1,16 @@
+"""Messages shown to people when something cannot be done, as named constants tests import."""
+
+from django.utils.translation import gettext_lazy as _
+
+TRANSITION_NOT_ALLOWED = _("Deze stap kan nu niet: de zaak staat op '%(state)s'. Vernieuw de pagina en kies een stap die nu kan.")
+CONCURRENT_CHANGE = _("Een collega heeft deze zaak net gewijzigd (nu: '%(state)s'). Uw wijziging is niet opgeslagen; bekijk de zaak opnieuw.")
+NO_PERMISSION = _("U mag zaken niet behandelen.")
+RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
+UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
+EXTENSION_TWICE = _("De termijn is al een keer verlengd; dat kan maar één keer (Awb 9:11 lid 2).")
+EXTENSION_TOO_LONG = _("Verlengen kan met ten hoogste vier weken (Awb 9:11 lid 2): uiterlijk %(latest)s.")
+EXTENSION_NOT_LATER = _("De nieuwe datum moet na de huidige termijn (%(current)s) liggen.")
+EXTENSION_NEEDS_REASON = _("Vermeld waarom het langer duurt; dat staat in de tussentijdse mededeling.")
+EXTENSION_CLOSED = _("Een afgehandelde zaak kan niet meer verlengd worden.")
+NO_CONTACT = _("Vul een e-mailadres of een postadres in, zodat wij u kunnen antwoorden.")
+EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
