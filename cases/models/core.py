@@ -139,6 +139,24 @@ class RegistrationCounter(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
 
+__all__ = [
+    "Case",
+    "CaseEvent",
+    "CaseState",
+    "ComplaintOutcome",
+    "DeclineGround",
+    "EventKind",
+    "IntakeChannel",
+    "Kind",
+    "Registration",
+    "RegistrationCounter",
+    "ReplyChannel",
+    "SuggestionOutcome",
+    "TriageState",
+    "AppendOnlyQuerySet",
+]
+
+
 class Registration(models.Model):
     """An incoming item, whatever it is: it gets a registration number and a date of receipt.
 
@@ -173,19 +191,6 @@ class Registration(models.Model):
         return self.number
 
 
-class Attachment(models.Model):
-    """A file that came with a registration (upload, e-mail attachment, scan); stored privately."""
-
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return self.filename
-
-
 class Case(ConcurrentTransitionMixin, models.Model):
     """A complaint (*klacht*, Awb 9:1–9:12) or suggestion (*verbetersuggestie*) being handled.
 
@@ -213,6 +218,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     forwarded_to = models.CharField(_("doorgezonden aan (Awb 9:7)"), max_length=200, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
     public_token_revoked = models.BooleanField(default=False)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("samengevoegd met"))
 
     class Meta:
         verbose_name = _("zaak")

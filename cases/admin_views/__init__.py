@@ -1,0 +1,1 @@
+"""Views of the officers', mailroom's and editors' workspace inside the Wagtail admin."""

@@ -1,0 +1,75 @@
+"""The outbox: every letter to a citizen, written in the same transaction as its cause, sent exactly once."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.storage import private_storage
+
+__all__ = ["DeliveryChannel", "LetterKind", "OutboxStatus", "OutgoingMessage"]
+
+
+class LetterKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("ontvangstbevestiging")
+    INTERIM_NOTICE = "interim_notice", _("tussentijdse mededeling")
+    HEARING_INVITATION = "hearing_invitation", _("uitnodiging hoorzitting")
+    FORWARD_NOTICE = "forward_notice", _("doorzendbericht")
+    DECLINE = "decline", _("besluit niet behandelen")
+    EXPLANATION = "explanation", _("uitleg")
+    ANSWER = "answer", _("antwoord op klacht")
+    SUGGESTION_RESPONSE = "suggestion_response", _("reactie op suggestie")
+    OTHER = "other", _("overige brief")
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", _("e-mail")
+    POST = "post", _("post (PDF-brief)")
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", _("in de wachtrij")
+    SENDING = "sending", _("wordt verstuurd")
+    SENT = "sent", _("verstuurd")
+    FAILED = "failed", _("mislukt")
+    TO_PRINT = "to_print", _("klaar om te printen")
+    PRINTED = "printed", _("geprint en gepost")
+    SUPPRESSED = "suppressed", _("niet verstuurd")
+
+
+class OutgoingMessage(models.Model):
+    """One letter or e-mail to the citizen of a case.
+
+    ``dedupe_key`` is unique, so the same automatic letter (e.g. the acknowledgement of a case)
+    can be written to the outbox only once, whatever retries or double clicks happen.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outgoing_messages")
+    kind = models.CharField(max_length=24, choices=LetterKind.choices)
+    channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
+    status = models.CharField(max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED, db_index=True)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    automatic = models.BooleanField(default=False, help_text=_("Automatisch verstuurd (Auto-Submitted: auto-replied)."))
+    to_email = models.EmailField(blank=True)
+    to_name = models.CharField(max_length=200, blank=True)
+    to_address = models.TextField(blank=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    pdf = models.FileField(storage=private_storage, upload_to="letters/%Y/%m/", blank=True)
+    message_id = models.CharField(max_length=500, unique=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uitgaand bericht")
+        verbose_name_plural = _("uitgaande berichten")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.case}"

@@ -1,0 +1,1 @@
+"""Signal receivers that connect cases to tagging and correspondence; connected in CasesConfig.ready()."""

@@ -1,0 +1,4 @@
+"""Celery tasks of cases. Tasks are thin: they take ids, fetch, and call a service.
+
+Each subdomain keeps its tasks in its own module, imported here so Celery finds them.
+"""
