@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_charter cms/charters/harlingen-2017.yaml
 	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py ensure_tagger
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: install, lint, Django checks, migrations check, the whole test suite

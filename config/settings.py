@@ -163,6 +163,10 @@ HANDVEST_CLOSING_DAYS = env(
     "HANDVEST_CLOSING_DAYS", [], "Comma-separated ISO dates the municipality is closed (e.g. the Friday after Ascension); they are no working days."
 )
 HANDVEST_MODEL_DIR = Path(env("HANDVEST_MODEL_DIR", str(VAR_DIR / "models"), "Where trained tagger models are cached."))
+HANDVEST_CORPUS_DIR = Path(
+    env("HANDVEST_CORPUS_DIR", str(BASE_DIR / "nlp" / "corpus"), "Training corpus of the tagger (`train-*.jsonl`) and its held-out split (`heldout.jsonl`).")
+)
+HANDVEST_TAG_ON_REGISTRATION = env("HANDVEST_TAG_ON_REGISTRATION", True, "Tag every new case with the tagger (a Celery task after registration).")
 HANDVEST_SMALL_CELL = env("HANDVEST_SMALL_CELL", 3, "Aggregates below this count are shown as '<N' so nobody can be recognised.")
 
 LOGGING = {

@@ -14,6 +14,8 @@ def _embedded_defaults(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    # Training the real tagger belongs to the tagger's own tests, not to every registration.
+    settings.HANDVEST_TAG_ON_REGISTRATION = False
     from config.celery import app
 
     app.conf.task_always_eager = True

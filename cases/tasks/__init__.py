@@ -2,3 +2,5 @@
 
 Each subdomain keeps its tasks in its own module, imported here so Celery finds them.
 """
+
+from cases.tasks.tagging import *  # noqa: F403

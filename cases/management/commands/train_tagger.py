@@ -1,0 +1,41 @@
+import json as json_module
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from cases.services.tagger import officer_messages, tagger_train
+
+
+class Command(BaseCommand):
+    help = (
+        "Retrain the tagger from the corpus plus the officers' confirmed tags, score it on the held-out split, "
+        "and activate it unless it scores worse than the active model (--force activates anyway)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Activate the new model even if it scores worse.")
+        parser.add_argument("--json", action="store_true", help="Print the result as one JSON object.")
+
+    def handle(self, *args, force: bool, json: bool, **options):
+        self.stderr.write(f"training on the corpus plus {len(officer_messages())} officer-decided cases")
+        bars: dict[str, tqdm] = {}
+
+        def progress(step) -> None:
+            bar = bars.get(step.stage)
+            if bar is None:
+                bar = bars[step.stage] = tqdm(total=step.epochs, desc=step.stage, unit="epoch", leave=False)
+            bar.update(1)
+            bar.set_postfix(loss=f"{step.loss:.3f}")
+
+        model, activated, reason = tagger_train(force=force, progress=progress)
+        for bar in bars.values():
+            bar.close()
+        result = {"version": model.version, "activated": activated, "reason": reason, **{k: v for k, v in model.scores.items() if k != "per_norm"}}
+        if json:
+            self.stdout.write(json_module.dumps(result))
+            return
+        for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match"):
+            if key in model.scores:
+                self.stdout.write(f"{key:16} {model.scores[key]:.3f}")
+        style = self.style.SUCCESS if activated else self.style.WARNING
+        self.stdout.write(style(f"model {model.version[:12]}: {reason}"))

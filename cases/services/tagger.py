@@ -1,0 +1,106 @@
+"""The tagger as the cases see it: which model is active, training and activating, tagging a case.
+
+``nlp.core`` does the language work and knows no Django; this module feeds it the charter's
+active norms (labels and keywords) and the officers' decisions, and records model versions.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from cases.models import Case, TaggerModel
+from cases.services.tagging import tags_store_suggestions, training_examples
+from cms.models import ServiceNorm
+from nlp.core.corpus import Message, read_jsonl
+from nlp.core.evaluate import evaluate
+from nlp.core.store import ensure_model, model_path
+from nlp.core.tagger import Tagger
+
+logger = logging.getLogger(__name__)
+
+# A new model is activated only when it is not worse than the active one on these held-out scores.
+GUARDED_SCORES = ("norm_micro_f1", "kind_accuracy")
+TOLERANCE = 0.005
+
+
+def active_labels() -> dict[str, list[str]]:
+    """The published, active norms of the charter with their keywords: the tagger's label set."""
+    return {norm.code: norm.keyword_list for norm in ServiceNorm.objects.published_active().order_by("code")}
+
+
+def training_paths() -> list[Path]:
+    return sorted(Path(settings.HANDVEST_CORPUS_DIR).glob("train-*.jsonl"))
+
+
+def heldout_path() -> Path:
+    return Path(settings.HANDVEST_CORPUS_DIR) / "heldout.jsonl"
+
+
+def officer_messages() -> list[Message]:
+    return [Message(text=e["text"], kind=e["kind"], norms=tuple(e["norms"])) for e in training_examples()]
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Tagger:
+    return Tagger.load(path)
+
+
+def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bool, str]:
+    """Train (or reuse) a model on corpus + officer decisions, score it on the held-out split, and
+    activate it unless it scores worse than the active one (``force`` activates anyway).
+
+    Returns (model, activated, reason).
+    """
+    extra = officer_messages()
+    tagger = ensure_model(settings.HANDVEST_MODEL_DIR, training_paths(), active_labels(), extra_messages=extra, progress=progress)
+    scores = evaluate(tagger, read_jsonl(heldout_path())) if heldout_path().exists() else {}
+    model, _ = TaggerModel.objects.update_or_create(
+        version=tagger.version,
+        defaults={
+            "path": str(model_path(settings.HANDVEST_MODEL_DIR, tagger.version)),
+            "scores": {key: scores[key] for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "per_norm") if key in scores},
+            "examples": int(tagger.report.get("messages", 0)),
+            "officer_examples": len(extra),
+        },
+    )
+    current = TaggerModel.objects.filter(active=True).exclude(pk=model.pk).first()
+    worse = [key for key in GUARDED_SCORES if current is not None and key in current.scores and model.scores.get(key, 0.0) < current.scores[key] - TOLERANCE]
+    if worse and not force:
+        reason = "not activated: worse than the active model on " + ", ".join(
+            f"{key} ({model.scores.get(key, 0):.3f} < {current.scores[key]:.3f})" for key in worse
+        )
+        logger.warning("tagger %s %s", model.version[:12], reason)
+        return model, False, reason
+    with transaction.atomic():
+        TaggerModel.objects.filter(active=True).exclude(pk=model.pk).update(active=False)
+        model.active = True
+        model.save(update_fields=["active"])
+    logger.info("tagger %s active (%d officer examples)", model.version[:12], len(extra))
+    return model, True, "activated" if not worse else "activated (forced) although worse on " + ", ".join(worse)
+
+
+def tagger_active() -> Tagger:
+    """The active tagger, trained and activated first when there is none (``make run`` does this up front)."""
+    model = TaggerModel.objects.filter(active=True).first()
+    if model is None or not Path(model.path).exists():
+        model, _, _ = tagger_train(force=True)
+    return _load(model.path)
+
+
+def case_tag(*, case_id: int) -> list:
+    """Tag a case with the active tagger and store the suggested norms with scores and reasons."""
+    case = Case.objects.select_related("registration").get(pk=case_id)
+    text = "\n".join(part for part in (case.registration.subject, case.registration.text) if part)
+    result = tagger_active().tag(text, explain=True)
+    return tags_store_suggestions(case_id=case.pk, scores=result.norm_scores, suggested=result.norms, model_version=result.version, explanations=result.explain)
+
+
+def kind_classify(text: str) -> tuple[str, float]:
+    """The tagger's kind (complaint / suggestion / other) and its score; used by the e-mail intake."""
+    result = tagger_active().tag(text, explain=False)
+    return result.kind, result.kind_scores.get(result.kind, 0.0)

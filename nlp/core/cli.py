@@ -1,0 +1,192 @@
+"""``python -m nlp``: train, evaluate and try the tagger without Django.
+
+    python -m nlp train [--model-dir DIR] [--json]
+    python -m nlp evaluate FILE.jsonl [--json] [--baseline] [--model-dir DIR]
+    python -m nlp tag "tekst van een bericht" [--model-dir DIR]
+
+Every command uses the model ``make run`` uses: trained from ``nlp/corpus/train-*.jsonl`` with
+the labels of ``cms/charters/harlingen-2017.yaml`` and cached in ``var/models``, trained first if
+no cached model fits. Progress goes to stderr; with ``--json`` stdout holds exactly one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import TaggerConfig
+from .corpus import read_corpus, read_jsonl
+from .evaluate import evaluate
+from .labels import load_charter_labels
+from .store import ensure_model, model_path
+from .tagger import Tagger
+from .train import TrainingProgress
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CORPUS_DIR = REPO_ROOT / "nlp" / "corpus"
+DEFAULT_CHARTER = REPO_ROOT / "cms" / "charters" / "harlingen-2017.yaml"
+DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
+
+SUMMARY = (
+    ("norm_micro_f1", "norm micro-F1"),
+    ("norm_macro_f1", "norm macro-F1"),
+    ("norm_micro_precision", "norm micro-precision"),
+    ("norm_micro_recall", "norm micro-recall"),
+    ("exact_match", "exact match (norm set)"),
+    ("no_norm_empty_share", "no-norm messages given no norm"),
+    ("kind_accuracy", "kind accuracy"),
+)
+
+
+def default_corpus_paths(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> list[Path]:
+    """The training files: ``train-*.jsonl`` (never ``heldout.jsonl``)."""
+    return sorted(corpus_dir.glob("train-*.jsonl"))
+
+
+class _ProgressBar:
+    """A tqdm bar over the training epochs, on stderr, only when stderr is a terminal."""
+
+    def __init__(self, config: TaggerConfig) -> None:
+        from tqdm import tqdm
+
+        stages = 2 if config.refit_on_all else 1
+        self.bar = tqdm(total=config.epochs * stages, desc="training the tagger", unit="epoch", file=sys.stderr, disable=None)
+
+    def __call__(self, progress: TrainingProgress) -> None:
+        self.bar.set_postfix(stage=progress.stage, loss=f"{progress.loss:.3f}")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def load_default_model(args: argparse.Namespace, config: TaggerConfig | None = None) -> Tagger:
+    config = config or TaggerConfig()
+    labels = load_charter_labels(args.charter)
+    bar = _ProgressBar(config)
+    try:
+        return ensure_model(args.model_dir, default_corpus_paths(args.corpus_dir), labels, config=config, progress=bar)
+    finally:
+        bar.close()
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    tagger = load_default_model(args)
+    report = {**tagger.report, "path": str(model_path(args.model_dir, tagger.version)), "thresholds": tagger.thresholds}
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, default=float))
+        return 0
+    print(f"model {tagger.version}  ({report['path']})")
+    print(f"spaCy {report.get('spacy')}; training took {report.get('training_seconds')} s (this run {report['seconds']} s)")
+    print(f"messages: {report.get('messages')} ({', '.join(f'{k} {v}' for k, v in report.get('kinds', {}).items())})")
+    print(f"  of which {report.get('fit_messages')} to fit and {report.get('validation_messages')} to choose thresholds (then all to fit)")
+    for warning in report.get("warnings", []):
+        print(f"warning: {warning}")
+    validation = report.get("validation", {})
+    print()
+    print("validation (part of the training files):")
+    for key, name in SUMMARY:
+        if validation.get(key) is not None:
+            print(f"  {name:32s} {validation[key]:.3f}")
+    print()
+    print(f"{'norm':28s} {'examples':>8s} {'threshold':>9s} {'val F1':>7s}")
+    for code, count in report.get("label_counts", {}).items():
+        f1 = validation.get("per_norm", {}).get(code, {}).get("f1")
+        print(f"{code:28s} {count:8d} {tagger.thresholds[code]:9.3f} {f1 if f1 is not None else float('nan'):7.3f}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    messages = read_jsonl(args.file)
+    tagger = load_default_model(args)
+    result = evaluate(tagger, messages)
+    if args.baseline:
+        from .baseline import train_baseline
+
+        config = TaggerConfig.from_dict(tagger.config) if tagger.config else TaggerConfig()
+        baseline = train_baseline(read_corpus(default_corpus_paths(args.corpus_dir)), load_charter_labels(args.charter), config=config)
+        result["baseline"] = evaluate(baseline, messages)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=float))
+    else:
+        print(format_evaluation(result, args.file))
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    tagger = load_default_model(args)
+    print(json.dumps(tagger.tag(args.text).to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+# -- output ------------------------------------------------------------------------------------------
+
+
+def format_evaluation(result: dict, source: str | Path = "") -> str:
+    """A readable table of an ``evaluate`` result (and its ``baseline``, when there is one)."""
+    baseline = result.get("baseline")
+    lines = [f"{source}: {result['messages']} messages, model {result['model_version']}", ""]
+    header = f"{'':34s} {'tagger':>8s}" + (f" {'baseline':>9s}" if baseline else "")
+    lines.append(header)
+    for key, name in SUMMARY:
+        value = result.get(key)
+        row = f"{name:34s} {_num(value):>8s}"
+        if baseline:
+            row += f" {_num(baseline.get(key)):>9s}"
+        lines.append(row)
+    lines += ["", f"{'norm':28s} {'P':>6s} {'R':>6s} {'F1':>6s} {'support':>7s}" + (f" {'base F1':>8s}" if baseline else "")]
+    for code, scores in result["per_norm"].items():
+        row = f"{code:28s} {scores['precision']:6.3f} {scores['recall']:6.3f} {scores['f1']:6.3f} {scores['support']:7d}"
+        if baseline:
+            row += f" {baseline['per_norm'][code]['f1']:8.3f}"
+        lines.append(row)
+    lines += ["", "kind confusion (rows: annotated, columns: predicted)"]
+    kinds = list(result["kind_confusion"])
+    lines.append(f"{'':12s}" + "".join(f"{kind:>12s}" for kind in kinds))
+    for gold in kinds:
+        lines.append(f"{gold:12s}" + "".join(f"{result['kind_confusion'][gold][kind]:12d}" for kind in kinds))
+    if result.get("ignored_codes"):
+        lines += ["", f"codes not among the labels, left out: {result['ignored_codes']}"]
+    return "\n".join(lines)
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m nlp", description="Train, evaluate and try the Handvest tagger.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="where models are cached (default: var/models)")
+    common.add_argument("--corpus-dir", type=Path, default=DEFAULT_CORPUS_DIR, help="folder with the train-*.jsonl files")
+    common.add_argument("--charter", type=Path, default=DEFAULT_CHARTER, help="charter file whose norms are the labels")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", parents=[common], help="train (or load the cached) model and print its report")
+    train.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate_ = commands.add_parser("evaluate", parents=[common], help="score the model on a corpus file")
+    evaluate_.add_argument("file", type=Path, help="a .jsonl file in the corpus format")
+    evaluate_.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate_.add_argument("--baseline", action="store_true", help="also train and score TF-IDF + logistic regression on the same split")
+    evaluate_.set_defaults(handler=cmd_evaluate)
+
+    tag = commands.add_parser("tag", parents=[common], help="tag one message")
+    tag.add_argument("text")
+    tag.set_defaults(handler=cmd_tag)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,102 @@
+"""The corpus: messages with their kind and norm codes, read from ``nlp/corpus/*.jsonl``.
+
+Each line is ``{"text": ..., "kind": "complaint"|"suggestion"|"other", "norms": [codes]}``
+(DESIGN.md, "Contracts"). The validation split that chooses the thresholds is carved out of
+the training files by a hash of each text, so it is the same on every machine and run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = ("complaint", "suggestion", "other")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One annotated message of the corpus (or one officer-confirmed case)."""
+
+    text: str
+    kind: str
+    norms: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}.")
+        object.__setattr__(self, "norms", tuple(sorted(set(self.norms))))
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind, "norms": list(self.norms)}
+
+
+def read_jsonl(path: str | Path) -> list[Message]:
+    """Read one corpus file; a bad line stops with its file and line number."""
+    messages = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                messages.append(Message(text=row["text"], kind=row["kind"], norms=tuple(row.get("norms") or ())))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: {error}") from error
+    return messages
+
+
+def read_corpus(paths: Iterable[str | Path]) -> list[Message]:
+    """Read several corpus files in the order given."""
+    messages: list[Message] = []
+    for path in paths:
+        messages.extend(read_jsonl(path))
+    return messages
+
+
+def restrict_to_labels(messages: Sequence[Message], labels: Iterable[str]) -> tuple[list[Message], Counter]:
+    """Drop norm codes that are not (or no longer) labels; the message itself stays.
+
+    Returns the messages and a count of the dropped codes, for the training report.
+    """
+    allowed = set(labels)
+    dropped: Counter = Counter()
+    kept = []
+    for message in messages:
+        unknown = [code for code in message.norms if code not in allowed]
+        dropped.update(unknown)
+        if unknown:
+            message = Message(message.text, message.kind, tuple(code for code in message.norms if code in allowed))
+        kept.append(message)
+    return kept, dropped
+
+
+def is_validation(text: str, share: float) -> bool:
+    """Whether a text falls in the validation split: a stable hash of the text, not its position."""
+    bucket = int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:4], "big") / 2**32
+    return bucket < share
+
+
+def split_validation(messages: Sequence[Message], share: float) -> tuple[list[Message], list[Message]]:
+    """(training part, validation part) of the training messages."""
+    train, validation = [], []
+    for message in messages:
+        (validation if is_validation(message.text, share) else train).append(message)
+    return train, validation
+
+
+def corpus_digest(messages: Sequence[Message]) -> str:
+    """A hash of the corpus contents (texts, kinds and norms, in order), independent of file layout."""
+    digest = hashlib.sha256()
+    for message in messages:
+        digest.update(json.dumps(message.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def label_counts(messages: Sequence[Message], labels: Mapping[str, object] | Sequence[str]) -> dict[str, int]:
+    counts = Counter(code for message in messages for code in message.norms)
+    return {code: counts.get(code, 0) for code in labels}

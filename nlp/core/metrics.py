@@ -1,0 +1,96 @@
+"""Scores for norm tagging (multi-label) and kind (one of three), and the choice of thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .corpus import KINDS
+
+THRESHOLD_GRID = np.round(np.concatenate([np.arange(0.005, 0.05, 0.005), np.arange(0.05, 0.951, 0.01)]), 3)
+
+
+def _f1(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _best_on_grid(f1s: np.ndarray) -> float:
+    """The middle of the thresholds that reach the best F1: a plateau's edge is a fluke of the sample."""
+    best = f1s.max()
+    return float(np.median(THRESHOLD_GRID[f1s >= best - 1e-9]))
+
+
+def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: float) -> tuple[np.ndarray, float]:
+    """One threshold per label (column) that maximises its F1 on validation scores.
+
+    A label with few validation positives gets a threshold close to the one global threshold
+    that maximises micro-F1 over all labels. Returns (thresholds, global threshold).
+    """
+    gold = gold.astype(bool)
+    global_f1s = []
+    for threshold in THRESHOLD_GRID:
+        predicted = scores >= threshold
+        tp = float((predicted & gold).sum())
+        global_f1s.append(_f1(tp, float((predicted & ~gold).sum()), float((~predicted & gold).sum()))[2])
+    prior = _best_on_grid(np.array(global_f1s))
+    thresholds = np.full(scores.shape[1], prior, dtype="float32")
+    for j in range(scores.shape[1]):
+        positives = float(gold[:, j].sum())
+        if positives == 0:
+            continue
+        predicted = scores[:, j][:, None] >= THRESHOLD_GRID[None, :]
+        truth = gold[:, j][:, None]
+        tp = (predicted & truth).sum(axis=0)
+        fp = (predicted & ~truth).sum(axis=0)
+        fn = (~predicted & truth).sum(axis=0)
+        f1s = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+        best = _best_on_grid(f1s)
+        thresholds[j] = (best * positives + prior * prior_weight) / (positives + prior_weight)
+    return thresholds, prior
+
+
+def norm_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]) -> dict:
+    """Micro and macro F1, per-norm precision/recall/F1/support, exact match, and how often a
+    message that concerns no norm gets none. Macro F1 averages the norms that occur in ``gold``."""
+    per_norm = {}
+    totals = np.zeros(3)
+    for code in labels:
+        tp = sum(code in g and code in p for g, p in zip(gold, predicted, strict=True))
+        fp = sum(code not in g and code in p for g, p in zip(gold, predicted, strict=True))
+        fn = sum(code in g and code not in p for g, p in zip(gold, predicted, strict=True))
+        precision, recall, f1 = _f1(tp, fp, fn)
+        per_norm[code] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn, "predicted": tp + fp}
+        totals += (tp, fp, fn)
+    micro_p, micro_r, micro_f1 = _f1(*(float(total) for total in totals))
+    supported = [scores["f1"] for scores in per_norm.values() if scores["support"]]
+    without = [p for g, p in zip(gold, predicted, strict=True) if not g]
+    return {
+        "norm_micro_precision": micro_p,
+        "norm_micro_recall": micro_r,
+        "norm_micro_f1": micro_f1,
+        "norm_macro_f1": float(np.mean(supported)) if supported else 0.0,
+        "exact_match": float(np.mean([set(g) == set(p) for g, p in zip(gold, predicted, strict=True)])) if gold else 0.0,
+        "no_norm_messages": len(without),
+        "no_norm_empty_share": float(np.mean([not p for p in without])) if without else None,
+        "per_norm": per_norm,
+    }
+
+
+def kind_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
+    """Accuracy, the confusion table (gold → predicted → count) and per-kind precision/recall/F1."""
+    confusion = {g: {p: 0 for p in KINDS} for g in KINDS}
+    for g, p in zip(gold, predicted, strict=True):
+        confusion[g][p] += 1
+    per_kind = {}
+    for kind in KINDS:
+        tp = confusion[kind][kind]
+        fp = sum(confusion[g][kind] for g in KINDS if g != kind)
+        fn = sum(confusion[kind][p] for p in KINDS if p != kind)
+        precision, recall, f1 = _f1(tp, fp, fn)
+        per_kind[kind] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    accuracy = float(np.mean([g == p for g, p in zip(gold, predicted, strict=True)])) if gold else 0.0
+    return {"kind_accuracy": accuracy, "kind_confusion": confusion, "per_kind": per_kind}

@@ -1,0 +1,237 @@
+"""The Django-free tagger core (``nlp.core``): no database, a tiny corpus, a few epochs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlp.core import (
+    Message,
+    Tagger,
+    TaggerConfig,
+    build_pipeline,
+    ensure_model,
+    evaluate,
+    load_charter_labels,
+    model_version,
+    train,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HARLINGEN = REPO_ROOT / "cms" / "charters" / "harlingen-2017.yaml"
+
+LABELS = {
+    "TEL-25SEC": ["in de wacht", "wachtmuziek"],
+    "BALIE-BEJEGENING": ["onvriendelijk aan de balie", "baliemedewerker"],
+    "WEB-24UUR": ["website offline", "storing"],
+}
+# Small and quick; only the ``tagger`` fixture also trains again on all messages after choosing thresholds.
+TINY_CONFIG = TaggerConfig(epochs=8, hash_length=2**12, min_examples=5, refit_on_all=False)
+
+_PHONE = [
+    "Ik hing een half uur in de wacht bij de gemeente.",
+    "Weer twintig minuten wachtmuziek voordat iemand opnam!!",
+    "telefonich kom je er niet door, eindeloos in de wacht",
+    "Geachte heer, ik heb drie kwartier gewacht voor de telefoon werd opgenomen.",
+    "Waarom duurt het zo lang voor er iemand opneemt als ik bel?",
+    "wachtrij telefoon was weer 25 minuten vandaag",
+    "Mevr. belde, geeft aan dat zij lang in de wacht stond.",
+    "Bij het bellen stond ik een eeuwigheid in de wacht, belachelijk.",
+    "Elke keer als ik bel hang ik minstens een kwartier in de wacht.",
+    "Ik belde om 9 uur en pas om half 10 nam iemand op.",
+]
+_COUNTER = [
+    "De baliemedewerker was ontzettend bot tegen mij.",
+    "Aan de balie werd ik uitgelachen door de medewerker.",
+    "onvriendelijk aan de balie, echt schandalig hoe je behandeld wordt",
+    "De man achter het loket snauwde me af toen ik een vraag stelde.",
+    "Geacht college, de baliemedewerker was onbeleefd en ongeduldig.",
+    "Bij burgerzaken aan de balie werd ik heel onvriendelijk geholpen.",
+    "Medewerkster aan de balie rolde met haar ogen en zuchtte alleen maar.",
+    "Wat een onbeschofte behandeling aan de balie vanochtend.",
+    "aan het loket werd ik afgeblaft, nooit meer",
+    "De baliemedewerker gaf me een grote mond.",
+]
+_WEBSITE = [
+    "De website lag er het hele weekend uit.",
+    "Storing op de site, ik kon zondagavond niets aanvragen.",
+    "website offline om 23 uur, foutmelding bij elke pagina",
+    "Uw website is 's nachts niet bereikbaar door onderhoud.",
+    "Vanavond gaf de site van de gemeente alleen een foutmelding.",
+    "De gemeentelijke website werkt al twee dagen niet.",
+    "Ik probeerde in het weekend op de website te komen maar die was offline.",
+    "site ligt er weer uit, storing zeker",
+    "Sinds gisteravond is www.harlingen.nl niet bereikbaar.",
+    "Foutmelding 503 op de website van de gemeente, de hele nacht.",
+]
+_OUTSIDE = [
+    "Er zit een groot gat in de weg bij de Kerkpad.",
+    "Mijn container is weer niet geleegd deze week.",
+    "De lantaarnpaal in onze straat is al weken kapot.",
+    "De buren maken elke nacht lawaai.",
+    "Mijn WOZ-waarde is veel te hoog vastgesteld.",
+    "Er ligt overal hondenpoep in het park.",
+]
+_OTHER = [
+    "Hierbij geef ik mijn nieuwe adres door: Voorstraat 12.",
+    "Bedankt voor de snelle hulp bij mijn paspoort!",
+    "Wanneer is het gemeentehuis open met Pasen?",
+    "Bijgaand de factuur voor de geleverde werkzaamheden.",
+    "Graag ontvang ik een uittreksel uit de BRP.",
+    "Uitnodiging voor de opening van ons nieuwe buurthuis.",
+]
+_SUGGESTIONS = [
+    ("Zet meer mensen op de telefoon in de ochtend, dan hoeft niemand zo lang in de wacht.", ["TEL-25SEC"]),
+    ("Plant meer bomen in de Noorderhaven.", []),
+    ("Misschien een training klantvriendelijkheid voor de baliemedewerkers?", ["BALIE-BEJEGENING"]),
+    ("Doe het onderhoud aan de website op een doordeweekse nacht.", ["WEB-24UUR"]),
+]
+
+
+def tiny_corpus() -> list[Message]:
+    messages = [Message(text, "complaint", ("TEL-25SEC",)) for text in _PHONE]
+    messages += [Message(text, "complaint", ("BALIE-BEJEGENING",)) for text in _COUNTER]
+    messages += [Message(text, "complaint", ("WEB-24UUR",)) for text in _WEBSITE]
+    messages += [Message(text, "complaint", ()) for text in _OUTSIDE]
+    messages += [Message(text, "other", ()) for text in _OTHER]
+    messages += [Message(text, "suggestion", tuple(norms)) for text, norms in _SUGGESTIONS]
+    messages.append(Message("Ik hing in de wacht en daarna was de baliemedewerker ook nog bot.", "complaint", ("BALIE-BEJEGENING", "TEL-25SEC")))
+    return messages
+
+
+def write_jsonl(path: Path, messages: list[Message]) -> Path:
+    path.write_text("".join(json.dumps(m.to_dict(), ensure_ascii=False) + "\n" for m in messages), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return train(tiny_corpus(), LABELS, config=dataclasses.replace(TINY_CONFIG, refit_on_all=True))
+
+
+def test_charter_labels_are_the_norm_codes_of_the_file_with_their_keywords():
+    labels = load_charter_labels(HARLINGEN)
+    assert len(labels) == 29
+    assert "wachtmuziek" in labels["TEL-25SEC"]
+    assert list(labels)[0] == "TEL-OPENINGSTIJDEN"  # the charter's order
+
+
+def test_a_norm_that_the_charter_file_no_longer_lists_is_no_label(tmp_path):
+    charter = tmp_path / "charter.yaml"
+    charter.write_text(
+        "norms:\n  - code: TEL-25SEC\n    keywords: [in de wacht]\n  - code: WEB-24UUR\n",
+        encoding="utf-8",
+    )
+    assert load_charter_labels(charter) == {"TEL-25SEC": ["in de wacht"], "WEB-24UUR": []}
+
+
+def test_pipeline_is_built_from_the_given_label_set():
+    nlp = build_pipeline(LABELS, TINY_CONFIG)
+    assert nlp.pipe_names == ["lemmatizer", "handvest_features", "kind", "norms"]
+    assert sorted(nlp.get_pipe("norms").labels) == sorted(LABELS)
+    assert list(nlp.get_pipe("kind").labels) == ["complaint", "suggestion", "other"]
+    assert nlp.get_pipe("lemmatizer").mode == "lookup"
+
+
+def test_training_on_a_tiny_corpus_tags_kind_and_norms(tagger):
+    result = tagger.tag("Ik stond vanochtend weer veertig minuten in de wacht toen ik de gemeente belde.")
+    assert result.kind == "complaint"
+    assert result.norms[0] == "TEL-25SEC"
+    assert set(result.norm_scores) == set(LABELS)
+    assert abs(sum(result.kind_scores.values()) - 1.0) < 1e-4
+    assert result.version == tagger.version
+
+
+def test_a_message_about_no_norm_gets_none(tagger):
+    assert tagger.tag("De vuilniszak is weer niet opgehaald in onze straat.").norms == []
+
+
+def test_the_explanation_names_the_words_that_weighed_most(tagger):
+    result = tagger.tag("De baliemedewerker was heel onvriendelijk.")
+    assert "BALIE-BEJEGENING" in result.norms
+    assert "baliemedewerker" in result.explain["BALIE-BEJEGENING"]
+    assert len(result.explain["BALIE-BEJEGENING"]) <= 5
+
+
+def test_save_and_load_give_the_same_scores(tagger, tmp_path):
+    tagger.save(tmp_path / "model")
+    loaded = Tagger.load(tmp_path / "model")
+    text = "website offline en daarna ook nog in de wacht bij het bellen"
+    assert loaded.version == tagger.version
+    assert loaded.thresholds == tagger.thresholds
+    assert loaded.tag(text).norm_scores == pytest.approx(tagger.tag(text).norm_scores, abs=1e-6)
+    assert loaded.tag(text).kind_scores == pytest.approx(tagger.tag(text).kind_scores, abs=1e-6)
+
+
+def test_tag_many_gives_the_same_result_as_tag(tagger):
+    texts = [m.text for m in tiny_corpus()[:12]]
+    assert [r.norm_scores for r in tagger.tag_many(texts)] == [tagger.tag(t, explain=False).norm_scores for t in texts]
+
+
+def test_the_version_changes_when_the_corpus_changes():
+    corpus = tiny_corpus()
+    version = model_version(corpus, LABELS, TINY_CONFIG)
+    assert model_version(tiny_corpus(), dict(reversed(list(LABELS.items()))), TINY_CONFIG) == version
+    assert model_version([*corpus, Message("Nog een klacht over de wachttijd.", "complaint", ("TEL-25SEC",))], LABELS, TINY_CONFIG) != version
+    assert model_version(corpus[:-1], LABELS, TINY_CONFIG) != version
+    assert model_version(corpus, {**LABELS, "WEB-24UUR": ["storing", "onderhoud"]}, TINY_CONFIG) != version
+    assert model_version(corpus, LABELS, dataclasses.replace(TINY_CONFIG, epochs=9)) != version
+
+
+def test_a_retired_norm_drops_out_of_the_labels_and_the_training_data():
+    retired = {code: keywords for code, keywords in LABELS.items() if code != "WEB-24UUR"}
+    tagger = train(tiny_corpus(), retired, config=TINY_CONFIG)
+    assert tagger.labels == sorted(retired)
+    assert "WEB-24UUR" not in tagger.tag("De website lag er het hele weekend uit.").norm_scores
+    assert tagger.report["dropped_codes"] == {"WEB-24UUR": 11}
+    assert tagger.report["messages"] == len(tiny_corpus())  # the messages stay, without that code
+
+
+def test_a_norm_with_too_few_examples_is_reported(tagger):
+    assert tagger.report["warnings"] == []
+    few = train(tiny_corpus(), {**LABELS, "TEL-GROET": ["goedemiddag"]}, config=TINY_CONFIG)
+    assert any(warning.startswith("TEL-GROET: 0 training messages") for warning in few.report["warnings"])
+
+
+def test_ensure_model_trains_once_and_then_loads_the_cached_model(tmp_path):
+    corpus = write_jsonl(tmp_path / "train-tiny.jsonl", tiny_corpus())
+    first = ensure_model(tmp_path / "models", [corpus], LABELS, config=TINY_CONFIG)
+    assert (tmp_path / "models" / first.version / "tagger.json").exists()
+    second = ensure_model(tmp_path / "models", [corpus], LABELS, config=TINY_CONFIG, progress=pytest.fail)
+    assert second.version == first.version
+
+
+def test_evaluate_reports_the_contract_keys(tagger):
+    result = evaluate(tagger, tiny_corpus())
+    for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "per_norm", "kind_confusion", "no_norm_empty_share"):
+        assert key in result
+    assert set(result["per_norm"]["TEL-25SEC"]) >= {"precision", "recall", "f1", "support"}
+    assert result["per_norm"]["TEL-25SEC"]["support"] == 12
+    assert sum(result["kind_confusion"]["other"].values()) == 6
+
+
+def test_the_command_line_evaluation_prints_one_json_object(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    write_jsonl(corpus_dir / "train-tiny.jsonl", tiny_corpus())
+    test_file = write_jsonl(tmp_path / "heldout.jsonl", tiny_corpus()[::3])
+    charter = tmp_path / "charter.yaml"
+    charter.write_text("norms:\n" + "".join(f"  - code: {code}\n    keywords: {json.dumps(words)}\n" for code, words in LABELS.items()), encoding="utf-8")
+    command = [sys.executable, "-m", "nlp", "evaluate", str(test_file), "--json", "--baseline"]
+    command += ["--model-dir", str(tmp_path / "models"), "--corpus-dir", str(corpus_dir), "--charter", str(charter)]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=300)
+    result = json.loads(completed.stdout)
+    for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "per_norm"):
+        assert key in result
+        assert key in result["baseline"]
+    assert set(result["per_norm"]) == set(LABELS)
+
+
+def test_the_core_imports_no_django():
+    code = "import sys, nlp.core, nlp.core.cli; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True, timeout=120)

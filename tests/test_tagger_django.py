@@ -1,0 +1,124 @@
+"""The tagger's Django layer: tagging a new case, officers' corrections as training data, activation rules."""
+
+import json
+
+import pytest
+
+from cases.models import CaseNorm, TaggerModel, TagStatus
+from cases.services import tagger as tagger_service
+from cases.services.tagging import tag_confirm, tag_reject, training_examples
+from tests.factories import make_case, officer
+
+pytestmark = pytest.mark.django_db
+
+WAIT = [
+    "Ik heb een uur gewacht aan de balie zonder afspraak.",
+    "Wachttijd bij het loket was weer veel te lang, drie kwartier!",
+    "Zonder afspraak moest ik 50 minuten wachten in de hal.",
+    "De wachtrij aan de balie was enorm, ik stond er een uur.",
+    "Waarom moet je zo lang wachten bij burgerzaken zonder afspraak?",
+    "Veertig minuten gewacht op mijn beurt bij de balie.",
+    "Wachttijd balie belachelijk lang vandaag.",
+    "Ik zat meer dan een half uur in de wachtruimte voor een uittreksel.",
+]
+PHONE = [
+    "Ik hing twintig minuten in de wacht aan de telefoon.",
+    "De telefoon werd pas na een kwartier opgenomen.",
+    "Bellen met de gemeente: eindeloos wachtmuziek, niemand neemt op.",
+    "Telefonisch wachten duurde weer veel te lang.",
+    "Na 25 minuten wachten aan de lijn heb ik opgehangen.",
+    "Waarom duurt het zo lang voordat de telefoon wordt opgenomen?",
+    "Ik stond een half uur in de telefonische wachtrij.",
+    "Telefoon wordt nooit snel opgenomen bij jullie.",
+]
+OTHER = [
+    "Graag wil ik mijn nieuwe adres doorgeven.",
+    "Hierbij de factuur voor de levering van kantoorartikelen.",
+    "Bedankt voor de snelle hulp vorige week!",
+    "Wanneer wordt het grofvuil opgehaald in mijn wijk?",
+    "Uitnodiging voor de opening van het nieuwe dorpshuis.",
+    "Ik wil graag een afspraak maken voor een paspoort.",
+]
+
+
+def write(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def tiny_corpus(settings, tmp_path, harlingen):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = (
+        [{"text": t, "kind": "complaint", "norms": ["BALIE-WACHTTIJD"]} for t in WAIT[:6]]
+        + [{"text": t, "kind": "complaint", "norms": ["TEL-25SEC"]} for t in PHONE[:6]]
+        + [{"text": t, "kind": "other", "norms": []} for t in OTHER[:4]]
+    )
+    held = (
+        [{"text": t, "kind": "complaint", "norms": ["BALIE-WACHTTIJD"]} for t in WAIT[6:]]
+        + [{"text": t, "kind": "complaint", "norms": ["TEL-25SEC"]} for t in PHONE[6:]]
+        + [{"text": t, "kind": "other", "norms": []} for t in OTHER[4:]]
+    )
+    write(corpus / "train-tiny.jsonl", rows)
+    write(corpus / "heldout.jsonl", held)
+    settings.HANDVEST_CORPUS_DIR = corpus
+    settings.HANDVEST_MODEL_DIR = tmp_path / "models"
+    tagger_service._load.cache_clear()
+    return corpus
+
+
+def test_new_case_is_tagged_after_registration_with_scores_and_version(settings, tiny_corpus, django_capture_on_commit_callbacks):
+    settings.HANDVEST_TAG_ON_REGISTRATION = True
+    with django_capture_on_commit_callbacks(execute=True):
+        case = make_case(text="Ik heb vandaag een uur gewacht aan de balie, zonder afspraak.")
+    model = TaggerModel.objects.get(active=True)
+    result = tagger_service.tagger_active().tag("Klacht over de wachttijd\nIk heb vandaag een uur gewacht aan de balie, zonder afspraak.")
+    stored = {t.norm.code: t for t in CaseNorm.objects.filter(case=case)}
+    assert set(stored) == set(result.norms)
+    assert max(result.norm_scores, key=result.norm_scores.get) == "BALIE-WACHTTIJD"
+    for code, tag in stored.items():
+        assert tag.model_version == model.version
+        assert tag.score == pytest.approx(result.norm_scores[code])
+        assert tag.status == TagStatus.SUGGESTED
+    assert case.events.filter(kind="tag").exists() == bool(stored)
+
+
+def test_officer_decisions_become_training_examples(tiny_corpus):
+    case = make_case(text="De balie was dicht en ik moest lang wachten.")
+    tag_confirm(case_id=case.pk, code="BALIE-WACHTTIJD", actor=officer())
+    tag_reject(case_id=case.pk, code="TEL-25SEC", actor=officer())
+    [example] = training_examples()
+    assert example["norms"] == ["BALIE-WACHTTIJD"]
+    assert "lang wachten" in example["text"]
+    assert case.events.filter(kind="tag", name="confirmed").count() == 1
+
+
+def test_retraining_with_an_officer_correction_makes_a_new_model_version(tiny_corpus):
+    first, activated, _ = tagger_service.tagger_train(force=True)
+    assert activated and first.officer_examples == 0
+    case = make_case(text="Telefoon ging eindeloos over, pas na een half uur opgenomen.")
+    tag_confirm(case_id=case.pk, code="TEL-25SEC", actor=officer())
+    second, _, _ = tagger_service.tagger_train(force=True)
+    assert second.version != first.version
+    assert second.officer_examples == 1
+    assert TaggerModel.objects.filter(active=True).get() == second
+
+
+def test_a_worse_model_is_not_activated_unless_forced(tiny_corpus):
+    current, _, _ = tagger_service.tagger_train(force=True)
+    TaggerModel.objects.filter(pk=current.pk).update(version="older", scores={"norm_micro_f1": 0.999, "kind_accuracy": 0.999})
+    current.refresh_from_db()
+    new, activated, reason = tagger_service.tagger_train(force=False)
+    assert not activated and "worse" in reason
+    assert TaggerModel.objects.get(active=True).version == "older"
+    forced, activated, _ = tagger_service.tagger_train(force=True)
+    assert activated and TaggerModel.objects.get(active=True).pk == forced.pk
+
+
+def test_confirming_an_unknown_norm_code_is_refused(municipality):
+    from django.core.exceptions import ValidationError
+
+    case = make_case()
+    with pytest.raises(ValidationError, match="Onbekende norm"):
+        tag_confirm(case_id=case.pk, code="TEL-BESTAATNIET", actor=officer())
+    assert not CaseNorm.objects.filter(case=case).exists()
