@@ -1,0 +1,363 @@
+"""The citizen's web form (*klachtenformulier*): a complaint or suggestion, with contact details and attachments.
+
+Works without JavaScript; errors appear next to their fields and in a summary at the top.
+Spam is kept out without third-party services: a honeypot field that people never see,
+and a per-IP rate limit in Django's cache. A one-time token in the form makes a double
+submit return the first registration. The acknowledgement e-mail is not sent here: the
+correspondence receiver of ``case_registered`` sends it after commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cases import errors
+from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
+from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
+from cases.services.registration import Sender, content_hash, register_item
+from cms.models import Channel, ServiceNorm
+
+logger = logging.getLogger(__name__)
+
+HONEYPOT_FIELD = "website"
+TOKEN_SALT = "handvest.intake.webform"
+TOKEN_MAX_AGE = 2 * 24 * 3600  # a form left open over a weekend still counts as the same form
+SESSION_KEY = "handvest_intake_thanks"
+THANKS_MAX_AGE = datetime.timedelta(hours=24)
+DESCRIPTION_MAX_LENGTH = 10_000
+# Larger bodies are refused before Django parses them; the files' own limits are checked per file.
+MAX_REQUEST_BYTES = 2 * MAX_FILES * MAX_FILE_SIZE
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,25}$")
+
+KIND_REQUIRED = _("Kies of u een klacht of een verbetersuggestie doorgeeft.")
+NAME_REQUIRED = _("Vul uw naam in.")
+EMAIL_INVALID = _("Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.")
+PHONE_INVALID = _("Vul een geldig telefoonnummer in, zoals 0517 123456 of +31 517 123456.")
+HINT_INVALID = _("Kies een onderwerp uit de lijst, of 'Weet ik niet'.")
+DESCRIPTION_TOO_LONG = _("Uw beschrijving is te lang: ten hoogste %(limit_value)d tekens (nu %(show_value)d).")
+FILES_CHOOSE_AGAIN = _("U had bestanden gekozen. Kies ze opnieuw: een browser bewaart ze niet na een foutmelding.")
+RATE_LIMITED = _(
+    "U heeft in korte tijd al veel meldingen verstuurd. Probeer het over een uur opnieuw, of bel ons. Wat u typte staat hieronder nog; het is niet verstuurd."
+)
+REQUEST_TOO_LARGE = _("Uw bestanden zijn samen te groot om te versturen. Stuur ten hoogste 5 bestanden van elk ten hoogste 10 MB mee.")
+REGISTRATION_FAILED = _("Uw melding kon niet worden opgeslagen. Probeer het opnieuw.")
+
+
+# --- the form ---------------------------------------------------------------------------------
+def hint_choices() -> list:
+    """'Waar gaat het over?': per channel of the published active norms, the channel itself and its norms."""
+    choices: list = [("", _("Weet ik niet / sla over"))]
+    norms = ServiceNorm.objects.published_active().order_by("sort_order", "code")
+    by_channel: dict[str, list[ServiceNorm]] = {}
+    for norm in norms:
+        by_channel.setdefault(norm.channel, []).append(norm)
+    for value, label in Channel.choices:
+        if value not in by_channel:
+            continue
+        options = [(f"kanaal:{value}", _("%(channel)s in het algemeen") % {"channel": label})]
+        options += [(f"norm:{norm.code}", Truncator(norm.promise).chars(110)) for norm in by_channel[value]]
+        choices.append((label, options))
+    return choices
+
+
+class ComplaintForm(forms.Form):
+    """The public form. ``clean()`` returns the data ``webform_register`` needs; the view handles spam checks."""
+
+    kind = forms.ChoiceField(
+        label=_("Wat wilt u doorgeven?"),
+        choices=[(Kind.COMPLAINT, _("Een klacht")), (Kind.SUGGESTION, _("Een verbetersuggestie"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": KIND_REQUIRED, "invalid_choice": KIND_REQUIRED},
+    )
+    description = forms.CharField(
+        label=_("Beschrijf uw klacht of suggestie"),
+        help_text=_("Wat is er gebeurd, wanneer en waar? Of: wat kan beter?"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": errors.EMPTY_TEXT, "max_length": DESCRIPTION_TOO_LONG},
+    )
+    hint = forms.ChoiceField(
+        label=_("Waar gaat het over? (niet verplicht)"),
+        help_text=_("Kies de belofte uit ons kwaliteitshandvest waar het om gaat, als u dat weet."),
+        required=False,
+        error_messages={"invalid_choice": HINT_INVALID},
+    )
+    name = forms.CharField(
+        label=_("Uw naam"), max_length=200, error_messages={"required": NAME_REQUIRED}, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("E-mailadres"),
+        required=False,
+        max_length=254,
+        error_messages={"invalid": EMAIL_INVALID},
+        help_text=_("Vul een e-mailadres of een postadres in, zodat wij u kunnen antwoorden."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    address = forms.CharField(
+        label=_("Postadres (niet nodig als u een e-mailadres invult)"),
+        help_text=_("Straat en huisnummer, postcode en plaats."),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    phone = forms.CharField(
+        label=_("Telefoonnummer (niet verplicht)"),
+        required=False,
+        max_length=40,
+        help_text=_("Dan kunnen wij u bellen als iets niet duidelijk is."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    attachments = MultipleFileField(
+        label=_("Bijlagen (niet verplicht)"),
+        required=False,
+        help_text=_("Ten hoogste 5 bestanden van elk ten hoogste 10 MB: PDF, JPEG, PNG of Word (DOCX)."),
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hint"].choices = hint_choices()
+        self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.docx,application/pdf,image/jpeg,image/png"
+        if not self.is_bound:
+            self.initial.setdefault("form_token", new_form_token())
+        self._describe_fields()
+
+    def _describe_fields(self) -> None:
+        """Point every input at its hint and its error (aria-describedby), and mark invalid ones."""
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.RadioSelect | forms.HiddenInput):
+                continue  # the radio group is described on its fieldset in the template
+            attrs = field.widget.attrs
+            described_by = [f"id_{name}_hint"] if field.help_text else []
+            if self.is_bound and name in (self._errors or {}):
+                described_by.append(f"id_{name}_error")
+                attrs["aria-invalid"] = "true"
+            if described_by:
+                attrs["aria-describedby"] = " ".join(described_by)
+            if field.required:
+                attrs["aria-required"] = "true"
+
+    def full_clean(self):
+        super().full_clean()
+        self._describe_fields()
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and (not PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 6):
+            raise ValidationError(PHONE_INVALID)
+        return phone
+
+    def clean_description(self) -> str:
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise ValidationError(errors.EMPTY_TEXT)
+        return description
+
+    def clean(self):
+        cleaned = super().clean()
+        if "email" in cleaned and "address" in cleaned and not cleaned["email"] and not cleaned["address"].strip():
+            self.add_error("email", errors.NO_CONTACT)
+        return cleaned
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the summary at the top: each links to the field it is about."""
+        summary = []
+        for name, field_errors in self.errors.items():
+            anchor = "" if name == "__all__" else (f"id_{name}_0" if name == "kind" else f"id_{name}")
+            summary += [(anchor, message) for message in field_errors]
+        return summary
+
+
+def new_form_token() -> str:
+    """A signed one-time token; two posts carrying it are one submission."""
+    return signing.dumps(uuid.uuid4().hex, salt=TOKEN_SALT)
+
+
+def submission_hash(*, token: str, kind: str, description: str, email: str, address: str) -> str:
+    """Identity of a submission: its token when it is one we issued, else its content."""
+    try:
+        raw = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return content_hash("webform", kind, description, email, address)
+    return content_hash("webform-token", raw)
+
+
+# --- registering ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WebSubmission:
+    registration: Registration
+    created: bool
+
+
+def _record_hint(*, registration: Registration, hint: str) -> None:
+    """Keep the citizen's 'waar gaat het over?' on the case: a citizen tag for a norm, a timeline note always."""
+    case = getattr(registration, "case", None)
+    if not hint or case is None:
+        return
+    prefix, _sep, value = hint.partition(":")
+    if prefix == "norm":
+        norm = ServiceNorm.objects.filter(code=value).first()
+        if norm is not None:
+            CaseNorm.objects.get_or_create(case=case, norm=norm, defaults={"source": TagSource.CITIZEN, "status": TagStatus.SUGGESTED})
+    CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="citizen_hint", note=hint, data={"hint": hint})
+
+
+def webform_register(*, kind: str, description: str, sender: Sender, hint: str = "", uploads: list[CheckedUpload] = (), token: str = "") -> WebSubmission:
+    """Register a web form submission exactly once, with its attachments and the citizen's hint."""
+    hash_value = submission_hash(token=token, kind=kind, description=description, email=sender.email, address=sender.address)
+    with transaction.atomic():
+        registration, created = register_item(channel=IntakeChannel.WEB, kind=kind, text=description, sender=sender, hash_value=hash_value)
+        if created:
+            attachments_store(registration=registration, uploads=uploads)
+            _record_hint(registration=registration, hint=hint)
+    if not created:
+        logger.info("web form submitted twice; kept %s", registration.number)
+    return WebSubmission(registration=registration, created=created)
+
+
+# --- spam defences ------------------------------------------------------------------------------
+def client_ip(request) -> str:
+    """The client's address: the configured proxy header (its last entry) or the connection's address."""
+    header = settings.HANDVEST_CLIENT_IP_HEADER
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        entries = [part.strip() for part in value.split(",") if part.strip()]
+        if entries:
+            return entries[-1]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_key(ip: str) -> str:
+    # Hashed, so the cache holds no IP addresses in clear.
+    return "handvest:webform:rate:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
+
+
+def rate_limited(ip: str) -> bool:
+    limit = settings.HANDVEST_FORM_RATE_LIMIT
+    return limit > 0 and (cache.get(_rate_key(ip)) or 0) >= limit
+
+
+def rate_count(ip: str) -> None:
+    key, window = _rate_key(ip), settings.HANDVEST_FORM_RATE_WINDOW
+    if not cache.add(key, 1, timeout=window):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+
+
+# --- views ------------------------------------------------------------------------------------
+TEMPLATE = "cases/intake/complaint_form.html"
+
+
+def _form_page(request, form: ComplaintForm, *, status: int = 200, page_errors: list[str] = (), files_again: bool = False):
+    files_note = ""
+    if files_again:
+        files_note = FILES_CHOOSE_AGAIN
+        attrs = form.fields["attachments"].widget.attrs
+        attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} id_attachments_note".strip()
+    context = {"form": form, "page_errors": [str(e) for e in page_errors], "files_note": files_note}
+    response = render(request, TEMPLATE, context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def complaint_form(request):
+    """The form (GET) and its submission (POST, redirected to the thank-you page)."""
+    if request.method == "GET":
+        return _form_page(request, ComplaintForm())
+
+    if _content_length(request) > MAX_REQUEST_BYTES:
+        logger.warning("web form refused: body of %s bytes", request.META.get("CONTENT_LENGTH"))
+        return _form_page(request, ComplaintForm(), status=413, page_errors=[REQUEST_TOO_LARGE])
+    ip = client_ip(request)
+    if rate_limited(ip):
+        logger.warning("web form refused: rate limit reached for %s", _rate_key(ip)[-12:])
+        form = ComplaintForm(request.POST)  # not validated: only to show back what was typed
+        response = _form_page(request, form, status=429, page_errors=[RATE_LIMITED])
+        response["Retry-After"] = str(settings.HANDVEST_FORM_RATE_WINDOW)
+        return response
+    if request.POST.get(HONEYPOT_FIELD, "").strip():
+        logger.warning("web form: honeypot filled from %s; nothing registered", _rate_key(ip)[-12:])
+        rate_count(ip)
+        return render(request, "cases/intake/received_neutral.html")
+
+    form = ComplaintForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        sender = Sender(name=data["name"], email=data["email"], phone=data["phone"], address=data["address"].strip())
+        try:
+            submission = webform_register(
+                kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"], token=data["form_token"]
+            )
+        except ValidationError as exc:
+            logger.warning("web form: registration refused: %s", exc)
+            return _form_page(request, form, page_errors=[REGISTRATION_FAILED], files_again=bool(request.FILES))
+        if submission.created:
+            rate_count(ip)
+        request.session[SESSION_KEY] = {"pk": submission.registration.pk, "at": timezone.now().isoformat()}
+        return redirect("intake:complaint_thanks")
+    logger.info("web form returned with errors in %s", ", ".join(sorted(form.errors)))
+    return _form_page(request, form, files_again=bool(request.FILES) and "attachments" not in form.errors)
+
+
+@require_GET
+@never_cache
+def complaint_thanks(request):
+    """After sending: the registration number, the date of receipt and the private link (PRG target)."""
+    stored = request.session.get(SESSION_KEY) or {}
+    try:
+        sent_at = datetime.datetime.fromisoformat(stored["at"])
+        registration = Registration.objects.select_related("case").get(pk=stored["pk"])
+    except (KeyError, TypeError, ValueError, Registration.DoesNotExist):
+        return redirect("intake:complaint_form")
+    if timezone.now() - sent_at > THANKS_MAX_AGE:
+        return redirect("intake:complaint_form")
+    case = registration.case
+    private_path = reverse("cases:case_status", kwargs={"token": case.public_token})
+    response = render(
+        request,
+        "cases/intake/thanks.html",
+        {"registration": registration, "case": case, "private_link": settings.BASE_URL.rstrip("/") + private_path, "private_path": private_path},
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+app_name = "intake"
+urlpatterns = [
+    path("melding/", complaint_form, name="complaint_form"),
+    path("melding/ontvangen/", complaint_thanks, name="complaint_thanks"),
+]

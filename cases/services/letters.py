@@ -1,0 +1,143 @@
+"""Letters (*brieven*): the mailroom registers a scan the same working day; an officer may correct its text.
+
+The charter promises that all incoming post is registered (POST-REGISTRATIE). The scan is kept
+as a private attachment; its text comes from the PDF's text layer or from OCR
+(``cases.intake.letters``). The same scan uploaded twice is registered once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import errors
+from cases.intake.letters import ExtractedText, extract_letter_text
+from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
+from cases.models import CaseEvent, EventKind, IntakeChannel, Kind, Registration
+from cases.services.registration import Sender, content_hash, register_item
+
+logger = logging.getLogger(__name__)
+
+REGISTER_PERMISSION = "cases.add_registration"
+CORRECT_PERMISSION = "cases.change_registration"
+
+LETTER_NO_PERMISSION = _("U mag geen post registreren.")
+LETTER_CORRECT_NO_PERMISSION = _("U mag de tekst van een brief niet wijzigen.")
+LETTER_NO_SCAN = _("Kies de scan van de brief (PDF, JPEG of PNG).")
+LETTER_NO_DATE = _("Vul de datum van ontvangst in.")
+LETTER_NOT_A_LETTER = _("Alleen de tekst van een brief kan hier worden gecorrigeerd.")
+LETTER_TEXT_EMPTY = _("De tekst van de brief kan niet leeg zijn.")
+
+
+@dataclass(frozen=True)
+class LetterRegistration:
+    """What registering a letter did: the registration, whether it is new, and how its text was read."""
+
+    registration: Registration
+    created: bool
+    extracted: ExtractedText | None
+
+
+def _check_date(received_on: datetime.date | None) -> datetime.date:
+    if received_on is None:
+        raise ValidationError({"received_on": LETTER_NO_DATE})
+    if received_on > timezone.localdate():
+        logger.info("letter refused: date of receipt %s lies in the future", received_on)
+        raise ValidationError({"received_on": errors.RECEIVED_IN_FUTURE})
+    return received_on
+
+
+def letter_register(
+    *,
+    scan_file,
+    sender: Sender,
+    received_on: datetime.date,
+    actor,
+    kind: str = Kind.OTHER,
+    subject: str = "",
+) -> LetterRegistration:
+    """Register a scanned letter: check the scan and the date, read its text, register it once, keep the scan.
+
+    ``scan_file`` is an uploaded or opened Django ``File`` (or an already checked upload).
+    ``kind`` defaults to *other*: the letter then waits in the triage list for an officer,
+    who turns it into a complaint or suggestion; the mailroom may choose the kind at once.
+    """
+    if actor is not None and not actor.has_perm(REGISTER_PERMISSION):
+        logger.warning("letter refused: %s may not register post", actor)
+        raise PermissionDenied(LETTER_NO_PERMISSION)
+    if scan_file is None:
+        raise ValidationError({"scan_file": LETTER_NO_SCAN})
+    received_on = _check_date(received_on)
+    Kind(kind)
+    try:
+        scan = scan_file if isinstance(scan_file, CheckedUpload) else check_upload(scan_file, allowed=SCAN_TYPES)
+    except ValidationError as exc:
+        raise ValidationError({"scan_file": exc.error_list})
+
+    hash_value = content_hash("letter-scan", scan.sha256)
+    existing = Registration.objects.filter(content_hash=hash_value).first()
+    if existing is not None:
+        logger.info("letter scan %s already registered as %s; nothing changed", scan.sha256[:12], existing.number)
+        return LetterRegistration(registration=existing, created=False, extracted=None)
+
+    # Reading the scan can take seconds per page, so it happens before the transaction.
+    scan.file.seek(0)
+    extracted = extract_letter_text(scan.file.read(), scan.content_type)
+    scan.file.seek(0)
+    with transaction.atomic():
+        registration, created = register_item(
+            channel=IntakeChannel.LETTER,
+            kind=kind,
+            text=extracted.text,
+            subject=subject,
+            sender=sender,
+            received_on=received_on,
+            hash_value=hash_value,
+            actor=actor,
+        )
+        if created:
+            attachments_store(registration=registration, uploads=[scan])
+            case = getattr(registration, "case", None)
+            if case is not None and extracted.problem:
+                CaseEvent.objects.create(
+                    case=case, actor=actor, kind=EventKind.NOTE, name="letter_text", note=extracted.problem, data={"source": extracted.source}
+                )
+    logger.info("letter %s registered (text from %s, %s characters)", registration.number, extracted.source, len(extracted.text))
+    return LetterRegistration(registration=registration, created=created, extracted=extracted)
+
+
+def letter_correct_text(*, registration_id: int, text: str, actor) -> Registration:
+    """The officer corrects the OCR'd text of a letter; the previous text stays on the case's timeline."""
+    if actor is None or not actor.has_perm(CORRECT_PERMISSION):
+        logger.warning("letter text correction refused for %s", actor)
+        raise PermissionDenied(LETTER_CORRECT_NO_PERMISSION)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": LETTER_TEXT_EMPTY})
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration_id)
+        if registration.channel != IntakeChannel.LETTER:
+            raise ValidationError({"text": LETTER_NOT_A_LETTER})
+        previous = registration.text
+        if previous == text:
+            return registration
+        registration.text = text
+        registration.save(update_fields=["text"])
+        case = getattr(registration, "case", None)  # other mail in triage has no case
+        if case is not None:
+            CaseEvent.objects.create(
+                case=case,
+                actor=actor,
+                kind=EventKind.NOTE,
+                name="letter_text_corrected",
+                note=str(_("Tekst van de brief gecorrigeerd.")),
+                data={"previous_text": previous},
+            )
+    logger.info("letter %s: text corrected by %s", registration.number, actor)
+    return registration
