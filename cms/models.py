@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, PublishingPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
@@ -325,4 +326,10 @@ class CharterPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["norms_by_channel"] = self.norms_by_channel()
         context["complaint_url"] = complaint_form_url()
+        # Other apps add to this page through the hook (e.g. last year's figures per norm, opt-in);
+        # cms knows none of them. A hook may set ``charter_page_extras`` (HTML) on the norms in
+        # the context and add HTML blocks to ``context["charter_page_sections"]``.
+        context["charter_page_sections"] = []
+        for hook in hooks.get_hooks("charter_page_context"):
+            hook(page=self, request=request, context=context)
         return context

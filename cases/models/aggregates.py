@@ -1,0 +1,96 @@
+"""Derived tables behind the aggregates (rebuilt from the cases, never edited by hand), and the
+editors' choice to publish last year's figures on the charter page.
+
+``CaseFact`` and ``NormMonthCount`` hold no names, addresses or texts: only dates, kinds,
+channels, outcomes and counts. ``cases.services.rollup`` rebuilds them for a month of receipt
+after every change (a Celery task queued after commit) and completely every night, so the
+editors' figures stay fast on a million cases (see ``bench/bench_aggregates.py``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["CaseFact", "NormMonthCount", "PublicFigures"]
+
+
+class CaseFact(models.Model):
+    """One row per case (merged cases left out): the dates the compliance figures are computed from.
+
+    ``acknowledged_on`` is the day the *ontvangstbevestiging* left (the acknowledgement letter's
+    sent or printed date, else the day of the ``acknowledge`` transition); ``handled_on`` is the
+    day of the answer or response, or of the decision that ended the case without one (Awb 9:5,
+    9:7, 9:8); ``finished_on`` is ``handled_on`` or, for a withdrawn case, the day it was closed;
+    ``extended_on`` is the day the answer term was extended (Awb 9:11(2)). Dates are local dates.
+    """
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    received_on = models.DateField(db_index=True)
+    kind = models.CharField(max_length=12)
+    channel = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=20, blank=True)
+    closed = models.BooleanField(default=False)
+    withdrawn = models.BooleanField(default=False, help_text="Closed without an answer or decision (the sender withdrew).")
+    acknowledgement_due = models.DateField()
+    acknowledged_on = models.DateField(null=True, blank=True)
+    answer_due = models.DateField()
+    effective_answer_due = models.DateField(help_text="The extended answer term when there is one, else the original.")
+    extended_on = models.DateField(null=True, blank=True)
+    handled_on = models.DateField(null=True, blank=True)
+    finished_on = models.DateField(null=True, blank=True)
+    handling_days = models.IntegerField(null=True, blank=True, help_text="Calendar days from receipt to handled_on.")
+
+    class Meta:
+        verbose_name = _("zaakfeit (afgeleid)")
+        verbose_name_plural = _("zaakfeiten (afgeleid)")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"fact of case {self.case_id}"
+
+
+class NormMonthCount(models.Model):
+    """Rollup: how many cases of a month of receipt carry a norm tag, per tag status, kind,
+    intake channel and outcome. Only confirmed and suggested tags are counted (rejected ones not)."""
+
+    month = models.DateField(help_text="First day of the month of receipt.")
+    norm = models.ForeignKey("cms.ServiceNorm", on_delete=models.CASCADE, related_name="+")
+    tag_status = models.CharField(max_length=10)
+    kind = models.CharField(max_length=12)
+    channel = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=20, blank=True)
+    cases = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("telling per norm en maand (afgeleid)")
+        verbose_name_plural = _("tellingen per norm en maand (afgeleid)")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["month", "norm", "tag_status", "kind", "channel", "outcome"], name="one_rollup_row_per_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} norm {self.norm_id} {self.tag_status}: {self.cases}"
+
+
+class PublicFigures(models.Model):
+    """Whether the public charter page shows last year's figures per norm (editors opt in on the
+    revision dashboard). One row; ``PublicFigures.load()`` returns it."""
+
+    show_on_charter = models.BooleanField(_("cijfers van vorig jaar op het handvest tonen"), default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("openbare cijfers")
+        verbose_name_plural = _("openbare cijfers")
+
+    def __str__(self) -> str:
+        return "aan" if self.show_on_charter else "uit"
+
+    @classmethod
+    def load(cls) -> PublicFigures:
+        found = cls.objects.order_by("pk").first()
+        return found if found is not None else cls.objects.create()

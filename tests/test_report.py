@@ -1,0 +1,214 @@
+"""The annual complaints report: the same numbers in PDF, CSV and JSON; known answers; no personal data."""
+
+import csv
+import html
+import io
+import json
+import re
+
+import pypdf
+import pytest
+from django.core.management import CommandError, call_command
+
+from cases.models import CaseFact
+from cases.services.report import (
+    CSV_HEADER,
+    REPORT_YEAR_IN_FUTURE,
+    REPORT_YEAR_TOO_EARLY,
+    ReportError,
+    report_build,
+    report_to_csv,
+    report_to_data,
+    report_to_html,
+    report_to_json,
+    report_to_pdf,
+)
+from tests.test_aggregates_data import AS_OF, D, build_case, build_compliance_cases, fast_passwords, norms_fixture  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+SECRET_TEXT = "Mevrouw Pietersen uit de Zuiderhaven klaagt over haar aanslag"
+SECRET_EMAIL = "pietersen.zuiderhaven@voorbeeld.invalid"
+CELL_RE = re.compile(r'<td data-section="([^"]+)" data-row="([^"]*)" data-column="([^"]+)">(.*?)</td>')
+
+
+@pytest.fixture
+def cases(norms):
+    cases = build_compliance_cases()
+    cases["personal"] = build_case(
+        received_on=D(2025, 9, 1), text=SECRET_TEXT, email=SECRET_EMAIL, channel="letter", tags={"POST-REACTIE": "confirmed", "TEL-25SEC": "suggested"}
+    )
+    for case in list(cases.values())[:4]:
+        build_case(received_on=case.registration.received_on, tags={"POST-REACTIE": "confirmed"})
+    from cases.services.rollup import rollup_refresh
+
+    rollup_refresh()
+    return cases
+
+
+@pytest.fixture
+def report(cases):
+    return report_build(year=2025, as_of=AS_OF)
+
+
+def personal_data(cases):
+    values = [SECRET_TEXT[:25], SECRET_EMAIL, "Pietersen", "Klacht over de wachttijd"]
+    for case in cases.values():
+        registration = case.registration
+        values += [registration.sender_name, registration.sender_email, registration.number]
+    return [value for value in values if value]
+
+
+def flat_json(data):
+    return {(section["key"], row["key"], column): value for section in data["sections"] for row in section["rows"] for column, value in row["values"].items()}
+
+
+def flat_csv(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == CSV_HEADER
+    return {(section, row, column): value for section, row, _label, column, value in rows[1:]}
+
+
+def as_text(value) -> str:
+    """How the CSV writes a JSON value."""
+    return "" if value is None else str(value)
+
+
+def display_matches(value, display: str) -> bool:
+    if value is None:
+        return display == "—"
+    if isinstance(value, str):
+        return display == value
+    if isinstance(value, float):
+        return display.rstrip("%").replace(",", ".") == f"{value:.1f}"
+    return display.lstrip("+") == str(value) or display == f"{value:+d}"
+
+
+# --- the three formats agree ---------------------------------------------------------------------------------
+
+
+def test_csv_and_json_carry_the_same_numbers(report):
+    from_json = flat_json(json.loads(report_to_json(report)))
+    from_csv = flat_csv(report_to_csv(report))
+    assert from_json.keys() == from_csv.keys()
+    assert {key: as_text(value) for key, value in from_json.items()} == from_csv
+    assert len(from_json) > 100
+
+
+def test_the_pdf_tables_show_the_same_numbers_as_the_json(report):
+    from_json = flat_json(report_to_data(report))
+    shown = {(section, row, column): html.unescape(text) for section, row, column, text in CELL_RE.findall(report_to_html(report))}
+    assert shown.keys() == from_json.keys()
+    mismatches = {key: (from_json[key], display) for key, display in shown.items() if not display_matches(from_json[key], display)}
+    assert mismatches == {}
+
+
+def test_the_pdf_is_a_readable_pdf_with_the_totals_and_charts(report):
+    content = report_to_pdf(report)
+    assert content.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages)
+    assert "Klachtenrapportage 2025" in text
+    assert "In 2025 ontvingen wij 15 klachten en <3 verbetersuggesties." in " ".join(text.split())
+    for section, row, column in (("compliance", "acknowledgement", "percent"), ("handling_time", "all", "median"), ("per_norm", "POST-REACTIE", "complaints")):
+        assert report.section(section).cell(row, column).display in text
+    assert "Ontvangen per kanaal" in text and "Binnen de termijn (%)" in text  # chart titles
+
+
+# --- known answers --------------------------------------------------------------------------------------------
+
+
+def test_the_report_numbers_are_the_known_answers(report):
+    values = flat_json(report_to_data(report))
+    assert values[("summary", "received", "complaint")] == 15  # 10 + the personal one + 4 tagged
+    assert values[("summary", "received", "suggestion")] == "<3"
+    assert values[("per_channel", "letter", "complaint")] == "<3"
+    assert values[("per_channel", "email", "suggestion")] == "<3"
+    assert values[("per_norm", "POST-REACTIE", "complaints")] == 5
+    assert values[("per_norm", "TEL-25SEC", "unconfirmed")] == "<3"
+    assert values[("per_norm", "TEL-25SEC", "trend")] == 0
+    assert values[("outcomes_complaints", "gegrond", "count")] == "<3"
+    assert values[("outcomes_suggestions", "adopted", "count")] == "<3"
+    assert values[("handling_histogram", "71+", "complaint")] == "<3"
+
+
+def test_the_compliance_section_matches_the_compliance_figures(cases):
+    # Only the eleven hand-built cases: leave out the ones this module adds.
+    extra = [case.pk for key, case in cases.items() if key == "personal"] + list(
+        CaseFact.objects.exclude(case__in=[case.pk for case in cases.values()]).values_list("case_id", flat=True)
+    )
+    CaseFact.objects.filter(case_id__in=extra).delete()
+    values = flat_json(report_to_data(report_build(year=2025, as_of=AS_OF)))
+    assert [values[("compliance", "acknowledgement", column)] for column in ("on_time", "total", "percent")] == [6, 9, 66.7]
+    assert [values[("compliance", "answer_six_weeks", column)] for column in ("on_time", "total", "percent")] == [5, 8, 62.5]
+    assert [values[("compliance", "answer_term", column)] for column in ("on_time", "total", "percent")] == [6, 8, 75.0]
+    assert [values[("compliance", "interim_notice", column)] for column in ("on_time", "total", "percent")] == ["<3", 3, 33.3]
+    assert [values[("handling_time", "all", column)] for column in ("handled", "median", "p90")] == [7, 42.0, 66.4]
+    assert [values[("handling_time", "suggestion", column)] for column in ("handled", "median", "p90")] == ["<3", None, None]
+
+
+# --- privacy ---------------------------------------------------------------------------------------------------
+
+
+def test_no_personal_data_in_any_format(report, cases):
+    outputs = [report_to_csv(report), report_to_json(report), report_to_html(report)]
+    pdf = report_to_pdf(report)
+    outputs.append("\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages))
+    for output in outputs:
+        for value in personal_data(cases):
+            assert value not in output, f"personal data in the report: {value!r}"
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+
+
+def test_the_command_writes_json_to_stdout(cases):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("complaints_report", "--year", "2025", "--format", "json", "--as-of", "2025-12-31", stdout=out, stderr=err)
+    data = json.loads(out.getvalue())
+    assert data["year"] == 2025 and data["as_of"] == "2025-12-31"
+    assert flat_json(data) == flat_json(report_to_data(report_build(year=2025, as_of=AS_OF)))
+
+
+def test_the_command_writes_csv_to_a_file_and_shows_progress(cases, tmp_path):
+    target = tmp_path / "rapport.csv"
+    err = io.StringIO()
+    call_command("complaints_report", "--year", "2025", "--format", "csv", "--output", str(target), "--as-of", "2025-12-31", stderr=err)
+    assert flat_csv(target.read_text()) == flat_csv(report_to_csv(report_build(year=2025, as_of=AS_OF)))
+    assert "rapportage 2025" in err.getvalue() and str(target) in err.getvalue()
+
+
+def test_the_command_writes_the_pdf_to_its_default_name(cases, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    call_command("complaints_report", "--year", "2025", "--format", "pdf", "--refresh", "-v", "0")
+    assert (tmp_path / "klachtenrapportage-2025.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_command_refuses_a_year_that_has_not_begun(norms, tmp_path):
+    target = tmp_path / "r.json"
+    with pytest.raises(CommandError) as error:
+        call_command("complaints_report", "--year", "2999", "--format", "json", "--output", str(target))
+    assert "Het jaar 2999 is nog niet begonnen" in str(error.value)
+    assert not target.exists()
+
+
+def test_the_command_refuses_a_folder_that_does_not_exist(norms, tmp_path):
+    with pytest.raises(CommandError, match="bestaat niet"):
+        call_command("complaints_report", "--year", "2025", "--format", "csv", "--output", str(tmp_path / "nope" / "r.csv"))
+
+
+def test_the_command_refuses_an_unknown_format(norms):
+    with pytest.raises(CommandError):
+        call_command("complaints_report", "--year", "2025", "--format", "xlsx")
+
+
+def test_years_before_2000_are_refused(norms):
+    with pytest.raises(ReportError) as error:
+        report_build(year=1999)
+    assert str(error.value) == REPORT_YEAR_TOO_EARLY % {"first": 2000}
+    assert "%(year)s" in str(REPORT_YEAR_IN_FUTURE)
+
+
+def test_an_empty_year_gives_a_report_of_zeros(norms):
+    values = flat_json(report_to_data(report_build(year=2020, as_of=D(2021, 1, 1))))
+    assert values[("summary", "received", "complaint")] == 0
+    assert values[("compliance", "acknowledgement", "percent")] is None
