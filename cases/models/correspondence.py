@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.storage import private_storage
 
-__all__ = ["DeliveryChannel", "LetterKind", "OutboxStatus", "OutgoingMessage"]
+__all__ = ["DeadlineDigest", "DeliveryChannel", "LetterKind", "OutboxStatus", "OutgoingMessage"]
 
 
 class LetterKind(models.TextChoices):
@@ -73,3 +73,26 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.case}"
+
+
+class DeadlineDigest(models.Model):
+    """The daily deadline digest to the quality officers: one row per working day, so a second scan that day sends nothing.
+
+    Written by the daily scan (``cases.tasks.deadlines``); ``summary`` keeps the registration
+    numbers per section, so the officers' workspace can show the day's list too.
+    """
+
+    date = models.DateField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True, help_text=_("E-mailadressen van de kwaliteitsmedewerkers, gescheiden door komma's."))
+    summary = models.JSONField(default=dict, blank=True, help_text=_("Registratienummers per onderdeel van het overzicht."))
+    body_text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("dagoverzicht termijnen")
+        verbose_name_plural = _("dagoverzichten termijnen")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"

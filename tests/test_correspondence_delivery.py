@@ -1,0 +1,490 @@
+"""Delivery of letters: e-mail (anymail's test backend), PDF letters, good mail citizenship, exactly once."""
+
+import datetime
+import html
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
+from cases.services import correspondence
+from cases.services.correspondence import (
+    NOT_RESENDABLE,
+    NOT_TO_PRINT,
+    REASON_ANSWERED_AT_ONCE,
+    REASON_AUTOMATIC_ADDRESS,
+    REASON_BOUNCED,
+    REASON_NO_EMAIL,
+    REASON_RATE_LIMIT,
+    acknowledgement_queue,
+    letter_compose,
+    letter_queue,
+    outgoing_send,
+)
+from cases.services.workflow import case_transition
+from cases.tasks.correspondence import SEND_MAX_RETRIES, backoff_seconds, outbox_relay, send_outgoing_message
+from cms.roles import EDITORS
+from tests.factories import UserFactory, make_case, officer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Officers are made per test; their password hash need not be slow here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def gemeente(municipality):
+    """The municipality with the contact details of the Harlingen charter (without loading all its norms)."""
+    municipality.phone = "14 0517"
+    municipality.postal_address = "Postbus 10 000\n8860 HA Harlingen"
+    municipality.website = "https://www.harlingen.nl"
+    municipality.save()
+    return municipality
+
+
+MM = 72 / 25.4  # PDF points per millimetre
+A4_HEIGHT_MM = 297
+
+
+@pytest.fixture
+def anymail_test_backend(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+class FlakyBackend(LocmemBackend):
+    """Fails the first ``failures`` sends, then delivers (to mail.outbox)."""
+
+    failures = 0
+    calls = 0
+
+    def send_messages(self, messages):
+        type(self).calls += 1
+        if type(self).calls <= type(self).failures:
+            raise ConnectionRefusedError("smtp.example.nl:587 refused the connection")
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def flaky(settings):
+    """A mail server that fails; eager Celery then plays the task's retries in-process (no waiting)."""
+    from config.celery import app
+
+    settings.EMAIL_BACKEND = "tests.test_correspondence_delivery.FlakyBackend"
+    FlakyBackend.calls = 0
+    FlakyBackend.failures = 0
+    propagates = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield FlakyBackend
+    app.conf.task_eager_propagates = propagates
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def acknowledgement_for(case):
+    return acknowledgement_queue(case_id=case.pk)
+
+
+def send(message) -> str:
+    result = outgoing_send(outgoing_id=message.pk)
+    message.refresh_from_db()
+    return result
+
+
+def answer_letter(case):
+    draft = letter_compose(case=case, kind="answer", findings="Bevinding.", judgement="Oordeel.", conclusions="Conclusie.")
+    return letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer())
+
+
+# --- e-mail ----------------------------------------------------------------------------------------
+def test_email_carries_the_number_in_the_subject_and_our_message_id(gemeente, anymail_test_backend):
+    case = make_case(email="j.dijkstra@example.nl")
+    message = acknowledgement_for(case)
+    assert send(message) == "sent"
+    (email,) = mail.outbox
+    assert email.anymail_status.status == {"sent"}
+    assert case.registration.number in email.subject
+    assert email.to == ["j.dijkstra@example.nl"]
+    assert email.extra_headers["Message-ID"] == message.message_id
+    assert re.fullmatch(r"<[^@]+@handvest\.harlingen\.nl>", message.message_id)
+    assert email.reply_to == ["info@harlingen.nl"]
+    assert message.status == OutboxStatus.SENT and message.sent_at is not None and message.attempts == 1
+
+
+def test_a_reply_threads_to_the_citizens_own_message(municipality):
+    case = make_case(email="piet@example.nl", channel="email")
+    Registration.objects.filter(pk=case.registration_id).update(message_id="<abc123@mail.example.nl>")
+    case.refresh_from_db()
+    send(acknowledgement_for(case))
+    (email,) = mail.outbox
+    assert email.extra_headers["In-Reply-To"] == "<abc123@mail.example.nl>"
+    assert email.extra_headers["References"] == "<abc123@mail.example.nl>"
+
+
+def test_a_later_letter_references_the_thread_so_far(municipality):
+    case = make_case(email="piet@example.nl", channel="email")
+    Registration.objects.filter(pk=case.registration_id).update(message_id="<first@mail.example.nl>")
+    case.refresh_from_db()
+    acknowledgement = acknowledgement_for(case)
+    send(acknowledgement)
+    InboundMessage.objects.create(source="eml", message_id="<second@mail.example.nl>", case=case, from_address="piet@example.nl")
+    case = make_case_state(case, "explained")
+    letter = answer_letter(case)
+    assert letter.in_reply_to == "<second@mail.example.nl>"
+    assert letter.references.split() == ["<first@mail.example.nl>", acknowledgement.message_id, "<second@mail.example.nl>"]
+
+
+def make_case_state(case, state):
+    actor = officer()
+    for name, params in [("start_treatment", {"officer": actor}), ("explain", {})]:
+        case = case_transition(case_id=case.pk, name=name, actor=actor, **params)
+    return case
+
+
+def test_automatic_letters_say_so_in_their_headers(municipality):
+    case = make_case(email="piet@example.nl")
+    send(acknowledgement_for(case))
+    (email,) = mail.outbox
+    assert email.extra_headers["Auto-Submitted"] == "auto-replied"
+    assert email.extra_headers["X-Auto-Response-Suppress"] == "All"
+    assert "Auto-Submitted: auto-replied" in email.message().as_string()
+
+
+def test_an_officers_letter_is_not_marked_automatic(municipality):
+    case = make_case(state="explained", email="piet@example.nl")
+    send(answer_letter(case))
+    (email,) = mail.outbox
+    assert "Auto-Submitted" not in email.extra_headers
+
+
+def test_a_formal_letter_also_goes_as_pdf_attachment(municipality, anymail_test_backend):
+    case = make_case(state="explained", email="piet@example.nl")
+    message = answer_letter(case)
+    assert send(message) == "sent"
+    (email,) = mail.outbox
+    ((filename, content, mimetype),) = email.attachments
+    assert filename == f"{case.registration.number}-answer.pdf" and mimetype == "application/pdf"
+    text = pdf_text(content)
+    assert "Antwoord op uw klacht" in text and "Nationale ombudsman" in text
+    assert message.pdf.name.endswith(".pdf")  # archived with the letter
+
+
+def test_an_informal_letter_has_no_attachment(municipality):
+    case = make_case(email="piet@example.nl")
+    send(acknowledgement_for(case))
+    assert mail.outbox[0].attachments == []
+
+
+# --- PDF letters ------------------------------------------------------------------------------------
+def test_without_an_email_address_the_letter_is_a_pdf_for_the_mailroom(gemeente):
+    case = make_case(email="")
+    message = acknowledgement_for(case)
+    assert send(message) == "to_print"
+    assert mail.outbox == []
+    assert message.status == OutboxStatus.TO_PRINT and message.channel == "post"
+    assert message.last_error == str(REASON_NO_EMAIL)
+    with message.pdf.open("rb") as handle:
+        text = pdf_text(handle.read())
+    registration = case.registration
+    assert registration.number in text
+    assert registration.sender_name in text
+    assert "Postbus 10 000" in text  # the municipality's details
+    assert f"/zaak/{case.public_token}/" in text
+
+
+def _word_boxes(data: bytes, tmp_path) -> list[tuple[str, float, float, float, float]]:
+    """(word, left, top, right, bottom) in mm on page 1, as poppler's pdftotext -bbox reads the PDF."""
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(data)
+    xhtml = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [(html.unescape(word), *(float(v) / MM for v in box)) for *box, word in re.findall(pattern, xhtml)]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext from Debian's poppler-utils (installed by make)")
+def test_the_pdf_is_a4_with_the_address_in_the_envelope_window(municipality, tmp_path):
+    case = make_case(email="")
+    Registration.objects.filter(pk=case.registration_id).update(sender_name="Fam. Hoekstra", sender_address="Voorstraat 1\n8861 BK Harlingen")
+    case.refresh_from_db()
+    message = acknowledgement_for(case)
+    pdf = correspondence.letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert (round(float(page.mediabox.width) / MM), round(float(page.mediabox.height) / MM)) == (210, 297)
+    boxes = _word_boxes(pdf, tmp_path)
+    # DIN 5008 form B window: 20-110 mm from the left, 45-90 mm from the top.
+    for word in ("Fam.", "Hoekstra", "Voorstraat", "8861", "BK"):
+        (left, top, right, bottom) = next(box for text, *box in boxes if text == word)
+        assert left >= 20 and right <= 110 and top >= 45 and bottom <= 90, (word, left, top, right, bottom)
+    (left, top, right, bottom) = next(box for text, *box in boxes if text == "Datum")
+    assert top > 90  # the rest of the letter starts below the window
+
+
+def test_a_bounced_address_gets_the_letter_by_post_and_the_officer_sees_why(municipality):
+    case = make_case(email="weg@example.nl")
+    Registration.objects.filter(pk=case.registration_id).update(email_undeliverable=True)
+    message = acknowledgement_for(case)
+    assert send(message) == "to_print"
+    assert mail.outbox == []
+    assert message.last_error == str(REASON_BOUNCED % {"address": "weg@example.nl"})
+
+
+def test_a_citizen_who_wants_post_gets_post(municipality):
+    case = make_case(email="piet@example.nl")
+    Registration.objects.filter(pk=case.registration_id).update(reply_channel=ReplyChannel.POST)
+    assert send(acknowledgement_for(case)) == "to_print"
+    assert mail.outbox == []
+
+
+def test_a_letter_that_bounces_for_good_goes_again_by_post(municipality, django_capture_on_commit_callbacks):
+    case = make_case(email="weg@example.nl")
+    message = acknowledgement_for(case)
+    send(message)
+    with django_capture_on_commit_callbacks(execute=True):
+        # What the intake writes when a permanent bounce of our letter comes in.
+        Registration.objects.filter(pk=case.registration_id).update(email_undeliverable=True)
+        CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="bounce", data={"returned_message_id": message.message_id, "permanent": True})
+    copy = OutgoingMessage.objects.exclude(pk=message.pk).get(case=case)
+    assert (copy.kind, copy.channel, copy.status) == ("acknowledgement", "post", OutboxStatus.TO_PRINT)
+    assert copy.body_text == message.body_text
+    assert copy.last_error == str(REASON_BOUNCED % {"address": "weg@example.nl"})
+
+
+def test_the_mailroom_marks_a_printed_letter(municipality):
+    case = make_case(email="")
+    message = acknowledgement_for(case)
+    send(message)
+    printed = correspondence.outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
+    assert printed.status == OutboxStatus.PRINTED and printed.printed_at is not None
+
+
+# --- good mail citizenship -------------------------------------------------------------------------
+@pytest.mark.parametrize("address", ["noreply@example.nl", "no-reply@bank.example", "postmaster@example.nl", "MAILER-DAEMON@mx.example.nl"])
+def test_nothing_automatic_goes_to_machine_addresses(municipality, address):
+    case = make_case(email=address)
+    message = acknowledgement_for(case)
+    assert send(message) == "suppressed"
+    assert mail.outbox == []
+    assert message.last_error == str(REASON_AUTOMATIC_ADDRESS % {"address": address})
+
+
+def test_an_officer_may_still_write_to_such_an_address(municipality):
+    case = make_case(state="in_treatment", email="noreply@example.nl")
+    message = letter_queue(case_id=case.pk, kind="other", subject="Bericht", body_text="Beste inwoner, tekst.", actor=officer())
+    assert send(message) == "sent"
+
+
+def test_at_most_a_few_automatic_mails_an_hour_to_one_address(municipality, settings):
+    settings.HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR = 2
+    results = [send(acknowledgement_for(make_case(email="Druk@Example.nl" if i % 2 else "druk@example.nl"))) for i in range(4)]
+    assert results == ["sent", "sent", "suppressed", "suppressed"]
+    assert len(mail.outbox) == 2
+    last = OutgoingMessage.objects.order_by("pk").last()
+    assert last.last_error == str(REASON_RATE_LIMIT % {"count": 2, "address": "Druk@Example.nl"})
+
+
+def test_the_hourly_limit_counts_only_the_last_hour(municipality, settings):
+    settings.HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR = 1
+    first = acknowledgement_for(make_case(email="druk@example.nl"))
+    send(first)
+    OutgoingMessage.objects.filter(pk=first.pk).update(sent_at=timezone.now() - datetime.timedelta(minutes=61))
+    assert send(acknowledgement_for(make_case(email="druk@example.nl"))) == "sent"
+
+
+# --- the timeline and the workflow -----------------------------------------------------------------
+def test_a_sent_letter_is_listed_on_the_citizens_private_page(municipality, client):
+    case = make_case(email="piet@example.nl")
+    send(acknowledgement_for(case))
+    event = CaseEvent.objects.get(case=case, kind=EventKind.MESSAGE_OUT)
+    assert (event.internal, event.note) == (False, "Ontvangstbevestiging")
+    html = client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
+    assert "Ontvangstbevestiging" in html
+
+
+@pytest.mark.parametrize("email", ["piet@example.nl", ""])
+def test_sending_the_acknowledgement_acknowledges_the_case_by_the_system(municipality, email):
+    case = make_case(email=email)
+    send(acknowledgement_for(case))
+    case.refresh_from_db()
+    assert case.state == CaseState.ACKNOWLEDGED
+    transition = CaseEvent.objects.get(case=case, kind=EventKind.TRANSITION, name="acknowledge")
+    assert transition.actor is None
+
+
+# --- exactly once ----------------------------------------------------------------------------------
+def test_a_task_delivered_twice_sends_once(municipality):
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
+    assert send_outgoing_message.apply(args=(message.pk,)).get() == "skipped"
+    assert len(mail.outbox) == 1
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.MESSAGE_OUT).count() == 1
+
+
+def test_the_receiver_writes_one_acknowledgement_however_often_it_runs(municipality):
+    case = make_case()
+    first, second = acknowledgement_for(case), acknowledgement_for(case)
+    assert first.pk == second.pk
+    assert OutgoingMessage.objects.filter(case=case).count() == 1
+
+
+def test_registration_writes_the_acknowledgement_after_commit(municipality, django_capture_on_commit_callbacks, settings):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        case = make_case(email="piet@example.nl")
+    message = OutgoingMessage.objects.get(case=case)
+    assert (message.dedupe_key, message.automatic, message.status) == (f"case:{case.pk}:acknowledgement", True, OutboxStatus.SENT)
+    assert len(mail.outbox) == 1
+
+
+def test_a_held_acknowledgement_waits_for_the_relay(municipality, django_capture_on_commit_callbacks, settings):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60
+    with django_capture_on_commit_callbacks(execute=True):
+        case = make_case(email="piet@example.nl")
+    message = OutgoingMessage.objects.get(case=case)
+    assert message.status == OutboxStatus.QUEUED and mail.outbox == []
+    assert correspondence.outbox_due() == []
+    assert correspondence.outbox_due(now=timezone.now() + datetime.timedelta(minutes=61)) == [message.pk]
+    OutgoingMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=61))
+    assert outbox_relay.apply().get() == {"written": 0, "queued": 1}
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT and len(mail.outbox) == 1
+
+
+def test_the_relay_writes_an_acknowledgement_the_receiver_missed(municipality):
+    case = make_case(email="piet@example.nl")  # on_commit does not run here: no acknowledgement yet
+    Registration.objects.filter(pk=case.registration_id).update(registered_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert correspondence.cases_missing_acknowledgement() == [case.pk]
+    outbox_relay.apply().get()
+    assert OutgoingMessage.objects.filter(case=case, kind="acknowledgement").count() == 1
+    assert correspondence.cases_missing_acknowledgement() == []
+
+
+def test_the_relay_requeues_a_letter_whose_queueing_was_lost(municipality):
+    case = make_case(state="in_treatment", email="piet@example.nl")
+    message = letter_queue(case_id=case.pk, kind="other", subject="Bericht", body_text="Beste inwoner, tekst.", actor=officer())
+    assert message.pk not in correspondence.outbox_due()
+    OutgoingMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=6))
+    assert message.pk in correspondence.outbox_due()
+
+
+def test_a_send_error_is_retried_and_the_letter_goes_once(municipality, flaky):
+    flaky.failures = 2
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == (OutboxStatus.SENT, 3, "")
+    assert len(mail.outbox) == 1
+    assert flaky.calls == 3
+
+
+def test_a_letter_that_keeps_failing_is_marked_failed_with_the_error(municipality, flaky):
+    flaky.failures = 100
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    assert send_outgoing_message.apply(args=(message.pk,)).get() == "failed"
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED
+    assert message.attempts == SEND_MAX_RETRIES + 1
+    assert "ConnectionRefusedError" in message.last_error and "smtp.example.nl:587" in message.last_error
+    assert mail.outbox == []
+    case.refresh_from_db()
+    assert case.state == CaseState.RECEIVED  # not acknowledged: nothing went out
+
+
+def test_retries_back_off(municipality):
+    assert [backoff_seconds(n) for n in range(4)] == [60, 120, 240, 480]
+
+
+def test_an_officer_requeues_a_failed_letter(municipality, flaky):
+    flaky.failures = 100
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    send_outgoing_message.apply(args=(message.pk,))
+    flaky.failures = 0
+    correspondence.outgoing_requeue(outgoing_id=message.pk, actor=officer())
+    assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
+    assert len(mail.outbox) == 1
+
+
+# --- the charter's exception -----------------------------------------------------------------------
+@pytest.mark.parametrize("step", [("resolve_informally", {}), ("withdraw", {}), ("forward", {"to": "Wetterskip Fryslân"})])
+def test_no_acknowledgement_when_the_question_is_settled_before_it_goes(municipality, step):
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    name, params = step
+    case_transition(case_id=case.pk, name=name, actor=officer(), **params)
+    assert send(message) == "suppressed"
+    assert mail.outbox == []
+    assert message.last_error == str(REASON_ANSWERED_AT_ONCE)
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.MESSAGE_OUT).exists()
+
+
+def test_the_acknowledgement_goes_when_the_case_is_still_being_handled(municipality):
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    case_transition(case_id=case.pk, name="acknowledge", actor=officer())  # acknowledged by phone, letter still due
+    assert send(message) == "sent"
+
+
+def test_without_a_worker_a_failed_send_stays_queued_for_the_relay(municipality, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "tests.test_correspondence_delivery.FlakyBackend"
+    FlakyBackend.calls, FlakyBackend.failures = 0, 1
+    case = make_case(state="in_treatment", email="piet@example.nl")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = letter_queue(case_id=case.pk, kind="other", subject="Bericht", body_text="Beste inwoner, tekst.", actor=officer())
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 1)
+    assert "Poging 1 mislukt" in message.last_error and "ConnectionRefusedError" in message.last_error
+    assert message.pk not in correspondence.outbox_due()
+    assert message.pk in correspondence.outbox_due(now=timezone.now() + datetime.timedelta(minutes=121))
+    assert send(message) == "sent"
+
+
+def test_a_letter_that_was_sent_cannot_be_requeued(municipality):
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    send(message)
+    with pytest.raises(ValidationError) as excinfo:
+        correspondence.outgoing_requeue(outgoing_id=message.pk, actor=officer())
+    assert str(NOT_RESENDABLE % {"status": OutboxStatus.SENT.label}) in str(excinfo.value)
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+
+
+def test_only_a_letter_waiting_to_be_printed_can_be_marked_printed(municipality):
+    case = make_case(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    with pytest.raises(ValidationError) as excinfo:
+        correspondence.outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
+    assert str(NOT_TO_PRINT % {"status": OutboxStatus.QUEUED.label}) in str(excinfo.value)
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.QUEUED and message.printed_at is None
+
+
+def test_an_editor_may_not_mark_letters_printed(municipality):
+    case = make_case(email="")
+    message = acknowledgement_for(case)
+    send(message)
+    with pytest.raises(PermissionDenied):
+        correspondence.outgoing_mark_printed(outgoing_id=message.pk, actor=UserFactory(username="red", role=EDITORS))
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.TO_PRINT
+
+
+def test_a_task_for_a_letter_that_does_not_exist_does_nothing(municipality):
+    assert send_outgoing_message.apply(args=(987654,)).get() == "missing"
+    assert mail.outbox == []
