@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test setup lint format lock demo-data worker beat screenshots bench clean
+.PHONY: run test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates clean letters-images
 
 $(STAMP): requirements.lock requirements.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,28 @@ $(STAMP): requirements.lock requirements.in
 
 setup: $(STAMP)
 
+## make system-deps: Debian packages for scanned letters (Tesseract with Dutch, pdftoppm) and the browser test (chromium),
+## installed only when missing; Playwright drives Debian's chromium and never downloads a browser of its own
+## (poppler-utils also renders docs/letters/*.png and lets the tests check where the address sits on a PDF letter)
+system-deps:
+	@missing=""; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	{ dpkg -s tesseract-ocr-nld >/dev/null 2>&1 || tesseract --list-langs 2>/dev/null | grep -qx nld; } || missing="$$missing tesseract-ocr-nld"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "WARNING: missing$$missing and no apt-get here; install them yourself (OCR and browser tests are skipped until then)."; exit 0; \
+	fi; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	echo "Installing$$missing (OCR of scanned letters; headless browser test)"; \
+	$$sudo apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends$$missing
+
 ## make run: install, migrate SQLite, load the Harlingen charter, train the tagger, demo users, serve on :8000
-run: $(STAMP)
+# Without a worker and beat nothing releases a held acknowledgement, so `make run` sends it at once.
+run: export HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES ?= 0
+run: $(STAMP) system-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_charter cms/charters/harlingen-2017.yaml
 	$(BIN)/python manage.py create_demo_users
@@ -24,7 +44,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: install, lint, Django checks, migrations check, the whole test suite
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -50,6 +70,22 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(BIN)/celery -A config beat -l info
+
+## make letters-images: render the sample acknowledgement (PDF letter and e-mail) to docs/letters/*.png
+letters-images: $(STAMP) system-deps
+	$(BIN)/python docs/letters/render.py
+
+## make bench: time the officers' inbox with 100,000 cases on PostgreSQL (needs DATABASE_URL=postgres://…)
+bench: $(STAMP)
+	$(BIN)/python bench/bench_case_list.py
+
+## make bench-aggregates: time the editors' aggregates over 1,000,000 cases on PostgreSQL (needs DATABASE_URL=postgres://…)
+bench-aggregates: $(STAMP)
+	$(BIN)/python bench/bench_aggregates.py
+
+## make screenshots: the browser test, which saves the officer's flow to docs/screenshots/flow-*.png
+screenshots: $(STAMP) system-deps
+	HANDVEST_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -m browser tests/test_browser_flow.py
 
 clean:
 	rm -rf $(VENV) var/ .pytest_cache

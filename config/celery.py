@@ -14,4 +14,11 @@ app.autodiscover_tasks()
 # Beat's schedule (documented in the README, section "Celery").
 app.conf.beat_schedule = {
     "retrain-tagger-weekly": {"task": "cases.tasks.tagging.retrain_tagger", "schedule": crontab(hour=3, minute=0, day_of_week="sunday")},
+    # The derived tables behind the editors' figures are refreshed after every change; the nightly
+    # rebuild repairs whatever a lost task missed.
+    "rebuild-aggregates-nightly": {"task": "cases.tasks.aggregates.rebuild_aggregates", "schedule": crontab(hour=2, minute=30)},
+    # The deadline digest to the quality officers; the task itself skips holidays and closing days.
+    "deadline-scan-daily": {"task": "cases.tasks.deadlines.deadline_scan_daily", "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri")},
+    # The outbox relay: releases held acknowledgements, writes missing ones, requeues lost sends.
+    "outbox-relay": {"task": "cases.tasks.correspondence.outbox_relay", "schedule": 5 * 60.0},
 }

@@ -145,6 +145,21 @@ ANYMAIL = {
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "", "`user:password` basic-auth secret that Postmark, SendGrid and SES inbound webhooks must send."),
     "AMAZON_SES_INBOUND_S3_BUCKET": None,
 }
+# --- incoming mail (cases.services.intake) ------------------------------------------------
+_MB = 1024 * 1024
+HANDVEST_MAIL_MAX_MESSAGE_BYTES = (
+    env("HANDVEST_MAIL_MAX_MESSAGE_MB", 50, "Largest incoming e-mail (MB) that is processed; a larger one is stored raw and listed for an officer.") * _MB
+)
+HANDVEST_MAIL_MAX_ATTACHMENT_BYTES = (
+    env("HANDVEST_MAIL_MAX_ATTACHMENT_MB", 10, "Largest e-mail attachment (MB) kept; larger ones are dropped with a note, the mail is still registered.") * _MB
+)
+HANDVEST_MAIL_MAX_ATTACHMENTS_BYTES = (
+    env("HANDVEST_MAIL_MAX_ATTACHMENTS_MB", 25, "Total size (MB) of the attachments kept of one e-mail; the ones beyond it are dropped with a note.") * _MB
+)
+# Inbound webhooks post the whole message as form data or JSON; Django's 2.5 MB default would refuse big mail.
+DATA_UPLOAD_MAX_MEMORY_SIZE = (
+    env("HANDVEST_MAX_POST_MB", 60, "Largest request body (MB) Django accepts outside file uploads; inbound mail webhooks post whole messages.") * _MB
+)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "", "Celery broker (Redis: `redis://127.0.0.1:6379/0`). Empty: tasks run eagerly in the web process.")
@@ -169,11 +184,34 @@ HANDVEST_CORPUS_DIR = Path(
 HANDVEST_TAG_ON_REGISTRATION = env("HANDVEST_TAG_ON_REGISTRATION", True, "Tag every new case with the tagger (a Celery task after registration).")
 HANDVEST_SMALL_CELL = env("HANDVEST_SMALL_CELL", 3, "Aggregates below this count are shown as '<N' so nobody can be recognised.")
 
+# --- correspondence (cases.services.correspondence) ----------------------------------------
+HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = env(
+    "HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES",
+    60,
+    "Minutes the automatic acknowledgement waits before it goes, so a question answered at once gets none (charter); "
+    "beat's outbox relay releases it. 0: sent at once (as `make run` does).",
+)
+HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR = env(
+    "HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR", 3, "At most this many automatic letters per hour to one e-mail address; more are not sent (mail-loop guard)."
+)
+
+# --- web form ---------------------------------------------------------------------------
+HANDVEST_FORM_RATE_LIMIT = env(
+    "HANDVEST_FORM_RATE_LIMIT", 5, "Web form submissions accepted per IP address per window; more get HTTP 429 with a Dutch message. 0 turns the limit off."
+)
+HANDVEST_FORM_RATE_WINDOW = env("HANDVEST_FORM_RATE_WINDOW", 3600, "Length in seconds of the web form's rate-limit window.")
+HANDVEST_CLIENT_IP_HEADER = env(
+    "HANDVEST_CLIENT_IP_HEADER",
+    "",
+    "Header your reverse proxy sets to the client's IP (e.g. `X-Real-IP`; of a list the last entry is used); empty: the connection's address. "
+    "Used by the web form's rate limit.",
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("HANDVEST_LOG_LEVEL", "INFO", "Log level of the root logger.")},
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch")},
+    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch", "weasyprint", "fontTools")},
 }

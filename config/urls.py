@@ -6,6 +6,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 urlpatterns = [
     path("beheer/", include(wagtailadmin_urls)),
     path("", include("cases.urls")),
+    # The citizen's web form, in its own "intake" namespace (cms.models.complaint_form_url reverses it).
+    path("", include("cases.intake.webform")),
+    # Inbound mail webhooks (Mailgun, Postmark, SendGrid, Amazon SES): /anymail/<esp>/inbound/.
+    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG:

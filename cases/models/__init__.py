@@ -1,5 +1,6 @@
 """Models of ``cases``, split by subdomain; import them from here."""
 
+from cases.models.aggregates import *  # noqa: F403
 from cases.models.core import *  # noqa: F403
 from cases.models.core import (  # noqa: F401
     ACK_WORKING_DAYS,

@@ -3,4 +3,7 @@
 Each subdomain keeps its tasks in its own module, imported here so Celery finds them.
 """
 
+from cases.tasks.aggregates import *  # noqa: F403
+from cases.tasks.correspondence import *  # noqa: F403
+from cases.tasks.deadlines import *  # noqa: F403
 from cases.tasks.tagging import *  # noqa: F403
