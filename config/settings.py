@@ -12,6 +12,8 @@ from config.env import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("HANDVEST_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite file, uploads and the tagger's model cache."))
+# On a fresh clone the folder does not exist yet; SQLite and the model cache need it.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY",
