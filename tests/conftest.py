@@ -16,6 +16,8 @@ def _embedded_defaults(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Training the real tagger belongs to the tagger's own tests, not to every registration.
     settings.HANDVEST_TAG_ON_REGISTRATION = False
+    # Factories make an officer per test; the production password hasher would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from config.celery import app
 
     app.conf.task_always_eager = True
@@ -47,3 +49,13 @@ def municipality(db):
     settings.complaint_email = "info@harlingen.nl"
     settings.save()
     return settings
+
+
+@pytest.fixture
+def gemeente(municipality):
+    """The municipality with the contact details of the Harlingen charter (without loading all its norms)."""
+    municipality.phone = "14 0517"
+    municipality.postal_address = "Postbus 10 000\n8860 HA Harlingen"
+    municipality.website = "https://www.harlingen.nl"
+    municipality.save()
+    return municipality

@@ -27,7 +27,7 @@ from cases.services.rollup import DaysBetween, rollup_refresh
 from cases.services.workflow import case_transition
 from cms.models import ServiceNorm
 from tests.factories import make_case
-from tests.test_aggregates_data import D, build_case, build_norm_cases, fast_passwords, norms_fixture  # noqa: F401
+from tests.test_aggregates_data import D, build_case, build_norm_cases, norms_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -21,12 +21,6 @@ from tests.factories import make_case
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The factories hash a password for every officer they make; the real hasher would take minutes here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(name="norms")
 def norms_fixture(municipality):
     """The 29 published norms of the Harlingen charter as plain rows, without the revisions and

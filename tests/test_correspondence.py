@@ -30,22 +30,6 @@ from tests.factories import UserFactory, make_case, officer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Officers are made per test; their password hash need not be slow here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def gemeente(municipality):
-    """The municipality with the contact details of the Harlingen charter (without loading all its norms)."""
-    municipality.phone = "14 0517"
-    municipality.postal_address = "Postbus 10 000\n8860 HA Harlingen"
-    municipality.website = "https://www.harlingen.nl"
-    municipality.save()
-    return municipality
-
-
 RECEIVED = datetime.date.today() - datetime.timedelta(days=3)
 
 

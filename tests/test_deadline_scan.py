@@ -17,12 +17,6 @@ from tests.factories import UserFactory, make_case, officer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Officers are made per test; their password hash need not be slow here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # A fixed week before Christmas 2026 (25 and 26 December are Friday and Saturday).
 TODAY = datetime.date(2026, 12, 21)  # Monday
 LONG_AGO = datetime.date(2026, 1, 5)

@@ -11,7 +11,7 @@ from cases.services import revision
 from cms.models import Charter, CharterPage, ServiceNorm
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
 from tests.factories import UserFactory
-from tests.test_aggregates_data import D, build_case, build_norm_cases, fast_passwords, norms_fixture  # noqa: F401
+from tests.test_aggregates_data import D, build_case, build_norm_cases, norms_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

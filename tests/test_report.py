@@ -23,7 +23,7 @@ from cases.services.report import (
     report_to_json,
     report_to_pdf,
 )
-from tests.test_aggregates_data import AS_OF, D, build_case, build_compliance_cases, fast_passwords, norms_fixture  # noqa: F401
+from tests.test_aggregates_data import AS_OF, D, build_case, build_compliance_cases, norms_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
