@@ -41,6 +41,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
+from cases.mailaddresses import is_automatic_address
 from cases.models import (
     HANDLE_PERMISSION,
     Case,
@@ -97,7 +98,6 @@ ANSWERED_STATES = frozenset({CaseState.ANSWERED, CaseState.RESPONDED, CaseState.
 PLACEHOLDER_RE = re.compile(r"\[\[.*?\]\]", re.S)
 OMBUDSMAN_RE = re.compile(r"nationale\s+ombudsman", re.I)
 # Addresses that never get an automatic message (RFC 3834 section 2; they are machines, or loops).
-AUTOMATIC_ADDRESS_RE = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|postmaster|mailer[-_.]?daemon|bounces?)([-+._].*)?$", re.I)
 MAX_REFERENCES = 10
 
 
@@ -238,12 +238,6 @@ def delivery_channel(registration: Registration) -> tuple[str, str]:
     if registration.email_undeliverable:
         return DeliveryChannel.POST, str(REASON_BOUNCED % {"address": registration.sender_email})
     return DeliveryChannel.EMAIL, ""
-
-
-def is_automatic_address(address: str) -> bool:
-    """noreply@, no-reply@, postmaster@, mailer-daemon@ and the like: never an automatic message."""
-    local = (address or "").rsplit("@", 1)[0].strip()
-    return bool(AUTOMATIC_ADDRESS_RE.match(local))
 
 
 def _angle(message_id: str | None) -> str:
