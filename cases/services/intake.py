@@ -106,8 +106,9 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
 
 
-def _raw_name(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()[:32] + ".eml"
+def _raw_name(raw_digest: str) -> str:
+    """File name of a stored message: its SHA-256 (hex), shortened."""
+    return raw_digest[:32] + ".eml"
 
 
 def _reference_of(inbound: InboundMessage | None) -> str:
@@ -185,7 +186,7 @@ def _store_error(
         reason=reason,
         handled=False,
     )
-    inbound.raw.save(_raw_name(raw), ContentFile(raw), save=False)
+    inbound.raw.save(_raw_name(hash_value), ContentFile(raw), save=False)
     try:
         with transaction.atomic():
             inbound.save()
@@ -255,7 +256,7 @@ def _new_inbound(*, parsed: ParsedEmail, raw: bytes, source: str, received_at: d
         content_hash=hash_value,
         handled=True,
     )
-    inbound.raw.save(_raw_name(raw), ContentFile(raw), save=False)
+    inbound.raw.save(_raw_name(hashlib.sha256(raw).hexdigest()), ContentFile(raw), save=False)
     inbound.save()
     return inbound
 
