@@ -114,6 +114,16 @@ def test_working_days_between_adds_up_and_changes_sign_when_reversed(calendar_an
     assert calendar.working_days_between(end, start) == -calendar.working_days_between(start, end)
 
 
+@given(calendars_and_days(), st.integers(min_value=-800, max_value=800))
+def test_working_days_between_equals_counting_day_by_day(calendar_and_day, span):
+    # The count is done by arithmetic; walking the days one by one must give the same number.
+    calendar, start = calendar_and_day
+    end = start + datetime.timedelta(days=span)
+    low, high = min(start, end), max(start, end)
+    walked = sum(calendar.is_working_day(low + datetime.timedelta(days=offset)) for offset in range(1, (high - low).days + 1))
+    assert calendar.working_days_between(start, end) == (walked if end >= start else -walked)
+
+
 @given(calendars_and_days(), counts)
 def test_a_closing_day_is_never_a_working_day(calendar_and_day, count):
     calendar, day = calendar_and_day

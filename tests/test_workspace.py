@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.admin_views.workspace import deadline_badge, timeline
+from cases.calendar import default_calendar
 from cases.models import Case, CaseEvent, EventKind
 from cases.services.registration import Sender, register_item
 from cases.services.tagging import tag_confirm, tags_store_suggestions
@@ -170,7 +171,7 @@ def test_inbox_ignores_a_filter_value_it_does_not_know(officer_client, municipal
 def test_inbox_shows_the_deadline_in_words_not_only_in_colour(officer_client, municipality):
     register(received_on=timezone.localdate() - datetime.timedelta(days=30))
     html = officer_client.get(INBOX).content.decode()
-    assert "Te laat" in html and "dagen te laat" in html
+    assert "Te laat" in html and "werkdagen te laat" in html
 
 
 def test_deadline_badge_counts_the_days_late(municipality):
@@ -178,8 +179,18 @@ def test_deadline_badge_counts_the_days_late(municipality):
     today = timezone.localdate()
     badge = deadline_badge(case, today)
     assert badge.status == "overdue" and badge.text == "Te laat"
-    assert badge.days_late == (today - case.acknowledgement_due).days > 0
+    assert badge.days_late == default_calendar().working_days_between(case.acknowledgement_due, today) > 0
     assert deadline_badge(make_case(state="closed"), today).text == "Geen termijn"
+
+
+def test_days_late_are_working_days(municipality):
+    # Received Thursday 19 December 2024: the acknowledgement (4 working days) was due on Friday
+    # 27 December, after Christmas. On Monday 6 January 2025 that is 5 working days late (30 and
+    # 31 December, 2, 3 and 6 January; New Year's Day is a holiday), though 10 calendar days.
+    case = register(received_on=datetime.date(2024, 12, 19))
+    assert case.acknowledgement_due == datetime.date(2024, 12, 27)
+    badge = deadline_badge(case, datetime.date(2025, 1, 6))
+    assert badge.status == "overdue" and badge.days_late == 5
 
 
 # --- the case page ---------------------------------------------------------------------------

@@ -112,9 +112,9 @@ def deadline_badge(case: Case, today: datetime.date | None = None) -> DeadlineBa
     if deadline is None:
         return DeadlineBadge(status="none", text=str(BADGE_TEXT["none"]), icon=BADGE_ICON["none"])
     name, due = deadline
-    # Calendar days, not working days: counting working days walks the calendar day by day, and an
-    # old backlog on a page of 100 would cost more than the rest of the page.
-    late = (today - due).days if status == "overdue" else 0
+    # Working days, as the terms themselves are counted (WorkingCalendar counts them by arithmetic,
+    # so a page of 100 old overdue cases stays cheap).
+    late = default_calendar().working_days_between(due, today) if status == "overdue" else 0
     return DeadlineBadge(status=status, text=str(BADGE_TEXT[status]), icon=BADGE_ICON[status], name=str(DEADLINE_NAMES[name]), due=due, days_late=late)
 
 
