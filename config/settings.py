@@ -22,6 +22,7 @@ SECRET_KEY = env(
 )
 DEBUG = env("DJANGO_DEBUG", True, "Debug mode; serves static files in `make run`. Set to false in production.")
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"], "Comma-separated host names the site answers to.")
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", [], "Comma-separated origins (https://…) trusted for CSRF behind a proxy.")
 BASE_URL = env("HANDVEST_BASE_URL", "http://127.0.0.1:8000", "Public base URL, used in links sent to citizens (private case links).")
 
