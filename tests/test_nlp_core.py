@@ -1,4 +1,4 @@
-"""The Django-free tagger core (``nlp.core``): no database, a tiny corpus, a few epochs."""
+"""The Django-free tagger core (``nlp.core``): no database, a tiny corpus."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ LABELS = {
     "WEB-24UUR": ["website offline", "storing"],
 }
 # Small and quick; only the ``tagger`` fixture also trains again on all messages after choosing thresholds.
-TINY_CONFIG = TaggerConfig(epochs=8, hash_length=2**12, min_examples=5, refit_on_all=False)
+TINY_CONFIG = TaggerConfig(hash_length=2**12, min_df=1, min_examples=5, refit_on_all=False)
 
 _PHONE = [
     "Ik hing een half uur in de wacht bij de gemeente.",
@@ -138,6 +138,30 @@ def test_pipeline_is_built_from_the_given_label_set():
     assert nlp.get_pipe("lemmatizer").mode == "lookup"
 
 
+def test_features_are_tf_idf_with_rare_keys_dropped_and_each_group_of_unit_length():
+    from spacy.strings import hash_string
+
+    nlp = build_pipeline(LABELS, TINY_CONFIG)
+    extractor = nlp.get_pipe("handvest_features")
+    texts = ["de wachtrij was lang", "de wachtrij was kort", "de balie was dicht", "zeldzaamheid"]
+    docs = list(nlp.pipe(texts, disable=["kind", "norms"]))
+    extractor.fit_idf(docs, min_df=2)
+
+    def features(text):
+        return extractor.featurize(nlp.get_pipe("lemmatizer")(nlp.make_doc(text)))
+
+    seen_twice, seen_once = features("wachtrij"), features("zeldzaamheid")
+    assert len(seen_twice.keys) > 0
+    assert len(seen_once.keys) == 0  # in one training message only: no weight at all
+    common = features("de wachtrij")
+    # "de" is in three of four messages, "wachtrij" in two: the rarer word weighs more.
+    value = dict(zip(common.keys.tolist(), common.values.tolist(), strict=True))
+    assert value[hash_string("L:wachtrij")] > value[hash_string("L:de")] > 0
+    # The lemma group (as every other group) is scaled to unit length.
+    lemma_values = [value[hash_string("L:wachtrij")], value[hash_string("L:de")]]
+    assert abs(sum(v * v for v in lemma_values) - 1.0) < 1e-5
+
+
 def test_training_on_a_tiny_corpus_tags_kind_and_norms(tagger):
     result = tagger.tag("Ik stond vanochtend weer veertig minuten in de wacht toen ik de gemeente belde.")
     assert result.kind == "complaint"
@@ -180,7 +204,7 @@ def test_the_version_changes_when_the_corpus_changes():
     assert model_version([*corpus, Message("Nog een klacht over de wachttijd.", "complaint", ("TEL-25SEC",))], LABELS, TINY_CONFIG) != version
     assert model_version(corpus[:-1], LABELS, TINY_CONFIG) != version
     assert model_version(corpus, {**LABELS, "WEB-24UUR": ["storing", "onderhoud"]}, TINY_CONFIG) != version
-    assert model_version(corpus, LABELS, dataclasses.replace(TINY_CONFIG, epochs=9)) != version
+    assert model_version(corpus, LABELS, dataclasses.replace(TINY_CONFIG, C=4.0)) != version
 
 
 def test_a_retired_norm_drops_out_of_the_labels_and_the_training_data():

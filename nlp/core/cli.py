@@ -48,16 +48,17 @@ def default_corpus_paths(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> list[Path]:
 
 
 class _ProgressBar:
-    """A tqdm bar over the training epochs, on stderr, only when stderr is a terminal."""
+    """A tqdm bar over the classifiers being fitted, on stderr, only when stderr is a terminal."""
 
     def __init__(self, config: TaggerConfig) -> None:
         from tqdm import tqdm
 
-        stages = 2 if config.refit_on_all else 1
-        self.bar = tqdm(total=config.epochs * stages, desc="training the tagger", unit="epoch", file=sys.stderr, disable=None)
+        self.stages = 2 if config.refit_on_all else 1
+        self.bar = tqdm(desc="training the tagger", unit="label", file=sys.stderr, disable=None)
 
     def __call__(self, progress: TrainingProgress) -> None:
-        self.bar.set_postfix(stage=progress.stage, loss=f"{progress.loss:.3f}")
+        self.bar.total = progress.steps * self.stages
+        self.bar.set_postfix(stage=progress.stage, label=progress.label)
         self.bar.update(1)
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from spacy.attrs import ORTH
@@ -38,13 +39,13 @@ from thinc.api import Model, chain
 from .linear import hashed_linear, key_weights
 
 FEATURES_KEY = "handvest_features"
+IDF_FILE = "idf.npz"
 
 # Features are grouped so that each group is normalised on its own: a long formal letter then
 # weighs about as much as a one-line web-form message, and the many character n-grams do not
 # drown the lemmas.
 GROUPS = ("lemma", "bigram", "char", "keyword")
 _GROUP_IDS = np.array([0, 1, 2, 3])
-_KEYWORD = 3
 SENTENCE_ENDS = frozenset({".", "!", "?", ";", "…"})
 _SPACE, _BREAK, _PUNCT, _BREAK_AFTER = 1, 2, 4, 8
 
@@ -121,6 +122,7 @@ class FeatureExtractor:
         bigrams: bool,
         sentences: bool,
         group_weights: Mapping[str, float],
+        char_all_tokens: bool = True,
     ) -> None:
         self.nlp = nlp
         self.name = name
@@ -130,6 +132,11 @@ class FeatureExtractor:
         self.sentences = bool(sentences)
         self.group_weights = {group: float(group_weights.get(group, 1.0)) for group in GROUPS}
         self._weights = np.array([self.group_weights[group] for group in GROUPS], dtype="float32")
+        self.char_all_tokens = bool(char_all_tokens)
+        # Inverse document frequencies of the keys seen in at least ``min_df`` training messages,
+        # sorted by key; None until ``fit_idf`` (then every key counts with weight 1).
+        self._idf_keys: np.ndarray | None = None
+        self._idf_values: np.ndarray | None = None
         self._patterns: dict[str, list[tuple[tuple[str, ...], str, str]]] | None = None
         self._token_cache: dict[int, tuple[str, int, np.ndarray, int]] = {}
         self._bigram_cache: dict[tuple[str, str], int] = {}
@@ -180,7 +187,7 @@ class FeatureExtractor:
         lemma = fold(token.lemma_ or text)
         lower = fold(text)
         char_keys = _EMPTY_KEYS
-        if lower.isalpha() and len(lower) > 2 and lower not in STOP_WORDS:
+        if lower.isalnum() if self.char_all_tokens else lower.isalpha() and len(lower) > 2 and lower not in STOP_WORDS:
             low, high = self.char_ngrams
             padded = f"<{lower}>"
             grams = {padded[k : k + n] for n in range(low, high + 1) for k in range(len(padded) - n + 1)}
@@ -264,11 +271,10 @@ class FeatureExtractor:
             ]
         )
         groups = np.repeat(_GROUP_IDS, [len(group_keys[0]), len(group_keys[1]), sum(char_lengths), len(group_keys[2])])
-        weights = self._weights[groups]
-        values = weights * self._normaliser(np.bincount(groups, minlength=len(GROUPS))[groups], groups)
+        whole_keys, values, _ = self._weigh(keys, groups, np.zeros(len(keys), dtype=np.int64), 1)
         n_sentences = len(starts)
         if not self.sentences or n_sentences < 2:
-            return DocFeatures(keys, values, _EMPTY_KEYS, _EMPTY_VALUES, np.empty(0, dtype="int32"), ())
+            return DocFeatures(whole_keys, values, _EMPTY_KEYS, _EMPTY_VALUES, np.empty(0, dtype="int32"), ())
         sentences = np.concatenate(
             [
                 np.array(group_sentence[0], dtype=np.int64),
@@ -277,17 +283,64 @@ class FeatureExtractor:
                 np.array(group_sentence[2], dtype=np.int64),
             ]
         )
-        cells = sentences * len(GROUPS) + groups
-        sentence_values = weights * self._normaliser(np.bincount(cells, minlength=n_sentences * len(GROUPS))[cells], groups)
-        order = np.argsort(sentences, kind="stable")
+        sentence_keys, sentence_values, rows = self._weigh(keys, groups, sentences, n_sentences)
         spans = tuple(zip(starts, [*starts[1:], len(doc)], strict=True))
-        lengths = np.bincount(sentences, minlength=n_sentences).astype("int32")
-        return DocFeatures(keys, values, keys[order], sentence_values[order], lengths, spans)
+        lengths = np.bincount(rows, minlength=n_sentences).astype("int32")
+        return DocFeatures(whole_keys, values, sentence_keys, sentence_values, lengths, spans)
 
-    def _normaliser(self, counts: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        # Counts normalised per group, so that a long letter weighs about as much as a short note.
-        # A keyword match is evidence however long the letter around it is: not normalised.
-        return np.where(groups == _KEYWORD, 1.0, 1.0 / np.sqrt(np.maximum(counts, 1))).astype("float32")
+    def _weigh(self, keys: np.ndarray, groups: np.ndarray, rows: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """TF-IDF per row (the message, or each sentence) and feature group: each distinct key once,
+        with ``(1 + log count) * idf``, keys unseen in training dropped, each group of each row
+        scaled to unit length and then by the group's weight. Returns (keys, values, rows), sorted
+        by row.
+
+        Why TF-IDF and not raw counts: a word in every message ("gemeente", "ik") says nothing
+        about a norm, and the unit length per group makes a long formal letter weigh like a
+        one-line web-form message and keeps the many character n-grams from drowning the lemmas.
+        """
+        if not len(keys):
+            return _EMPTY_KEYS, _EMPTY_VALUES, np.empty(0, dtype=np.int64)
+        order = np.lexsort((keys, rows))
+        keys, groups, rows = keys[order], groups[order], rows[order]
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        first[1:] = (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(keys)))
+        keys, groups, rows = keys[starts], groups[starts], rows[starts]
+        values = 1.0 + np.log(counts)
+        if self._idf_keys is not None:
+            position = np.minimum(np.searchsorted(self._idf_keys, keys), len(self._idf_keys) - 1)
+            known = self._idf_keys[position] == keys
+            keys, groups, rows, values = keys[known], groups[known], rows[known], values[known] * self._idf_values[position[known]]
+        cells = rows * len(GROUPS) + groups
+        lengths = np.sqrt(np.bincount(cells, weights=values * values, minlength=n_rows * len(GROUPS)))
+        values = (values / np.maximum(lengths[cells], 1e-12) * self._weights[groups]).astype("float32")
+        return keys, values, rows
+
+    def fit_idf(self, docs: Sequence[Doc], min_df: int) -> None:
+        """Learn the inverse document frequencies from training docs (featurised without them);
+        keys in fewer than ``min_df`` docs are dropped: a street name or a one-off typo would
+        only let the classifier memorise its message. Featurise the docs again afterwards."""
+        self._idf_keys = self._idf_values = None
+        keys, counts = np.unique(np.concatenate([features_of(doc).keys for doc in docs] or [_EMPTY_KEYS]), return_counts=True)
+        keep = counts >= min_df
+        self._idf_keys = keys[keep]
+        # scikit-learn's smooth idf: ln((1 + n) / (1 + df)) + 1.
+        self._idf_values = (np.log((1 + len(docs)) / (1 + counts[keep])) + 1).astype("float32")
+
+    def to_disk(self, path, exclude=()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self._idf_keys is not None:
+            np.savez(path / IDF_FILE, keys=self._idf_keys, values=self._idf_values)
+
+    def from_disk(self, path, exclude=()) -> FeatureExtractor:
+        file = Path(path) / IDF_FILE
+        if file.exists():
+            with np.load(file) as data:
+                self._idf_keys, self._idf_values = data["keys"], data["values"]
+        return self
 
     def _keyword_keys(self, match: KeywordMatch) -> tuple[int, int]:
         return hash_string(f"K:{match.code}"), hash_string(f"KW:{match.keyword}")
@@ -333,10 +386,12 @@ class FeatureExtractor:
         "bigrams": True,
         "sentences": True,
         "group_weights": {"lemma": 1.0, "bigram": 1.0, "char": 1.0, "keyword": 1.0},
+        "char_all_tokens": True,
     },
 )
-def make_feature_extractor(nlp, name, keywords, char_ngrams, bigrams, sentences, group_weights):
-    return FeatureExtractor(nlp, name, keywords=keywords, char_ngrams=char_ngrams, bigrams=bigrams, sentences=sentences, group_weights=group_weights)
+def make_feature_extractor(nlp, name, keywords, char_ngrams, bigrams, sentences, group_weights, char_all_tokens):
+    options = {"char_ngrams": char_ngrams, "bigrams": bigrams, "sentences": sentences, "group_weights": group_weights, "char_all_tokens": char_all_tokens}
+    return FeatureExtractor(nlp, name, keywords=keywords, **options)
 
 
 # -- the classifier architecture ----------------------------------------------------------------

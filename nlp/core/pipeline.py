@@ -21,6 +21,7 @@ from .labels import canonical_labels
 KIND_PIPE = "kind"
 NORMS_PIPE = "norms"
 CLASSIFIER_PIPES = (KIND_PIPE, NORMS_PIPE)
+FEATURES_PIPE = "handvest_features"
 
 
 def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | None = None) -> Language:
@@ -32,17 +33,18 @@ def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | N
     nlp = spacy.blank("nl")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe(
-        "handvest_features",
+        FEATURES_PIPE,
         config={
             "keywords": labels,
             "char_ngrams": list(config.char_ngrams),
+            "char_all_tokens": config.char_all_tokens,
             "bigrams": config.bigrams,
             "sentences": config.sentences,
             "group_weights": dict(config.group_weights),
         },
     )
     architecture = {"@architectures": "handvest.FeatureTextCat.v1", "length": config.hash_length}
-    norms_architecture = {**architecture, "sentence_weight": config.sentence_weight, "pool_in_training": config.pool_in_training}
+    norms_architecture = {**architecture, "sentence_weight": config.sentence_weight}
     kind = nlp.add_pipe("textcat", name=KIND_PIPE, config={"model": {**architecture, "exclusive_classes": True}})
     for label in KINDS:
         kind.add_label(label)

@@ -13,36 +13,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import spacy
+from sklearn.linear_model import LogisticRegression
 from spacy.language import Language
 from spacy.training import Example
-from thinc.api import Adam
 
 from .config import TaggerConfig
 from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation
+from .features import features_of
 from .labels import canonical_labels
+from .linear import feature_matrix
 from .metrics import choose_thresholds, kind_scores, norm_scores
-from .pipeline import CLASSIFIER_PIPES, KIND_PIPE, NORMS_PIPE, build_pipeline
+from .pipeline import CLASSIFIER_PIPES, FEATURES_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
 from .tagger import Tagger
 
 # Bump when the feature or model code changes in a way that old cached models do not reflect.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 @dataclass(frozen=True)
 class TrainingProgress:
-    """Passed to the progress callback after every epoch."""
+    """Passed to the progress callback after each classifier (kind, then one per norm) is fitted."""
 
     stage: str  # "validation" (training part only) or "final" (all training messages)
-    epoch: int
-    epochs: int
-    loss: float
+    step: int
+    steps: int
+    label: str
 
 
 ProgressCallback = Callable[[TrainingProgress], None]
@@ -119,38 +120,82 @@ def train(
 
 
 def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, progress: ProgressCallback | None = None, stage: str = "final") -> None:
-    """Train the two classifiers of a freshly built pipeline on the messages."""
+    """Train the two classifiers of a freshly built pipeline on the messages.
+
+    Both are linear over the messages' TF-IDF features. Their weights are fitted by
+    scikit-learn's logistic regression (an exact convex solver: no epochs, learning rate or seed
+    to tune) and written into the spaCy components' hashed linear layers, which then score new
+    messages, sentence pooling included, without scikit-learn.
+    """
     kind_pipe = nlp.get_pipe(KIND_PIPE)
     norms_pipe = nlp.get_pipe(NORMS_PIPE)
     codes = list(norms_pipe.labels)
-    # The lemmatizer and the features run once; every epoch reuses the featurised docs.
+    extractor = nlp.get_pipe(FEATURES_PIPE)
+    # The lemmatizer runs once; the features are computed, the idf learned, and computed again.
     docs = list(nlp.pipe((m.text for m in messages), disable=list(CLASSIFIER_PIPES), batch_size=256))
-    kind_examples, norm_examples = [], []
-    for doc, message in zip(docs, messages, strict=True):
-        kind_examples.append(Example.from_dict(doc, {"cats": {kind: float(kind == message.kind) for kind in KINDS}}))
-        norm_examples.append(Example.from_dict(doc, {"cats": {code: float(code in message.norms) for code in codes}}))
-    # The classifiers' initialisation reads the reference docs, which must carry the features.
-    kind_pipe.initialize(lambda: [_with_features(eg) for eg in kind_examples[:10]], nlp=nlp, labels=KINDS)
-    norms_pipe.initialize(lambda: [_with_features(eg) for eg in norm_examples[:10]], nlp=nlp, labels=codes)
-    optimizer = _optimizer(config, config.l2)
-    kind_optimizer = _optimizer(config, config.kind_l2)
-    rng = random.Random(config.seed)
-    order = list(range(len(messages)))
-    for epoch in range(1, config.epochs + 1):
-        rng.shuffle(order)
-        losses: dict[str, float] = {}
-        for start in range(0, len(order), config.batch_size):
-            batch = order[start : start + config.batch_size]
-            kind_pipe.update([kind_examples[i] for i in batch], sgd=kind_optimizer, losses=losses)
-            norms_pipe.update([norm_examples[i] for i in batch], sgd=optimizer, losses=losses)
+    extractor.fit_idf(docs, config.min_df)
+    docs = [extractor(doc) for doc in docs]
+    # The classifiers' initialisation reads a few reference docs, which must carry the features.
+    sample = [Example.from_dict(doc, {"cats": {}}) for doc in docs[:10]]
+    kind_pipe.initialize(lambda: [_with_features(eg) for eg in sample], nlp=nlp, labels=KINDS)
+    norms_pipe.initialize(lambda: [_with_features(eg) for eg in sample], nlp=nlp, labels=codes)
+    layer = norms_pipe.model.get_ref("output_layer")
+    features = [features_of(doc) for doc in docs]
+    matrix = feature_matrix(
+        layer,
+        (
+            np.concatenate([f.keys for f in features]) if features else np.empty(0, dtype="uint64"),
+            np.concatenate([f.values for f in features]) if features else np.empty(0, dtype="float32"),
+            np.array([len(f.keys) for f in features], dtype="int32"),
+        ),
+    )
+    matrix.sum_duplicates()
+    steps = len(codes) + 1
+    kind_targets = np.array([KINDS.index(m.kind) for m in messages])
+    weights, bias = _fit_logistic(matrix, kind_targets, len(KINDS), C=config.kind_C, balanced=False)
+    _set_layer(kind_pipe.model.get_ref("output_layer"), weights, bias)
+    if progress:
+        progress(TrainingProgress(stage=stage, step=1, steps=steps, label="kind"))
+    norm_weights = np.zeros((matrix.shape[1], len(codes)), dtype="float32")
+    norm_bias = np.zeros(len(codes), dtype="float32")
+    for j, code in enumerate(codes):
+        targets = np.array([code in m.norms for m in messages], dtype=int)
+        column, intercept = _fit_logistic(matrix, targets, 2, C=config.C, balanced=config.balance_norms)
+        norm_weights[:, j] = column[:, 1] - column[:, 0]
+        norm_bias[j] = intercept[1] - intercept[0]
         if progress:
-            progress(TrainingProgress(stage=stage, epoch=epoch, epochs=config.epochs, loss=sum(losses.values())))
+            progress(TrainingProgress(stage=stage, step=j + 2, steps=steps, label=code))
+    _set_layer(layer, norm_weights, norm_bias)
 
 
-def _optimizer(config: TaggerConfig, l2: float) -> Adam:
-    # An L2 penalty on the gradient, not weight decay: Adam gives rare features (a street name,
-    # a typo) as large steps as common ones, and only the penalty keeps them from memorising.
-    return Adam(learn_rate=config.learn_rate, L2=l2, L2_is_weight_decay=False, grad_clip=config.grad_clip, use_averages=False)
+# A class without any training message can never be predicted: its logit stays this far below.
+_ABSENT = -20.0
+
+
+def _fit_logistic(matrix, targets: np.ndarray, n_classes: int, *, C: float, balanced: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(weights of shape (columns, n_classes), bias of n_classes) whose softmax is a logistic
+    regression's probability; a class absent from ``targets`` gets zero weights and a very low
+    bias, and when only one class occurs every message gets it."""
+    weights = np.zeros((matrix.shape[1], n_classes), dtype="float32")
+    bias = np.full(n_classes, _ABSENT, dtype="float32")
+    present = np.unique(targets)
+    if len(present) < 2:
+        if len(present):
+            bias[present[0]] = 0.0
+        return weights, bias
+    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced" if balanced else None)
+    model.fit(matrix, targets)
+    coef, intercept = model.coef_, model.intercept_
+    if len(present) == 2:  # scikit-learn keeps one column for two classes: the second's logit
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    weights[:, present] = coef.T
+    bias[present] = intercept
+    return weights, bias
+
+
+def _set_layer(layer, weights: np.ndarray, bias: np.ndarray) -> None:
+    layer.set_param("W", np.ascontiguousarray(weights, dtype="float32"))
+    layer.set_param("b", np.ascontiguousarray(bias, dtype="float32"))
 
 
 def _with_features(example: Example) -> Example:

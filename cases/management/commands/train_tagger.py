@@ -23,9 +23,9 @@ class Command(BaseCommand):
         def progress(step) -> None:
             bar = bars.get(step.stage)
             if bar is None:
-                bar = bars[step.stage] = tqdm(total=step.epochs, desc=step.stage, unit="epoch", leave=False)
+                bar = bars[step.stage] = tqdm(total=step.steps, desc=step.stage, unit="label", leave=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{step.loss:.3f}")
+            bar.set_postfix(label=step.label)
 
         model, activated, reason = tagger_train(force=force, progress=progress)
         for bar in bars.values():
