@@ -65,3 +65,17 @@ def reference_markdown() -> str:
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         lines.append(f"| `{var.name}` | {shown} | {var.help_text} |")
     return "\n".join(lines)
+
+
+def cache_settings(url: str) -> dict:
+    """Django's ``CACHES`` for ``CACHE_URL``: empty for a cache in each process's memory (one
+    process, as ``make run``), ``redis://`` or ``rediss://`` for Redis, shared by all web processes.
+
+    The web form's rate limit counts in this cache, so with several web workers it must be shared:
+    in each worker's own memory a sender could post the limit once per worker.
+    """
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "handvest"}}
+    if url.startswith(("redis://", "rediss://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "handvest"}}
+    raise RuntimeError(f"Environment variable CACHE_URL={url!r} is invalid: use redis://host:port/db, or leave it empty for a cache per process.")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env
+from config.env import cache_settings, env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("HANDVEST_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite file, uploads and the tagger's model cache."))
@@ -95,6 +95,9 @@ TEMPLATES = [
     },
 ]
 
+CACHES = cache_settings(
+    env("CACHE_URL", "", "Shared cache for the web form's rate limit (Redis: `redis://127.0.0.1:6379/1`). Empty: each process's own memory.")
+)
 DATABASES = {
     "default": dj_database_url.parse(
         env(

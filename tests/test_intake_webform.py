@@ -7,6 +7,7 @@ import re
 import zipfile
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -358,3 +359,35 @@ def test_an_unknown_hint_is_refused_with_a_clear_error(client, harlingen):
     html = html_of(client.post(FORM_URL, valid_data(hint="norm:BESTAAT-NIET")))
     assert escape(str(webform.HINT_INVALID)) in html
     assert Registration.objects.count() == 0
+
+
+# --- the rate limit's cache ---------------------------------------------------------------------
+def test_the_cache_url_chooses_a_shared_redis_cache_or_one_per_process():
+    from config.env import cache_settings
+
+    assert cache_settings("")["default"]["BACKEND"].endswith("LocMemCache")
+    redis_cache = cache_settings("redis://127.0.0.1:6379/1")["default"]
+    assert redis_cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis_cache["LOCATION"] == "redis://127.0.0.1:6379/1"
+    with pytest.raises(RuntimeError, match="CACHE_URL"):
+        cache_settings("memcached://127.0.0.1:11211")
+
+
+@pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)")
+def test_with_redis_the_rate_limit_is_counted_where_every_web_process_sees_it(client, municipality, settings):
+    import redis
+
+    from config.env import cache_settings
+
+    location = django_settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/14"
+    settings.CACHES = cache_settings(location)
+    cache.clear()
+    try:
+        settings.HANDVEST_FORM_RATE_LIMIT = 1
+        assert client.post(FORM_URL, valid_data(), REMOTE_ADDR="192.0.2.9").status_code == 302
+        # Another web process has its own memory but the same Redis: it finds the count there.
+        stored = redis.Redis.from_url(location).keys("handvest:*webform:rate:*")
+        assert len(stored) == 1
+        assert client.post(FORM_URL, valid_data(), REMOTE_ADDR="192.0.2.9").status_code == 429
+    finally:
+        cache.clear()
