@@ -259,3 +259,47 @@ def test_the_command_line_evaluation_prints_one_json_object(tmp_path):
 def test_the_core_imports_no_django():
     code = "import sys, nlp.core, nlp.core.cli; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
     subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True, timeout=120)
+
+
+def test_random_folds_put_every_message_in_exactly_one_test_part():
+    from nlp.core.crossval import random_folds
+
+    corpus = tiny_corpus()
+    folds = random_folds(corpus, 3)
+    tested = [m for fold in folds for m in fold.test]
+    assert sorted(m.text for m in tested) == sorted(m.text for m in corpus)
+    for fold in folds:
+        assert not {m.text for m in fold.test} & {m.text for m in fold.training}
+    with pytest.raises(ValueError, match="two folds"):
+        random_folds(corpus, 1)
+
+
+def test_cross_validation_by_file_scores_each_file_with_a_model_that_never_saw_it():
+    from nlp.core.crossval import cross_validate, folds_by_group
+
+    corpus = tiny_corpus()
+    groups = {"train-a.jsonl": corpus[0::2], "train-b.jsonl": corpus[1::2], "train-none.jsonl": [Message("Dank voor de snelle hulp!", "other", ())]}
+    folds = folds_by_group(groups)
+    assert [len(fold.training) for fold in folds] == [len(corpus) - len(corpus[0::2]) + 1, len(corpus) - len(corpus[1::2]) + 1, len(corpus)]
+    result = cross_validate(folds, LABELS, config=TINY_CONFIG)
+    assert result["messages"] == len(corpus) + 1
+    assert [fold["name"] for fold in result["folds"]] == list(groups)
+    assert result["folds"][2]["norm_micro_f1"] is None  # no norm in that file: no F1, not a zero
+    assert 0.5 < result["norm_micro_f1"] <= 1.0  # the tiny corpus's two halves do teach each other
+    for key in ("norm_macro_f1", "kind_accuracy", "exact_match", "per_norm"):
+        assert key in result
+
+
+def test_the_command_line_cross_validation_reads_only_the_training_files(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    write_jsonl(corpus_dir / "train-a.jsonl", tiny_corpus()[0::2])
+    write_jsonl(corpus_dir / "train-b.jsonl", tiny_corpus()[1::2])
+    (corpus_dir / "heldout.jsonl").write_text("not json: reading this file would fail\n", encoding="utf-8")
+    charter = tmp_path / "charter.yaml"
+    charter.write_text("norms:\n" + "".join(f"  - code: {code}\n    keywords: {json.dumps(words)}\n" for code, words in LABELS.items()), encoding="utf-8")
+    command = [sys.executable, "-m", "nlp", "crossval", "--json", "--corpus-dir", str(corpus_dir), "--charter", str(charter)]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=300)
+    result = json.loads(completed.stdout)
+    assert [fold["name"] for fold in result["folds"]] == ["train-a.jsonl", "train-b.jsonl"]
+    assert result["messages"] == len(tiny_corpus())

@@ -3,6 +3,7 @@
     python -m nlp train [--model-dir DIR] [--json]
     python -m nlp evaluate FILE.jsonl [--json] [--baseline] [--model-dir DIR]
     python -m nlp tag "tekst van een bericht" [--model-dir DIR]
+    python -m nlp crossval [--folds K] [--json]
 
 Every command uses the model ``make run`` uses: trained from ``nlp/corpus/train-*.jsonl`` with
 the labels of ``cms/charters/harlingen-2017.yaml`` and cached in ``var/models``, trained first if
@@ -123,6 +124,41 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_crossval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .crossval import cross_validate, folds_by_group, random_folds
+
+    paths = default_corpus_paths(args.corpus_dir)
+    if args.folds:
+        folds = random_folds(read_corpus(paths), args.folds)
+    else:
+        folds = folds_by_group({path.name: read_jsonl(path) for path in paths})
+    bar = tqdm(total=len(folds), desc="cross-validating", unit="fold", file=sys.stderr, disable=None)
+
+    def progress(index: int, total: int, name: str) -> None:
+        bar.set_postfix_str(name)
+        if index > 1:
+            bar.update(1)
+
+    try:
+        result = cross_validate(folds, load_charter_labels(args.charter), progress=progress)
+    finally:
+        bar.update(1)
+        bar.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=float))
+        return 0
+    split = f"{args.folds} random folds" if args.folds else "each training file left out in turn"
+    result["model_version"] = "out-of-fold"
+    print(format_evaluation(result, f"cross-validation ({split})"))
+    print()
+    print(f"{'left out':34s} {'messages':>8s} {'micro-F1':>8s}")
+    for fold in result["folds"]:
+        print(f"{fold['name']:34s} {fold['messages']:8d} {_num(fold['norm_micro_f1']):>8s}")
+    return 0
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
     tagger = load_default_model(args)
     print(json.dumps(tagger.tag(args.text).to_dict(), ensure_ascii=False, indent=2))
@@ -181,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate_.add_argument("--baseline", action="store_true", help="also train and score TF-IDF + logistic regression on the same split")
     evaluate_.set_defaults(handler=cmd_evaluate)
+
+    crossval = commands.add_parser("crossval", parents=[common], help="cross-validate on the training files only (never the held-out file), to compare designs")
+    crossval.add_argument("--folds", type=int, default=0, help="K random folds instead of leaving each training file out in turn")
+    crossval.add_argument("--json", action="store_true", help="print one JSON object")
+    crossval.set_defaults(handler=cmd_crossval)
 
     tag = commands.add_parser("tag", parents=[common], help="tag one message")
     tag.add_argument("text")
