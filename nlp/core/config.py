@@ -23,13 +23,13 @@ class TaggerConfig:
     group_weights: dict[str, float] = field(default_factory=lambda: {"lemma": 1.0, "bigram": 1.0, "char": 1.0, "keyword": 0.3})
     hash_length: int = 2**17
     # Keys seen in fewer training messages are dropped (see FeatureExtractor.fit_idf).
-    min_df: int = 2
+    min_df: int = 3
     # A norm's score mixes the whole message's score with the best sentence's (see features.py).
-    sentence_weight: float = 0.5
+    sentence_weight: float = 0.35
     # Training: logistic regression (scikit-learn, L2 penalty, inverse strength C) on the whole
     # messages' features; each norm's positives weighted up to balance its negatives.
     C: float = 8.0
-    kind_C: float = 8.0
+    kind_C: float = 32.0
     balance_norms: bool = True
     # Thresholds: a share of the training files, chosen by a hash of each text, is held apart to
     # choose one threshold per norm; then the model is trained again on all training messages.

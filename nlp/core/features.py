@@ -450,7 +450,9 @@ def _pooled_linear(sparse_linear: Model, sentence_weight: float, pool_in_trainin
             return scores, backprop_single
         offsets = np.concatenate([[0], np.cumsum(row_counts)[:-1]]).astype(int)
         whole = scores[offsets]
-        pooled = (1 - sentence_weight) * whole + sentence_weight * np.maximum.reduceat(scores, offsets, axis=0)
+        # Written as whole + w * (best - whole), not (1 - w) * whole + w * best: a message whose
+        # best row is itself then scores exactly as it does alone, in any batch.
+        pooled = whole + sentence_weight * (np.maximum.reduceat(scores, offsets, axis=0) - whole)
 
         def backprop(d_pooled):
             d_scores = np.zeros_like(scores)
