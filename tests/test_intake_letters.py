@@ -18,12 +18,13 @@ from cases import errors
 from cases.intake import letters as extraction
 from cases.intake import uploads
 from cases.intake.forms import LetterForm
-from cases.models import Attachment, Case, CaseEvent, Registration, TriageState
+from cases.models import Attachment, Case, CaseEvent, CaseState, Registration, TriageState
 from cases.services.letters import (
     LETTER_CORRECT_NO_PERMISSION,
     LETTER_NO_PERMISSION,
     LETTER_TEXT_EMPTY,
     letter_correct_text,
+    letter_may_correct,
     letter_register,
 )
 from cases.services.registration import Sender
@@ -271,12 +272,53 @@ def test_the_officer_corrects_the_text_and_the_previous_text_stays_on_the_timeli
     assert event.actor == officer and event.data["previous_text"] == before
 
 
-def test_the_mailroom_may_not_correct_the_text(municipality, mailroom):
+def test_the_mailroom_corrects_the_text_while_the_case_is_as_registered(municipality, mailroom):
+    result = letter_register(
+        scan_file=upload(typed_letter_pdf(), "brief.pdf"), sender=SENDER, received_on=timezone.localdate(), actor=mailroom, kind="complaint"
+    )
+    assert letter_may_correct(result.registration, mailroom)
+    registration = letter_correct_text(registration_id=result.registration.pk, text="De openingstijden kloppen niet.", actor=mailroom)
+    assert registration.text == "De openingstijden kloppen niet."
+    assert CaseEvent.objects.get(case=registration.case, name="letter_text_corrected").actor == mailroom
+
+
+def test_once_handling_has_started_only_an_officer_corrects_the_text(municipality, mailroom, officer, caplog):
+    result = letter_register(
+        scan_file=upload(typed_letter_pdf(), "brief.pdf"), sender=SENDER, received_on=timezone.localdate(), actor=mailroom, kind="complaint"
+    )
+    Case.objects.filter(pk=result.registration.case.pk).update(state=CaseState.ACKNOWLEDGED)
+    registration = Registration.objects.get(pk=result.registration.pk)
+    assert not letter_may_correct(registration, mailroom) and letter_may_correct(registration, officer)
+    with caplog.at_level(logging.WARNING, logger="cases.services.letters"), pytest.raises(PermissionDenied, match="is al begonnen"):
+        letter_correct_text(registration_id=registration.pk, text="iets anders", actor=mailroom)
+    assert "handling has started" in caplog.text
+    registration.refresh_from_db()
+    assert "openingstijden" in registration.text
+    assert not CaseEvent.objects.filter(case=registration.case, name="letter_text_corrected").exists()
+    assert letter_correct_text(registration_id=registration.pk, text="iets anders", actor=officer).text == "iets anders"
+
+
+def test_an_editor_may_not_correct_the_text(municipality, mailroom):
     result = letter_register(scan_file=upload(typed_letter_pdf(), "brief.pdf"), sender=SENDER, received_on=timezone.localdate(), actor=mailroom)
+    editor = UserFactory(username="redacteur", role=EDITORS)
     with pytest.raises(PermissionDenied, match=str(LETTER_CORRECT_NO_PERMISSION)):
-        letter_correct_text(registration_id=result.registration.pk, text="iets anders", actor=mailroom)
+        letter_correct_text(registration_id=result.registration.pk, text="iets anders", actor=editor)
     result.registration.refresh_from_db()
     assert "openingstijden" in result.registration.text
+
+
+def test_a_corrected_text_is_tagged_again_replacing_the_old_suggestions(municipality, mailroom, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from cases.tasks import tagging as tagging_tasks
+
+    calls = []
+    monkeypatch.setattr(tagging_tasks.tag_case, "delay", lambda case_id, replace=False: calls.append((case_id, replace)))
+    result = letter_register(
+        scan_file=upload(typed_letter_pdf(), "brief.pdf"), sender=SENDER, received_on=timezone.localdate(), actor=mailroom, kind="complaint"
+    )
+    settings.HANDVEST_TAG_ON_REGISTRATION = True
+    with django_capture_on_commit_callbacks(execute=True):
+        letter_correct_text(registration_id=result.registration.pk, text="Ik werd aan de telefoon afgesnauwd.", actor=mailroom)
+    assert calls == [(result.registration.case.pk, True)]
 
 
 def test_the_corrected_text_cannot_be_empty(municipality, mailroom, officer):

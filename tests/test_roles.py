@@ -16,7 +16,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from cases.models import Attachment, CaseEvent, CaseState, InboundMessage, OutboxStatus, OutgoingMessage, Registration, TriageState
+from cases.models import Attachment, Case, CaseEvent, CaseState, InboundMessage, OutboxStatus, OutgoingMessage, Registration, TriageState
 from cases.services.registration import Sender, register_item
 from cms.models import ServiceNorm
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
@@ -182,12 +182,17 @@ def test_the_mailroom_may_mark_a_letter_printed(client, world):
     assert OutgoingMessage.objects.get(pk=world["letter"].pk).status == OutboxStatus.PRINTED
 
 
-def test_the_mailroom_sees_the_letter_text_but_may_not_correct_it(client, world):
+def test_the_mailroom_corrects_the_letter_text_until_handling_starts(client, world):
     url = reverse("handvest_mailroom:letter", args=[world["registration"].pk])
     client = login(client, world, "mailroom")
     assert TEXT in client.get(url).content.decode()
-    assert client.post(url, {"text": "iets anders"}).status_code == 403
-    assert Registration.objects.get(pk=world["registration"].pk).text == TEXT
+    assert client.post(url, {"text": "De tekst, verbeterd."}).status_code == 302
+    assert Registration.objects.get(pk=world["registration"].pk).text == "De tekst, verbeterd."
+    Case.objects.filter(pk=world["case"].pk).update(state=CaseState.ACKNOWLEDGED)
+    assert "Tekst opslaan" not in client.get(url).content.decode()
+    response = client.post(url, {"text": "iets anders"})
+    assert response.status_code == 403 and "is al begonnen" in response.content.decode()
+    assert Registration.objects.get(pk=world["registration"].pk).text == "De tekst, verbeterd."
 
 
 def test_the_mailroom_may_not_open_the_scan_of_an_email(client, world):

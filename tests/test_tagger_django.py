@@ -122,3 +122,20 @@ def test_confirming_an_unknown_norm_code_is_refused(municipality):
     with pytest.raises(ValidationError, match="Onbekende norm"):
         tag_confirm(case_id=case.pk, code="TEL-BESTAATNIET", actor=officer())
     assert not CaseNorm.objects.filter(case=case).exists()
+
+
+def test_tagging_again_after_a_correction_withdraws_only_the_taggers_open_suggestions(harlingen):
+    from cases.services.tagging import tags_store_suggestions
+
+    case = make_case(text="onleesbare scan")
+    scores = {"TEL-25SEC": 0.9, "BALIE-WACHTTIJD": 0.8, "WEB-24UUR": 0.7}
+    tags_store_suggestions(case_id=case.pk, scores=scores, suggested=list(scores), model_version="v1")
+    tag_confirm(case_id=case.pk, code="BALIE-WACHTTIJD", actor=officer())
+    tag_reject(case_id=case.pk, code="WEB-24UUR", actor=officer())
+    # Without replace (a repeated delivery of the same task) nothing is withdrawn.
+    tags_store_suggestions(case_id=case.pk, scores={"TEL-TERUGBELLEN": 0.9}, suggested=["TEL-TERUGBELLEN"], model_version="v1")
+    assert CaseNorm.objects.filter(case=case).count() == 4
+    tags_store_suggestions(case_id=case.pk, scores={"TEL-TERUGBELLEN": 0.95}, suggested=["TEL-TERUGBELLEN"], model_version="v2", replace=True)
+    tags = {t.norm.code: t.status for t in CaseNorm.objects.filter(case=case)}
+    assert tags == {"BALIE-WACHTTIJD": TagStatus.CONFIRMED, "WEB-24UUR": TagStatus.REJECTED, "TEL-TERUGBELLEN": TagStatus.SUGGESTED}
+    assert case.events.get(kind="tag", name="withdrawn").note == "TEL-25SEC"

@@ -2,8 +2,9 @@
 
 The charter promises that all incoming post is registered the same working day
 (POST-REGISTRATIE). The mailroom uploads the scan; ``letter_register`` reads its text (text layer
-or OCR) and registers it once. The next page shows that text to check; who may correct letters
-(``cases.change_registration``, the officers) corrects it there.
+or OCR) and registers it once. The next page shows that text to check against the paper; with
+``cases.correct_letter_text`` the mailroom corrects it there while the case is as registered,
+the quality officers at any time.
 
 Letters to citizens without an e-mail address are PDF letters; they wait in the print queue
 until the mailroom has printed and posted them, and marks them so.
@@ -27,7 +28,7 @@ from cases.admin_views.permissions import can_use_mailroom, uses_mailroom
 from cases.admin_views.workspace import private_file_response, run_action
 from cases.intake.forms import LetterForm, LetterTextForm
 from cases.models import Attachment, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
-from cases.services.letters import CORRECT_PERMISSION, LETTER_CORRECT_NO_PERMISSION, letter_correct_text
+from cases.services.letters import CORRECT_PERMISSION, LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct
 
 logger = logging.getLogger(__name__)
 
@@ -80,19 +81,18 @@ def _letter_or_404(pk: int) -> Registration:
 @require_http_methods(["GET", "POST"])
 @uses_mailroom
 def letter_check(request, pk: int):
-    """The registered letter with the text read from the scan, to check (and correct, for officers)."""
+    """The registered letter with the text read from the scan, to check and correct: the mailroom
+    while the case is still as registered, officers always."""
     registration = _letter_or_404(pk)
-    may_correct = request.user.has_perm(CORRECT_PERMISSION)
+    may_correct = letter_may_correct(registration, request.user)
     form = LetterTextForm(request.POST or None, initial={"text": registration.text}) if may_correct else None
     if request.method == "POST":
         if form is None:
-            logger.warning("letter text correction refused for %s", request.user.get_username())
-            return render(
-                request,
-                "cases/admin/workspace/forbidden.html",
-                {"header_title": _("Geen toegang"), "message": LETTER_CORRECT_NO_PERMISSION},
-                status=403,
+            logger.warning("letter text correction of %s refused for %s", registration.number, request.user.get_username())
+            message = (
+                LETTER_CORRECT_NO_PERMISSION if not request.user.has_perm(CORRECT_PERMISSION) else LETTER_CORRECT_TOO_LATE % {"number": registration.number}
             )
+            return render(request, "cases/admin/workspace/forbidden.html", {"header_title": _("Geen toegang"), "message": message}, status=403)
         if form.is_valid():
 
             def correct() -> str:

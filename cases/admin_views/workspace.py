@@ -253,6 +253,7 @@ TAG_EVENT_TITLES = {
     TagStatus.SUGGESTED: _("Normen voorgesteld door de tagger"),
     TagStatus.CONFIRMED: _("Norm bevestigd"),
     TagStatus.REJECTED: _("Norm afgewezen"),
+    "withdrawn": _("Voorstellen ingetrokken na correctie van de tekst"),
 }
 EVENT_TITLES = {
     EventKind.REGISTERED: _("Geregistreerd"),

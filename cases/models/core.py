@@ -186,6 +186,7 @@ class Registration(models.Model):
         verbose_name_plural = _("registraties")
         ordering = ["-registered_at"]
         indexes = [models.Index(fields=["kind", "triage_state"])]
+        permissions = [("correct_letter_text", "Can correct the text read from a scanned letter")]
 
     def __str__(self) -> str:
         return self.number

@@ -11,6 +11,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,16 +20,19 @@ from django.utils.translation import gettext_lazy as _
 from cases import errors
 from cases.intake.letters import ExtractedText, extract_letter_text
 from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
-from cases.models import CaseEvent, EventKind, IntakeChannel, Kind, Registration
+from cases.models import CaseEvent, CaseState, EventKind, IntakeChannel, Kind, Registration
 from cases.services.registration import Sender, content_hash, register_item
 
 logger = logging.getLogger(__name__)
 
 REGISTER_PERMISSION = "cases.add_registration"
-CORRECT_PERMISSION = "cases.change_registration"
+CORRECT_PERMISSION = "cases.correct_letter_text"
+# Who handles cases may correct a letter's text at any time; the mailroom only until handling starts.
+HANDLE_PERMISSION = "cases.handle_case"
 
 LETTER_NO_PERMISSION = _("U mag geen post registreren.")
 LETTER_CORRECT_NO_PERMISSION = _("U mag de tekst van een brief niet wijzigen.")
+LETTER_CORRECT_TOO_LATE = _("De behandeling van zaak %(number)s is al begonnen. Vraag de kwaliteitsmedewerker om de tekst te corrigeren.")
 LETTER_NO_SCAN = _("Kies de scan van de brief (PDF, JPEG of PNG).")
 LETTER_NO_DATE = _("Vul de datum van ontvangst in.")
 LETTER_NOT_A_LETTER = _("Alleen de tekst van een brief kan hier worden gecorrigeerd.")
@@ -112,8 +116,21 @@ def letter_register(
     return LetterRegistration(registration=registration, created=created, extracted=extracted)
 
 
+def letter_may_correct(registration: Registration, actor) -> bool:
+    """Whether ``actor`` may correct this letter's text now (see ``letter_correct_text``)."""
+    if actor is None or not actor.has_perm(CORRECT_PERMISSION):
+        return False
+    case = getattr(registration, "case", None)
+    return case is None or case.state == CaseState.RECEIVED or actor.has_perm(HANDLE_PERMISSION)
+
+
 def letter_correct_text(*, registration_id: int, text: str, actor) -> Registration:
-    """The officer corrects the OCR'd text of a letter; the previous text stays on the case's timeline."""
+    """Correct the text read from a scanned letter; the previous text stays on the case's timeline.
+
+    Quality officers may do so at any time. The mailroom, which has the paper at hand, may do so
+    while the case is still as registered (state "ontvangen"); after that the officers work from
+    the text. The tagger then tags the case again from the corrected text.
+    """
     if actor is None or not actor.has_perm(CORRECT_PERMISSION):
         logger.warning("letter text correction refused for %s", actor)
         raise PermissionDenied(LETTER_CORRECT_NO_PERMISSION)
@@ -124,12 +141,15 @@ def letter_correct_text(*, registration_id: int, text: str, actor) -> Registrati
         registration = Registration.objects.select_for_update().get(pk=registration_id)
         if registration.channel != IntakeChannel.LETTER:
             raise ValidationError({"text": LETTER_NOT_A_LETTER})
+        case = getattr(registration, "case", None)  # other mail in triage has no case
+        if not letter_may_correct(registration, actor):
+            logger.warning("letter text correction of %s refused for %s: handling has started (%s)", registration.number, actor, case.state)
+            raise PermissionDenied(LETTER_CORRECT_TOO_LATE % {"number": registration.number})
         previous = registration.text
         if previous == text:
             return registration
         registration.text = text
         registration.save(update_fields=["text"])
-        case = getattr(registration, "case", None)  # other mail in triage has no case
         if case is not None:
             CaseEvent.objects.create(
                 case=case,
@@ -139,5 +159,9 @@ def letter_correct_text(*, registration_id: int, text: str, actor) -> Registrati
                 note=str(_("Tekst van de brief gecorrigeerd.")),
                 data={"previous_text": previous},
             )
+            if settings.HANDVEST_TAG_ON_REGISTRATION:
+                from cases.tasks.tagging import tag_case
+
+                transaction.on_commit(lambda: tag_case.delay(case.pk, replace=True))
     logger.info("letter %s: text corrected by %s", registration.number, actor)
     return registration

@@ -92,12 +92,15 @@ def tagger_active() -> Tagger:
     return _load(model.path)
 
 
-def case_tag(*, case_id: int) -> list:
-    """Tag a case with the active tagger and store the suggested norms with scores and reasons."""
+def case_tag(*, case_id: int, replace: bool = False) -> list:
+    """Tag a case with the active tagger and store the suggested norms with scores and reasons;
+    with ``replace`` (the text changed) earlier suggestions the tagger no longer makes are dropped."""
     case = Case.objects.select_related("registration").get(pk=case_id)
     text = "\n".join(part for part in (case.registration.subject, case.registration.text) if part)
     result = tagger_active().tag(text, explain=True)
-    return tags_store_suggestions(case_id=case.pk, scores=result.norm_scores, suggested=result.norms, model_version=result.version, explanations=result.explain)
+    return tags_store_suggestions(
+        case_id=case.pk, scores=result.norm_scores, suggested=result.norms, model_version=result.version, explanations=result.explain, replace=replace
+    )
 
 
 def kind_classify(text: str) -> tuple[str, float]:

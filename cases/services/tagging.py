@@ -28,13 +28,30 @@ def _norm(code: str) -> ServiceNorm:
 
 
 def tags_store_suggestions(
-    *, case_id: int, scores: Mapping[str, float], suggested: Iterable[str], model_version: str, explanations: Mapping[str, list[str]] | None = None
+    *,
+    case_id: int,
+    scores: Mapping[str, float],
+    suggested: Iterable[str],
+    model_version: str,
+    explanations: Mapping[str, list[str]] | None = None,
+    replace: bool = False,
 ) -> list[CaseNorm]:
-    """Store the tagger's suggested norms of a case (idempotent: officer decisions are never overwritten)."""
+    """Store the tagger's suggested norms of a case (idempotent: officer decisions are never overwritten).
+
+    With ``replace`` the tagger's open suggestions that it no longer makes are removed (the case's
+    text was corrected); confirmed, rejected and officer-added tags stay.
+    """
     explanations = explanations or {}
+    suggested = list(suggested)
     stored = []
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
+        if replace:
+            stale = CaseNorm.objects.filter(case=case, status=TagStatus.SUGGESTED, source=TagSource.TAGGER).exclude(norm__code__in=suggested)
+            dropped = sorted(stale.values_list("norm__code", flat=True))
+            if dropped:
+                stale.delete()
+                CaseEvent.objects.create(case=case, kind=EventKind.TAG, name="withdrawn", note=", ".join(dropped), data={"model_version": model_version})
         norms = {n.code: n for n in ServiceNorm.objects.filter(code__in=list(suggested))}
         for code in suggested:
             norm = norms.get(code)

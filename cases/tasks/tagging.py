@@ -9,8 +9,8 @@ __all__ = ["retrain_tagger", "tag_case"]
 
 # Tagging reads only; retrying after a crash is safe (suggestions are stored idempotently).
 @shared_task(bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def tag_case(self, case_id: int) -> int:
-    return len(case_tag(case_id=case_id))
+def tag_case(self, case_id: int, replace: bool = False) -> int:
+    return len(case_tag(case_id=case_id, replace=replace))
 
 
 @shared_task(acks_late=True)
