@@ -139,3 +139,18 @@ def test_tagging_again_after_a_correction_withdraws_only_the_taggers_open_sugges
     tags = {t.norm.code: t.status for t in CaseNorm.objects.filter(case=case)}
     assert tags == {"BALIE-WACHTTIJD": TagStatus.CONFIRMED, "WEB-24UUR": TagStatus.REJECTED, "TEL-TERUGBELLEN": TagStatus.SUGGESTED}
     assert case.events.get(kind="tag", name="withdrawn").note == "TEL-25SEC"
+
+
+def test_without_a_charter_the_commands_say_so_and_a_case_stays_untagged(db, caplog):
+    import logging
+
+    from django.core.management import CommandError, call_command
+
+    for command in ("ensure_tagger", "train_tagger"):
+        with pytest.raises(CommandError, match="load a charter first"):
+            call_command(command)
+    assert not TaggerModel.objects.exists()
+    case = make_case(text="Ik hing een uur in de wacht.")
+    with caplog.at_level(logging.WARNING, logger="cases.services.tagger"):
+        assert tagger_service.case_tag(case_id=case.pk) == []
+    assert "not tagged" in caplog.text and not CaseNorm.objects.filter(case=case).exists()

@@ -45,6 +45,13 @@ def officer_messages() -> list[Message]:
     return [Message(text=e["text"], kind=e["kind"], norms=tuple(e["norms"])) for e in training_examples()]
 
 
+class NoNormsToTag(RuntimeError):
+    """There is no published, active norm: the tagger has no labels to learn."""
+
+
+NO_NORMS = "No published, active norms to tag with: load a charter first (manage.py load_charter FILE)."
+
+
 @lru_cache(maxsize=2)
 def _load(path: str) -> Tagger:
     return Tagger.load(path)
@@ -56,8 +63,11 @@ def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bo
 
     Returns (model, activated, reason).
     """
+    labels = active_labels()
+    if not labels:
+        raise NoNormsToTag(NO_NORMS)
     extra = officer_messages()
-    tagger = ensure_model(settings.HANDVEST_MODEL_DIR, training_paths(), active_labels(), extra_messages=extra, progress=progress)
+    tagger = ensure_model(settings.HANDVEST_MODEL_DIR, training_paths(), labels, extra_messages=extra, progress=progress)
     scores = evaluate(tagger, read_jsonl(heldout_path())) if heldout_path().exists() else {}
     model, _ = TaggerModel.objects.update_or_create(
         version=tagger.version,
@@ -97,7 +107,12 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
     with ``replace`` (the text changed) earlier suggestions the tagger no longer makes are dropped."""
     case = Case.objects.select_related("registration").get(pk=case_id)
     text = "\n".join(part for part in (case.registration.subject, case.registration.text) if part)
-    result = tagger_active().tag(text, explain=True)
+    try:
+        tagger = tagger_active()
+    except NoNormsToTag:
+        logger.warning("case %s not tagged: %s", case, NO_NORMS)
+        return []
+    result = tagger.tag(text, explain=True)
     return tags_store_suggestions(
         case_id=case.pk, scores=result.norm_scores, suggested=result.norms, model_version=result.version, explanations=result.explain, replace=replace
     )

@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import TaggerModel
-from cases.services.tagger import tagger_active
+from cases.services.tagger import NoNormsToTag, tagger_active
 
 
 class Command(BaseCommand):
@@ -10,5 +10,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not TaggerModel.objects.filter(active=True).exists():
             self.stdout.write("No active tagger yet: training one from the shipped corpus (cached in HANDVEST_MODEL_DIR)…")
-        tagger = tagger_active()
+        try:
+            tagger = tagger_active()
+        except NoNormsToTag as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"tagger {tagger.version[:12]} is active"))

@@ -1,9 +1,9 @@
 import json as json_module
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cases.services.tagger import officer_messages, tagger_train
+from cases.services.tagger import NoNormsToTag, officer_messages, tagger_train
 
 
 class Command(BaseCommand):
@@ -27,9 +27,13 @@ class Command(BaseCommand):
             bar.update(1)
             bar.set_postfix(label=step.label)
 
-        model, activated, reason = tagger_train(force=force, progress=progress)
-        for bar in bars.values():
-            bar.close()
+        try:
+            model, activated, reason = tagger_train(force=force, progress=progress)
+        except NoNormsToTag as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            for bar in bars.values():
+                bar.close()
         result = {"version": model.version, "activated": activated, "reason": reason, **{k: v for k, v in model.scores.items() if k != "per_norm"}}
         if json:
             self.stdout.write(json_module.dumps(result))
