@@ -362,6 +362,22 @@ def test_an_unknown_hint_is_refused_with_a_clear_error(client, harlingen):
 
 
 # --- the rate limit's cache ---------------------------------------------------------------------
+def test_a_cache_that_is_down_does_not_keep_a_complaint_out(client, municipality, settings, monkeypatch, caplog):
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("redis is down")
+
+            return fail
+
+    monkeypatch.setattr(webform, "cache", Down())
+    settings.HANDVEST_FORM_RATE_LIMIT = 1
+    with caplog.at_level(logging.ERROR, logger="cases.intake.webform"):
+        assert client.post(FORM_URL, valid_data(description="de straatlamp is kapot")).status_code == 302
+    assert Registration.objects.count() == 1
+    assert "rate limit not checked" in caplog.text and "rate limit not counted" in caplog.text
+
+
 def test_the_cache_url_chooses_a_shared_redis_cache_or_one_per_process():
     from config.env import cache_settings
 

@@ -162,6 +162,13 @@ def test_features_are_tf_idf_with_rare_keys_dropped_and_each_group_of_unit_lengt
     assert abs(sum(v * v for v in lemma_values) - 1.0) < 1e-5
 
 
+def test_a_corpus_too_small_for_min_df_gives_a_warning_and_a_model_that_still_tags():
+    tagger = train(tiny_corpus(), LABELS, config=dataclasses.replace(TINY_CONFIG, min_df=1000))
+    assert any("knows no features" in warning for warning in tagger.report["warnings"])
+    result = tagger.tag("Ik hing een half uur in de wacht.")
+    assert set(result.norm_scores) == set(LABELS) and result.kind in ("complaint", "suggestion", "other")
+
+
 def test_training_on_a_tiny_corpus_tags_kind_and_norms(tagger):
     result = tagger.tag("Ik stond vanochtend weer veertig minuten in de wacht toen ik de gemeente belde.")
     assert result.kind == "complaint"

@@ -154,3 +154,25 @@ def test_without_a_charter_the_commands_say_so_and_a_case_stays_untagged(db, cap
     with caplog.at_level(logging.WARNING, logger="cases.services.tagger"):
         assert tagger_service.case_tag(case_id=case.pk) == []
     assert "not tagged" in caplog.text and not CaseNorm.objects.filter(case=case).exists()
+
+
+def test_an_active_model_of_older_feature_code_is_replaced_not_used(tiny_corpus, tmp_path, caplog):
+    import logging
+    import shutil
+
+    from nlp.core.tagger import CODE_VERSION, META_FILE
+
+    current, _, _ = tagger_service.tagger_train(force=True)
+    old_path = tmp_path / "old-model"
+    shutil.copytree(current.path, old_path)
+    meta = json.loads((old_path / META_FILE).read_text(encoding="utf-8"))
+    meta["code_version"] = "1"
+    (old_path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    TaggerModel.objects.update(active=False)
+    TaggerModel.objects.create(version="old-features", path=str(old_path), active=True, scores={})
+    tagger_service._load.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="cases.services.tagger"):
+        tagger = tagger_service.tagger_active()
+    assert tagger.code_version == CODE_VERSION and tagger.is_current
+    assert TaggerModel.objects.get(active=True).version == current.version
+    assert "code version 1" in caplog.text

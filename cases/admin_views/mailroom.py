@@ -116,6 +116,7 @@ def letter_check(request, pk: int):
             "registration": registration,
             "scans": scans,
             "form": form,
+            "too_late": form is None and request.user.has_perm(CORRECT_PERMISSION),
             "case": getattr(registration, "case", None),
         },
     )

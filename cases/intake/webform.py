@@ -256,16 +256,29 @@ def _rate_key(ip: str) -> str:
 
 def rate_limited(ip: str) -> bool:
     limit = settings.HANDVEST_FORM_RATE_LIMIT
-    return limit > 0 and (cache.get(_rate_key(ip)) or 0) >= limit
+    if limit <= 0:
+        return False
+    try:
+        return (cache.get(_rate_key(ip)) or 0) >= limit
+    except Exception:
+        # A shared cache (Redis) that is down must not keep a citizen's complaint out: the limit
+        # only fends off floods, so without it the form still works.
+        logger.exception("rate limit not checked: the cache is unavailable")
+        return False
 
 
 def rate_count(ip: str) -> None:
     key, window = _rate_key(ip), settings.HANDVEST_FORM_RATE_WINDOW
-    if not cache.add(key, 1, timeout=window):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
+    try:
+        if not cache.add(key, 1, timeout=window):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=window)
+    except Exception:
+        # Counted after the complaint was registered: failing here would show an error for a
+        # complaint that was stored, and the citizen would send it again.
+        logger.exception("rate limit not counted: the cache is unavailable")
 
 
 # --- views ------------------------------------------------------------------------------------

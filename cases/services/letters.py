@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import errors
 from cases.intake.letters import ExtractedText, extract_letter_text
 from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
-from cases.models import CaseEvent, CaseState, EventKind, IntakeChannel, Kind, Registration
+from cases.models import Case, CaseEvent, CaseState, EventKind, IntakeChannel, Kind, Registration
 from cases.services.registration import Sender, content_hash, register_item
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,11 @@ def letter_correct_text(*, registration_id: int, text: str, actor) -> Registrati
         registration = Registration.objects.select_for_update().get(pk=registration_id)
         if registration.channel != IntakeChannel.LETTER:
             raise ValidationError({"text": LETTER_NOT_A_LETTER})
-        case = getattr(registration, "case", None)  # other mail in triage has no case
+        # Lock the case too: an officer's step (which locks the case) cannot slip in between this
+        # check and the correction.
+        case = Case.objects.select_for_update().filter(registration=registration).first()  # other mail in triage has no case
+        if case is not None:
+            registration.case = case
         if not letter_may_correct(registration, actor):
             logger.warning("letter text correction of %s refused for %s: handling has started (%s)", registration.number, actor, case.state)
             raise PermissionDenied(LETTER_CORRECT_TOO_LATE % {"number": registration.number})

@@ -19,7 +19,7 @@ from cms.models import ServiceNorm
 from nlp.core.corpus import Message, read_jsonl
 from nlp.core.evaluate import evaluate
 from nlp.core.store import ensure_model, model_path
-from nlp.core.tagger import Tagger
+from nlp.core.tagger import CODE_VERSION, Tagger
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,14 @@ def tagger_active() -> Tagger:
     model = TaggerModel.objects.filter(active=True).first()
     if model is None or not Path(model.path).exists():
         model, _, _ = tagger_train(force=True)
-    return _load(model.path)
+    tagger = _load(model.path)
+    if not tagger.is_current:
+        # Trained by older feature code: its weights do not fit today's features, so it would
+        # tag wrongly rather than fail. Train a current one (the cache makes this once).
+        logger.warning("active tagger %s is of code version %s, not %s: training a current one", model.version[:12], tagger.code_version, CODE_VERSION)
+        model, _, _ = tagger_train(force=True)
+        tagger = _load(model.path)
+    return tagger
 
 
 def case_tag(*, case_id: int, replace: bool = False) -> list:

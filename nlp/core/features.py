@@ -310,6 +310,8 @@ class FeatureExtractor:
         keys, groups, rows = keys[starts], groups[starts], rows[starts]
         values = 1.0 + np.log(counts)
         if self._idf_keys is not None:
+            if not len(self._idf_keys):  # no key reached min_df in training: nothing is known
+                return _EMPTY_KEYS, _EMPTY_VALUES, np.empty(0, dtype=np.int64)
             position = np.minimum(np.searchsorted(self._idf_keys, keys), len(self._idf_keys) - 1)
             known = self._idf_keys[position] == keys
             keys, groups, rows, values = keys[known], groups[known], rows[known], values[known] * self._idf_values[position[known]]
@@ -317,6 +319,11 @@ class FeatureExtractor:
         lengths = np.sqrt(np.bincount(cells, weights=values * values, minlength=n_rows * len(GROUPS)))
         values = (values / np.maximum(lengths[cells], 1e-12) * self._weights[groups]).astype("float32")
         return keys, values, rows
+
+    @property
+    def known_keys(self) -> int:
+        """How many keys the idf table knows (0 before ``fit_idf``)."""
+        return 0 if self._idf_keys is None else len(self._idf_keys)
 
     def fit_idf(self, docs: Sequence[Doc], min_df: int) -> None:
         """Learn the inverse document frequencies from training docs (featurised without them);

@@ -21,6 +21,10 @@ from spacy.tokens import Doc
 from .features import FEATURES_KEY, Unit, fold, row_scores, row_weights
 from .pipeline import KIND_PIPE, NORMS_PIPE
 
+# Bump when the feature or model code changes in a way that models trained before do not
+# reflect. It is part of every model version, and saved with the model: a model whose code
+# version differs is not used as is (``is_current``), as its weights fit other features.
+CODE_VERSION = "2"
 META_FILE = "tagger.json"
 PIPELINE_DIR = "pipeline"
 EXPLAIN_WORDS = 5
@@ -52,7 +56,16 @@ class TagResult:
 class Tagger:
     """A spaCy pipeline with per-norm thresholds and a version."""
 
-    def __init__(self, nlp: Language, thresholds: Mapping[str, float], *, version: str, config: dict | None = None, report: dict | None = None):
+    def __init__(
+        self,
+        nlp: Language,
+        thresholds: Mapping[str, float],
+        *,
+        version: str,
+        config: dict | None = None,
+        report: dict | None = None,
+        code_version: str = CODE_VERSION,
+    ):
         self.nlp = nlp
         self.labels: list[str] = list(nlp.get_pipe(NORMS_PIPE).labels)
         self.kinds: list[str] = list(nlp.get_pipe(KIND_PIPE).labels)
@@ -64,6 +77,12 @@ class Tagger:
         self.version = version
         self.config = config or {}
         self.report = report or {}
+        self.code_version = code_version
+
+    @property
+    def is_current(self) -> bool:
+        """Whether this model was trained by the feature and model code that is running now."""
+        return self.code_version == CODE_VERSION
 
     # -- persistence -------------------------------------------------------------------------------
 
@@ -71,7 +90,7 @@ class Tagger:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.nlp.to_disk(path / PIPELINE_DIR, exclude=NOT_SAVED)
-        meta = {"version": self.version, "thresholds": self.thresholds, "config": self.config, "report": self.report}
+        meta = {"version": self.version, "code_version": self.code_version, "thresholds": self.thresholds, "config": self.config, "report": self.report}
         (path / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
@@ -80,7 +99,9 @@ class Tagger:
         path = Path(path)
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
         nlp = spacy.load(path / PIPELINE_DIR, exclude=NOT_SAVED)
-        return cls(nlp, meta["thresholds"], version=meta["version"], config=meta.get("config"), report=meta.get("report"))
+        # Models saved before the code version was recorded are of code version 1.
+        code_version = meta.get("code_version", "1")
+        return cls(nlp, meta["thresholds"], version=meta["version"], config=meta.get("config"), report=meta.get("report"), code_version=code_version)
 
     # -- tagging -----------------------------------------------------------------------------------
 

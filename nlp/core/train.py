@@ -30,10 +30,7 @@ from .labels import canonical_labels
 from .linear import feature_matrix
 from .metrics import choose_thresholds, kind_scores, norm_scores
 from .pipeline import CLASSIFIER_PIPES, FEATURES_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
-from .tagger import Tagger
-
-# Bump when the feature or model code changes in a way that old cached models do not reflect.
-CODE_VERSION = "2"
+from .tagger import CODE_VERSION, Tagger
 
 
 @dataclass(frozen=True)
@@ -88,6 +85,8 @@ def train(
         warnings.append("too few messages for a validation split: thresholds were chosen on the training messages themselves")
     nlp = build_pipeline(labels, config)
     fit(nlp, fit_part, config, progress=progress, stage="validation")
+    if not nlp.get_pipe(FEATURES_PIPE).known_keys:
+        warnings.append(f"no word or character n-gram occurs in {config.min_df} or more training messages: the model knows no features")
     kind_probs, norm_probs = predict_scores(nlp, [m.text for m in validation])
     codes = list(nlp.get_pipe(NORMS_PIPE).labels)
     gold = np.array([[code in m.norms for code in codes] for m in validation], dtype=bool)
