@@ -59,3 +59,18 @@ def gemeente(municipality):
     municipality.website = "https://www.harlingen.nl"
     municipality.save()
     return municipality
+
+
+@pytest.fixture
+def handler(db):
+    """A quality officer; the workspace tests act as this user."""
+    from tests.factories import officer
+
+    return officer("a.zijlstra")
+
+
+@pytest.fixture
+def officer_client(client, handler):
+    """A test client logged in as ``handler``."""
+    client.force_login(handler)
+    return client

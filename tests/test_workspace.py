@@ -27,16 +27,11 @@ def case_url(case):
 
 @pytest.fixture
 def handler(db):
+    """The conftest's officer, with a full name: the case page shows it."""
     user = officer("a.zijlstra")
     user.first_name, user.last_name = "Anneke", "Zijlstra"
     user.save()
     return user
-
-
-@pytest.fixture
-def officer_client(client, handler):
-    client.force_login(handler)
-    return client
 
 
 def numbers(response) -> list[str]:

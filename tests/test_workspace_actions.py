@@ -24,17 +24,6 @@ from tests.factories import UserFactory, make_case, officer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def handler(db):
-    return officer("a.zijlstra")
-
-
-@pytest.fixture
-def officer_client(client, handler):
-    client.force_login(handler)
-    return client
-
-
 def act(client, case, action, data, follow=False):
     return client.post(reverse("handvest_workspace:case_action", args=[case.pk, action]), data, follow=follow)
 

@@ -14,20 +14,9 @@ from cases.admin_views import compose, mailroom
 from cases.models import CaseState, LetterKind, OutboxStatus, OutgoingMessage, Registration
 from cases.services import correspondence
 from cms.roles import MAILROOM
-from tests.factories import UserFactory, make_case, officer
+from tests.factories import UserFactory, make_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def handler(db):
-    return officer("a.zijlstra")
-
-
-@pytest.fixture
-def officer_client(client, handler):
-    client.force_login(handler)
-    return client
 
 
 def compose_url(case):

@@ -16,22 +16,11 @@ from cases.services import triage
 from cases.services.registration import Sender, register_item
 from cases.services.workflow import WorkflowError
 from cms.roles import MAILROOM
-from tests.factories import UserFactory, officer
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 TRIAGE = reverse("handvest_triage:list")
-
-
-@pytest.fixture
-def handler(db):
-    return officer("a.zijlstra")
-
-
-@pytest.fixture
-def officer_client(client, handler):
-    client.force_login(handler)
-    return client
 
 
 def other_mail(days_ago=3, text="Bijgaand de factuur voor maart.", subject="Factuur maart"):
