@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -16,10 +15,9 @@ logger = logging.getLogger(__name__)
 @receiver(case_registered, dispatch_uid="tag_new_case")
 def tag_new_case(sender, case_id: int, **kwargs) -> None:
     """Every new case is tagged by a Celery task (after commit; eager in `make run`)."""
-    if settings.HANDVEST_TAG_ON_REGISTRATION:
-        from cases.tasks.tagging import tag_case
+    from cases.services.tagger import case_tag_later
 
-        tag_case.delay(case_id)
+    case_tag_later(case_id=case_id)
 
 
 @receiver(case_registered, dispatch_uid="acknowledge_new_case")

@@ -11,7 +11,6 @@ import datetime
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +21,7 @@ from cases.intake.letters import ExtractedText, extract_letter_text
 from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
 from cases.models import Case, CaseEvent, CaseState, EventKind, IntakeChannel, Kind, Registration
 from cases.services.registration import Sender, content_hash, register_item
+from cases.services.tagger import case_tag_later
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +163,6 @@ def letter_correct_text(*, registration_id: int, text: str, actor) -> Registrati
                 note=str(_("Tekst van de brief gecorrigeerd.")),
                 data={"previous_text": previous},
             )
-            if settings.HANDVEST_TAG_ON_REGISTRATION:
-                from cases.tasks.tagging import tag_case
-
-                transaction.on_commit(lambda: tag_case.delay(case.pk, replace=True))
+            case_tag_later(case_id=case.pk, replace=True)
     logger.info("letter %s: text corrected by %s", registration.number, actor)
     return registration

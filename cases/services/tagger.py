@@ -109,6 +109,15 @@ def tagger_active() -> Tagger:
     return tagger
 
 
+def case_tag_later(*, case_id: int, replace: bool = False) -> None:
+    """Have a Celery task tag the case after commit, when automatic tagging is on
+    (``HANDVEST_TAG_ON_REGISTRATION``): for a new case, and again when its text was corrected."""
+    if settings.HANDVEST_TAG_ON_REGISTRATION:
+        from cases.tasks.tagging import tag_case  # the tasks module imports this one
+
+        transaction.on_commit(lambda: tag_case.delay(case_id, replace=replace))
+
+
 def case_tag(*, case_id: int, replace: bool = False) -> list:
     """Tag a case with the active tagger and store the suggested norms with scores and reasons;
     with ``replace`` (the text changed) earlier suggestions the tagger no longer makes are dropped."""
