@@ -136,15 +136,13 @@ def cmd_crossval(args: argparse.Namespace) -> int:
         folds = folds_by_group({path.name: read_jsonl(path) for path in paths})
     bar = tqdm(total=len(folds), desc="cross-validating", unit="fold", file=sys.stderr, disable=None)
 
-    def progress(index: int, total: int, name: str) -> None:
+    def progress(done: int, total: int, name: str) -> None:
         bar.set_postfix_str(name)
-        if index > 1:
-            bar.update(1)
+        bar.update(1)
 
     try:
         result = cross_validate(folds, load_charter_labels(args.charter), progress=progress)
     finally:
-        bar.update(1)
         bar.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, default=float))

@@ -74,10 +74,15 @@ def restrict_to_labels(messages: Sequence[Message], labels: Iterable[str]) -> tu
     return kept, dropped
 
 
+def text_hash(text: str) -> int:
+    """A stable 32-bit hash of a text: splits by it are the same on every machine and run,
+    whatever the order of the files."""
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:4], "big")
+
+
 def is_validation(text: str, share: float) -> bool:
     """Whether a text falls in the validation split: a stable hash of the text, not its position."""
-    bucket = int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:4], "big") / 2**32
-    return bucket < share
+    return text_hash(text) / 2**32 < share
 
 
 def split_validation(messages: Sequence[Message], share: float) -> tuple[list[Message], list[Message]]:

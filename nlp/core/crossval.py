@@ -15,11 +15,10 @@ time, and the same for every design being compared.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
 from .config import TaggerConfig
-from .corpus import Message, restrict_to_labels
+from .corpus import Message, restrict_to_labels, text_hash
 from .metrics import kind_scores, norm_scores
 from .train import train
 
@@ -42,7 +41,7 @@ def random_folds(messages: Sequence[Message], k: int) -> list[Fold]:
         raise ValueError("Cross-validation needs at least two folds.")
 
     def fold_of(message: Message) -> int:
-        return int.from_bytes(hashlib.sha1(message.text.encode("utf-8")).digest()[:4], "big") % k
+        return text_hash(message.text) % k
 
     return [Fold(f"fold {i + 1}", [m for m in messages if fold_of(m) != i], [m for m in messages if fold_of(m) == i]) for i in range(k)]
 
@@ -55,7 +54,7 @@ def cross_validate(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict:
     """Scores of the pooled out-of-fold predictions (``evaluate``'s keys), plus per fold its
-    messages and norm micro-F1."""
+    messages and norm micro-F1; ``progress(done, total, name)`` is called after each fold."""
     config = dataclasses.replace(config or TaggerConfig(), refit_on_all=False)
     codes = sorted(labels)
     gold: list[Message] = []
@@ -63,8 +62,6 @@ def cross_validate(
     predicted_kinds: list[str] = []
     per_fold = []
     for index, fold in enumerate(folds, start=1):
-        if progress:
-            progress(index, len(folds), fold.name)
         test, _ = restrict_to_labels(fold.test, codes)
         tagger = train(fold.training, labels, config=config)
         results = list(tagger.tag_many([m.text for m in test]))
@@ -75,6 +72,8 @@ def cross_validate(
         gold.extend(test)
         predicted_norms.extend(r.norms for r in results)
         predicted_kinds.extend(r.kind for r in results)
+        if progress:
+            progress(index, len(folds), fold.name)
     return {
         "messages": len(gold),
         **norm_scores([m.norms for m in gold], predicted_norms, codes),
