@@ -36,7 +36,7 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model, chain
 
-from .linear import hashed_linear, key_weights
+from .linear import hashed_linear, key_weights, no_gradient, stack_rows
 
 FEATURES_KEY = "handvest_features"
 IDF_FILE = "idf.npz"
@@ -411,25 +411,23 @@ def features_of(doc: Doc) -> DocFeatures:
     return features
 
 
-def _log_loss_output(exclusive: bool) -> Model:
-    """Softmax or sigmoid whose backward pass hands the textcat's ``scores - truths`` straight
-    through: the gradient of the log loss, as in logistic regression. (thinc's ``Logistic`` and
-    ``softmax_activation`` back-propagate a squared error, which learns slowly from confident
-    mistakes.)"""
+def _output(exclusive: bool) -> Model:
+    """Softmax (kind) or sigmoid (norms) over the linear scores."""
 
     def forward(model: Model, X, is_train: bool):
         Y = model.ops.softmax(X, inplace=False) if exclusive else model.ops.sigmoid(X, inplace=False)
-        return Y, lambda dY: dY
+        return Y, no_gradient
 
     return Model("handvest_softmax" if exclusive else "handvest_sigmoid", forward)
 
 
-def _pooled_linear(sparse_linear: Model, sentence_weight: float, pool_in_training: bool) -> Model:
+def _pooled_linear(sparse_linear: Model, sentence_weight: float) -> Model:
     """Score the whole message and each of its sentences with ``sparse_linear``; a label's score is
     ``(1 - w) * message + w * max(message, best sentence)`` with ``w = sentence_weight``."""
 
     def forward(model: Model, docs: list[Doc], is_train: bool):
-        pool = sentence_weight > 0 and (pool_in_training or not is_train)
+        # The hot path of tagging: each doc's sentence rows are already contiguous arrays, so they
+        # are appended whole rather than split into rows (``DocFeatures.rows``) and joined again.
         row_counts, keys, values, lengths = [], [], [], []
         for doc in docs:
             features = features_of(doc)
@@ -437,7 +435,7 @@ def _pooled_linear(sparse_linear: Model, sentence_weight: float, pool_in_trainin
             values.append(features.values)
             lengths.append(np.array([len(features.keys)], dtype="int32"))
             row_counts.append(1)
-            if pool and len(features.sentence_lengths):
+            if sentence_weight > 0 and len(features.sentence_lengths):
                 keys.append(features.sentence_keys)
                 values.append(features.sentence_values)
                 lengths.append(features.sentence_lengths)
@@ -447,31 +445,14 @@ def _pooled_linear(sparse_linear: Model, sentence_weight: float, pool_in_trainin
             np.concatenate(values) if values else _EMPTY_VALUES,
             np.concatenate(lengths) if lengths else np.empty(0, dtype="int32"),
         )
-        scores, backprop_linear = sparse_linear(inputs, is_train)
+        scores, _ = sparse_linear(inputs, is_train)
         if max(row_counts, default=1) == 1:
-
-            def backprop_single(d_scores):
-                backprop_linear(d_scores)
-                return []
-
-            return scores, backprop_single
+            return scores, no_gradient
         offsets = np.concatenate([[0], np.cumsum(row_counts)[:-1]]).astype(int)
         whole = scores[offsets]
         # Written as whole + w * (best - whole), not (1 - w) * whole + w * best: a message whose
         # best row is itself then scores exactly as it does alone, in any batch.
-        pooled = whole + sentence_weight * (np.maximum.reduceat(scores, offsets, axis=0) - whole)
-
-        def backprop(d_pooled):
-            d_scores = np.zeros_like(scores)
-            d_scores[offsets] = (1 - sentence_weight) * d_pooled
-            columns = np.arange(scores.shape[1])
-            for i, (offset, count) in enumerate(zip(offsets, row_counts, strict=True)):
-                best = offset + scores[offset : offset + count].argmax(axis=0)
-                d_scores[best, columns] += sentence_weight * d_pooled[i]
-            backprop_linear(d_scores)
-            return []
-
-        return pooled, backprop
+        return whole + sentence_weight * (np.maximum.reduceat(scores, offsets, axis=0) - whole), no_gradient
 
     def init(model: Model, X=None, Y=None):
         if Y is not None and not sparse_linear.has_dim("nO"):
@@ -489,12 +470,13 @@ def build_feature_text_classifier(
     """A hashed linear classifier over :class:`DocFeatures`: softmax for kind, sigmoid for norms.
 
     With ``sentence_weight`` > 0 the best-scoring sentence counts beside the whole message (see
-    ``_pooled_linear``); by default only when tagging, as training on single sentences lets the
-    model pin a norm on any stray sentence of a training message.
+    ``_pooled_linear``). Its weights are fitted by ``train.fit``, on whole messages only.
+    ``pool_in_training`` is ignored: it is accepted so that models saved by code version 1 still
+    load (and are then found out of date, see ``Tagger.is_current``).
     """
     length = 2 ** (length - 1).bit_length()
     sparse_linear = hashed_linear(nO=nO, length=length)
-    model = chain(_pooled_linear(sparse_linear, sentence_weight, pool_in_training), _log_loss_output(exclusive_classes))
+    model = chain(_pooled_linear(sparse_linear, sentence_weight), _output(exclusive_classes))
     if nO is not None:
         model.set_dim("nO", nO)
     model.set_ref("output_layer", sparse_linear)
@@ -510,7 +492,4 @@ def row_weights(model: Model, keys: np.ndarray) -> np.ndarray:
 
 def row_scores(model: Model, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """The linear score of each row for each label (before the sigmoid)."""
-    keys = np.concatenate([row[0] for row in rows])
-    values = np.concatenate([row[1] for row in rows])
-    lengths = np.asarray([len(row[0]) for row in rows], dtype="int32")
-    return model.get_ref("output_layer").predict((keys, values, lengths))
+    return model.get_ref("output_layer").predict(stack_rows(rows))

@@ -8,6 +8,8 @@ score well over a thousand messages a second.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse
 from thinc.api import Model
@@ -44,13 +46,22 @@ def feature_matrix(model: Model, inputs: Inputs) -> scipy.sparse.csr_matrix:
 def _forward(model: Model, inputs: Inputs, is_train: bool):
     matrix = feature_matrix(model, inputs)
     scores = np.asarray(matrix @ model.get_param("W")) + model.get_param("b")
+    return scores.astype("float32", copy=False), no_gradient
 
-    def backprop(d_scores: np.ndarray) -> Inputs:
-        model.inc_grad("W", np.asarray(matrix.T @ d_scores, dtype="float32"))
-        model.inc_grad("b", d_scores.sum(axis=0).astype("float32"))
-        return inputs
 
-    return scores.astype("float32", copy=False), backprop
+def no_gradient(d_output):
+    """The tagger's layers are not trained by gradients: ``train.fit`` fits their weights with
+    logistic regression and sets them."""
+    raise NotImplementedError("The tagger's classifiers are fitted by nlp.core.train.fit, not updated by gradients.")
+
+
+def stack_rows(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> Inputs:
+    """The layer's input for several rows of (keys, values): one row of the matrix each."""
+    return (
+        np.concatenate([keys for keys, _ in rows]) if rows else np.empty(0, dtype="uint64"),
+        np.concatenate([values for _, values in rows]) if rows else np.empty(0, dtype="float32"),
+        np.array([len(keys) for keys, _ in rows], dtype="int32"),
+    )
 
 
 def key_weights(model: Model, keys: np.ndarray) -> np.ndarray:

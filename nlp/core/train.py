@@ -27,7 +27,7 @@ from .config import TaggerConfig
 from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation
 from .features import features_of
 from .labels import canonical_labels
-from .linear import feature_matrix
+from .linear import feature_matrix, stack_rows
 from .metrics import choose_thresholds, kind_scores, norm_scores
 from .pipeline import CLASSIFIER_PIPES, FEATURES_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
 from .tagger import CODE_VERSION, Tagger
@@ -139,15 +139,8 @@ def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, pro
     kind_pipe.initialize(lambda: [_with_features(eg) for eg in sample], nlp=nlp, labels=KINDS)
     norms_pipe.initialize(lambda: [_with_features(eg) for eg in sample], nlp=nlp, labels=codes)
     layer = norms_pipe.model.get_ref("output_layer")
-    features = [features_of(doc) for doc in docs]
-    matrix = feature_matrix(
-        layer,
-        (
-            np.concatenate([f.keys for f in features]) if features else np.empty(0, dtype="uint64"),
-            np.concatenate([f.values for f in features]) if features else np.empty(0, dtype="float32"),
-            np.array([len(f.keys) for f in features], dtype="int32"),
-        ),
-    )
+    # One row per message: its whole-message features (the sentences only count when tagging).
+    matrix = feature_matrix(layer, stack_rows([(features.keys, features.values) for features in map(features_of, docs)]))
     matrix.sum_duplicates()
     steps = len(codes) + 1
     kind_targets = np.array([KINDS.index(m.kind) for m in messages])
