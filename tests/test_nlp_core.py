@@ -109,6 +109,12 @@ def write_jsonl(path: Path, messages: list[Message]) -> Path:
     return path
 
 
+def write_charter(path: Path) -> Path:
+    """A charter file whose norms are ``LABELS``, for the command-line tests."""
+    path.write_text("norms:\n" + "".join(f"  - code: {code}\n    keywords: {json.dumps(words)}\n" for code, words in LABELS.items()), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def tagger() -> Tagger:
     return train(tiny_corpus(), LABELS, config=dataclasses.replace(TINY_CONFIG, refit_on_all=True))
@@ -251,8 +257,7 @@ def test_the_command_line_evaluation_prints_one_json_object(tmp_path):
     corpus_dir.mkdir()
     write_jsonl(corpus_dir / "train-tiny.jsonl", tiny_corpus())
     test_file = write_jsonl(tmp_path / "heldout.jsonl", tiny_corpus()[::3])
-    charter = tmp_path / "charter.yaml"
-    charter.write_text("norms:\n" + "".join(f"  - code: {code}\n    keywords: {json.dumps(words)}\n" for code, words in LABELS.items()), encoding="utf-8")
+    charter = write_charter(tmp_path / "charter.yaml")
     command = [sys.executable, "-m", "nlp", "evaluate", str(test_file), "--json", "--baseline"]
     command += ["--model-dir", str(tmp_path / "models"), "--corpus-dir", str(corpus_dir), "--charter", str(charter)]
     completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=300)
@@ -303,8 +308,7 @@ def test_the_command_line_cross_validation_reads_only_the_training_files(tmp_pat
     write_jsonl(corpus_dir / "train-a.jsonl", tiny_corpus()[0::2])
     write_jsonl(corpus_dir / "train-b.jsonl", tiny_corpus()[1::2])
     (corpus_dir / "heldout.jsonl").write_text("not json: reading this file would fail\n", encoding="utf-8")
-    charter = tmp_path / "charter.yaml"
-    charter.write_text("norms:\n" + "".join(f"  - code: {code}\n    keywords: {json.dumps(words)}\n" for code, words in LABELS.items()), encoding="utf-8")
+    charter = write_charter(tmp_path / "charter.yaml")
     command = [sys.executable, "-m", "nlp", "crossval", "--json", "--corpus-dir", str(corpus_dir), "--charter", str(charter)]
     completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=300)
     result = json.loads(completed.stdout)
