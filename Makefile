@@ -43,9 +43,10 @@ run: $(STAMP) system-deps
 	$(BIN)/python manage.py ensure_tagger
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## make test: install, lint, Django checks, migrations check, the whole test suite
+## make test: install, lint, import contracts, Django checks, migrations check, the whole test suite
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest

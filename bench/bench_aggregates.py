@@ -6,7 +6,7 @@ It creates a throwaway database (``handvest_bench_agg_<pid>``, dropped at the en
 ``--keep``), migrates it, loads the Harlingen charter, and loads the cases straight into the real
 tables with ``INSERT … SELECT generate_series`` (registrations, cases, norm tags, extension events;
 every foreign key valid), spread over five years (2021–2025). It then rebuilds the derived tables
-(``cases.services.rollup``, as the nightly task does), and times each aggregate the editors'
+(``cases.reporting.rollup``, as the nightly task does), and times each aggregate the editors'
 pages and the annual report use, against a bare SQL ``GROUP BY`` over the same raw rows that
 gives the same cells. It prints a markdown table: median of the runs after a warm-up, the bare
 query's median, their ratio, and whether the aggregate stays within the target.
@@ -172,9 +172,9 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print("bench_aggregates needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/handvest_dev", file=sys.stderr)
         return 2
+    from cases.reporting.report import report_build
+    from cases.reporting.rollup import rollup_refresh
     from cases.services import aggregates, compliance
-    from cases.services.report import report_build
-    from cases.services.rollup import rollup_refresh
 
     original_name = connection.settings_dict["NAME"]
     if args.reuse:

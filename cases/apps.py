@@ -6,4 +6,6 @@ class CasesConfig(AppConfig):
     verbose_name = "Meldingen"
 
     def ready(self):
-        from cases import receivers  # noqa: F401
+        # Django's way to connect receivers once the models are loaded; importing the tasks here
+        # registers them in every process, so ``cases.dispatch`` finds them by name.
+        from cases import receivers, tasks  # noqa: F401

@@ -1,4 +1,4 @@
-"""Messages shown to people when something cannot be done, as named constants tests import."""
+"""Messages shown to people when something cannot be done, as named constants tests import, and the exceptions that carry them."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -14,3 +14,16 @@ EXTENSION_NEEDS_REASON = _("Vermeld waarom het langer duurt; dat staat in de tus
 EXTENSION_CLOSED = _("Een afgehandelde zaak kan niet meer verlengd worden.")
 NO_CONTACT = _("Vul een e-mailadres of een postadres in, zodat wij u kunnen antwoorden.")
 EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
+CASE_IS_MERGED = _("Deze zaak is samengevoegd met %(number)s; behandel die zaak.")
+HEARING_NEEDS_REASON = _("Vermeld waarom er geen hoorzitting is (Awb 9:10 lid 2).")
+HEARING_NOT_WAIVABLE = _("Afzien van horen kan alleen bij een klacht in behandeling die nog niet gehoord is (nu: '%(state)s').")
+NOTE_EMPTY = _("Een notitie kan niet leeg zijn.")
+UNKNOWN_STEP = _("Onbekende stap: %(name)s")
+
+
+class WorkflowError(Exception):
+    """A step that cannot be taken; ``str(exc)`` is a Dutch message for the officer."""
+
+
+class CaseConflict(WorkflowError):
+    """Someone else changed the case first."""

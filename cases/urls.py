@@ -1,8 +1,8 @@
 from django.urls import path
 
-from cases.views import public
+from cases.public import status
 
 app_name = "cases"
 urlpatterns = [
-    path("zaak/<str:token>/", public.case_status, name="case_status"),
+    path("zaak/<str:token>/", status.case_status, name="case_status"),
 ]

@@ -1,5 +1,97 @@
-"""Wagtail admin registration of cases. Each part of the workspace registers its hooks in its own
-module under ``cases.admin_views``; they are imported here so Wagtail discovers them."""
+"""Everything ``cases`` adds to the Wagtail admin and to the charter page, in one place.
 
-from cases.admin_views import mailroom, reports, triage, workspace  # noqa: F401
-from cases.views import charter_figures  # noqa: F401
+The views live in ``cases.workspace`` (officers, mailroom, editors) and ``cases.public``; this
+file only registers them: admin URLs, menu items, the norm editor's links and figures panel,
+the triage log actions, and last year's figures on the public charter page.
+"""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.widgets import Button
+
+from cases.intake.triage import LOG_ACTIONS
+from cases.permissions import can_handle_cases, can_see_aggregates, can_use_mailroom
+from cases.public.charter_figures import add_last_years_figures
+from cases.workspace import actions, case_page, compose, files, inbox, mailroom, oral, revision, triage
+from cases.workspace.roles import RoleMenuItem
+from cms.models import ServiceNorm
+
+WORKSPACE_URLS = [
+    path("", inbox.inbox, name="inbox"),
+    path("<int:pk>/", case_page.case_detail, name="case"),
+    path("<int:pk>/actie/<slug:action>/", actions.case_action, name="case_action"),
+    path("bijlage/<int:pk>/", files.attachment_download, name="attachment"),
+    path("origineel/<int:pk>/", files.original_download, name="original"),
+    path("brief/<int:pk>/pdf/", files.letter_pdf, name="letter_pdf"),
+    *compose.urlpatterns,
+    *oral.urlpatterns,
+]
+
+
+@hooks.register("register_admin_urls")
+def register_admin_urls():
+    return [
+        path("zaken/", include((WORKSPACE_URLS, "handvest_workspace"), namespace="handvest_workspace")),
+        path("triage/", include((triage.urlpatterns, "handvest_triage"), namespace="handvest_triage")),
+        path("postkamer/", include((mailroom.urlpatterns, "handvest_mailroom"), namespace="handvest_mailroom")),
+        path("herziening/", include((revision.urlpatterns, "handvest_revision"), namespace="handvest_revision")),
+    ]
+
+
+# --- the menu ----------------------------------------------------------------------------------------
+@hooks.register("register_admin_menu_item")
+def register_inbox_menu_item():
+    return RoleMenuItem(_("Zaken"), reverse("handvest_workspace:inbox"), name="zaken", icon_name="tasks", order=100, check=can_handle_cases)
+
+
+@hooks.register("register_admin_menu_item")
+def register_triage_menu_item():
+    return RoleMenuItem(_("Triage"), reverse("handvest_triage:list"), name="triage", icon_name="clipboard-list", order=101, check=can_handle_cases)
+
+
+class MailroomMenuItem(SubmenuMenuItem):
+    def is_shown(self, request) -> bool:
+        return can_use_mailroom(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_mailroom_menu_item():
+    submenu = Menu(
+        items=[
+            MenuItem(_("Brief registreren"), reverse("handvest_mailroom:register"), name="brief-registreren", icon_name="upload", order=1),
+            MenuItem(_("Printwachtrij"), reverse("handvest_mailroom:print_queue"), name="printwachtrij", icon_name="doc-full-inverse", order=2),
+        ]
+    )
+    return MailroomMenuItem(_("Postkamer"), submenu, name="postkamer", icon_name="mail", order=102)
+
+
+@hooks.register("register_admin_menu_item")
+def register_revision_menu_item():
+    return RoleMenuItem(_("Herziening"), reverse("handvest_revision:dashboard"), name="herziening", icon_name="table", order=220, check=can_see_aggregates)
+
+
+# --- the norm's editor and the list of norms ---------------------------------------------------------
+@hooks.register("register_snippet_action_menu_item")
+def register_norm_figures_action(model):
+    return revision.NormFiguresMenuItem() if model is ServiceNorm else None
+
+
+@hooks.register("register_snippet_listing_buttons")
+def register_norm_figures_button(snippet, user, next_url=None):
+    if isinstance(snippet, ServiceNorm) and can_see_aggregates(user):
+        yield Button(_("Cijfers"), reverse("handvest_revision:norm", args=[snippet.pk]), icon_name="table", priority=50)
+
+
+hooks.register("insert_editor_js", revision.norm_figures_panel_js)
+
+
+# --- logs and the public charter page ----------------------------------------------------------------
+@hooks.register("register_log_actions")
+def register_triage_log_actions(actions):
+    for action, (label, message) in LOG_ACTIONS.items():
+        actions.register_action(action, label, message)
+
+
+hooks.register("charter_page_context", add_last_years_figures)

@@ -11,14 +11,14 @@ app = Celery("handvest")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Beat's schedule (documented in the README, section "Celery").
+# Beat's schedule (documented in the README, section "Celery"); the task names are those of cases.dispatch.
 app.conf.beat_schedule = {
-    "retrain-tagger-weekly": {"task": "cases.tasks.tagging.retrain_tagger", "schedule": crontab(hour=3, minute=0, day_of_week="sunday")},
+    "retrain-tagger-weekly": {"task": "cases.retrain_tagger", "schedule": crontab(hour=3, minute=0, day_of_week="sunday")},
     # The derived tables behind the editors' figures are refreshed after every change; the nightly
     # rebuild repairs whatever a lost task missed.
-    "rebuild-aggregates-nightly": {"task": "cases.tasks.aggregates.rebuild_aggregates", "schedule": crontab(hour=2, minute=30)},
+    "rebuild-aggregates-nightly": {"task": "cases.rebuild_aggregates", "schedule": crontab(hour=2, minute=30)},
     # The deadline digest to the quality officers; the task itself skips holidays and closing days.
-    "deadline-scan-daily": {"task": "cases.tasks.deadlines.deadline_scan_daily", "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri")},
+    "deadline-scan-daily": {"task": "cases.deadline_digest", "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri")},
     # The outbox relay: releases held acknowledgements, writes missing ones, requeues lost sends.
-    "outbox-relay": {"task": "cases.tasks.correspondence.outbox_relay", "schedule": 5 * 60.0},
+    "outbox-relay": {"task": "cases.outbox_relay", "schedule": 5 * 60.0},
 }

@@ -151,7 +151,7 @@ ANYMAIL = {
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", "", "`user:password` basic-auth secret that Postmark, SendGrid and SES inbound webhooks must send."),
     "AMAZON_SES_INBOUND_S3_BUCKET": None,
 }
-# --- incoming mail (cases.services.intake) ------------------------------------------------
+# --- incoming mail (cases.intake.email) ------------------------------------------------
 _MB = 1024 * 1024
 HANDVEST_MAIL_MAX_MESSAGE_BYTES = (
     env("HANDVEST_MAIL_MAX_MESSAGE_MB", 50, "Largest incoming e-mail (MB) that is processed; a larger one is stored raw and listed for an officer.") * _MB
@@ -190,7 +190,7 @@ HANDVEST_CORPUS_DIR = Path(
 HANDVEST_TAG_ON_REGISTRATION = env("HANDVEST_TAG_ON_REGISTRATION", True, "Tag every new case with the tagger (a Celery task after registration).")
 HANDVEST_SMALL_CELL = env("HANDVEST_SMALL_CELL", 3, "Aggregates below this count are shown as '<N' so nobody can be recognised.")
 
-# --- correspondence (cases.services.correspondence) ----------------------------------------
+# --- correspondence (cases.correspondence) ----------------------------------------
 HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = env(
     "HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES",
     60,

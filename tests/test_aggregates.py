@@ -6,25 +6,11 @@ import pytest
 from django.db import connection
 
 from cases.models import Case, CaseFact, CaseNorm, NormMonthCount
-from cases.services.aggregates import (
-    BAD_DIMENSION,
-    BAD_PERIOD,
-    BAD_PERIOD_KEY,
-    Figure,
-    Trend,
-    case_counts,
-    norm_counts,
-    norm_overview,
-    norm_series,
-    period_key,
-    period_keys,
-    period_label,
-    period_range,
-    previous_period_key,
-    top_norms,
-)
-from cases.services.rollup import DaysBetween, rollup_refresh
-from cases.services.workflow import case_transition
+from cases.reporting.aggregates import BAD_DIMENSION, case_counts, norm_counts, norm_overview, norm_series, top_norms
+from cases.reporting.figures import Figure, Trend
+from cases.reporting.periods import BAD_PERIOD, BAD_PERIOD_KEY, period_key, period_keys, period_label, period_range, previous_period_key
+from cases.reporting.rollup import DaysBetween, rollup_refresh
+from cases.workflow.transitions import case_transition
 from cms.models import ServiceNorm
 from tests.factories import make_case
 from tests.test_aggregates_data import D, build_case, build_norm_cases, norms_fixture  # noqa: F401
@@ -249,7 +235,7 @@ def test_a_failing_refresh_never_breaks_the_change_that_caused_it(cases, django_
     def broken(**kwargs):
         raise RuntimeError("rollup down")
 
-    monkeypatch.setattr("cases.tasks.aggregates.rollup_refresh", broken)
+    monkeypatch.setattr("cases.tasks.rollup_refresh", broken)
     tag = CaseNorm.objects.get(case=cases["a_jan_suggested"])
     with django_capture_on_commit_callbacks(execute=True):
         tag.status = "confirmed"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cases.models import Case, CaseEvent, CaseNorm, EventKind, TagStatus
-from cases.services.rollup import rollup_refresh
+from cases.reporting.rollup import rollup_refresh
 from cms.charter_loading import parse_charter
 from cms.models import Charter, ServiceNorm
 from tests.conftest import HARLINGEN

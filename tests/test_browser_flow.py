@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from cases.correspondence.outbox import PLACEHOLDER_RE
 from cases.models import Case, CaseState, OutgoingMessage
-from cases.services import correspondence
-from cases.services.tagging import tags_store_suggestions
+from cases.tagging import tags_store_suggestions
 from tests.factories import officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -82,9 +82,7 @@ def fill_placeholders(page) -> None:
     body = page.locator("#id_body_text")
     text = body.input_value()
     assert "[[" in text, "the template leaves the findings to the officer"
-    body.fill(
-        correspondence.PLACEHOLDER_RE.sub("Wij hebben met de afdeling Publiekszaken gesproken; de telefoon wordt voortaan binnen 25 seconden opgenomen.", text)
-    )
+    body.fill(PLACEHOLDER_RE.sub("Wij hebben met de afdeling Publiekszaken gesproken; de telefoon wordt voortaan binnen 25 seconden opgenomen.", text))
 
 
 def test_a_complaint_from_the_web_form_is_handled_and_closed_in_the_workspace(browser, live_server, harlingen, settings):

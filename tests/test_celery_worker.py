@@ -16,7 +16,7 @@ from django.core import mail
 from django.db import connections
 
 from cases.models import CaseEvent, CaseState, EventKind, OutboxStatus, OutgoingMessage
-from cases.tasks.correspondence import outbox_relay, send_outgoing_message
+from cases.tasks import outbox_relay, send_outgoing_message
 from config.celery import app
 from tests.conftest import requires_postgres
 from tests.factories import make_case

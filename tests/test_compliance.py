@@ -5,8 +5,8 @@ import datetime
 import pytest
 
 from cases.models import CaseFact, OutgoingMessage
-from cases.services.compliance import Share, compliance_figures, percentile
-from cases.services.rollup import rollup_refresh
+from cases.reporting.compliance import Share, compliance_figures, percentile
+from cases.reporting.rollup import rollup_refresh
 from tests.test_aggregates_data import AS_OF, D, at, build_case, build_compliance_cases  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from cases.errors import WorkflowError
 from cases.models import Case, Registration
-from cases.services.registration import Sender, register_item
-from cases.services.workflow import WorkflowError, case_transition
+from cases.workflow.registration import Sender, register_item
+from cases.workflow.transitions import case_transition
 from cms.models import MunicipalitySettings
 from tests.conftest import requires_postgres
 from tests.factories import make_case, officer

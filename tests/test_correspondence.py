@@ -8,22 +8,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import formats, translation
 
-from cases.models import CaseEvent, LetterKind, OutboxStatus, OutgoingMessage, Registration
-from cases.services import correspondence
-from cases.services.correspondence import (
+from cases.correspondence.composing import KIND_DOES_NOT_FIT, UNKNOWN_KIND, letter_compose
+from cases.correspondence.delivery import outgoing_send
+from cases.correspondence.outbox import (
     ACKNOWLEDGEMENT_ALREADY_SENT,
     EMPTY_BODY,
-    KIND_DOES_NOT_FIT,
     NO_ADDRESS,
     OMBUDSMAN_MISSING,
     PLACEHOLDER_LEFT,
-    UNKNOWN_KIND,
-    case_extend_with_notice,
-    case_step_with_letter,
-    letter_compose,
+    acknowledgement_queue,
     letter_queue,
 )
-from cases.services.workflow import WorkflowError, case_extend, case_transition
+from cases.correspondence.steps import case_extend_with_notice, case_step_with_letter
+from cases.errors import WorkflowError
+from cases.models import CaseEvent, LetterKind, OutboxStatus, OutgoingMessage, Registration
+from cases.workflow.transitions import case_extend, case_transition
 from cms.roles import EDITORS
 from tests.factories import UserFactory, make_case, officer
 
@@ -291,7 +290,7 @@ def test_the_subject_always_carries_the_registration_number(municipality):
 
 def test_the_officer_edits_the_waiting_acknowledgement_instead_of_adding_one(municipality):
     case = make_case()
-    automatic = correspondence.acknowledgement_queue(case_id=case.pk)
+    automatic = acknowledgement_queue(case_id=case.pk)
     edited = letter_queue(
         case_id=case.pk, kind="acknowledgement", subject="Ontvangen", body_text=automatic.body_text + "\nPS: wij bellen u morgen.", actor=officer()
     )
@@ -303,8 +302,8 @@ def test_the_officer_edits_the_waiting_acknowledgement_instead_of_adding_one(mun
 
 def test_a_second_acknowledgement_after_one_went_out_is_refused(municipality):
     case = make_case()
-    message = correspondence.acknowledgement_queue(case_id=case.pk)
-    correspondence.outgoing_send(outgoing_id=message.pk)
+    message = acknowledgement_queue(case_id=case.pk)
+    outgoing_send(outgoing_id=message.pk)
     with pytest.raises(ValidationError) as excinfo:
         letter_queue(case_id=case.pk, kind="acknowledgement", subject="Nog eens", body_text="Tekst.", actor=officer())
     assert errors_of(excinfo) == str(ACKNOWLEDGEMENT_ALREADY_SENT % {"status": OutboxStatus.SENT.label})

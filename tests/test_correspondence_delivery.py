@@ -15,23 +15,23 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
-from cases.services import correspondence
-from cases.services.correspondence import (
+from cases.correspondence.bounces import outgoing_reroute_to_post
+from cases.correspondence.composing import letter_compose
+from cases.correspondence.delivery import (
     NOT_RESENDABLE,
     NOT_TO_PRINT,
     REASON_ANSWERED_AT_ONCE,
     REASON_AUTOMATIC_ADDRESS,
-    REASON_BOUNCED,
-    REASON_NO_EMAIL,
     REASON_RATE_LIMIT,
-    acknowledgement_queue,
-    letter_compose,
-    letter_queue,
+    outgoing_mark_printed,
+    outgoing_requeue,
     outgoing_send,
 )
-from cases.services.workflow import case_transition
-from cases.tasks.correspondence import SEND_MAX_RETRIES, backoff_seconds, outbox_relay, send_outgoing_message
+from cases.correspondence.outbox import REASON_BOUNCED, REASON_NO_EMAIL, acknowledgement_queue, cases_missing_acknowledgement, letter_queue, outbox_due
+from cases.correspondence.pdf import letter_render_pdf
+from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
+from cases.tasks import SEND_MAX_RETRIES, backoff_seconds, outbox_relay, send_outgoing_message
+from cases.workflow.transitions import case_transition
 from cms.roles import EDITORS
 from tests.factories import UserFactory, make_case, officer
 
@@ -204,7 +204,7 @@ def test_the_pdf_is_a4_with_the_address_in_the_envelope_window(municipality, tmp
     Registration.objects.filter(pk=case.registration_id).update(sender_name="Fam. Hoekstra", sender_address="Voorstraat 1\n8861 BK Harlingen")
     case.refresh_from_db()
     message = acknowledgement_for(case)
-    pdf = correspondence.letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
+    pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     assert (round(float(page.mediabox.width) / MM), round(float(page.mediabox.height) / MM)) == (210, 297)
     boxes = _word_boxes(pdf, tmp_path)
@@ -237,9 +237,11 @@ def test_a_letter_that_bounces_for_good_goes_again_by_post(municipality, django_
     message = acknowledgement_for(case)
     send(message)
     with django_capture_on_commit_callbacks(execute=True):
-        # What the intake writes when a permanent bounce of our letter comes in.
+        # What the intake's bounce handler does when a permanent bounce of our letter comes in.
         Registration.objects.filter(pk=case.registration_id).update(email_undeliverable=True)
-        CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="bounce", data={"returned_message_id": message.message_id, "permanent": True})
+        first = outgoing_reroute_to_post(message_id=message.message_id)
+        again = outgoing_reroute_to_post(message_id=message.message_id)
+    assert first.pk == again.pk
     copy = OutgoingMessage.objects.exclude(pk=message.pk).get(case=case)
     assert (copy.kind, copy.channel, copy.status) == ("acknowledgement", "post", OutboxStatus.TO_PRINT)
     assert copy.body_text == message.body_text
@@ -250,7 +252,7 @@ def test_the_mailroom_marks_a_printed_letter(municipality):
     case = make_case(email="")
     message = acknowledgement_for(case)
     send(message)
-    printed = correspondence.outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
+    printed = outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
     assert printed.status == OutboxStatus.PRINTED and printed.printed_at is not None
 
 
@@ -339,8 +341,8 @@ def test_a_held_acknowledgement_waits_for_the_relay(municipality, django_capture
         case = make_case(email="piet@example.nl")
     message = OutgoingMessage.objects.get(case=case)
     assert message.status == OutboxStatus.QUEUED and mail.outbox == []
-    assert correspondence.outbox_due() == []
-    assert correspondence.outbox_due(now=timezone.now() + datetime.timedelta(minutes=61)) == [message.pk]
+    assert outbox_due() == []
+    assert outbox_due(now=timezone.now() + datetime.timedelta(minutes=61)) == [message.pk]
     OutgoingMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=61))
     assert outbox_relay.apply().get() == {"written": 0, "queued": 1}
     message.refresh_from_db()
@@ -350,18 +352,18 @@ def test_a_held_acknowledgement_waits_for_the_relay(municipality, django_capture
 def test_the_relay_writes_an_acknowledgement_the_receiver_missed(municipality):
     case = make_case(email="piet@example.nl")  # on_commit does not run here: no acknowledgement yet
     Registration.objects.filter(pk=case.registration_id).update(registered_at=timezone.now() - datetime.timedelta(minutes=10))
-    assert correspondence.cases_missing_acknowledgement() == [case.pk]
+    assert cases_missing_acknowledgement() == [case.pk]
     outbox_relay.apply().get()
     assert OutgoingMessage.objects.filter(case=case, kind="acknowledgement").count() == 1
-    assert correspondence.cases_missing_acknowledgement() == []
+    assert cases_missing_acknowledgement() == []
 
 
 def test_the_relay_requeues_a_letter_whose_queueing_was_lost(municipality):
     case = make_case(state="in_treatment", email="piet@example.nl")
     message = letter_queue(case_id=case.pk, kind="other", subject="Bericht", body_text="Beste inwoner, tekst.", actor=officer())
-    assert message.pk not in correspondence.outbox_due()
+    assert message.pk not in outbox_due()
     OutgoingMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=6))
-    assert message.pk in correspondence.outbox_due()
+    assert message.pk in outbox_due()
 
 
 def test_a_send_error_is_retried_and_the_letter_goes_once(municipality, flaky):
@@ -399,7 +401,7 @@ def test_an_officer_requeues_a_failed_letter(municipality, flaky):
     message = acknowledgement_for(case)
     send_outgoing_message.apply(args=(message.pk,))
     flaky.failures = 0
-    correspondence.outgoing_requeue(outgoing_id=message.pk, actor=officer())
+    outgoing_requeue(outgoing_id=message.pk, actor=officer())
     assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
     assert len(mail.outbox) == 1
 
@@ -433,8 +435,8 @@ def test_without_a_worker_a_failed_send_stays_queued_for_the_relay(municipality,
     message.refresh_from_db()
     assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 1)
     assert "Poging 1 mislukt" in message.last_error and "ConnectionRefusedError" in message.last_error
-    assert message.pk not in correspondence.outbox_due()
-    assert message.pk in correspondence.outbox_due(now=timezone.now() + datetime.timedelta(minutes=121))
+    assert message.pk not in outbox_due()
+    assert message.pk in outbox_due(now=timezone.now() + datetime.timedelta(minutes=121))
     assert send(message) == "sent"
 
 
@@ -443,7 +445,7 @@ def test_a_letter_that_was_sent_cannot_be_requeued(municipality):
     message = acknowledgement_for(case)
     send(message)
     with pytest.raises(ValidationError) as excinfo:
-        correspondence.outgoing_requeue(outgoing_id=message.pk, actor=officer())
+        outgoing_requeue(outgoing_id=message.pk, actor=officer())
     assert str(NOT_RESENDABLE % {"status": OutboxStatus.SENT.label}) in str(excinfo.value)
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENT
@@ -453,7 +455,7 @@ def test_only_a_letter_waiting_to_be_printed_can_be_marked_printed(municipality)
     case = make_case(email="piet@example.nl")
     message = acknowledgement_for(case)
     with pytest.raises(ValidationError) as excinfo:
-        correspondence.outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
+        outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
     assert str(NOT_TO_PRINT % {"status": OutboxStatus.QUEUED.label}) in str(excinfo.value)
     message.refresh_from_db()
     assert message.status == OutboxStatus.QUEUED and message.printed_at is None
@@ -464,7 +466,7 @@ def test_an_editor_may_not_mark_letters_printed(municipality):
     message = acknowledgement_for(case)
     send(message)
     with pytest.raises(PermissionDenied):
-        correspondence.outgoing_mark_printed(outgoing_id=message.pk, actor=UserFactory(username="red", role=EDITORS))
+        outgoing_mark_printed(outgoing_id=message.pk, actor=UserFactory(username="red", role=EDITORS))
     message.refresh_from_db()
     assert message.status == OutboxStatus.TO_PRINT
 

@@ -9,8 +9,9 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection
 
+from cases.correspondence.delivery import outgoing_send
+from cases.correspondence.outbox import acknowledgement_queue
 from cases.models import CaseEvent, EventKind, OutgoingMessage
-from cases.services.correspondence import acknowledgement_queue, outgoing_send
 from cms.models import MunicipalitySettings
 from tests.conftest import requires_postgres
 from tests.factories import make_case

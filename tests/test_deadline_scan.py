@@ -8,9 +8,13 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
+from cases import dispatch, tasks
+from cases.correspondence.composing import letter_compose
+from cases.correspondence.digest import deadline_digest_send, quality_officer_emails
+from cases.correspondence.outbox import acknowledgement_queue, letter_queue
 from cases.models import Case, DeadlineDigest, OutboxStatus, OutgoingMessage
-from cases.services.correspondence import acknowledgement_queue, letter_compose, letter_queue
-from cases.tasks.deadlines import deadline_digest_send, deadline_scan, deadline_scan_daily, quality_officer_emails
+from cases.tasks import deadline_scan_daily
+from cases.workflow.deadline_scan import deadline_scan
 from cms.roles import EDITORS, MAILROOM
 from tests.factories import UserFactory, make_case, officer
 
@@ -214,9 +218,9 @@ def test_beat_runs_the_scan_every_weekday_morning_and_the_outbox_relay_often():
 
     schedule = app.conf.beat_schedule
     daily = schedule["deadline-scan-daily"]
-    assert daily["task"] == "cases.tasks.deadlines.deadline_scan_daily"
+    assert daily["task"] == deadline_scan_daily.name == dispatch.DEADLINE_DIGEST
     assert daily["schedule"] == crontab(hour=6, minute=30, day_of_week="mon-fri")
     relay = schedule["outbox-relay"]
-    assert relay["task"] == "cases.tasks.correspondence.outbox_relay"
+    assert relay["task"] == tasks.outbox_relay.name
     assert relay["schedule"] <= 5 * 60
-    assert set(app.tasks) >= {daily["task"], relay["task"], "cases.tasks.correspondence.send_outgoing_message"}
+    assert set(app.tasks) >= {daily["task"], relay["task"], tasks.send_outgoing_message.name}

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from cases.models import PublicFigures
-from cases.services import revision
 from cms.models import Charter, CharterPage, ServiceNorm
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
+from cms.versions import charter_start_version, pending_versions
 from tests.factories import UserFactory
 from tests.test_aggregates_data import D, build_case, build_norm_cases, norms_fixture  # noqa: F401
 
@@ -28,7 +28,7 @@ def editor(db):
 def _norm_cases():
     cases = build_norm_cases()
     personal = build_case(received_on=D(2025, 1, 20), text=SECRET_TEXT, email=SECRET_EMAIL, tags={"TEL-25SEC": "confirmed"})
-    from cases.services.rollup import rollup_refresh
+    from cases.reporting.rollup import rollup_refresh
 
     rollup_refresh()
     cases["personal"] = personal
@@ -150,7 +150,7 @@ def test_the_list_of_norms_has_a_figures_button(client, editor, norms):
 
 
 def test_the_panel_shows_the_norms_counts_per_period_with_suppression(client, editor, norm_cases, monkeypatch):
-    monkeypatch.setattr("cases.admin_views.reports.timezone.localdate", lambda: D(2025, 6, 15))
+    monkeypatch.setattr("cases.workspace.revision.timezone.localdate", lambda: D(2025, 6, 15))
     client.force_login(editor)
     norm = ServiceNorm.objects.get(code="TEL-25SEC")
     html = client.get(reverse("handvest_revision:norm_panel", args=[norm.pk])).content.decode()
@@ -221,7 +221,7 @@ def test_a_report_for_a_future_year_is_refused_with_a_message(client, editor, no
 
 
 def test_last_years_figures_appear_on_the_charter_page_only_when_editors_opt_in(client, editor, site_cases, monkeypatch):
-    monkeypatch.setattr("cases.views.charter_figures.timezone.localdate", lambda: D(2026, 3, 1))
+    monkeypatch.setattr("cases.public.charter_figures.timezone.localdate", lambda: D(2026, 3, 1))
     html = client.get("/kwaliteitshandvest/").content.decode()
     assert "norm-figures" not in html
     client.force_login(editor)
@@ -263,14 +263,14 @@ def test_starting_a_version_copies_the_norms_as_drafts_without_changing_the_site
     assert all(norm.latest_revision.content["charter"] == new.pk for norm in ServiceNorm.objects.all())
     assert ServiceNorm.objects.filter(has_unpublished_changes=True).count() == 29
     assert client.get("/kwaliteitshandvest/").content.decode().count('data-code="') == 29
-    assert [pending.charter for pending in revision.pending_versions()] == [new]
+    assert [pending.charter for pending in pending_versions()] == [new]
 
 
 def test_a_pending_draft_of_a_norm_is_kept_in_the_new_version(editor, harlingen):
     norm = ServiceNorm.objects.get(code="TEL-GROET")
     norm.promise = "Nieuwe belofte in concept"
     norm.save_revision(user=editor)
-    revision.charter_start_version(source=Charter.objects.get(key="harlingen-2017"), year=2027, title="Handvest 2027", actor=editor)
+    charter_start_version(source=Charter.objects.get(key="harlingen-2017"), year=2027, title="Handvest 2027", actor=editor)
     draft = ServiceNorm.objects.get(code="TEL-GROET").get_latest_revision_as_object()
     assert draft.promise == "Nieuwe belofte in concept"
     assert draft.charter.key == "harlingen-2027"
@@ -287,7 +287,7 @@ def test_publish_all_publishes_the_norms_and_moves_the_charter_page(client, edit
     assert page.charter == new and page.title == "Kwaliteitshandvest 2027"
     html = client.get("/kwaliteitshandvest/").content.decode()
     assert html.count('data-code="') == 29 and "Kwaliteitshandvest 2027" in html
-    assert revision.pending_versions() == []
+    assert pending_versions() == []
 
 
 def test_a_second_version_cannot_start_while_one_is_pending(client, editor, harlingen):
@@ -319,7 +319,7 @@ def test_an_officer_cannot_start_or_publish_a_version(client, harlingen, editor)
     response = client.post(reverse("handvest_revision:start_version"), {"year": 2027, "title": "Handvest 2027"}, follow=True)
     assert "U mag geen nieuwe versie" in response.content.decode()
     assert Charter.objects.count() == 1
-    revision.charter_start_version(source=Charter.objects.get(), year=2027, title="Handvest 2027", actor=editor)
+    charter_start_version(source=Charter.objects.get(), year=2027, title="Handvest 2027", actor=editor)
     new = Charter.objects.get(key="harlingen-2027")
     client.post(reverse("handvest_revision:publish_version", args=[new.pk]))
     assert ServiceNorm.objects.filter(charter=new).count() == 0

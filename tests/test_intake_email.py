@@ -9,6 +9,8 @@ import pytest
 from django.db.models.signals import post_save
 
 from cases.intake import classify
+from cases.intake import routing as intake_routing
+from cases.intake.email import email_intake
 from cases.models import (
     Attachment,
     Case,
@@ -22,8 +24,6 @@ from cases.models import (
     RegistrationCounter,
     TriageState,
 )
-from cases.services import intake as intake_service
-from cases.services.intake import email_intake
 from cases.signals import case_registered
 from tests.factories import make_case
 
@@ -317,6 +317,23 @@ def test_a_bounce_of_our_letter_marks_the_address_undeliverable_and_tells_the_of
     assert acknowledged_signals == [] and Registration.objects.count() == 1
 
 
+def test_the_bounce_handler_sends_the_bounced_letter_again_by_post_once(case_42, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        take_in("bounce.eml")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert take_in("bounce.eml").outcome == InboundOutcome.DUPLICATE
+    copy = OutgoingMessage.objects.exclude(message_id=OUR_LETTER_ID).get(case=case_42)
+    assert (copy.kind, copy.channel) == ("acknowledgement", "post")
+    assert copy.body_text == "Wij hebben uw klacht ontvangen."
+
+
+def test_a_delayed_delivery_report_sends_nothing_by_post(case_42, django_capture_on_commit_callbacks):
+    delayed = raw("bounce.eml").replace(b"Action: failed", b"Action: delayed").replace(b"Status: 5.1.1", b"Status: 4.4.1")
+    with django_capture_on_commit_callbacks(execute=True):
+        email_intake(raw=delayed, source="eml")
+    assert list(OutgoingMessage.objects.values_list("message_id", flat=True)) == [OUR_LETTER_ID]
+
+
 def test_a_delayed_delivery_report_does_not_mark_the_address_undeliverable(case_42):
     delayed = raw("bounce.eml").replace(b"Action: failed", b"Action: delayed").replace(b"Status: 5.1.1", b"Status: 4.4.1")
     assert email_intake(raw=delayed, source="eml").outcome == InboundOutcome.AUTO_REPLY
@@ -334,7 +351,7 @@ def test_a_bounce_of_a_message_that_is_not_ours_is_not_registered(municipality):
 
 
 def test_advertising_is_not_registered_but_counted_in_the_log(municipality, caplog):
-    caplog.set_level("INFO", logger="cases.services.intake")
+    caplog.set_level("INFO", logger="cases.intake.email")
     result = take_in("newsletter-advertising.eml")
     assert result.outcome == InboundOutcome.IGNORED
     assert nothing_registered()
@@ -507,7 +524,7 @@ def test_a_failure_while_registering_keeps_the_message_for_an_officer(municipali
     def explode(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(intake_service, "register_item", explode)
+    monkeypatch.setattr(intake_routing, "register_item", explode)
     result = take_in("plain-klacht.eml")
     assert result.outcome == InboundOutcome.ERROR and "RuntimeError" in result.message
     inbound = InboundMessage.objects.get()

@@ -5,19 +5,10 @@ from pathlib import Path
 import pytest
 
 from cases.intake import classify
-from cases.intake.email import (
-    UnparseableEmail,
-    bounce_info,
-    decode_bytes,
-    decode_header_text,
-    html_to_text,
-    is_bounce,
-    loop_reason,
-    normalize_message_id,
-    parse_email,
-    registration_numbers,
-    thread_ids,
-)
+from cases.intake.parsing.decode import decode_bytes, decode_header_text, normalize_message_id
+from cases.intake.parsing.html import html_to_text
+from cases.intake.parsing.mime import UnparseableEmail, parse_email
+from cases.intake.parsing.rules import bounce_info, is_bounce, loop_reason, registration_numbers, thread_ids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eml"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from cases.intake.email import email_intake
 from cases.models import Case, InboundMessage, Registration
-from cases.services.intake import email_intake
 from cms.models import MunicipalitySettings
 from tests.conftest import requires_postgres
 

@@ -14,12 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases import errors
-from cases.intake import letters as extraction
+from cases import errors, tasks
+from cases.intake import ocr as extraction
 from cases.intake import uploads
 from cases.intake.forms import LetterForm
-from cases.models import Attachment, Case, CaseEvent, CaseState, Registration, TriageState
-from cases.services.letters import (
+from cases.intake.letters import (
     LETTER_CORRECT_NO_PERMISSION,
     LETTER_NO_PERMISSION,
     LETTER_TEXT_EMPTY,
@@ -27,7 +26,8 @@ from cases.services.letters import (
     letter_may_correct,
     letter_register,
 )
-from cases.services.registration import Sender
+from cases.models import Attachment, Case, CaseEvent, CaseState, Registration, TriageState
+from cases.workflow.registration import Sender
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
 from tests.factories import UserFactory
 
@@ -289,7 +289,7 @@ def test_once_handling_has_started_only_an_officer_corrects_the_text(municipalit
     Case.objects.filter(pk=result.registration.case.pk).update(state=CaseState.ACKNOWLEDGED)
     registration = Registration.objects.get(pk=result.registration.pk)
     assert not letter_may_correct(registration, mailroom) and letter_may_correct(registration, officer)
-    with caplog.at_level(logging.WARNING, logger="cases.services.letters"), pytest.raises(PermissionDenied, match="is al begonnen"):
+    with caplog.at_level(logging.WARNING, logger="cases.intake.letters"), pytest.raises(PermissionDenied, match="is al begonnen"):
         letter_correct_text(registration_id=registration.pk, text="iets anders", actor=mailroom)
     assert "handling has started" in caplog.text
     registration.refresh_from_db()
@@ -308,10 +308,8 @@ def test_an_editor_may_not_correct_the_text(municipality, mailroom):
 
 
 def test_a_corrected_text_is_tagged_again_replacing_the_old_suggestions(municipality, mailroom, settings, monkeypatch, django_capture_on_commit_callbacks):
-    from cases.tasks import tagging as tagging_tasks
-
     calls = []
-    monkeypatch.setattr(tagging_tasks.tag_case, "delay", lambda case_id, replace=False: calls.append((case_id, replace)))
+    monkeypatch.setattr(tasks.tag_case, "apply_async", lambda args, kwargs, countdown=None: calls.append((args[0], kwargs["replace"])))
     result = letter_register(
         scan_file=upload(typed_letter_pdf(), "brief.pdf"), sender=SENDER, received_on=timezone.localdate(), actor=mailroom, kind="complaint"
     )

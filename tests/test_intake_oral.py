@@ -7,11 +7,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases import errors
 from cases.intake.forms import OralIntakeForm
+from cases.intake.oral import (
+    ORAL_CALLBACK_NEEDS_PHONE,
+    ORAL_NO_CONTACT,
+    ORAL_NO_PERMISSION,
+    ORAL_RESOLVED_NO_CALLBACK,
+    ORAL_RESOLVED_ONLY_COMPLAINT,
+    ORAL_WRONG_CHANNEL,
+    oral_intake,
+)
 from cases.models import Case, CaseEvent, ComplaintOutcome, Registration, ReplyChannel
-from cases.services import oral
-from cases.services.oral import oral_intake
-from cases.services.registration import Sender
 from cases.signals import case_registered
+from cases.workflow.registration import Sender
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
 from tests.factories import UserFactory
 
@@ -65,7 +72,7 @@ def test_without_a_callback_request_there_is_no_callback_deadline(municipality, 
 def test_a_callback_needs_a_phone_number(municipality, officer):
     with pytest.raises(ValidationError) as excinfo:
         take(officer, callback_requested=True, sender=Sender(name="Jan", email="jan@example.nl"))
-    assert excinfo.value.message_dict["sender_phone"] == [str(oral.ORAL_CALLBACK_NEEDS_PHONE)]
+    assert excinfo.value.message_dict["sender_phone"] == [str(ORAL_CALLBACK_NEEDS_PHONE)]
     assert Registration.objects.count() == 0
 
 
@@ -103,28 +110,28 @@ def test_a_complaint_resolved_at_once_may_stay_anonymous(municipality, officer):
 def test_an_open_complaint_needs_a_way_to_answer(municipality, officer):
     with pytest.raises(ValidationError) as excinfo:
         take(officer, sender=Sender(name="Jan"))
-    assert excinfo.value.message_dict["sender"] == [str(oral.ORAL_NO_CONTACT)]
+    assert excinfo.value.message_dict["sender"] == [str(ORAL_NO_CONTACT)]
     assert Registration.objects.count() == 0
 
 
 def test_a_suggestion_cannot_be_resolved_at_once(municipality, officer):
     with pytest.raises(ValidationError) as excinfo:
         take(officer, kind="suggestion", resolved_at_once=True)
-    assert excinfo.value.message_dict["resolved_at_once"] == [str(oral.ORAL_RESOLVED_ONLY_COMPLAINT)]
+    assert excinfo.value.message_dict["resolved_at_once"] == [str(ORAL_RESOLVED_ONLY_COMPLAINT)]
     assert Registration.objects.count() == 0
 
 
 def test_resolved_at_once_needs_no_callback(municipality, officer):
     with pytest.raises(ValidationError) as excinfo:
         take(officer, resolved_at_once=True, callback_requested=True)
-    assert excinfo.value.message_dict["callback_requested"] == [str(oral.ORAL_RESOLVED_NO_CALLBACK)]
+    assert excinfo.value.message_dict["callback_requested"] == [str(ORAL_RESOLVED_NO_CALLBACK)]
     assert Registration.objects.count() == 0
 
 
 def test_only_phone_and_counter_are_oral_channels(municipality, officer):
     with pytest.raises(ValidationError) as excinfo:
         take(officer, channel="web")
-    assert excinfo.value.message_dict["channel"] == [str(oral.ORAL_WRONG_CHANNEL)]
+    assert excinfo.value.message_dict["channel"] == [str(ORAL_WRONG_CHANNEL)]
 
 
 def test_an_empty_text_is_refused(municipality, officer):
@@ -143,7 +150,7 @@ def test_who_may_not_handle_cases_cannot_resolve_at_once_and_nothing_is_register
 
 def test_who_may_not_register_is_refused(municipality):
     editor = UserFactory(username="redacteur", role=EDITORS)
-    with pytest.raises(PermissionDenied, match=str(oral.ORAL_NO_PERMISSION)):
+    with pytest.raises(PermissionDenied, match=str(ORAL_NO_PERMISSION)):
         take(editor)
     assert Registration.objects.count() == 0
 
@@ -167,7 +174,7 @@ def test_oral_form_puts_a_service_refusal_on_the_right_field(municipality, offic
     form = OralIntakeForm(data=form_data(callback_requested="on", sender_email="jan@example.nl"))
     assert form.is_valid(), form.errors
     assert form.register(actor=officer) is None
-    assert form.errors["sender_phone"] == [str(oral.ORAL_CALLBACK_NEEDS_PHONE)]
+    assert form.errors["sender_phone"] == [str(ORAL_CALLBACK_NEEDS_PHONE)]
     assert Registration.objects.count() == 0
 
 
@@ -175,7 +182,7 @@ def test_oral_form_shows_missing_contact_as_a_form_error(municipality, officer):
     form = OralIntakeForm(data=form_data())
     assert form.is_valid()
     assert form.register(actor=officer) is None
-    assert form.non_field_errors() == [str(oral.ORAL_NO_CONTACT)]
+    assert form.non_field_errors() == [str(ORAL_NO_CONTACT)]
 
 
 def test_oral_form_registers_and_closes_when_resolved_at_once(municipality, officer):

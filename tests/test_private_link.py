@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from cases.models import CaseEvent, EventKind
-from cases.services.workflow import case_add_note
+from cases.workflow.handling import case_add_note
 from tests.factories import make_case, officer
 
 pytestmark = pytest.mark.django_db

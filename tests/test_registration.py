@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from cases import errors
 from cases.models import Case, CaseEvent, Registration, TriageState
-from cases.services.registration import Sender, content_hash, register_item
+from cases.workflow.registration import Sender, content_hash, register_item
 
 pytestmark = pytest.mark.django_db
 

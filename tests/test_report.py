@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cases.models import CaseFact
-from cases.services.report import (
+from cases.reporting.report import (
     CSV_HEADER,
     REPORT_YEAR_IN_FUTURE,
     REPORT_YEAR_TOO_EARLY,
@@ -40,7 +40,7 @@ def cases(norms):
     )
     for case in list(cases.values())[:4]:
         build_case(received_on=case.registration.received_on, tags={"POST-REACTIE": "confirmed"})
-    from cases.services.rollup import rollup_refresh
+    from cases.reporting.rollup import rollup_refresh
 
     rollup_refresh()
     return cases

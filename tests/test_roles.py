@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from cases.models import Attachment, Case, CaseEvent, CaseState, InboundMessage, OutboxStatus, OutgoingMessage, Registration, TriageState
-from cases.services.registration import Sender, register_item
+from cases.workflow.registration import Sender, register_item
 from cms.models import ServiceNorm
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
 from tests.factories import UserFactory
@@ -238,7 +238,7 @@ def editor_pages(world) -> list[str]:
 
 
 def test_no_personal_data_reaches_an_editors_page(client, world):
-    from cases.services.tagging import tag_confirm
+    from cases.tagging import tag_confirm
 
     tag_confirm(case_id=world["case"].pk, code="BALIE-BEJEGENING", actor=world["users"]["officer"])
     client = login(client, world, "editor")

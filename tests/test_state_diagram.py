@@ -1,4 +1,4 @@
-from cases.state_diagram import mermaid_state_diagram
+from cases.workflow.state_diagram import mermaid_state_diagram
 from tests.conftest import ROOT
 
 

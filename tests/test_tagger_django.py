@@ -5,8 +5,7 @@ import json
 import pytest
 
 from cases.models import CaseNorm, TaggerModel, TagStatus
-from cases.services import tagger as tagger_service
-from cases.services.tagging import tag_confirm, tag_reject, training_examples
+from cases.tagging import _load, case_tag, tag_confirm, tag_reject, tagger_active, tagger_train, training_examples
 from tests.factories import make_case, officer
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +62,7 @@ def tiny_corpus(settings, tmp_path, harlingen):
     write(corpus / "heldout.jsonl", held)
     settings.HANDVEST_CORPUS_DIR = corpus
     settings.HANDVEST_MODEL_DIR = tmp_path / "models"
-    tagger_service._load.cache_clear()
+    _load.cache_clear()
     return corpus
 
 
@@ -72,7 +71,7 @@ def test_new_case_is_tagged_after_registration_with_scores_and_version(settings,
     with django_capture_on_commit_callbacks(execute=True):
         case = make_case(text="Ik heb vandaag een uur gewacht aan de balie, zonder afspraak.")
     model = TaggerModel.objects.get(active=True)
-    result = tagger_service.tagger_active().tag("Klacht over de wachttijd\nIk heb vandaag een uur gewacht aan de balie, zonder afspraak.")
+    result = tagger_active().tag("Klacht over de wachttijd\nIk heb vandaag een uur gewacht aan de balie, zonder afspraak.")
     stored = {t.norm.code: t for t in CaseNorm.objects.filter(case=case)}
     assert set(stored) == set(result.norms)
     assert max(result.norm_scores, key=result.norm_scores.get) == "BALIE-WACHTTIJD"
@@ -94,24 +93,24 @@ def test_officer_decisions_become_training_examples(tiny_corpus):
 
 
 def test_retraining_with_an_officer_correction_makes_a_new_model_version(tiny_corpus):
-    first, activated, _ = tagger_service.tagger_train(force=True)
+    first, activated, _ = tagger_train(force=True)
     assert activated and first.officer_examples == 0
     case = make_case(text="Telefoon ging eindeloos over, pas na een half uur opgenomen.")
     tag_confirm(case_id=case.pk, code="TEL-25SEC", actor=officer())
-    second, _, _ = tagger_service.tagger_train(force=True)
+    second, _, _ = tagger_train(force=True)
     assert second.version != first.version
     assert second.officer_examples == 1
     assert TaggerModel.objects.filter(active=True).get() == second
 
 
 def test_a_worse_model_is_not_activated_unless_forced(tiny_corpus):
-    current, _, _ = tagger_service.tagger_train(force=True)
+    current, _, _ = tagger_train(force=True)
     TaggerModel.objects.filter(pk=current.pk).update(version="older", scores={"norm_micro_f1": 0.999, "kind_accuracy": 0.999})
     current.refresh_from_db()
-    new, activated, reason = tagger_service.tagger_train(force=False)
+    new, activated, reason = tagger_train(force=False)
     assert not activated and "worse" in reason
     assert TaggerModel.objects.get(active=True).version == "older"
-    forced, activated, _ = tagger_service.tagger_train(force=True)
+    forced, activated, _ = tagger_train(force=True)
     assert activated and TaggerModel.objects.get(active=True).pk == forced.pk
 
 
@@ -125,7 +124,7 @@ def test_confirming_an_unknown_norm_code_is_refused(municipality):
 
 
 def test_tagging_again_after_a_correction_withdraws_only_the_taggers_open_suggestions(harlingen):
-    from cases.services.tagging import tags_store_suggestions
+    from cases.tagging import tags_store_suggestions
 
     case = make_case(text="onleesbare scan")
     scores = {"TEL-25SEC": 0.9, "BALIE-WACHTTIJD": 0.8, "WEB-24UUR": 0.7}
@@ -151,8 +150,8 @@ def test_without_a_charter_the_commands_say_so_and_a_case_stays_untagged(db, cap
             call_command(command)
     assert not TaggerModel.objects.exists()
     case = make_case(text="Ik hing een uur in de wacht.")
-    with caplog.at_level(logging.WARNING, logger="cases.services.tagger"):
-        assert tagger_service.case_tag(case_id=case.pk) == []
+    with caplog.at_level(logging.WARNING, logger="cases.tagging"):
+        assert case_tag(case_id=case.pk) == []
     assert "not tagged" in caplog.text and not CaseNorm.objects.filter(case=case).exists()
 
 
@@ -162,7 +161,7 @@ def test_an_active_model_of_older_feature_code_is_replaced_not_used(tiny_corpus,
 
     from nlp.core.tagger import CODE_VERSION, META_FILE
 
-    current, _, _ = tagger_service.tagger_train(force=True)
+    current, _, _ = tagger_train(force=True)
     old_path = tmp_path / "old-model"
     shutil.copytree(current.path, old_path)
     meta = json.loads((old_path / META_FILE).read_text(encoding="utf-8"))
@@ -170,9 +169,9 @@ def test_an_active_model_of_older_feature_code_is_replaced_not_used(tiny_corpus,
     (old_path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     TaggerModel.objects.update(active=False)
     TaggerModel.objects.create(version="old-features", path=str(old_path), active=True, scores={})
-    tagger_service._load.cache_clear()
-    with caplog.at_level(logging.WARNING, logger="cases.services.tagger"):
-        tagger = tagger_service.tagger_active()
+    _load.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="cases.tagging"):
+        tagger = tagger_active()
     assert tagger.code_version == CODE_VERSION and tagger.is_current
     assert TaggerModel.objects.get(active=True).version == current.version
     assert "code version 1" in caplog.text

@@ -4,8 +4,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases import errors
+from cases.errors import CaseConflict, WorkflowError
 from cases.models import Case, CaseEvent, CaseState
-from cases.services.workflow import CaseConflict, WorkflowError, allowed_transitions, case_add_note, case_extend, case_transition
+from cases.workflow.deadlines import deadline_status
+from cases.workflow.handling import case_add_note
+from cases.workflow.transitions import allowed_transitions, case_extend, case_transition
 from cms.roles import EDITORS
 from tests.factories import UserFactory, make_case, officer
 
@@ -195,10 +198,10 @@ def test_next_deadline_follows_the_state(municipality):
 
 def test_deadline_status_soon_and_overdue(municipality):
     case = make_case(received_on=datetime.date(2026, 11, 2))  # acknowledgement due Fri 6 Nov 2026
-    assert case.deadline_status(today=datetime.date(2026, 11, 2)) == "soon"
-    assert case.deadline_status(today=datetime.date(2026, 11, 9)) == "overdue"
+    assert deadline_status(case, today=datetime.date(2026, 11, 2)) == "soon"
+    assert deadline_status(case, today=datetime.date(2026, 11, 9)) == "overdue"
     answer_case = make_case(state="acknowledged", received_on=datetime.date(2026, 11, 2))
-    assert answer_case.deadline_status(today=datetime.date(2026, 11, 3)) == "ok"
+    assert deadline_status(answer_case, today=datetime.date(2026, 11, 3)) == "ok"
 
 
 def test_timeline_cannot_be_edited_or_deleted(municipality):

@@ -6,13 +6,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.admin_views.workspace import deadline_badge, timeline
-from cases.calendar import default_calendar
 from cases.models import Case, CaseEvent, EventKind
-from cases.services.registration import Sender, register_item
-from cases.services.tagging import tag_confirm, tags_store_suggestions
-from cases.services.triage import case_assign, case_merge
-from cases.services.workflow import case_add_note, case_transition
+from cases.tagging import tag_confirm, tags_store_suggestions
+from cases.workflow.calendar import default_calendar
+from cases.workflow.deadlines import deadline_status
+from cases.workflow.handling import case_add_note, case_assign, case_merge
+from cases.workflow.registration import Sender, register_item
+from cases.workflow.transitions import case_transition
+from cases.workspace.case_page import timeline
+from cases.workspace.inbox import deadline_badge
 from cms.roles import QUALITY_OFFICERS
 from tests.factories import UserFactory, make_case, officer
 
@@ -99,7 +101,7 @@ def test_inbox_filters_by_norm_but_not_by_a_rejected_one(officer_client, harling
     tags_store_suggestions(case_id=phone.pk, scores={"TEL-25SEC": 0.8}, suggested=["TEL-25SEC"], model_version="t")
     tags_store_suggestions(case_id=counter.pk, scores={"BALIE-WACHTTIJD": 0.7}, suggested=["BALIE-WACHTTIJD"], model_version="t")
     tags_store_suggestions(case_id=rejected.pk, scores={"TEL-25SEC": 0.3}, suggested=["TEL-25SEC"], model_version="t")
-    from cases.services.tagging import tag_reject
+    from cases.tagging import tag_reject
 
     tag_reject(case_id=rejected.pk, code="TEL-25SEC", actor=handler)
     assert numbers(officer_client.get(INBOX, {"norm": "TEL-25SEC"})) == [phone.registration.number]
@@ -119,7 +121,7 @@ def test_soon_filter_and_badge_agree_on_every_case(officer_client, municipality)
     listed = set(numbers(officer_client.get(INBOX, {"deadline": "soon"})))
     for case in cases:
         case.refresh_from_db()
-        assert (case.deadline_status(today) == "soon") == (case.registration.number in listed), case.registration.number
+        assert (deadline_status(case, today) == "soon") == (case.registration.number in listed), case.registration.number
 
 
 def test_inbox_filters_assigned_to_me_and_unassigned(officer_client, municipality, handler):
@@ -277,7 +279,7 @@ def test_a_merged_case_points_to_the_case_that_handles_it_and_offers_no_steps(of
 def test_case_page_offers_extension_only_before_it_was_used(officer_client, municipality, handler):
     case = make_case(state="acknowledged", actor=handler)
     assert officer_client.get(case_url(case)).context["extend_form"] is not None
-    from cases.services.workflow import case_extend
+    from cases.workflow.transitions import case_extend
 
     case_extend(case_id=case.pk, new_due=case.answer_due + datetime.timedelta(days=7), reason="advies nodig", actor=handler)
     response = officer_client.get(case_url(case))

@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import errors
-from cases.admin_views import workspace
+from cases.errors import CASE_IS_MERGED
 from cases.models import Attachment, CaseEvent, CaseNorm, CaseState, EventKind, InboundMessage, TagStatus
-from cases.services import triage
-from cases.services.tagging import tags_store_suggestions
-from cases.services.workflow import case_transition
+from cases.tagging import tags_store_suggestions
+from cases.workflow.handling import MERGE_SELF, MERGE_UNKNOWN, case_assign, case_merge
+from cases.workflow.transitions import case_transition
+from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
 from tests.factories import UserFactory, make_case, officer
 
@@ -45,7 +46,7 @@ def test_a_step_button_moves_the_case_and_logs_who_did_it(officer_client, munici
     assert case.state == CaseState.ACKNOWLEDGED
     event = CaseEvent.objects.filter(case=case, kind=EventKind.TRANSITION).last()
     assert (event.actor, event.name, event.note) == (handler, "acknowledge", "per telefoon besproken")
-    assert shown(response) == [str(workspace.DONE_TRANSITION % {"step": "Ontvangst bevestigen", "state": "ontvangst bevestigd"})]
+    assert shown(response) == [str(DONE_TRANSITION % {"step": "Ontvangst bevestigen", "state": "ontvangst bevestigd"})]
 
 
 def test_a_stale_page_gets_the_conflict_message_and_changes_nothing(officer_client, municipality, handler):
@@ -70,13 +71,13 @@ def test_a_post_without_the_state_it_was_made_in_is_refused(officer_client, muni
     response = act(officer_client, case, "transition", {"name": "acknowledge"})
     case.refresh_from_db()
     assert case.state == CaseState.RECEIVED
-    assert shown(response) == [str(workspace.STALE_FORM)]
+    assert shown(response) == [str(STALE_FORM)]
 
 
 def test_an_unknown_step_name_is_refused(officer_client, municipality):
     case = make_case()
     response = step(officer_client, case, "delete_everything")
-    assert shown(response) == [str(workspace.STALE_FORM)]
+    assert shown(response) == [str(STALE_FORM)]
 
 
 def test_an_unknown_action_is_a_404(officer_client, municipality):
@@ -221,7 +222,7 @@ def test_a_case_cannot_be_assigned_to_an_editor(municipality, handler):
     case = make_case()
     editor = UserFactory(username="redacteur", role=EDITORS)
     with pytest.raises(Exception) as excinfo:
-        triage.case_assign(case_id=case.pk, officer_id=editor.pk, actor=handler)
+        case_assign(case_id=case.pk, officer_id=editor.pk, actor=handler)
     assert "geen kwaliteitsmedewerker" in str(excinfo.value)
     case.refresh_from_db()
     assert case.assigned_to is None
@@ -288,12 +289,12 @@ def test_merging_a_duplicate_records_it_on_both_timelines(officer_client, munici
     assert duplicate.merged_into == target
     assert CaseEvent.objects.filter(case=duplicate, name="merged_into").exists()
     assert CaseEvent.objects.filter(case=target, name="merged_from").exists()
-    assert shown(response) == [str(workspace.DONE_MERGE % {"number": target.registration.number})]
+    assert shown(response) == [str(DONE_MERGE % {"number": target.registration.number})]
 
 
 @pytest.mark.parametrize(
     ("into", "message"),
-    [("self", triage.MERGE_SELF), ("HLG-2000-999999", triage.MERGE_UNKNOWN % {"number": "HLG-2000-999999"})],
+    [("self", MERGE_SELF), ("HLG-2000-999999", MERGE_UNKNOWN % {"number": "HLG-2000-999999"})],
 )
 def test_merging_into_itself_or_an_unknown_case_is_refused(officer_client, municipality, into, message):
     case = make_case()
@@ -305,7 +306,7 @@ def test_merging_into_itself_or_an_unknown_case_is_refused(officer_client, munic
 
 def test_merging_into_a_case_that_was_merged_itself_names_the_right_case(officer_client, municipality, handler):
     first, second, third = make_case(), make_case(), make_case()
-    triage.case_merge(case_id=second.pk, into_number=first.registration.number, actor=handler)
+    case_merge(case_id=second.pk, into_number=first.registration.number, actor=handler)
     response = act(officer_client, third, "merge", {"expected_state": third.state, "into": second.registration.number})
     third.refresh_from_db()
     assert third.merged_into is None
@@ -314,11 +315,11 @@ def test_merging_into_a_case_that_was_merged_itself_names_the_right_case(officer
 
 def test_a_merged_case_refuses_further_steps(officer_client, municipality, handler):
     target, duplicate = make_case(), make_case()
-    triage.case_merge(case_id=duplicate.pk, into_number=target.registration.number, actor=handler)
+    case_merge(case_id=duplicate.pk, into_number=target.registration.number, actor=handler)
     response = step(officer_client, duplicate, "acknowledge")
     duplicate.refresh_from_db()
     assert duplicate.state == CaseState.RECEIVED
-    assert shown(response) == [str(triage.CASE_IS_MERGED % {"number": target.registration.number})]
+    assert shown(response) == [str(CASE_IS_MERGED % {"number": target.registration.number})]
 
 
 # --- attachments and the original message ----------------------------------------------------------

@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import errors
-from cases.admin_views import compose, mailroom
+from cases.correspondence.composing import letter_compose
+from cases.correspondence.delivery import NOT_TO_PRINT
+from cases.correspondence.outbox import PLACEHOLDER_LEFT, PLACEHOLDER_RE
 from cases.models import CaseState, LetterKind, OutboxStatus, OutgoingMessage, Registration
-from cases.services import correspondence
+from cases.workspace import compose, mailroom
 from cms.roles import MAILROOM
 from tests.factories import UserFactory, make_case
 
@@ -29,7 +31,7 @@ def shown(response):
 
 def filled(text: str) -> str:
     """The draft with every [[ place to fill ]] filled in, as an officer would."""
-    return correspondence.PLACEHOLDER_RE.sub("Wij hebben met de afdeling gesproken.", text)
+    return PLACEHOLDER_RE.sub("Wij hebben met de afdeling gesproken.", text)
 
 
 # --- composing -------------------------------------------------------------------------------------
@@ -72,7 +74,7 @@ def test_the_pdf_preview_is_a_pdf_and_stores_nothing(officer_client, municipalit
 
 def test_sending_with_the_step_moves_the_case_and_writes_the_letter(officer_client, municipality, handler, django_capture_on_commit_callbacks):
     case = make_case(state="in_treatment", actor=handler)
-    draft = correspondence.letter_compose(case=case, kind="explanation")
+    draft = letter_compose(case=case, kind="explanation")
     data = {
         "action": "send",
         "kind": "explanation",
@@ -93,8 +95,8 @@ def test_sending_with_the_step_moves_the_case_and_writes_the_letter(officer_clie
 
 def test_a_letter_with_places_left_to_fill_is_refused_and_the_step_is_not_taken(officer_client, municipality, handler):
     case = make_case(state="in_treatment", actor=handler)
-    draft = correspondence.letter_compose(case=case, kind="explanation")
-    assert correspondence.PLACEHOLDER_RE.search(draft.body_text)
+    draft = letter_compose(case=case, kind="explanation")
+    assert PLACEHOLDER_RE.search(draft.body_text)
     data = {"action": "send", "kind": "explanation", "step": "explain", "expected_state": case.state, "subject": draft.subject, "body_text": draft.body_text}
     response = officer_client.post(compose_url(case), data)
     assert response.status_code == 200  # the composer again, with the text kept
@@ -102,7 +104,7 @@ def test_a_letter_with_places_left_to_fill_is_refused_and_the_step_is_not_taken(
     case.refresh_from_db()
     assert case.state == CaseState.IN_TREATMENT
     assert not OutgoingMessage.objects.filter(case=case, kind="explanation").exists()
-    assert shown(response) == [str(correspondence.PLACEHOLDER_LEFT)]
+    assert shown(response) == [str(PLACEHOLDER_LEFT)]
 
 
 def test_sending_from_a_stale_composer_gets_the_conflict_message(officer_client, municipality, handler):
@@ -189,7 +191,7 @@ def test_marking_a_letter_printed_takes_it_off_the_queue_once(client, municipali
     letter.refresh_from_db()
     assert letter.status == OutboxStatus.PRINTED and letter.printed_at is not None
     response = client.post(url)
-    assert shown(response)[-1] == str(correspondence.NOT_TO_PRINT % {"status": "geprint en gepost"})
+    assert shown(response)[-1] == str(NOT_TO_PRINT % {"status": "geprint en gepost"})
     assert letter not in client.get(reverse("handvest_mailroom:print_queue")).context["page_obj"].object_list
 
 
@@ -240,8 +242,8 @@ def test_a_letter_dated_in_the_future_is_refused_next_to_the_date(client, munici
 
 
 def test_an_officer_corrects_the_text_read_from_the_scan(officer_client, municipality, handler):
-    from cases.services.letters import letter_register
-    from cases.services.registration import Sender
+    from cases.intake.letters import letter_register
+    from cases.workflow.registration import Sender
 
     result = letter_register(
         scan_file=SimpleUploadedFile("brief.pdf", typed_letter_pdf(), content_type="application/pdf"),

@@ -10,10 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.admin_views import workspace_forms as wf
-from cases.admin_views.workspace import case_list_page
-from cases.services.tagging import tags_store_suggestions
-from cases.services.triage import case_assign
+from cases.models import Case
+from cases.tagging import tags_store_suggestions
+from cases.workflow.handling import case_assign
+from cases.workflow.registration import Sender, register_item
+from cases.workspace.forms import ASSIGNED_ME, DEADLINE_SOON, SORT_DEADLINE, SORT_NEWEST
+from cases.workspace.inbox import FULLTEXT_VECTOR, case_list_page, search_condition
 from tests.conftest import requires_postgres
 from tests.factories import make_case, officer
 
@@ -44,7 +46,7 @@ def render_rows(page) -> list[tuple]:
 
 @pytest.mark.parametrize("per_page", [10, 25])
 def test_case_list_page_takes_the_same_queries_for_any_page_size(many_cases, django_assert_num_queries, per_page):
-    filters = {"per_page": per_page, "sort": wf.SORT_DEADLINE, "q": ""}
+    filters = {"per_page": per_page, "sort": SORT_DEADLINE, "q": ""}
     with django_assert_num_queries(SELECTOR_QUERIES):
         page, _paginator = case_list_page(filters=filters, user=many_cases, page_number=1)
         rows = render_rows(page)
@@ -54,7 +56,7 @@ def test_case_list_page_takes_the_same_queries_for_any_page_size(many_cases, dja
 
 @pytest.mark.parametrize("per_page", [10, 25])
 def test_filtered_and_searched_list_takes_the_same_queries(many_cases, django_assert_num_queries, per_page):
-    filters = {"per_page": per_page, "sort": wf.SORT_NEWEST, "q": "wachttijd", "norm": "TEL-25SEC", "assigned": wf.ASSIGNED_ME, "deadline": wf.DEADLINE_SOON}
+    filters = {"per_page": per_page, "sort": SORT_NEWEST, "q": "wachttijd", "norm": "TEL-25SEC", "assigned": ASSIGNED_ME, "deadline": DEADLINE_SOON}
     with django_assert_num_queries(SELECTOR_QUERIES):
         page, _paginator = case_list_page(filters=filters, user=many_cases, page_number=1)
         rows = render_rows(page)
@@ -77,10 +79,6 @@ def test_the_inbox_page_takes_the_same_queries_for_10_and_100_rows(client, many_
 @requires_postgres()
 @pytest.mark.postgres
 def test_on_postgresql_the_text_is_searched_word_by_word_through_the_index(municipality):
-    from cases.admin_views.workspace import FULLTEXT_VECTOR, search_condition
-    from cases.models import Case
-    from cases.services.registration import Sender, register_item
-
     def register(text, subject, name):
         return register_item(channel="web", kind="complaint", text=text, subject=subject, sender=Sender(name=name, email="x@example.nl"))[0].case
 

@@ -11,10 +11,21 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
+from cases.errors import WorkflowError
+from cases.intake.triage import (
+    FORWARD_ADDRESS,
+    LOG_CONVERTED,
+    LOG_FORWARDED,
+    MESSAGE_ALREADY_HANDLED,
+    MESSAGE_NEEDS_TEXT,
+    TRIAGE_ALREADY_DECIDED,
+    TRIAGE_CASE_KIND,
+    triage_convert,
+    triage_done,
+    triage_forward,
+)
 from cases.models import Attachment, Case, InboundMessage, Registration, TriageState
-from cases.services import triage
-from cases.services.registration import Sender, register_item
-from cases.services.workflow import WorkflowError
+from cases.workflow.registration import Sender, register_item
 from cms.roles import MAILROOM
 from tests.factories import UserFactory
 
@@ -51,7 +62,7 @@ def shown(response):
 def test_the_triage_list_shows_pending_other_mail_and_unprocessable_email_with_the_reason(officer_client, municipality):
     waiting = other_mail(subject="Factuur maart")
     done = other_mail(subject="Bedankje", text="Dank u wel")
-    triage.triage_done(registration_id=done.pk, actor=None)
+    triage_done(registration_id=done.pk, actor=None)
     complaint, _ = register_item(channel="web", kind="complaint", text="klacht", subject="Een echte klacht", sender=Sender(name="A", email="a@example.nl"))
     broken_message()
     InboundMessage.objects.create(source="eml", subject="al afgehandeld", outcome="error", reason="x", handled=True)
@@ -70,14 +81,14 @@ def test_other_mail_becomes_a_complaint_that_keeps_its_date_of_receipt(officer_c
     assert response["Location"] == reverse("handvest_workspace:case", args=[case.pk])
     assert (registration.kind, registration.triage_state, case.kind) == ("complaint", TriageState.CONVERTED, "complaint")
     assert case.answer_due > registration.received_on and case.acknowledgement_due < timezone.localdate()  # dated on receipt, not on triage
-    assert ModelLogEntry.objects.filter(action=triage.LOG_CONVERTED, object_id=str(registration.pk), user=handler).exists()
+    assert ModelLogEntry.objects.filter(action=LOG_CONVERTED, object_id=str(registration.pk), user=handler).exists()
 
 
 def test_other_mail_cannot_be_converted_twice(municipality, handler):
     registration = other_mail()
-    triage.triage_convert(registration_id=registration.pk, kind="suggestion", actor=handler)
+    triage_convert(registration_id=registration.pk, kind="suggestion", actor=handler)
     with pytest.raises(WorkflowError):
-        triage.triage_convert(registration_id=registration.pk, kind="complaint", actor=handler)
+        triage_convert(registration_id=registration.pk, kind="complaint", actor=handler)
     assert Case.objects.filter(registration=registration).count() == 1
 
 
@@ -86,7 +97,7 @@ def test_other_mail_can_only_become_a_complaint_or_a_suggestion(officer_client, 
     response = officer_client.post(reverse("handvest_triage:registration_action", args=[registration.pk, "convert"]), {"kind": "other"})
     registration.refresh_from_db()
     assert registration.triage_state == TriageState.PENDING
-    assert str(triage.TRIAGE_CASE_KIND) in shown(response)[0]
+    assert str(TRIAGE_CASE_KIND) in shown(response)[0]
 
 
 def test_forwarding_other_mail_sends_it_with_its_attachments_after_commit(officer_client, municipality, handler, django_capture_on_commit_callbacks):
@@ -104,7 +115,7 @@ def test_forwarding_other_mail_sends_it_with_its_attachments_after_commit(office
     assert sent.to == ["crediteuren@harlingen.nl"] and registration.number in sent.subject
     assert "Graag betalen" in sent.body and "Bijgaand de factuur voor maart." in sent.body
     assert [name for name, _content, _type in sent.attachments] == ["factuur.pdf"]
-    entry = ModelLogEntry.objects.get(action=triage.LOG_FORWARDED, object_id=str(registration.pk))
+    entry = ModelLogEntry.objects.get(action=LOG_FORWARDED, object_id=str(registration.pk))
     assert entry.data["to"] == "crediteuren@harlingen.nl"
 
 
@@ -115,8 +126,8 @@ def test_forwarding_needs_a_valid_address_and_changes_nothing_without_one(office
     assert registration.triage_state == TriageState.PENDING
     assert "e-mailadres" in shown(response)[0]
     with pytest.raises(ValidationError) as excinfo:
-        triage.triage_forward(registration_id=registration.pk, to="ook-geen-adres", actor=None)
-    assert excinfo.value.message_dict["to"] == [str(triage.FORWARD_ADDRESS)]
+        triage_forward(registration_id=registration.pk, to="ook-geen-adres", actor=None)
+    assert excinfo.value.message_dict["to"] == [str(FORWARD_ADDRESS)]
 
 
 def test_marking_other_mail_done_takes_it_off_the_list(officer_client, municipality):
@@ -129,15 +140,15 @@ def test_marking_other_mail_done_takes_it_off_the_list(officer_client, municipal
 
 def test_a_decision_on_an_item_already_decided_says_so(officer_client, municipality):
     registration = other_mail()
-    triage.triage_done(registration_id=registration.pk, actor=None)
+    triage_done(registration_id=registration.pk, actor=None)
     response = officer_client.post(reverse("handvest_triage:registration_action", args=[registration.pk, "done"]))
-    assert shown(response) == [str(triage.TRIAGE_ALREADY_DECIDED % {"state": "afgehandeld"})]
+    assert shown(response) == [str(TRIAGE_ALREADY_DECIDED % {"state": "afgehandeld"})]
 
 
 def test_the_mailroom_may_not_triage(municipality):
     registration = other_mail()
     with pytest.raises(PermissionDenied):
-        triage.triage_done(registration_id=registration.pk, actor=UserFactory(username="postkamer", role=MAILROOM))
+        triage_done(registration_id=registration.pk, actor=UserFactory(username="postkamer", role=MAILROOM))
     assert Registration.objects.get(pk=registration.pk).triage_state == TriageState.PENDING
 
 
@@ -162,7 +173,7 @@ def test_an_unprocessable_email_without_text_needs_the_officer_to_type_it(office
     response = officer_client.post(reverse("handvest_triage:message_action", args=[message.pk, "register"]), {"kind": "complaint", "text": ""})
     message.refresh_from_db()
     assert not message.handled and message.registration is None
-    assert shown(response) == [str(triage.MESSAGE_NEEDS_TEXT)]
+    assert shown(response) == [str(MESSAGE_NEEDS_TEXT)]
 
 
 def test_an_unprocessable_email_is_forwarded_as_it_arrived(officer_client, municipality, django_capture_on_commit_callbacks):
@@ -181,4 +192,4 @@ def test_an_unprocessable_email_is_marked_done_once(officer_client, municipality
     response = officer_client.post(reverse("handvest_triage:message_action", args=[message.pk, "done"]))
     message.refresh_from_db()
     assert message.handled
-    assert shown(response)[-1] == str(triage.MESSAGE_ALREADY_HANDLED)
+    assert shown(response)[-1] == str(MESSAGE_ALREADY_HANDLED)

@@ -20,11 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
+from cases.intake.letters import LETTER_NO_SCAN, LetterRegistration, letter_register
+from cases.intake.oral import oral_intake
 from cases.intake.uploads import ScanField
 from cases.models import IntakeChannel, Kind, Registration
-from cases.services.letters import LETTER_NO_SCAN, LetterRegistration, letter_register
-from cases.services.oral import oral_intake
-from cases.services.registration import Sender
+from cases.workflow.registration import Sender
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class LetterForm(_ServiceForm):
 
 
 class LetterTextForm(forms.Form):
-    """The officer corrects the OCR'd text of a letter (``cases.services.letters.letter_correct_text``)."""
+    """The officer corrects the OCR'd text of a letter (``cases.intake.letters.letter_correct_text``)."""
 
     text = forms.CharField(label=_("Tekst van de brief"), widget=forms.Textarea(attrs={"rows": 16}))
 

@@ -1,166 +1,171 @@
-"""The text of a scanned letter: from the PDF's text layer, or by OCR (Tesseract, Dutch) when there is none.
+"""Letters (*brieven*): the mailroom registers a scan the same working day; an officer may correct its text.
 
-Tesseract and pdftoppm are Debian packages (``tesseract-ocr``, ``tesseract-ocr-nld``,
-``poppler-utils``) that ``make system-deps`` installs; they are run as subprocesses with a
-timeout. Extraction never raises: when it cannot read the scan, the letter is still registered
-and ``problem`` tells the officer to type the text over (nothing that arrives is lost).
+The charter promises that all incoming post is registered (POST-REGISTRATIE). The scan is kept
+as a private attachment; its text comes from the PDF's text layer or from OCR
+(``cases.intake.ocr``). The same scan uploaded twice is registered once.
 """
 
 from __future__ import annotations
 
-import io
+import datetime
 import logging
-import os
-import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
-from cases.intake.uploads import JPEG, PDF, PNG
+from cases import errors
+from cases.intake.ocr import ExtractedText, extract_letter_text
+from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
+from cases.models import Case, CaseEvent, CaseState, EventKind, IntakeChannel, Kind, Registration
+from cases.permissions import CORRECT_LETTER_TEXT, HANDLE_CASE, REGISTER_POST, require
+from cases.tagging import case_tag_later
+from cases.workflow.registration import Sender, content_hash, register_item
 
 logger = logging.getLogger(__name__)
 
-OCR_LANGUAGE = "nld"
-OCR_DPI = 300
-OCR_TIMEOUT_SECONDS = 120  # per page; a normal A4 page takes a few seconds
-MAX_OCR_PAGES = 20
-# A text layer with fewer letters than this is a scanner's stamp or page number, not the letter.
-MIN_TEXT_LAYER_LETTERS = 20
 
-TEXT_LAYER = "text_layer"
-OCR = "ocr"
-NONE = "none"
-
-OCR_UNAVAILABLE = _("Tekstherkenning (OCR) is op deze server niet beschikbaar. De brief is geregistreerd; typ de tekst over.")
-OCR_FAILED = _("De tekst van de scan kon niet worden gelezen. De brief is geregistreerd; typ de tekst over.")
-NO_TEXT_FOUND = _("In de scan is geen tekst gevonden. Controleer de scan en typ de tekst over.")
-
-
-class OcrUnavailable(RuntimeError):
-    """Tesseract (with Dutch) or pdftoppm is not installed."""
-
-
-class OcrFailed(RuntimeError):
-    """A tool ran but failed (bad file, timeout)."""
+LETTER_NO_PERMISSION = _("U mag geen post registreren.")
+LETTER_CORRECT_NO_PERMISSION = _("U mag de tekst van een brief niet wijzigen.")
+LETTER_CORRECT_TOO_LATE = _("De behandeling van zaak %(number)s is al begonnen. Vraag de kwaliteitsmedewerker om de tekst te corrigeren.")
+LETTER_NO_SCAN = _("Kies de scan van de brief (PDF, JPEG of PNG).")
+LETTER_NO_DATE = _("Vul de datum van ontvangst in.")
+LETTER_NOT_A_LETTER = _("Alleen de tekst van een brief kan hier worden gecorrigeerd.")
+LETTER_TEXT_EMPTY = _("De tekst van de brief kan niet leeg zijn.")
 
 
 @dataclass(frozen=True)
-class ExtractedText:
-    """The letter's text, where it came from (``text_layer``, ``ocr`` or ``none``), and what went wrong."""
+class LetterRegistration:
+    """What registering a letter did: the registration, whether it is new, and how its text was read."""
 
-    text: str
-    source: str
-    problem: str = ""
+    registration: Registration
+    created: bool
+    extracted: ExtractedText | None
 
 
-def tesseract_available(language: str = OCR_LANGUAGE) -> bool:
-    """Whether ``tesseract`` is installed with the language's trained data."""
-    if shutil.which("tesseract") is None:
+def _check_date(received_on: datetime.date | None) -> datetime.date:
+    if received_on is None:
+        raise ValidationError({"received_on": LETTER_NO_DATE})
+    if received_on > timezone.localdate():
+        logger.info("letter refused: date of receipt %s lies in the future", received_on)
+        raise ValidationError({"received_on": errors.RECEIVED_IN_FUTURE})
+    return received_on
+
+
+def _checked_scan(scan_file) -> CheckedUpload:
+    """The scan, checked by its bytes (PDF, JPEG or PNG within the size limit)."""
+    if scan_file is None:
+        raise ValidationError({"scan_file": LETTER_NO_SCAN})
+    try:
+        return scan_file if isinstance(scan_file, CheckedUpload) else check_upload(scan_file, allowed=SCAN_TYPES)
+    except ValidationError as exc:
+        raise ValidationError({"scan_file": exc.error_list})
+
+
+def _note_reading_problem(registration: Registration, extracted: ExtractedText, actor) -> None:
+    """Tell the officer on the timeline when the text could not be read (no OCR, unreadable scan)."""
+    case = getattr(registration, "case", None)
+    if case is not None and extracted.problem:
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="letter_text", note=extracted.problem, data={"source": extracted.source})
+
+
+def letter_register(
+    *,
+    scan_file,
+    sender: Sender,
+    received_on: datetime.date,
+    actor,
+    kind: str = Kind.OTHER,
+    subject: str = "",
+) -> LetterRegistration:
+    """Register a scanned letter: check the scan and the date, read its text, register it once, keep the scan.
+
+    ``scan_file`` is an uploaded or opened Django ``File`` (or an already checked upload).
+    ``kind`` defaults to *other*: the letter then waits in the triage list for an officer,
+    who turns it into a complaint or suggestion; the mailroom may choose the kind at once.
+    """
+    require(actor, REGISTER_POST, message=LETTER_NO_PERMISSION)
+    received_on = _check_date(received_on)
+    Kind(kind)
+    scan = _checked_scan(scan_file)
+    hash_value = content_hash("letter-scan", scan.sha256)
+    existing = Registration.objects.filter(content_hash=hash_value).first()
+    if existing is not None:
+        logger.info("letter scan %s already registered as %s; nothing changed", scan.sha256[:12], existing.number)
+        return LetterRegistration(registration=existing, created=False, extracted=None)
+
+    # Reading the scan can take seconds per page, so it happens before the transaction.
+    scan.file.seek(0)
+    extracted = extract_letter_text(scan.file.read(), scan.content_type)
+    scan.file.seek(0)
+    with transaction.atomic():
+        registration, created = register_item(
+            channel=IntakeChannel.LETTER,
+            kind=kind,
+            text=extracted.text,
+            subject=subject,
+            sender=sender,
+            received_on=received_on,
+            hash_value=hash_value,
+            actor=actor,
+        )
+        if created:
+            attachments_store(registration=registration, uploads=[scan])
+            _note_reading_problem(registration, extracted, actor)
+    logger.info("letter %s registered (text from %s, %s characters)", registration.number, extracted.source, len(extracted.text))
+    return LetterRegistration(registration=registration, created=created, extracted=extracted)
+
+
+def letter_may_correct(registration: Registration, actor) -> bool:
+    """Whether ``actor`` may correct this letter's text now (see ``letter_correct_text``)."""
+    if actor is None or not actor.has_perm(CORRECT_LETTER_TEXT):
         return False
-    try:
-        result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    languages = {line.strip() for line in (result.stdout + result.stderr).splitlines()}
-    return language in languages
+    # Who handles cases may correct a letter's text at any time; the mailroom only until handling starts.
+    case = getattr(registration, "case", None)
+    return case is None or case.state == CaseState.RECEIVED or actor.has_perm(HANDLE_CASE)
 
 
-def pdftoppm_available() -> bool:
-    return shutil.which("pdftoppm") is not None
+def letter_correct_text(*, registration_id: int, text: str, actor) -> Registration:
+    """Correct the text read from a scanned letter; the previous text stays on the case's timeline.
 
-
-def tidy(text: str) -> str:
-    """Trim trailing spaces, drop form feeds and runs of blank lines that OCR and pypdf leave."""
-    text = text.replace("\f", "\n").replace("\r\n", "\n")
-    lines = [line.rstrip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _letters(text: str) -> int:
-    return sum(1 for char in text if char.isalpha())
-
-
-def pdf_text_layer(data: bytes) -> str:
-    """The text a PDF carries (typed letters, scans that were OCR'd already); '' when it has none or is unreadable."""
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        return tidy("\n\n".join(page.extract_text() or "" for page in reader.pages))
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        logger.warning("pdf text layer unreadable: %s", exc)
-        return ""
-
-
-def _run(command: list[str]) -> subprocess.CompletedProcess:
-    # One OpenMP thread: Tesseract's own threading only competes with the web server's workers.
-    environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    try:
-        result = subprocess.run(command, capture_output=True, timeout=OCR_TIMEOUT_SECONDS, check=False, env=environment)
-    except FileNotFoundError as exc:
-        raise OcrUnavailable(command[0]) from exc
-    except subprocess.TimeoutExpired as exc:
-        raise OcrFailed(f"{command[0]} took longer than {OCR_TIMEOUT_SECONDS} s") from exc
-    if result.returncode != 0:
-        raise OcrFailed(f"{command[0]} exited {result.returncode}: {result.stderr.decode(errors='replace')[-500:]}")
-    return result
-
-
-def _tesseract(path: Path, language: str) -> str:
-    result = _run(["tesseract", str(path), "stdout", "-l", language, "--psm", "3"])
-    return tidy(result.stdout.decode("utf-8", errors="replace"))
-
-
-def ocr_image(path: Path, *, language: str = OCR_LANGUAGE) -> str:
-    """OCR one image file (PNG, JPEG) with Tesseract."""
-    if not tesseract_available(language):
-        raise OcrUnavailable(f"tesseract with '{language}'")
-    return _tesseract(path, language)
-
-
-def ocr_pdf(data: bytes, *, language: str = OCR_LANGUAGE) -> str:
-    """Render each page (at most MAX_OCR_PAGES) with pdftoppm and OCR it."""
-    if not pdftoppm_available():
-        raise OcrUnavailable("pdftoppm")
-    if not tesseract_available(language):
-        raise OcrUnavailable(f"tesseract with '{language}'")
-    with tempfile.TemporaryDirectory(prefix="handvest-ocr-") as folder:
-        source = Path(folder) / "scan.pdf"
-        source.write_bytes(data)
-        _run(["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", "-l", str(MAX_OCR_PAGES), str(source), str(Path(folder) / "page")])
-        pages = sorted(Path(folder).glob("page*.png"))
-        return tidy("\n\n".join(_tesseract(page, language) for page in pages))
-
-
-def ocr_image_bytes(data: bytes, content_type: str, *, language: str = OCR_LANGUAGE) -> str:
-    suffix = ".png" if content_type == PNG else ".jpg"
-    with tempfile.TemporaryDirectory(prefix="handvest-ocr-") as folder:
-        path = Path(folder) / f"scan{suffix}"
-        path.write_bytes(data)
-        return ocr_image(path, language=language)
-
-
-def extract_letter_text(data: bytes, content_type: str) -> ExtractedText:
-    """The text of a scanned letter (PDF, JPEG or PNG); never raises."""
-    if content_type not in (PDF, JPEG, PNG):
-        raise ValueError(f"not a scan type: {content_type}")
-    if content_type == PDF:
-        layer = pdf_text_layer(data)
-        if _letters(layer) >= MIN_TEXT_LAYER_LETTERS:
-            return ExtractedText(text=layer, source=TEXT_LAYER)
-    try:
-        text = ocr_pdf(data) if content_type == PDF else ocr_image_bytes(data, content_type)
-    except OcrUnavailable as exc:
-        logger.warning("OCR unavailable (%s); letter registered without text", exc)
-        return ExtractedText(text="", source=NONE, problem=str(OCR_UNAVAILABLE))
-    except OcrFailed as exc:
-        logger.warning("OCR failed: %s; letter registered without text", exc)
-        return ExtractedText(text="", source=NONE, problem=str(OCR_FAILED))
-    if _letters(text) == 0:
-        logger.info("OCR found no text in the scan")
-        return ExtractedText(text="", source=NONE, problem=str(NO_TEXT_FOUND))
-    return ExtractedText(text=text, source=OCR)
+    Quality officers may do so at any time. The mailroom, which has the paper at hand, may do so
+    while the case is still as registered (state "ontvangen"); after that the officers work from
+    the text. The tagger then tags the case again from the corrected text.
+    """
+    if actor is None or not actor.has_perm(CORRECT_LETTER_TEXT):
+        logger.warning("letter text correction refused for %s", actor)
+        raise PermissionDenied(LETTER_CORRECT_NO_PERMISSION)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": LETTER_TEXT_EMPTY})
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration_id)
+        if registration.channel != IntakeChannel.LETTER:
+            raise ValidationError({"text": LETTER_NOT_A_LETTER})
+        # Lock the case too: an officer's step (which locks the case) cannot slip in between this
+        # check and the correction.
+        case = Case.objects.select_for_update().filter(registration=registration).first()  # other mail in triage has no case
+        if case is not None:
+            registration.case = case
+        if not letter_may_correct(registration, actor):
+            logger.warning("letter text correction of %s refused for %s: handling has started (%s)", registration.number, actor, case.state)
+            raise PermissionDenied(LETTER_CORRECT_TOO_LATE % {"number": registration.number})
+        previous = registration.text
+        if previous == text:
+            return registration
+        registration.text = text
+        registration.save(update_fields=["text"])
+        if case is not None:
+            CaseEvent.objects.create(
+                case=case,
+                actor=actor,
+                kind=EventKind.NOTE,
+                name="letter_text_corrected",
+                note=str(_("Tekst van de brief gecorrigeerd.")),
+                data={"previous_text": previous},
+            )
+            case_tag_later(case_id=case.pk, replace=True)
+    logger.info("letter %s: text corrected by %s", registration.number, actor)
+    return registration

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cases import errors
 from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
-from cases.services.registration import Sender, content_hash, register_item
+from cases.workflow.registration import Sender, content_hash, register_item
 from cms.models import Channel, ServiceNorm
 
 logger = logging.getLogger(__name__)

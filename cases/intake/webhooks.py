@@ -1,7 +1,7 @@
 """The anymail inbound webhook: mail to info@ posted by Mailgun, Postmark, SendGrid or Amazon SES.
 
 django-anymail's views (``/anymail/<esp>/inbound/``) check the ESP's signature or the basic-auth
-secret and send ``anymail.signals.inbound``; this receiver turns the parsed message back into raw
+secret and send ``anymail.signals.inbound``; this receiver (connected in ``cases.receivers``) turns the parsed message back into raw
 bytes and hands it to the one intake service, exactly as ``import_eml`` does. A retried post is a
 ``duplicate`` and the view still answers 200, so the ESP stops retrying.
 
@@ -15,11 +15,9 @@ import email.policy
 import logging
 
 from anymail.exceptions import AnymailWebhookValidationFailure
-from anymail.signals import inbound
 from django.conf import settings
-from django.dispatch import receiver
 
-from cases.services.intake import IntakeResult, email_intake
+from cases.intake.email import IntakeResult, email_intake
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +49,6 @@ def message_bytes(message) -> bytes:
     return message.as_string(policy=email.policy.compat32).encode("utf-8", "surrogateescape")
 
 
-@receiver(inbound, dispatch_uid="handvest_inbound_email")
 def handle_inbound_email(sender, event, esp_name: str, **kwargs) -> IntakeResult:
     """Register one message posted to an anymail inbound webhook."""
     setting, secret = _secret_for(esp_name)

@@ -1,7 +1,7 @@
 """A Dutch full-text index on the subject, text and sender of registrations, for the officers' search (PostgreSQL only).
 
 The inbox finds words in the text of 100,000 cases through this index instead of scanning every
-text (``cases.admin_views.workspace.case_list``). The expression must stay identical to
+text (``cases.workspace.inbox.case_list``). The expression must stay identical to
 ``FULLTEXT_SQL`` there, or PostgreSQL will not use the index. SQLite has no such index; there the
 search scans (fine for the embedded default). No model changes: the index lives in SQL only.
 """

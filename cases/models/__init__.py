@@ -1,17 +1,20 @@
-"""Models of ``cases``, split by subdomain; import them from here."""
+"""Models of ``cases``, split by subdomain; import them from here.
+
+| module | holds |
+| --- | --- |
+| ``registration`` | every incoming item: number, date of receipt, sender, channel, kind |
+| ``case`` | complaints and suggestions: states, outcomes, transitions (django-fsm-2) |
+| ``events`` | the append-only timeline of a case |
+| ``intake`` | raw inbound e-mail and attachments |
+| ``correspondence`` | the outbox of letters to citizens, and the daily deadline digest |
+| ``tagging`` | norm tags of cases and the tagger's model versions |
+| ``aggregates`` | derived tables behind the editors' figures (no personal data) |
+"""
 
 from cases.models.aggregates import *  # noqa: F403
-from cases.models.core import *  # noqa: F403
-from cases.models.core import (  # noqa: F401
-    ACK_WORKING_DAYS,
-    ANSWER_WEEKS,
-    CALLBACK_WORKING_DAYS,
-    DUE_SOON_WORKING_DAYS,
-    HANDLE_PERMISSION,
-    MAX_EXTENSION_WEEKS,
-    PUBLIC_STATE_TEXT,
-    new_public_token,
-)
+from cases.models.case import *  # noqa: F403
 from cases.models.correspondence import *  # noqa: F403
+from cases.models.events import *  # noqa: F403
 from cases.models.intake import *  # noqa: F403
+from cases.models.registration import *  # noqa: F403
 from cases.models.tagging import *  # noqa: F403

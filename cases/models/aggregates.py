@@ -2,7 +2,7 @@
 editors' choice to publish last year's figures on the charter page.
 
 ``CaseFact`` and ``NormMonthCount`` hold no names, addresses or texts: only dates, kinds,
-channels, outcomes and counts. ``cases.services.rollup`` rebuilds them for a month of receipt
+channels, outcomes and counts. ``cases.reporting.rollup`` rebuilds them for a month of receipt
 after every change (a Celery task queued after commit) and completely every night, so the
 editors' figures stay fast on a million cases (see ``bench/bench_aggregates.py``).
 """

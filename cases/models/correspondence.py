@@ -78,7 +78,7 @@ class OutgoingMessage(models.Model):
 class DeadlineDigest(models.Model):
     """The daily deadline digest to the quality officers: one row per working day, so a second scan that day sends nothing.
 
-    Written by the daily scan (``cases.tasks.deadlines``); ``summary`` keeps the registration
+    Written by the daily scan (``cases.correspondence.digest``); ``summary`` keeps the registration
     numbers per section, so the officers' workspace can show the day's list too.
     """
 

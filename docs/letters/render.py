@@ -67,7 +67,7 @@ def main() -> None:
 
         from cases.models import Case
         from cases.services.correspondence import acknowledgement_queue, email_for, letter_render_pdf
-        from cases.services.registration import Sender, register_item
+        from cases.workflow.registration import Sender, register_item
 
         received_on = datetime.date(2026, 5, 4)
         registration, _ = register_item(

@@ -14,8 +14,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cases.services.report import FORMATS, STEPS, ReportError, report_build, report_filename, report_render
-from cases.services.rollup import rollup_refresh
+from cases.reporting.report import FORMATS, STEPS, ReportError, report_build, report_filename, report_render
+from cases.reporting.rollup import rollup_refresh
 
 logger = logging.getLogger(__name__)
 

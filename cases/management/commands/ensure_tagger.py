@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import TaggerModel
-from cases.services.tagger import NoNormsToTag, tagger_active
+from cases.tagging import NoNormsToTag, tagger_active
 
 
 class Command(BaseCommand):

@@ -18,8 +18,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from cases.intake.email import IntakeResult, email_intake
 from cases.models import InboundOutcome
-from cases.services.intake import IntakeResult, email_intake
 
 PATH_NOT_FOUND = "Pad bestaat niet: %(path)s"
 PATH_UNREADABLE = "Kan niet gelezen worden: %(path)s (%(error)s)"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cases.state_diagram import mermaid_state_diagram
+from cases.workflow.state_diagram import mermaid_state_diagram
 
 
 class Command(BaseCommand):

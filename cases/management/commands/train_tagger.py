@@ -3,7 +3,7 @@ import json as json_module
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cases.services.tagger import NoNormsToTag, officer_messages, tagger_train
+from cases.tagging import NoNormsToTag, officer_messages, tagger_train
 
 
 class Command(BaseCommand):

@@ -1,1 +1,0 @@
-"""Views of the officers', mailroom's and editors' workspace inside the Wagtail admin."""

@@ -1,0 +1,268 @@
+"""Sending what waits in the outbox, exactly once: e-mail (any anymail ESP) or a PDF letter for the mailroom.
+
+``outgoing_send`` is called by the Celery task ``cases.tasks.send_outgoing_message``. It locks the row,
+skips it when it is no longer queued, decides e-mail or post, sends or renders the PDF letter,
+marks it, and adds the letter to the citizen's timeline. Retried deliveries find the row sent
+and do nothing. Good mail citizenship: automatic mail is marked (RFC 3834), never goes to robot
+addresses, and is rate-limited per address.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from cases import errors
+from cases.correspondence.composing import FORMAL_KINDS, letter_context, render_text, tidy_text
+from cases.correspondence.outbox import delivery_channel, send_after_commit
+from cases.correspondence.pdf import letter_render_pdf, pdf_filename
+from cases.errors import WorkflowError
+from cases.mailaddresses import is_automatic_address
+from cases.models import Case, CaseEvent, CaseState, DeliveryChannel, EventKind, LetterKind, OutboxStatus, OutgoingMessage
+from cases.permissions import HANDLE_CASE, REGISTER_POST, require
+from cases.workflow.transitions import case_transition
+from cms.models import MunicipalitySettings
+
+logger = logging.getLogger(__name__)
+
+NOT_RESENDABLE = _("Alleen een mislukt of niet verstuurd bericht kan opnieuw in de wachtrij (nu: %(status)s).")
+NOT_TO_PRINT = _("Deze brief staat niet klaar om te printen (nu: %(status)s).")
+NO_PRINT_PERMISSION = _("U mag brieven niet als geprint markeren.")
+
+# Why a letter was not sent, or not yet (stored in OutgoingMessage.last_error).
+REASON_ANSWERED_AT_ONCE = _(
+    "Niet verstuurd: de zaak was al beantwoord of afgesloten voordat de ontvangstbevestiging uitging "
+    "(handvest: geen ontvangstbevestiging als de vraag gelijk te beantwoorden is)."
+)
+REASON_AUTOMATIC_ADDRESS = _("Niet verstuurd: %(address)s is een automatisch adres (zoals noreply of postmaster); daar gaat geen automatisch bericht heen.")
+REASON_RATE_LIMIT = _("Niet verstuurd: het afgelopen uur gingen al %(count)s automatische berichten naar %(address)s (bescherming tegen mail-lussen).")
+REASON_NO_ADDRESS = _("Niet verstuurd: er is geen e-mailadres en geen postadres bekend.")
+REASON_SEND_FAILED = _("Versturen mislukt na %(attempts)s pogingen: %(error)s")
+REASON_RETRYING = _("Poging %(attempts)s mislukt, wordt opnieuw geprobeerd: %(error)s")
+
+
+class DeliveryError(Exception):
+    """The mail backend refused or failed; the task retries with backoff."""
+
+
+# --- what may go ---------------------------------------------------------------------------------
+def _recent_automatic_mail(message: OutgoingMessage, address: str) -> int:
+    return (
+        OutgoingMessage.objects.filter(
+            automatic=True,
+            status=OutboxStatus.SENT,
+            channel=DeliveryChannel.EMAIL,
+            to_email__iexact=address,
+            sent_at__gte=timezone.now() - datetime.timedelta(hours=1),
+        )
+        .exclude(pk=message.pk)
+        .count()
+    )
+
+
+def suppression_reason(message: OutgoingMessage, case: Case, channel: str) -> str:
+    """Why this letter must not go now ('' when it may): the charter's answered-at-once exception,
+    no address at all, or the mail-loop guards for automatic mail."""
+    if message.kind == LetterKind.ACKNOWLEDGEMENT and case.is_answered():
+        return str(REASON_ANSWERED_AT_ONCE)
+    registration = case.registration
+    if channel == DeliveryChannel.POST and not registration.sender_address.strip():
+        return str(REASON_NO_ADDRESS)
+    if message.automatic and channel == DeliveryChannel.EMAIL:
+        address = registration.sender_email
+        if is_automatic_address(address):
+            return str(REASON_AUTOMATIC_ADDRESS % {"address": address})
+        recent = _recent_automatic_mail(message, address)
+        if recent >= settings.HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR:
+            return str(REASON_RATE_LIMIT % {"count": recent, "address": address})
+    return ""
+
+
+# --- the e-mail ----------------------------------------------------------------------------------
+def _municipality_footer(message: OutgoingMessage, case: Case) -> str:
+    return tidy_text(render_text("letters/email_footer.txt", letter_context(case=case, message=message)))
+
+
+def email_for(message: OutgoingMessage, case: Case, pdf: bytes | None = None) -> EmailMessage:
+    """The e-mail of an outbox row: our Message-ID, threading headers, RFC 3834 headers when automatic."""
+    municipality = MunicipalitySettings.load()
+    headers = {"Message-ID": message.message_id}
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    if message.automatic:
+        # RFC 3834: mark automatic mail, and ask Exchange/Outlook not to answer it with an out-of-office.
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
+    body = f"{message.body_text}\n\n-- \n{_municipality_footer(message, case)}\n"
+    sender = settings.DEFAULT_FROM_EMAIL
+    if "<" not in sender:
+        sender = formataddr((municipality.name, sender))  # "Gemeente Harlingen" <info@harlingen.nl>
+    email = EmailMessage(
+        subject=message.subject,
+        body=body,
+        from_email=sender,
+        to=[message.to_email],
+        reply_to=[municipality.complaint_email] if municipality.complaint_email else None,
+        headers=headers,
+    )
+    if pdf is not None:
+        email.attach(pdf_filename(message, case), pdf, "application/pdf")
+    return email
+
+
+# --- sending -------------------------------------------------------------------------------------
+def _record_letter(message: OutgoingMessage, case: Case) -> None:
+    CaseEvent.objects.create(
+        case=case,
+        actor=message.created_by,
+        kind=EventKind.MESSAGE_OUT,
+        name=message.kind,
+        internal=False,
+        note=capfirst(str(LetterKind(message.kind).label)),
+        data={"outgoing_id": message.pk, "channel": message.channel, "message_id": message.message_id},
+    )
+
+
+def _acknowledge_case(message: OutgoingMessage, case: Case) -> None:
+    """The system runs 'acknowledge' once the acknowledgement is on its way."""
+    if message.kind != LetterKind.ACKNOWLEDGEMENT or case.state != CaseState.RECEIVED:
+        return
+    how = _("per e-mail") if message.channel == DeliveryChannel.EMAIL else _("per post")
+    try:
+        case_transition(case_id=case.pk, name="acknowledge", actor=None, note=f"{capfirst(str(LetterKind.ACKNOWLEDGEMENT.label))} {how}")
+    except WorkflowError as exc:
+        logger.warning("acknowledgement of %s sent, but the case could not be acknowledged: %s", case, exc)
+
+
+def _suppress(message: OutgoingMessage, case: Case, reason: str) -> str:
+    message.status = OutboxStatus.SUPPRESSED
+    message.last_error = reason
+    message.save(update_fields=["status", "last_error"])
+    logger.info("outgoing message %s (%s of %s) suppressed: %s", message.pk, message.kind, case, reason)
+    return "suppressed"
+
+
+def _deliver(message: OutgoingMessage, case: Case, channel: str) -> None:
+    """Send the e-mail or make the PDF letter, and mark the row (not yet saved)."""
+    registration = case.registration
+    formal = message.kind in FORMAL_KINDS
+    pdf = None
+    if channel == DeliveryChannel.POST or formal:
+        pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
+    if channel == DeliveryChannel.EMAIL:
+        try:
+            email_for(message, case, pdf if formal else None).send(fail_silently=False)
+        except Exception as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        message.status = OutboxStatus.SENT
+        message.sent_at = timezone.now()
+    else:
+        message.status = OutboxStatus.TO_PRINT
+    if pdf is not None:
+        message.pdf.save(f"{registration.number}-{message.kind}-{message.pk}.pdf", ContentFile(pdf), save=False)
+
+
+def outgoing_send(*, outgoing_id: int) -> str:
+    """Send one outbox row, exactly once; returns what happened.
+
+    ``"sent"`` (e-mail), ``"to_print"`` (PDF letter for the mailroom), ``"suppressed"`` (not sent,
+    reason in ``last_error``), ``"skipped"`` (no longer queued: sent before, or handled by a twin
+    delivery), or ``"missing"``. Raises :class:`DeliveryError` when the mail backend fails; then
+    nothing is marked and the caller (the task) records the failure and retries.
+
+    The row stays locked while the mail goes out, so a second delivery of the same task waits,
+    then finds it sent.
+    """
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
+        if message is None:
+            logger.warning("outgoing message %s does not exist; nothing to send", outgoing_id)
+            return "missing"
+        if message.status != OutboxStatus.QUEUED:
+            logger.info("outgoing message %s is %s; not sent again", outgoing_id, message.status)
+            return "skipped"
+        case = Case.objects.select_related("registration").get(pk=message.case_id)
+        registration = case.registration
+        channel, note = delivery_channel(registration)
+        reason = suppression_reason(message, case, channel)
+        if reason:
+            return _suppress(message, case, reason)
+        message.channel = channel
+        message.to_email = registration.sender_email
+        message.to_name = registration.sender_name
+        message.to_address = registration.sender_address
+        _deliver(message, case, channel)
+        message.attempts = F("attempts") + 1
+        message.last_error = note
+        message.save()
+        message.refresh_from_db(fields=["attempts"])
+        _record_letter(message, case)
+        _acknowledge_case(message, case)
+    logger.info("outgoing message %s (%s of %s): %s", message.pk, message.kind, case, message.status)
+    return "sent" if message.status == OutboxStatus.SENT else "to_print"
+
+
+def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool, max_attempts: int | None = None) -> OutgoingMessage | None:
+    """Count a failed attempt; after the last one (``final``, or ``max_attempts`` reached) the row
+    is 'failed' and officers see the error. Returns the row; still 'queued' means: retry."""
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
+        if message is None or message.status != OutboxStatus.QUEUED:
+            return message
+        message.attempts += 1
+        if final or (max_attempts is not None and message.attempts >= max_attempts):
+            message.status = OutboxStatus.FAILED
+            message.last_error = str(REASON_SEND_FAILED % {"attempts": message.attempts, "error": error})
+            logger.error("outgoing message %s failed for good after %s attempts: %s", message.pk, message.attempts, error)
+        else:
+            message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
+            logger.warning("outgoing message %s attempt %s failed: %s", message.pk, message.attempts, error)
+        message.save(update_fields=["attempts", "status", "last_error"])
+    return message
+
+
+def outgoing_requeue(*, outgoing_id: int, actor) -> OutgoingMessage:
+    """An officer sends a failed or suppressed message again (e.g. after correcting the address)."""
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().get(pk=outgoing_id)
+        if message.status not in (OutboxStatus.FAILED, OutboxStatus.SUPPRESSED):
+            logger.warning("outgoing message %s is %s; not requeued", message.pk, message.status)
+            raise ValidationError({"status": NOT_RESENDABLE % {"status": message.get_status_display()}})
+        message.status = OutboxStatus.QUEUED
+        message.attempts = 0
+        message.last_error = ""
+        # An officer's explicit choice is no automatic reply: the loop guards do not apply to it.
+        message.automatic = False
+        message.save(update_fields=["status", "attempts", "last_error", "automatic"])
+        send_after_commit(message.pk)
+    logger.info("outgoing message %s requeued by %s", message.pk, getattr(actor, "username", "system"))
+    return message
+
+
+def outgoing_mark_printed(*, outgoing_id: int, actor) -> OutgoingMessage:
+    """The mailroom printed and posted a PDF letter."""
+    require(actor, HANDLE_CASE, REGISTER_POST, message=NO_PRINT_PERMISSION)
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().get(pk=outgoing_id)
+        if message.status != OutboxStatus.TO_PRINT:
+            logger.warning("outgoing message %s is %s; cannot be marked printed", message.pk, message.status)
+            raise ValidationError({"status": NOT_TO_PRINT % {"status": message.get_status_display()}})
+        message.status = OutboxStatus.PRINTED
+        message.printed_at = timezone.now()
+        message.save(update_fields=["status", "printed_at"])
+    logger.info("outgoing message %s printed by %s", message.pk, getattr(actor, "username", "system"))
+    return message

@@ -1,0 +1,34 @@
+"""Queueing Celery work from the services without importing the tasks.
+
+The arrows run one way: ``cases.tasks`` imports the services and calls them; a service that
+wants work done later names the task here and queues it, after its transaction commits. The
+names are the tasks' registered names (``cases/tasks.py`` uses the same constants), so a
+renamed task cannot silently drop work. ``CasesConfig.ready`` imports ``cases.tasks``, so every
+process that runs Django knows the tasks, and eager mode (``make run``) still runs them in-process.
+"""
+
+from __future__ import annotations
+
+from celery import current_app
+from django.db import transaction
+
+SEND_LETTER = "cases.send_letter"
+OUTBOX_RELAY = "cases.outbox_relay"
+DEADLINE_DIGEST = "cases.deadline_digest"
+TAG_CASE = "cases.tag_case"
+RETRAIN_TAGGER = "cases.retrain_tagger"
+REFRESH_AGGREGATES = "cases.refresh_aggregates"
+REBUILD_AGGREGATES = "cases.rebuild_aggregates"
+
+
+def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
+    """Queue task ``name`` now (eager mode runs it here and now)."""
+    return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)
+
+
+def enqueue_on_commit(name: str, *args, robust: bool = False, **kwargs) -> None:
+    """Queue task ``name`` once the current transaction commits (at once outside one).
+
+    ``robust``: an error while queueing is logged by Django and never breaks the caller.
+    """
+    transaction.on_commit(lambda: enqueue(name, *args, **kwargs), robust=robust)

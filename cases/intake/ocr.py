@@ -1,0 +1,166 @@
+"""The text of a scanned letter: from the PDF's text layer, or by OCR (Tesseract, Dutch) when there is none.
+
+Tesseract and pdftoppm are Debian packages (``tesseract-ocr``, ``tesseract-ocr-nld``,
+``poppler-utils``) that ``make system-deps`` installs; they are run as subprocesses with a
+timeout. Extraction never raises: when it cannot read the scan, the letter is still registered
+and ``problem`` tells the officer to type the text over (nothing that arrives is lost).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from cases.intake.uploads import JPEG, PDF, PNG
+
+logger = logging.getLogger(__name__)
+
+OCR_LANGUAGE = "nld"
+OCR_DPI = 300
+OCR_TIMEOUT_SECONDS = 120  # per page; a normal A4 page takes a few seconds
+MAX_OCR_PAGES = 20
+# A text layer with fewer letters than this is a scanner's stamp or page number, not the letter.
+MIN_TEXT_LAYER_LETTERS = 20
+
+TEXT_LAYER = "text_layer"
+OCR = "ocr"
+NONE = "none"
+
+OCR_UNAVAILABLE = _("Tekstherkenning (OCR) is op deze server niet beschikbaar. De brief is geregistreerd; typ de tekst over.")
+OCR_FAILED = _("De tekst van de scan kon niet worden gelezen. De brief is geregistreerd; typ de tekst over.")
+NO_TEXT_FOUND = _("In de scan is geen tekst gevonden. Controleer de scan en typ de tekst over.")
+
+
+class OcrUnavailable(RuntimeError):
+    """Tesseract (with Dutch) or pdftoppm is not installed."""
+
+
+class OcrFailed(RuntimeError):
+    """A tool ran but failed (bad file, timeout)."""
+
+
+@dataclass(frozen=True)
+class ExtractedText:
+    """The letter's text, where it came from (``text_layer``, ``ocr`` or ``none``), and what went wrong."""
+
+    text: str
+    source: str
+    problem: str = ""
+
+
+def tesseract_available(language: str = OCR_LANGUAGE) -> bool:
+    """Whether ``tesseract`` is installed with the language's trained data."""
+    if shutil.which("tesseract") is None:
+        return False
+    try:
+        result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    languages = {line.strip() for line in (result.stdout + result.stderr).splitlines()}
+    return language in languages
+
+
+def pdftoppm_available() -> bool:
+    return shutil.which("pdftoppm") is not None
+
+
+def tidy(text: str) -> str:
+    """Trim trailing spaces, drop form feeds and runs of blank lines that OCR and pypdf leave."""
+    text = text.replace("\f", "\n").replace("\r\n", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _letters(text: str) -> int:
+    return sum(1 for char in text if char.isalpha())
+
+
+def pdf_text_layer(data: bytes) -> str:
+    """The text a PDF carries (typed letters, scans that were OCR'd already); '' when it has none or is unreadable."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        return tidy("\n\n".join(page.extract_text() or "" for page in reader.pages))
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        logger.warning("pdf text layer unreadable: %s", exc)
+        return ""
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    # One OpenMP thread: Tesseract's own threading only competes with the web server's workers.
+    environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=OCR_TIMEOUT_SECONDS, check=False, env=environment)
+    except FileNotFoundError as exc:
+        raise OcrUnavailable(command[0]) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise OcrFailed(f"{command[0]} took longer than {OCR_TIMEOUT_SECONDS} s") from exc
+    if result.returncode != 0:
+        raise OcrFailed(f"{command[0]} exited {result.returncode}: {result.stderr.decode(errors='replace')[-500:]}")
+    return result
+
+
+def _tesseract(path: Path, language: str) -> str:
+    result = _run(["tesseract", str(path), "stdout", "-l", language, "--psm", "3"])
+    return tidy(result.stdout.decode("utf-8", errors="replace"))
+
+
+def ocr_image(path: Path, *, language: str = OCR_LANGUAGE) -> str:
+    """OCR one image file (PNG, JPEG) with Tesseract."""
+    if not tesseract_available(language):
+        raise OcrUnavailable(f"tesseract with '{language}'")
+    return _tesseract(path, language)
+
+
+def ocr_pdf(data: bytes, *, language: str = OCR_LANGUAGE) -> str:
+    """Render each page (at most MAX_OCR_PAGES) with pdftoppm and OCR it."""
+    if not pdftoppm_available():
+        raise OcrUnavailable("pdftoppm")
+    if not tesseract_available(language):
+        raise OcrUnavailable(f"tesseract with '{language}'")
+    with tempfile.TemporaryDirectory(prefix="handvest-ocr-") as folder:
+        source = Path(folder) / "scan.pdf"
+        source.write_bytes(data)
+        _run(["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", "-l", str(MAX_OCR_PAGES), str(source), str(Path(folder) / "page")])
+        pages = sorted(Path(folder).glob("page*.png"))
+        return tidy("\n\n".join(_tesseract(page, language) for page in pages))
+
+
+def ocr_image_bytes(data: bytes, content_type: str, *, language: str = OCR_LANGUAGE) -> str:
+    suffix = ".png" if content_type == PNG else ".jpg"
+    with tempfile.TemporaryDirectory(prefix="handvest-ocr-") as folder:
+        path = Path(folder) / f"scan{suffix}"
+        path.write_bytes(data)
+        return ocr_image(path, language=language)
+
+
+def extract_letter_text(data: bytes, content_type: str) -> ExtractedText:
+    """The text of a scanned letter (PDF, JPEG or PNG); never raises."""
+    if content_type not in (PDF, JPEG, PNG):
+        raise ValueError(f"not a scan type: {content_type}")
+    if content_type == PDF:
+        layer = pdf_text_layer(data)
+        if _letters(layer) >= MIN_TEXT_LAYER_LETTERS:
+            return ExtractedText(text=layer, source=TEXT_LAYER)
+    try:
+        text = ocr_pdf(data) if content_type == PDF else ocr_image_bytes(data, content_type)
+    except OcrUnavailable as exc:
+        logger.warning("OCR unavailable (%s); letter registered without text", exc)
+        return ExtractedText(text="", source=NONE, problem=str(OCR_UNAVAILABLE))
+    except OcrFailed as exc:
+        logger.warning("OCR failed: %s; letter registered without text", exc)
+        return ExtractedText(text="", source=NONE, problem=str(OCR_FAILED))
+    if _letters(text) == 0:
+        logger.info("OCR found no text in the scan")
+        return ExtractedText(text="", source=NONE, problem=str(NO_TEXT_FOUND))
+    return ExtractedText(text=text, source=OCR)

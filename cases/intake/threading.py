@@ -1,0 +1,78 @@
+"""What a message answers: one of our letters, an earlier mail of the same thread, or a case
+named by its registration number in the subject. A case merged into another leads to that one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cases.intake.parsing.rules import MailFacts
+from cases.models import Case, InboundMessage, InboundOutcome, OutgoingMessage, Registration
+
+
+@dataclass(frozen=True)
+class ThreadTarget:
+    """The registration (and its case, when it has one) a message belongs to, and how that was found."""
+
+    registration: Registration
+    case: Case | None
+    how: str
+
+
+def follow_merges(case: Case) -> Case:
+    """The case that handles the matter: a merged case points to it."""
+    seen = set()
+    while case.merged_into_id and case.pk not in seen:
+        seen.add(case.pk)
+        case = Case.objects.select_related("registration").get(pk=case.merged_into_id)
+    return case
+
+
+def outgoing_for(message_ids: list[str]) -> OutgoingMessage | None:
+    """The letter we sent that one of these Message-IDs names (nearest first)."""
+    if not message_ids:
+        return None
+    candidates = set(message_ids) | {mid.strip("<>") for mid in message_ids}
+    found = {out.message_id: out for out in OutgoingMessage.objects.filter(message_id__in=candidates).select_related("case__registration")}
+    for mid in message_ids:
+        out = found.get(mid) or found.get(mid.strip("<>"))
+        if out is not None:
+            return out
+    return None
+
+
+def _target_of(registration: Registration, how: str) -> ThreadTarget:
+    case = getattr(registration, "case", None)
+    if case is None:
+        return ThreadTarget(registration, None, how)
+    case = follow_merges(case)
+    return ThreadTarget(case.registration, case, how)
+
+
+def _earlier_mail(ids: list[str]) -> InboundMessage | None:
+    if not ids:
+        return None
+    return (
+        InboundMessage.objects.filter(message_id__in=ids, registration__isnull=False)
+        .exclude(outcome=InboundOutcome.ERROR)
+        .select_related("registration")
+        .order_by("-received_at")
+        .first()
+    )
+
+
+def find_thread(facts: MailFacts) -> ThreadTarget | None:
+    """What this message answers (In-Reply-To/References first, then a number in the subject), or None."""
+    outgoing = outgoing_for(facts.thread_ids)
+    if outgoing is not None:
+        case = follow_merges(outgoing.case)
+        return ThreadTarget(case.registration, case, f"antwoord op onze brief {outgoing.message_id}")
+    earlier = _earlier_mail(facts.thread_ids)
+    if earlier is not None:
+        registration = earlier.registration
+        case = getattr(registration, "case", None)
+        return ThreadTarget(registration, follow_merges(case) if case else None, f"vervolg op e-mail {earlier.message_id}")
+    by_number = {r.number: r for r in Registration.objects.filter(number__in=facts.registration_numbers)} if facts.registration_numbers else {}
+    for number in facts.registration_numbers:
+        if number in by_number:
+            return _target_of(by_number[number], f"registratienummer {number} in het onderwerp")
+    return None

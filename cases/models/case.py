@@ -1,0 +1,287 @@
+"""Cases and their workflow: the states, the outcomes, and the django-fsm-2 transitions.
+
+Transition bodies only change state and dates; the services in ``cases.workflow`` lock the row,
+call them, write the event and queue side effects after commit. The named groups of states
+(``CaseState.open_states`` and the rest) are the one place that says which states count as what.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from cases.models.registration import Kind, Registration
+from cases.permissions import HANDLE_CASE
+
+__all__ = ["PUBLIC_STATE_TEXT", "Case", "CaseQuerySet", "CaseState", "ComplaintOutcome", "DeclineGround", "SuggestionOutcome", "new_public_token"]
+
+
+class CaseState(models.TextChoices):
+    """States of both workflows; the complaint and suggestion transitions guard which apply."""
+
+    RECEIVED = "received", _("ontvangen")
+    ACKNOWLEDGED = "acknowledged", _("ontvangst bevestigd")
+    IN_TREATMENT = "in_treatment", _("in behandeling")
+    HEARING = "hearing", _("hoorzitting gepland")
+    EXPLAINED = "explained", _("uitleg gegeven")
+    ANSWERED = "answered", _("beantwoord")
+    UNDER_CONSIDERATION = "under_consideration", _("wordt bekeken")
+    RESPONDED = "responded", _("gereageerd")
+    CLOSED = "closed", _("afgesloten")
+
+    @classmethod
+    def open_states(cls) -> list[str]:
+        """Every state but closed."""
+        return [state for state in cls.values if state != cls.CLOSED]
+
+    @classmethod
+    def closed_states(cls) -> list[str]:
+        return [cls.CLOSED]
+
+    @classmethod
+    def answered_states(cls) -> list[str]:
+        """The answer (or response) has gone, or the case ended: no answer term runs any more."""
+        return [cls.ANSWERED, cls.RESPONDED, cls.CLOSED]
+
+    @classmethod
+    def awaiting_answer_states(cls) -> list[str]:
+        """Acknowledged and not yet answered: the answer term (Awb 9:11) is the next deadline."""
+        return [state for state in cls.open_states() if state != cls.RECEIVED and state not in cls.answered_states()]
+
+    @classmethod
+    def hearing_waivable_states(cls) -> list[str]:
+        """Where a complaint is being handled and its hearing can still be waived (Awb 9:10 lid 2)."""
+        return [cls.IN_TREATMENT, cls.HEARING, cls.EXPLAINED]
+
+
+# What a citizen reads on the private page for each state (plain Dutch, B1).
+PUBLIC_STATE_TEXT = {
+    CaseState.RECEIVED: _("Wij hebben uw bericht ontvangen."),
+    CaseState.ACKNOWLEDGED: _("Wij hebben de ontvangst bevestigd. Uw bericht wordt binnenkort bekeken."),
+    CaseState.IN_TREATMENT: _("Een medewerker behandelt uw klacht."),
+    CaseState.HEARING: _("Wij willen graag met u praten over uw klacht. U krijgt of kreeg hiervoor een uitnodiging."),
+    CaseState.EXPLAINED: _("U heeft uitleg gekregen. Het schriftelijke antwoord volgt."),
+    CaseState.ANSWERED: _("U heeft een antwoord gekregen."),
+    CaseState.UNDER_CONSIDERATION: _("Wij bekijken uw suggestie."),
+    CaseState.RESPONDED: _("Wij hebben op uw suggestie gereageerd."),
+    CaseState.CLOSED: _("Uw zaak is afgesloten."),
+}
+
+
+class ComplaintOutcome(models.TextChoices):
+    WELL_FOUNDED = "gegrond", _("gegrond")
+    PARTLY_FOUNDED = "deels_gegrond", _("deels gegrond")
+    UNFOUNDED = "ongegrond", _("ongegrond")
+    NO_JUDGEMENT = "geen_oordeel", _("geen oordeel")
+    RESOLVED_INFORMALLY = "informeel_opgelost", _("naar tevredenheid opgelost (Awb 9:5)")
+    FORWARDED = "doorgezonden", _("doorgezonden (Awb 9:7)")
+    DECLINED = "niet_behandeld", _("niet in behandeling genomen (Awb 9:8)")
+    WITHDRAWN = "ingetrokken", _("ingetrokken")
+
+
+class SuggestionOutcome(models.TextChoices):
+    ADOPTED = "adopted", _("overgenomen")
+    NEXT_REVISION = "next_revision", _("meegenomen in de volgende herziening")
+    DECLINED = "declined", _("niet overgenomen (met redenen)")
+
+
+class DeclineGround(models.TextChoices):
+    """Grounds of Awb 9:8 on which a complaint need not be handled."""
+
+    ALREADY_HANDLED = "9:8-1a", _("Awb 9:8 lid 1a: over deze gedraging is al eerder een klacht behandeld")
+    OLDER_THAN_A_YEAR = "9:8-1b", _("Awb 9:8 lid 1b: de gedraging was langer dan een jaar geleden")
+    OBJECTION_POSSIBLE = "9:8-1c", _("Awb 9:8 lid 1c: u kon bezwaar maken of beroep instellen")
+    APPEAL_OPEN = "9:8-1d", _("Awb 9:8 lid 1d: er staat of stond beroep open bij de rechter")
+    CRIMINAL = "9:8-1e", _("Awb 9:8 lid 1e: de gedraging is onderwerp van strafrechtelijk onderzoek")
+    COURT = "9:8-1f", _("Awb 9:8 lid 1f: de gedraging ligt bij de rechter")
+    INSUFFICIENT_INTEREST = "9:8-2", _("Awb 9:8 lid 2: het belang of het gewicht van de gedraging is kennelijk onvoldoende")
+
+
+def new_public_token() -> str:
+    """An unguessable token for the citizen's private link: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class CaseQuerySet(models.QuerySet):
+    def with_next_due(self) -> CaseQuerySet:
+        """Annotate ``next_due``: the date of ``Case.next_deadline()``, in SQL, to sort and filter on."""
+        return self.annotate(
+            next_due=models.Case(
+                models.When(state=CaseState.RECEIVED, then=F("acknowledgement_due")),
+                models.When(state__in=CaseState.answered_states(), then=Value(None, output_field=models.DateField())),
+                default=Coalesce("extended_answer_due", "answer_due"),
+                output_field=models.DateField(),
+            )
+        )
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A complaint (*klacht*, Awb 9:1–9:12) or suggestion (*verbetersuggestie*) being handled.
+
+    ``state`` only changes through the transition methods below, called from
+    ``cases.workflow.transitions``; every change is recorded as a ``CaseEvent``.
+    """
+
+    registration = models.OneToOneField(Registration, on_delete=models.PROTECT, related_name="case")
+    kind = models.CharField(_("soort"), max_length=12, choices=[(Kind.COMPLAINT, Kind.COMPLAINT.label), (Kind.SUGGESTION, Kind.SUGGESTION.label)])
+    state = FSMField(_("status"), default=CaseState.RECEIVED, choices=CaseState.choices, protected=True, db_index=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases")
+    acknowledgement_due = models.DateField(_("ontvangstbevestiging uiterlijk"))
+    answer_due = models.DateField(_("antwoord uiterlijk"))
+    extended_answer_due = models.DateField(_("verlengd tot"), null=True, blank=True)
+    extension_reason = models.TextField(_("reden verlenging"), blank=True)
+    callback_due = models.DateField(_("terugbellen uiterlijk"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    hearing_on = models.DateField(_("hoorzitting op"), null=True, blank=True)
+    hearing_waiver = models.TextField(_("reden om niet te horen (Awb 9:10 lid 2)"), blank=True)
+    explained_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(_("uitkomst"), max_length=20, choices=ComplaintOutcome.choices + SuggestionOutcome.choices, blank=True)
+    decline_ground = models.CharField(_("grond Awb 9:8"), max_length=8, choices=DeclineGround.choices, blank=True)
+    forwarded_to = models.CharField(_("doorgezonden aan (Awb 9:7)"), max_length=200, blank=True)
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
+    public_token_revoked = models.BooleanField(default=False)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("samengevoegd met"))
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("zaak")
+        verbose_name_plural = _("zaken")
+        ordering = ["answer_due"]
+        permissions = [("handle_case", "Can handle cases (quality officer)")]
+        indexes = [models.Index(fields=["state", "answer_due"])]
+
+    def __str__(self) -> str:
+        return self.registration.number
+
+    # --- guards ---------------------------------------------------------------------------
+    def is_complaint(self) -> bool:
+        """Only complaints follow Awb chapter 9."""
+        return self.kind == Kind.COMPLAINT
+
+    def is_suggestion(self) -> bool:
+        """Only suggestions are considered and responded to."""
+        return self.kind == Kind.SUGGESTION
+
+    def hearing_done_or_waived(self) -> bool:
+        """Awb 9:10: the complainant was heard, or hearing was waived with a reason."""
+        return self.state == CaseState.HEARING or bool(self.hearing_waiver) or self.hearing_on is not None
+
+    def not_extended_yet(self) -> bool:
+        """Awb 9:11(2): the answer term is extended once."""
+        return self.extended_answer_due is None
+
+    def is_answered(self) -> bool:
+        """The answer or response went out, or the case ended."""
+        return self.state in CaseState.answered_states()
+
+    def is_extendable(self) -> bool:
+        """Awb 9:11(2): an answer term still running, and not extended before."""
+        return not self.is_answered() and self.not_extended_yet()
+
+    def hearing_waivable(self) -> bool:
+        """Awb 9:10(2): a complaint in handling, not heard, and no reason to waive recorded yet."""
+        return self.is_complaint() and self.state in CaseState.hearing_waivable_states() and self.hearing_on is None and not self.hearing_waiver
+
+    # --- transitions: state and dates only; services add events and side effects -------------
+    @transition(field=state, source=CaseState.RECEIVED, target=CaseState.ACKNOWLEDGED, permission=HANDLE_CASE)
+    def acknowledge(self) -> None:
+        self.acknowledged_at = timezone.now()
+
+    @transition(field=state, source=[CaseState.RECEIVED, CaseState.ACKNOWLEDGED], target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
+    def resolve_informally(self) -> None:
+        self.outcome = ComplaintOutcome.RESOLVED_INFORMALLY
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=[CaseState.RECEIVED, CaseState.ACKNOWLEDGED], target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
+    def forward(self, *, to: str) -> None:
+        self.forwarded_to = to
+        self.outcome = ComplaintOutcome.FORWARDED
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=[CaseState.RECEIVED, CaseState.ACKNOWLEDGED], target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
+    def decline(self, *, ground: str) -> None:
+        self.decline_ground = DeclineGround(ground)
+        self.outcome = ComplaintOutcome.DECLINED
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=CaseState.ACKNOWLEDGED, target=CaseState.IN_TREATMENT, conditions=[is_complaint], permission=HANDLE_CASE)
+    def start_treatment(self, *, officer) -> None:
+        self.assigned_to = officer
+
+    @transition(field=state, source=CaseState.IN_TREATMENT, target=CaseState.HEARING, conditions=[is_complaint], permission=HANDLE_CASE)
+    def schedule_hearing(self, *, on: datetime.date) -> None:
+        self.hearing_on = on
+
+    @transition(field=state, source=[CaseState.IN_TREATMENT, CaseState.HEARING], target=CaseState.EXPLAINED, conditions=[is_complaint], permission=HANDLE_CASE)
+    def explain(self) -> None:
+        self.explained_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[CaseState.IN_TREATMENT, CaseState.HEARING, CaseState.EXPLAINED],
+        target=CaseState.ANSWERED,
+        conditions=[is_complaint, hearing_done_or_waived],
+        permission=HANDLE_CASE,
+    )
+    def answer(self) -> None:
+        self.answered_at = timezone.now()
+
+    @transition(field=state, source=CaseState.ANSWERED, target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
+    def close(self, *, outcome: str) -> None:
+        self.outcome = ComplaintOutcome(outcome)
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=CaseState.ACKNOWLEDGED, target=CaseState.UNDER_CONSIDERATION, conditions=[is_suggestion], permission=HANDLE_CASE)
+    def consider(self, *, officer) -> None:
+        self.assigned_to = officer
+
+    @transition(
+        field=state,
+        source=[CaseState.ACKNOWLEDGED, CaseState.UNDER_CONSIDERATION],
+        target=CaseState.RESPONDED,
+        conditions=[is_suggestion],
+        permission=HANDLE_CASE,
+    )
+    def respond(self, *, outcome: str) -> None:
+        self.outcome = SuggestionOutcome(outcome)
+        self.answered_at = timezone.now()
+
+    @transition(field=state, source=CaseState.RESPONDED, target=CaseState.CLOSED, conditions=[is_suggestion], permission=HANDLE_CASE)
+    def close_suggestion(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=CaseState.open_states(), target=CaseState.CLOSED, permission=HANDLE_CASE)
+    def withdraw(self) -> None:
+        if self.is_complaint():
+            self.outcome = ComplaintOutcome.WITHDRAWN
+        self.closed_at = timezone.now()
+
+    # --- deadlines ------------------------------------------------------------------------
+    @property
+    def effective_answer_due(self) -> datetime.date:
+        return self.extended_answer_due or self.answer_due
+
+    def next_deadline(self) -> tuple[str, datetime.date] | None:
+        """The deadline that comes next in this state, as (name, date), or None when nothing is due.
+
+        ``CaseQuerySet.with_next_due`` is the same rule in SQL.
+        """
+        if self.state == CaseState.RECEIVED:
+            return ("acknowledgement", self.acknowledgement_due)
+        if self.is_answered():
+            return None
+        return ("answer", self.effective_answer_due)
+
+    def public_state_text(self) -> str:
+        return str(PUBLIC_STATE_TEXT[CaseState(self.state)])

@@ -1,0 +1,250 @@
+"""Keeping the derived tables behind the aggregates current: ``CaseFact`` and ``NormMonthCount``.
+
+Both are rebuilt from the cases with one ``INSERT … SELECT`` each, for the months of receipt
+that changed (a Celery task queued after commit by the receivers) or for everything (nightly,
+and by the benchmark). A refresh is all or nothing and refreshes never run side by side.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+
+from cases import dispatch
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseFact,
+    CaseNorm,
+    CaseState,
+    ComplaintOutcome,
+    EventKind,
+    LetterKind,
+    NormMonthCount,
+    OutboxStatus,
+    OutgoingMessage,
+    TagStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# Outcomes that end a complaint with a decision but without a written answer on the merits.
+DECIDED_WITHOUT_ANSWER = (ComplaintOutcome.RESOLVED_INFORMALLY, ComplaintOutcome.FORWARDED, ComplaintOutcome.DECLINED)
+COUNTED_TAG_STATUSES = (TagStatus.CONFIRMED, TagStatus.SUGGESTED)
+# Any constant will do: it names the one advisory lock that serialises refreshes on PostgreSQL.
+ROLLUP_LOCK_KEY = 8_120_017
+
+FACT_COLUMNS = (
+    "case",
+    "received_on",
+    "kind",
+    "channel",
+    "outcome",
+    "closed",
+    "withdrawn",
+    "acknowledgement_due",
+    "acknowledged_on",
+    "answer_due",
+    "effective_answer_due",
+    "extended_on",
+    "handled_on",
+    "finished_on",
+    "handling_days",
+)
+NORM_COUNT_COLUMNS = ("month", "norm", "tag_status", "kind", "channel", "outcome", "cases")
+
+
+class DaysBetween(models.Func):
+    """Whole calendar days from ``start`` to ``end`` (two dates), in SQL on both databases."""
+
+    output_field = models.IntegerField()
+    arity = 2
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)", arg_joiner=") - julianday(", **extra_context)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    months: tuple[datetime.date, ...] | None  # None: everything
+    facts: int
+    norm_rows: int
+
+
+def month_of(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _local_tz() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
+    """One row per case with exactly the columns of ``CaseFact``, in ``FACT_COLUMNS`` order."""
+    tz = _local_tz()
+    # The day the acknowledgement letter left (sent, or printed for the post) is what the charter
+    # promises; the transition's own moment stands in when there is no such letter.
+    acknowledgement_left = (
+        OutgoingMessage.objects.filter(case=OuterRef("pk"), kind=LetterKind.ACKNOWLEDGEMENT, status__in=[OutboxStatus.SENT, OutboxStatus.PRINTED])
+        .annotate(left_at=Coalesce("sent_at", "printed_at"))
+        .filter(left_at__isnull=False)
+        .order_by("left_at")
+        .values("left_at")[:1]
+    )
+    extension = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.EXTENDED).order_by("at").values("at")[:1]
+    handled_on = models.Case(
+        When(answered_at__isnull=False, then=TruncDate("answered_at", tzinfo=tz)),
+        When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=TruncDate("closed_at", tzinfo=tz)),
+        default=Value(None, output_field=models.DateField()),
+        output_field=models.DateField(),
+    )
+    withdrawn = Q(state=CaseState.CLOSED, answered_at__isnull=True) & ~Q(outcome__in=DECIDED_WITHOUT_ANSWER)
+    return (
+        cases.order_by()
+        .annotate(
+            f_case=F("pk"),
+            f_received_on=F("registration__received_on"),
+            f_kind=F("kind"),
+            f_channel=F("registration__channel"),
+            f_outcome=F("outcome"),
+            f_closed=ExpressionWrapper(Q(state=CaseState.CLOSED), output_field=models.BooleanField()),
+            f_withdrawn=ExpressionWrapper(withdrawn, output_field=models.BooleanField()),
+            f_acknowledgement_due=F("acknowledgement_due"),
+            f_acknowledged_on=TruncDate(Coalesce(Subquery(acknowledgement_left, output_field=models.DateTimeField()), F("acknowledged_at")), tzinfo=tz),
+            f_answer_due=F("answer_due"),
+            f_effective_answer_due=Coalesce(F("extended_answer_due"), F("answer_due")),
+            f_extended_on=TruncDate(Subquery(extension, output_field=models.DateTimeField()), tzinfo=tz),
+            f_handled_on=handled_on,
+            f_finished_on=Coalesce(handled_on, models.Case(When(withdrawn, then=TruncDate("closed_at", tzinfo=tz)), output_field=models.DateField())),
+            f_handling_days=DaysBetween(handled_on, F("registration__received_on")),
+        )
+        .values(*(f"f_{name}" for name in FACT_COLUMNS))
+    )
+
+
+def norm_count_queryset(tags: models.QuerySet[CaseNorm]) -> models.QuerySet:
+    """Tags grouped into the cells of ``NormMonthCount``, in ``NORM_COUNT_COLUMNS`` order."""
+    return (
+        tags.order_by()
+        .annotate(
+            r_month=TruncMonth("case__registration__received_on", output_field=models.DateField()),
+            r_norm=F("norm_id"),
+            r_tag_status=F("status"),
+            r_kind=F("case__kind"),
+            r_channel=F("case__registration__channel"),
+            r_outcome=F("case__outcome"),
+        )
+        .values("r_month", "r_norm", "r_tag_status", "r_kind", "r_channel", "r_outcome")
+        .annotate(r_cases=Count("pk"))
+        .values(*(f"r_{name}" for name in NORM_COUNT_COLUMNS))
+    )
+
+
+def _insert_select(model: type[models.Model], columns: Iterable[str], queryset: models.QuerySet) -> int:
+    sql, params = queryset.query.sql_with_params()
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({targets}) {sql}", params)
+        return cursor.rowcount
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_KEY])
+
+
+def _received_in(months: Iterable[datetime.date], field: str) -> Q:
+    condition = Q(pk__in=[])
+    for month in months:
+        condition |= Q(**{f"{field}__gte": month, f"{field}__lt": next_month(month)})
+    return condition
+
+
+def _empty(model: type[models.Model]) -> None:
+    if connection.vendor == "postgresql":
+        # TRUNCATE is far faster than DELETE on a million rows, but refuses while deferred
+        # foreign-key checks of this transaction are pending: run them first.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        model.objects.all().delete()
+
+
+def rollup_refresh(*, months: Iterable[datetime.date] | None = None) -> RefreshResult:
+    """Rebuild the derived tables for these months of receipt, or completely when ``months`` is None.
+
+    Merged cases (``merged_into``) are left out: they are counted in the case they were merged into.
+    """
+    wanted = None if months is None else tuple(sorted({month_of(month) for month in months}))
+    cases = Case.objects.filter(merged_into__isnull=True)
+    tags = CaseNorm.objects.filter(status__in=COUNTED_TAG_STATUSES, case__merged_into__isnull=True)
+    with transaction.atomic():
+        _lock()
+        if wanted is None:
+            _empty(CaseFact)
+            _empty(NormMonthCount)
+        else:
+            in_months = _received_in(wanted, "registration__received_on")
+            CaseFact.objects.filter(_received_in(wanted, "received_on")).delete()
+            # A case whose date of receipt was corrected may still have its fact in another month.
+            CaseFact.objects.filter(case__in=Case.objects.filter(in_months).values("pk")).delete()
+            NormMonthCount.objects.filter(month__in=wanted).delete()
+            cases = cases.filter(in_months)
+            tags = tags.filter(_received_in(wanted, "case__registration__received_on"))
+        facts = _insert_select(CaseFact, FACT_COLUMNS, fact_queryset(cases))
+        norm_rows = _insert_select(NormMonthCount, NORM_COUNT_COLUMNS, norm_count_queryset(tags))
+    scope = "all months" if wanted is None else ", ".join(f"{month:%Y-%m}" for month in wanted)
+    logger.info("aggregates refreshed for %s: %d case facts, %d norm rows", scope, facts, norm_rows)
+    return RefreshResult(months=wanted, facts=facts, norm_rows=norm_rows)
+
+
+def rollup_queue_refresh(*, months: Iterable[datetime.date] = (), case_ids: Iterable[int] = ()) -> None:
+    """Refresh these months, and the months of these cases, after the current transaction commits
+    (a Celery task; eager in `make run`).
+
+    The cases' months are looked up after commit, so they are the final ones. ``robust``: a
+    failing refresh is logged and never breaks the change that caused it; the nightly rebuild
+    repairs what it missed.
+    """
+    wanted = {month_of(month) for month in months if month is not None}
+    cases = set(case_ids)
+    if not wanted and not cases:
+        return
+
+    def queue() -> None:
+        found = set(wanted)
+        for case_id in cases:
+            found |= rollup_months_of_case(case_id)
+        if found:
+            dispatch.enqueue(dispatch.REFRESH_AGGREGATES, months=[month.isoformat() for month in sorted(found)])
+
+    transaction.on_commit(queue, robust=True)
+
+
+def rollup_months_of_case(case_id: int) -> set[datetime.date]:
+    """The month of receipt of a case, and the month its fact sits in now (they differ after a correction)."""
+    months = set(Case.objects.filter(pk=case_id).values_list("registration__received_on", flat=True))
+    months |= set(CaseFact.objects.filter(case_id=case_id).values_list("received_on", flat=True))
+    return {month_of(day) for day in months if day is not None}

@@ -1,0 +1,99 @@
+"""Celery tasks of cases: thin, like views. A task takes ids, calls one service, and says why it
+retries the way it does. Services never import this module: they queue work by name through
+``cases.dispatch`` (the names here are its constants). The beat schedule is in ``config/celery.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from cases import dispatch
+from cases.correspondence import delivery, outbox
+from cases.correspondence.digest import deadline_digest_send
+from cases.models import OutboxStatus
+from cases.reporting.rollup import rollup_refresh
+from cases.tagging import case_tag, tagger_train
+
+logger = logging.getLogger(__name__)
+
+# Why these numbers: an ESP or SMTP server that is down usually comes back within minutes to an
+# hour. 6 retries at 1, 2, 4, 8, 16 and 32 minutes span about an hour before a letter is 'failed'
+# and shown to officers; acks_late redelivers the task if a worker dies meanwhile.
+SEND_MAX_RETRIES = 6
+SEND_BACKOFF_SECONDS = 60
+
+
+def backoff_seconds(retries: int) -> int:
+    return SEND_BACKOFF_SECONDS * 2**retries
+
+
+# --- correspondence --------------------------------------------------------------------------------
+@shared_task(name=dispatch.SEND_LETTER, bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
+def send_outgoing_message(self, outgoing_id: int) -> str:
+    """Send outbox row ``outgoing_id`` once; a second delivery finds it sent and does nothing."""
+    try:
+        return delivery.outgoing_send(outgoing_id=outgoing_id)
+    except delivery.DeliveryError as exc:
+        message = delivery.outgoing_record_failure(
+            outgoing_id=outgoing_id, error=str(exc), final=self.request.retries >= self.max_retries, max_attempts=SEND_MAX_RETRIES + 1
+        )
+        if message is None or message.status != OutboxStatus.QUEUED:
+            return "failed"
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries))
+
+
+@shared_task(name=dispatch.OUTBOX_RELAY)
+def outbox_relay() -> dict[str, int]:
+    """Beat, every few minutes: write missing acknowledgements, release held ones, requeue lost ones."""
+    written = 0
+    for case_id in outbox.cases_missing_acknowledgement():
+        try:
+            if outbox.acknowledgement_queue(case_id=case_id) is not None:
+                written += 1
+        except Exception:
+            logger.exception("could not write the acknowledgement of case %s", case_id)
+    due = outbox.outbox_due()
+    for outgoing_id in due:
+        send_outgoing_message.delay(outgoing_id)
+    if written or due:
+        logger.info("outbox relay: %s acknowledgement(s) written, %s message(s) queued", written, len(due))
+    return {"written": written, "queued": len(due)}
+
+
+# Retried on errors (the mail server may be down); the day's DeadlineDigest row keeps it to one mail.
+@shared_task(name=dispatch.DEADLINE_DIGEST, autoretry_for=(Exception,), retry_backoff=300, max_retries=3)
+def deadline_scan_daily() -> str:
+    """Beat, every weekday morning: the deadline digest (skips holidays and closing days itself)."""
+    return deadline_digest_send()
+
+
+# --- tagging ---------------------------------------------------------------------------------------
+# Tagging reads only; retrying after a crash is safe (suggestions are stored idempotently).
+@shared_task(name=dispatch.TAG_CASE, bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def tag_case(self, case_id: int, replace: bool = False) -> int:
+    return len(case_tag(case_id=case_id, replace=replace))
+
+
+@shared_task(name=dispatch.RETRAIN_TAGGER, acks_late=True)
+def retrain_tagger() -> str:
+    model, activated, reason = tagger_train(force=False)
+    return f"{model.version[:12]}: {reason}"
+
+
+# --- aggregates ------------------------------------------------------------------------------------
+# A refresh waits for the previous one (an advisory lock); a deadlock or a dropped connection is
+# worth a few retries, as the task is idempotent: it recomputes whole months from the cases.
+@shared_task(name=dispatch.REFRESH_AGGREGATES, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def refresh_aggregates(months: list[str]) -> int:
+    """Recompute the derived tables for these months of receipt (ISO dates)."""
+    return rollup_refresh(months=[datetime.date.fromisoformat(month) for month in months]).facts
+
+
+@shared_task(name=dispatch.REBUILD_AGGREGATES, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def rebuild_aggregates() -> int:
+    """Recompute all derived tables (nightly, by beat): repairs whatever a missed refresh left."""
+    return rollup_refresh(months=None).facts

@@ -1,0 +1,109 @@
+"""Handling a case besides its steps: who handles it, internal notes, and merging a duplicate.
+
+A duplicate case is merged into the case that handles the matter; it keeps its number and its
+timeline, points to the other case, and refuses every further step (``locked_case``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from cases import errors
+from cases.errors import CaseConflict, WorkflowError
+from cases.models import Case, CaseEvent, EventKind
+from cases.permissions import HANDLE_CASE, require
+from cases.workflow.transitions import locked_case
+
+logger = logging.getLogger(__name__)
+
+MERGE_SELF = _("Een zaak kan niet met zichzelf worden samengevoegd.")
+MERGE_ALREADY = _("Deze zaak is al samengevoegd met %(number)s.")
+MERGE_TARGET_MERGED = _("Zaak %(number)s is zelf al samengevoegd met %(into)s; kies die zaak.")
+MERGE_UNKNOWN = _("Er is geen zaak met nummer %(number)s.")
+MERGE_HAS_DUPLICATES = _("Er zijn al zaken met deze zaak samengevoegd; voeg eerst die samen met de andere zaak.")
+ASSIGN_NOT_OFFICER = _("%(name)s is geen kwaliteitsmedewerker en kan deze zaak niet behandelen.")
+
+
+def case_add_note(*, case_id: int, text: str, actor) -> CaseEvent:
+    """An internal note on the timeline; never shown to the citizen. A note overwrites nothing, so
+    it may be added to any case, also a merged one."""
+    if not text.strip():
+        raise ValidationError({"text": errors.NOTE_EMPTY})
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    return CaseEvent.objects.create(case_id=case_id, actor=actor, kind=EventKind.NOTE, name="note", note=text.strip(), internal=True)
+
+
+def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: str | None = None) -> Case:
+    """Give the case to an officer (or to nobody); logged on the timeline."""
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    officer = None
+    if officer_id is not None:
+        officer = get_user_model().objects.filter(pk=officer_id, is_active=True).first()
+        if officer is None or not officer.has_perm(HANDLE_CASE):
+            name = (officer.get_full_name() or officer.get_username()) if officer else str(officer_id)
+            raise ValidationError({"officer": ASSIGN_NOT_OFFICER % {"name": name}})
+    with transaction.atomic():
+        case = locked_case(case_id, expected_state)
+        if case.assigned_to_id == getattr(officer, "pk", None):
+            return case
+        case.assigned_to = officer
+        case.save(update_fields=["assigned_to"])
+        label = (officer.get_full_name() or officer.get_username()) if officer else "niemand"
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.ASSIGNED, name="assign", note=f"Toegewezen aan {label}", data={"officer": officer_id})
+    logger.info("case %s assigned to %s by %s", case, getattr(officer, "username", None), getattr(actor, "username", "system"))
+    return case
+
+
+def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | None = None, note: str = "") -> Case:
+    """Merge a duplicate case into the case that handles the matter.
+
+    The duplicate keeps its number, state and timeline and points to the other case; it leaves
+    the inbox, and the workspace refuses further steps on it. Both timelines record the merge.
+    """
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    into_number = (into_number or "").strip().upper()
+    target_id = Case.objects.filter(registration__number=into_number).values_list("pk", flat=True).first()
+    if target_id is None:
+        raise ValidationError({"into": MERGE_UNKNOWN % {"number": into_number or "?"}})
+    if target_id == case_id:
+        raise ValidationError({"into": MERGE_SELF})
+    with transaction.atomic():
+        # Lock both rows in id order, so two officers merging crosswise cannot deadlock.
+        locked = {
+            c.pk: c for c in Case.objects.select_for_update(of=("self",)).select_related("registration").filter(pk__in=[case_id, target_id]).order_by("pk")
+        }
+        duplicate, target = locked[case_id], locked[target_id]
+        if expected_state is not None and duplicate.state != expected_state:
+            raise CaseConflict(errors.CONCURRENT_CHANGE % {"state": duplicate.get_state_display()})
+        if duplicate.merged_into_id is not None:
+            raise WorkflowError(MERGE_ALREADY % {"number": Case.objects.get(pk=duplicate.merged_into_id).registration.number})
+        if target.merged_into_id is not None:
+            into = Case.objects.select_related("registration").get(pk=target.merged_into_id)
+            raise ValidationError({"into": MERGE_TARGET_MERGED % {"number": target.registration.number, "into": into.registration.number}})
+        if Case.objects.filter(merged_into=duplicate).exists():
+            raise WorkflowError(MERGE_HAS_DUPLICATES)
+        duplicate.merged_into = target
+        duplicate.save(update_fields=["merged_into"])
+        CaseEvent.objects.create(
+            case=duplicate,
+            actor=actor,
+            kind=EventKind.NOTE,
+            name="merged_into",
+            note=f"Samengevoegd met {target.registration.number}. {note.strip()}".strip(),
+            data={"into": target.pk},
+        )
+        CaseEvent.objects.create(
+            case=target,
+            actor=actor,
+            kind=EventKind.NOTE,
+            name="merged_from",
+            note=f"Zaak {duplicate.registration.number} is hiermee samengevoegd. {note.strip()}".strip(),
+            data={"from": duplicate.pk},
+        )
+    logger.info("case %s merged into %s by %s", duplicate, target, getattr(actor, "username", "system"))
+    return duplicate

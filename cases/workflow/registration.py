@@ -1,0 +1,157 @@
+"""Registering incoming items: numbers, dates of receipt, and the case for a complaint or suggestion."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases import errors
+from cases.models import (
+    Case,
+    CaseEvent,
+    EventKind,
+    IntakeChannel,
+    Kind,
+    Registration,
+    RegistrationCounter,
+    ReplyChannel,
+    TriageState,
+)
+from cases.signals import case_registered
+from cases.workflow.deadlines import case_deadlines
+from cms.models import MunicipalitySettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+def content_hash(*parts: str) -> str:
+    """Identity of a message without a Message-ID: the same sender, subject and text give the same hash."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(" ".join((part or "").split()).lower().encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def next_registration_number(*, prefix: str, year: int) -> str:
+    """Take the next number of the year; call inside a transaction (the counter row stays locked until commit)."""
+    RegistrationCounter.objects.get_or_create(prefix=prefix, year=year)
+    counter = RegistrationCounter.objects.select_for_update().get(prefix=prefix, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}-{year}-{counter.last:06d}"
+
+
+def registration_find_existing(*, message_id: str | None, hash_value: str | None) -> Registration | None:
+    if message_id:
+        return Registration.objects.filter(message_id=message_id).first()
+    if hash_value:
+        return Registration.objects.filter(content_hash=hash_value).first()
+    return None
+
+
+def _check_item(*, channel: str, kind: str, received_on: datetime.date | None) -> datetime.date:
+    """The date of receipt (today when not given); never in the future. Unknown channels and kinds are programming errors."""
+    today = timezone.localdate()
+    received_on = received_on or today
+    if received_on > today:
+        raise ValidationError({"received_on": errors.RECEIVED_IN_FUTURE})
+    IntakeChannel(channel)
+    Kind(kind)
+    return received_on
+
+
+def register_item(
+    *,
+    channel: str,
+    kind: str,
+    text: str,
+    subject: str = "",
+    sender: Sender = Sender(),
+    received_on: datetime.date | None = None,
+    reply_channel: str | None = None,
+    message_id: str | None = None,
+    hash_value: str | None = None,
+    callback_requested: bool = False,
+    actor=None,
+) -> tuple[Registration, bool]:
+    """Register an incoming item exactly once; return (registration, created).
+
+    The same Message-ID (or, without one, the same content hash) returns the existing
+    registration and changes nothing.
+    """
+    received_on = _check_item(channel=channel, kind=kind, received_on=received_on)
+    message_id = (message_id or "").strip() or None
+    existing = registration_find_existing(message_id=message_id, hash_value=hash_value)
+    if existing is not None:
+        logger.info("duplicate of %s ignored (message_id=%s)", existing.number, message_id)
+        return existing, False
+    fields = {
+        "received_on": received_on,
+        "channel": channel,
+        "kind": kind,
+        "subject": subject[:300],
+        "text": text,
+        "sender_name": sender.name,
+        "sender_email": sender.email,
+        "sender_phone": sender.phone,
+        "sender_address": sender.address,
+        "reply_channel": reply_channel or (ReplyChannel.EMAIL if sender.email else ReplyChannel.POST),
+        "message_id": message_id,
+        "content_hash": hash_value or "",
+        "triage_state": TriageState.PENDING if kind == Kind.OTHER else "",
+        "registered_by": actor,
+    }
+    return _create(fields, callback_requested=callback_requested)
+
+
+def _create(fields: dict, *, callback_requested: bool) -> tuple[Registration, bool]:
+    """Number and save the registration, and open its case, in one transaction; a twin that won the race is returned instead."""
+    prefix = MunicipalitySettings.load().registration_prefix
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(number=next_registration_number(prefix=prefix, year=fields["received_on"].year), **fields)
+            if registration.kind != Kind.OTHER:
+                case_open(registration=registration, actor=fields["registered_by"], callback_requested=callback_requested)
+    except IntegrityError:
+        # Two deliveries of the same message raced; the other one won. Return its registration.
+        existing = registration_find_existing(message_id=fields["message_id"], hash_value=fields["content_hash"] or None)
+        if existing is None:
+            raise
+        return existing, False
+    logger.info("registered %s (%s, %s, received %s)", registration.number, registration.channel, registration.kind, registration.received_on)
+    return registration, True
+
+
+def case_open(*, registration: Registration, actor=None, callback_requested: bool = False) -> Case:
+    """Make the case of a complaint or suggestion, with its deadlines, and log it; queue its tagging after commit."""
+    case = Case.objects.create(
+        registration=registration,
+        kind=registration.kind,
+        **case_deadlines(received_on=registration.received_on, callback_requested=callback_requested),
+    )
+    CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        kind=EventKind.REGISTERED,
+        name="register",
+        to_state=case.state,
+        internal=False,
+        note=f"{registration.number}, ontvangen {registration.received_on:%d-%m-%Y} via {registration.get_channel_display()}",
+    )
+    transaction.on_commit(lambda: case_registered.send(sender=Case, case_id=case.pk))
+    return case

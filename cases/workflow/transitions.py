@@ -1,0 +1,161 @@
+"""Moving cases through their states: lock, check, transition, log, and side effects after commit.
+
+Every step on a case goes through here, whoever asks (a view, a task, the shell): the row is
+locked, the state the officer saw is compared, a merged case refuses every step, the person
+needs the step's permission, and the step and its event are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+
+from cases import errors
+from cases.errors import CaseConflict, WorkflowError
+from cases.models import Case, CaseEvent, ComplaintOutcome, DeclineGround, EventKind, SuggestionOutcome
+from cases.permissions import HANDLE_CASE, require
+from cases.signals import case_transitioned
+from cases.workflow.calendar import default_calendar
+from cases.workflow.deadlines import latest_extension_date
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FINAL_OUTCOMES",
+    "TRANSITIONS",
+    "CaseConflict",
+    "WorkflowError",
+    "allowed_transitions",
+    "case_extend",
+    "case_transition",
+    "case_waive_hearing",
+    "locked_case",
+]
+
+# The transitions an officer (or a task) may ask for by name, with the parameters each needs.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "acknowledge": (),
+    "resolve_informally": (),
+    "forward": ("to",),
+    "decline": ("ground",),
+    "start_treatment": ("officer",),
+    "schedule_hearing": ("on",),
+    "explain": (),
+    "answer": (),
+    "close": ("outcome",),
+    "consider": ("officer",),
+    "respond": ("outcome",),
+    "close_suggestion": (),
+    "withdraw": (),
+}
+FINAL_OUTCOMES = {ComplaintOutcome.WELL_FOUNDED, ComplaintOutcome.PARTLY_FOUNDED, ComplaintOutcome.UNFOUNDED, ComplaintOutcome.NO_JUDGEMENT}
+
+
+def _validate_params(name: str, params: dict[str, Any]) -> None:
+    missing = [key for key in TRANSITIONS[name] if params.get(key) in (None, "")]
+    if missing:
+        raise ValidationError({key: "Dit veld is verplicht." for key in missing})
+    if name == "decline" and params["ground"] not in DeclineGround.values:
+        raise ValidationError({"ground": "Kies een grond uit Awb 9:8."})
+    if name == "close" and params["outcome"] not in FINAL_OUTCOMES:
+        raise ValidationError({"outcome": "Kies gegrond, deels gegrond, ongegrond of geen oordeel."})
+    if name == "respond" and params["outcome"] not in SuggestionOutcome.values:
+        raise ValidationError({"outcome": "Kies wat er met de suggestie gebeurt."})
+    if name == "schedule_hearing" and not isinstance(params["on"], datetime.date):
+        raise ValidationError({"on": "Vul een datum in."})
+
+
+def locked_case(case_id: int, expected_state: str | None = None) -> Case:
+    """The case, locked until commit; ``CaseConflict`` when its state is not the one the officer saw,
+    ``WorkflowError`` when it was merged into another case (that case is handled instead)."""
+    case = Case.objects.select_for_update().select_related("registration").get(pk=case_id)
+    if expected_state is not None and case.state != expected_state:
+        raise CaseConflict(errors.CONCURRENT_CHANGE % {"state": case.get_state_display()})
+    if case.merged_into_id is not None:
+        number = Case.objects.filter(pk=case.merged_into_id).values_list("registration__number", flat=True).first()
+        raise WorkflowError(errors.CASE_IS_MERGED % {"number": number})
+    return case
+
+
+def case_transition(*, case_id: int, name: str, actor=None, expected_state: str | None = None, note: str = "", **params: Any) -> Case:
+    """Run transition ``name`` on the case; all or nothing.
+
+    ``actor`` None means the system (a task); a person needs the transition's permission.
+    ``expected_state`` is the state the officer saw; if it changed meanwhile, ``CaseConflict``.
+    """
+    if name not in TRANSITIONS:
+        raise WorkflowError(errors.UNKNOWN_STEP % {"name": name})
+    _validate_params(name, params)
+    try:
+        with transaction.atomic():
+            case = locked_case(case_id, expected_state)
+            method = getattr(case, name)
+            if not can_proceed(method):
+                raise WorkflowError(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()})
+            if actor is not None and not has_transition_perm(method, actor):
+                raise PermissionDenied(errors.NO_PERMISSION)
+            from_state = case.state
+            method(**params)
+            case.save()
+            CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.TRANSITION, name=name, from_state=from_state, to_state=case.state, note=note)
+            transaction.on_commit(lambda: case_transitioned.send(sender=Case, case_id=case.pk, transition=name, from_state=from_state, to_state=case.state))
+    except ConcurrentTransition as exc:
+        current = Case.objects.get(pk=case_id)
+        raise CaseConflict(errors.CONCURRENT_CHANGE % {"state": current.get_state_display()}) from exc
+    logger.info("case %s: %s %s -> %s by %s", case, name, from_state, case.state, getattr(actor, "username", "system"))
+    return case
+
+
+def allowed_transitions(case: Case, user) -> list[str]:
+    """The transitions this user may take now, in the order of TRANSITIONS (for buttons); none on a merged case."""
+    if case.merged_into_id is not None:
+        return []
+    available = {t.name for t in case.get_available_user_state_transitions(user)}
+    return [name for name in TRANSITIONS if name in available]
+
+
+def case_extend(*, case_id: int, new_due: datetime.date, reason: str, actor=None, expected_state: str | None = None) -> Case:
+    """Move the answer deadline once, by at most four weeks, with a reason for the interim notice (Awb 9:11 lid 2)."""
+    if not reason.strip():
+        raise ValidationError({"reason": errors.EXTENSION_NEEDS_REASON})
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    with transaction.atomic():
+        case = locked_case(case_id, expected_state)
+        if case.is_answered():
+            raise WorkflowError(errors.EXTENSION_CLOSED)
+        if not case.not_extended_yet():
+            raise WorkflowError(errors.EXTENSION_TWICE)
+        calendar = default_calendar()
+        new_due = calendar.roll_forward(new_due)
+        latest = calendar.roll_forward(latest_extension_date(case))
+        if new_due <= case.answer_due:
+            raise ValidationError({"new_due": errors.EXTENSION_NOT_LATER % {"current": f"{case.answer_due:%d-%m-%Y}"}})
+        if new_due > latest:
+            raise ValidationError({"new_due": errors.EXTENSION_TOO_LONG % {"latest": f"{latest:%d-%m-%Y}"}})
+        case.extended_answer_due = new_due
+        case.extension_reason = reason.strip()
+        case.save(update_fields=["extended_answer_due", "extension_reason"])
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.EXTENDED, name="extend", note=reason.strip(), data={"new_due": new_due.isoformat()})
+        transaction.on_commit(lambda: case_transitioned.send(sender=Case, case_id=case.pk, transition="extend", from_state=case.state, to_state=case.state))
+    return case
+
+
+def case_waive_hearing(*, case_id: int, reason: str, actor=None, expected_state: str | None = None) -> Case:
+    """Awb 9:10(2): record why the complainant is not heard (obviously unfounded, waived, ...)."""
+    if not reason.strip():
+        raise ValidationError({"reason": errors.HEARING_NEEDS_REASON})
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    with transaction.atomic():
+        case = locked_case(case_id, expected_state)
+        if not case.hearing_waivable():
+            raise WorkflowError(errors.HEARING_NOT_WAIVABLE % {"state": case.get_state_display()})
+        case.hearing_waiver = reason.strip()
+        case.save(update_fields=["hearing_waiver"])
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="waive_hearing", note=reason.strip())
+    logger.info("case %s: hearing waived by %s", case, getattr(actor, "username", "system"))
+    return case

@@ -1,0 +1,62 @@
+"""Private files of a case, served after the permission check: attachments, the original e-mail, letter PDFs."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from cases.models import Attachment, InboundMessage, OutgoingMessage
+from cases.workspace.roles import handles_cases, handles_cases_or_mailroom
+
+logger = logging.getLogger(__name__)
+
+FILE_MISSING = _("Het bestand is niet (meer) aanwezig.")
+
+
+def private_file_response(field, *, filename: str, content_type: str, inline: bool = False):
+    """Serve a file from private storage, after the caller checked the permission; never cached, never sniffed."""
+    if not field:
+        raise Http404(FILE_MISSING)
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        logger.error("private file %s is missing from storage", field.name)
+        raise Http404(FILE_MISSING)
+    response = FileResponse(handle, as_attachment=not inline, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@require_GET
+@handles_cases
+def attachment_download(request, pk: int):
+    """An attachment of a registration (upload, scan, e-mail attachment)."""
+    attachment = get_object_or_404(Attachment, pk=pk)
+    logger.info("attachment %s downloaded by %s", attachment.pk, request.user.get_username())
+    return private_file_response(
+        attachment.file, filename=attachment.filename, content_type=attachment.content_type, inline=attachment.content_type == "application/pdf"
+    )
+
+
+@require_GET
+@handles_cases
+def original_download(request, pk: int):
+    """The e-mail exactly as it arrived (.eml)."""
+    message = get_object_or_404(InboundMessage, pk=pk)
+    logger.info("original message %s downloaded by %s", message.pk, request.user.get_username())
+    return private_file_response(message.raw, filename=f"bericht-{message.pk}.eml", content_type="message/rfc822")
+
+
+@require_GET
+@handles_cases_or_mailroom
+def letter_pdf(request, pk: int):
+    """The PDF of a letter to a citizen (officers; the mailroom prints them)."""
+    letter = get_object_or_404(OutgoingMessage.objects.select_related("case__registration"), pk=pk)
+    logger.info("letter pdf %s opened by %s", letter.pk, request.user.get_username())
+    return private_file_response(letter.pdf, filename=f"{letter.case.registration.number}-{letter.kind}.pdf", content_type="application/pdf", inline=True)

@@ -1,0 +1,179 @@
+"""The mailroom (*postkamer*) in the Wagtail admin: register a scanned letter, print the PDF letters.
+
+The charter promises that all incoming post is registered the same working day
+(POST-REGISTRATIE). The mailroom uploads the scan; ``letter_register`` reads its text (text layer
+or OCR) and registers it once. The next page shows that text to check against the paper; with
+``cases.correct_letter_text`` the mailroom corrects it there while the case is as registered,
+the quality officers at any time.
+
+Letters to citizens without an e-mail address are PDF letters; they wait in the print queue
+until the mailroom has printed and posted them, and marks them so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases.correspondence.delivery import outgoing_mark_printed
+from cases.intake.forms import LetterForm, LetterTextForm
+from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct
+from cases.models import Attachment, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
+from cases.permissions import CORRECT_LETTER_TEXT
+from cases.workspace.actions import run_action
+from cases.workspace.files import private_file_response
+from cases.workspace.roles import forbidden, uses_mailroom
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+DONE_REGISTERED = _("Brief geregistreerd als %(number)s. Controleer hieronder de tekst.")
+ALREADY_REGISTERED = _("Deze scan is al geregistreerd als %(number)s; er is niets veranderd.")
+DONE_CORRECTED = _("De tekst van %(number)s is opgeslagen.")
+DONE_PRINTED = _("%(letter)s voor %(number)s staat als geprint en gepost.")
+
+
+def _crumbs(label):
+    return [{"url": reverse("wagtailadmin_home"), "label": _("Start")}, {"url": "", "label": label}]
+
+
+def _todays_letters():
+    return Registration.objects.filter(channel=IntakeChannel.LETTER, registered_at__date=timezone.localdate()).order_by("-registered_at")[:20]
+
+
+@require_http_methods(["GET", "POST"])
+@uses_mailroom
+def register_letter(request):
+    """Brief registreren: upload the scan with sender and date of receipt."""
+    form = LetterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        result = form.register(actor=request.user) if form.is_valid() else None
+        if result is not None:
+            number = result.registration.number
+            messages.success(request, (DONE_REGISTERED if result.created else ALREADY_REGISTERED) % {"number": number})
+            if result.extracted is not None and result.extracted.problem:
+                messages.warning(request, result.extracted.problem)
+            return redirect("handvest_mailroom:letter", result.registration.pk)
+        logger.info("letter form returned with errors in %s", ", ".join(sorted(form.errors)))
+    return render(
+        request,
+        "cases/admin/workspace/mailroom_register.html",
+        {
+            "header_title": _("Brief registreren"),
+            "header_icon": "mail",
+            "breadcrumbs_items": _crumbs(_("Brief registreren")),
+            "form": form,
+            "today": _todays_letters(),
+        },
+    )
+
+
+def _letter_or_404(pk: int) -> Registration:
+    return get_object_or_404(Registration.objects.select_related("case"), pk=pk, channel=IntakeChannel.LETTER)
+
+
+@require_http_methods(["GET", "POST"])
+@uses_mailroom
+def letter_check(request, pk: int):
+    """The registered letter with the text read from the scan, to check and correct: the mailroom
+    while the case is still as registered, officers always."""
+    registration = _letter_or_404(pk)
+    may_correct = letter_may_correct(registration, request.user)
+    form = LetterTextForm(request.POST or None, initial={"text": registration.text}) if may_correct else None
+    if request.method == "POST":
+        if form is None:
+            logger.warning("letter text correction of %s refused for %s", registration.number, request.user.get_username())
+            message = (
+                LETTER_CORRECT_NO_PERMISSION if not request.user.has_perm(CORRECT_LETTER_TEXT) else LETTER_CORRECT_TOO_LATE % {"number": registration.number}
+            )
+            return forbidden(request, "", message=message)
+        if form.is_valid():
+
+            def correct() -> str:
+                letter_correct_text(registration_id=registration.pk, text=form.cleaned_data["text"], actor=request.user)
+                return DONE_CORRECTED % {"number": registration.number}
+
+            if run_action(request, correct, what=f"letter text correction of {registration.number}"):
+                return redirect("handvest_mailroom:letter", registration.pk)
+    scans = Attachment.objects.filter(registration=registration).order_by("pk")
+    return render(
+        request,
+        "cases/admin/workspace/mailroom_letter.html",
+        {
+            "header_title": registration.number,
+            "header_icon": "mail",
+            "breadcrumbs_items": [
+                {"url": reverse("wagtailadmin_home"), "label": _("Start")},
+                {"url": reverse("handvest_mailroom:register"), "label": _("Brief registreren")},
+                {"url": "", "label": registration.number},
+            ],
+            "registration": registration,
+            "scans": scans,
+            "form": form,
+            "too_late": form is None and request.user.has_perm(CORRECT_LETTER_TEXT),
+            "case": getattr(registration, "case", None),
+        },
+    )
+
+
+@require_GET
+@uses_mailroom
+def letter_scan(request, pk: int):
+    """The scan of a letter, for the mailroom that registered it."""
+    attachment = get_object_or_404(Attachment, pk=pk, registration__channel=IntakeChannel.LETTER)
+    logger.info("letter scan %s opened by %s", attachment.pk, request.user.get_username())
+    return private_file_response(attachment.file, filename=attachment.filename, content_type=attachment.content_type, inline=True)
+
+
+@require_GET
+@uses_mailroom
+def print_queue(request):
+    """Printwachtrij: PDF letters to print, oldest first; and the ones printed today."""
+    waiting = OutgoingMessage.objects.filter(status=OutboxStatus.TO_PRINT).select_related("case__registration").order_by("created_at", "pk")
+    page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("p"))
+    printed_today = (
+        OutgoingMessage.objects.filter(status=OutboxStatus.PRINTED, printed_at__date=timezone.localdate())
+        .select_related("case__registration")
+        .order_by("-printed_at")
+    )
+    return render(
+        request,
+        "cases/admin/workspace/print_queue.html",
+        {
+            "header_title": _("Printwachtrij"),
+            "header_icon": "doc-full-inverse",
+            "breadcrumbs_items": _crumbs(_("Printwachtrij")),
+            "page_obj": page,
+            "printed_today": printed_today,
+        },
+    )
+
+
+@require_POST
+@uses_mailroom
+def mark_printed(request, pk: int):
+    """The letter was printed and posted; it leaves the queue."""
+    letter = get_object_or_404(OutgoingMessage.objects.select_related("case__registration"), pk=pk)
+    run_action(request, lambda: _mark_printed(letter, request.user), what=f"mark printed of letter {letter.pk}")
+    return redirect("handvest_mailroom:print_queue")
+
+
+def _mark_printed(letter: OutgoingMessage, actor) -> str:
+    outgoing_mark_printed(outgoing_id=letter.pk, actor=actor)
+    return DONE_PRINTED % {"letter": letter.get_kind_display().capitalize(), "number": letter.case.registration.number}
+
+
+urlpatterns = [
+    path("brief/", register_letter, name="register"),
+    path("brief/<int:pk>/", letter_check, name="letter"),
+    path("scan/<int:pk>/", letter_scan, name="scan"),
+    path("printen/", print_queue, name="print_queue"),
+    path("printen/<int:pk>/geprint/", mark_printed, name="mark_printed"),
+]
