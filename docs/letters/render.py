@@ -65,8 +65,10 @@ def main() -> None:
         from django.conf import settings
         from weasyprint import HTML
 
+        from cases.correspondence.delivery import email_for
+        from cases.correspondence.outbox import acknowledgement_queue
+        from cases.correspondence.pdf import letter_render_pdf
         from cases.models import Case
-        from cases.services.correspondence import acknowledgement_queue, email_for, letter_render_pdf
         from cases.workflow.registration import Sender, register_item
 
         received_on = datetime.date(2026, 5, 4)
