@@ -66,8 +66,9 @@ lock:
 	.venv-lock/bin/pip freeze --exclude-editable > requirements.lock
 	rm -rf .venv-lock
 
+## make worker: one worker for both queues (citizen mail "mail" and housekeeping "celery"); in production run one per queue
 worker: $(STAMP)
-	$(BIN)/celery -A config worker -l info
+	$(BIN)/celery -A config worker -l info -Q mail,celery
 
 beat: $(STAMP)
 	$(BIN)/celery -A config beat -l info

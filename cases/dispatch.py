@@ -14,11 +14,24 @@ from django.db import transaction
 
 SEND_LETTER = "cases.send_letter"
 OUTBOX_RELAY = "cases.outbox_relay"
+INBOUND_RELAY = "cases.inbound_relay"
 DEADLINE_DIGEST = "cases.deadline_digest"
 TAG_CASE = "cases.tag_case"
 RETRAIN_TAGGER = "cases.retrain_tagger"
 REFRESH_AGGREGATES = "cases.refresh_aggregates"
 REBUILD_AGGREGATES = "cases.rebuild_aggregates"
+
+
+# Citizen mail goes on its own queue, ahead of housekeeping (aggregates, tagging, training): a
+# worker on "mail" never waits behind a storm of refreshes (``CELERY_TASK_ROUTES`` in settings).
+MAIL_QUEUE = "mail"
+HOUSEKEEPING_QUEUE = "celery"
+MAIL_TASKS = (SEND_LETTER, OUTBOX_RELAY, DEADLINE_DIGEST)
+
+
+def runs_eagerly() -> bool:
+    """Tasks run in this process (no worker: ``make run`` and the tests)."""
+    return bool(current_app.conf.task_always_eager)
 
 
 def enqueue(name: str, *args, countdown: int | None = None, **kwargs):

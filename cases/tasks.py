@@ -14,8 +14,9 @@ from django.db import OperationalError
 from cases import dispatch
 from cases.correspondence import delivery, outbox
 from cases.correspondence.digest import deadline_digest_send
+from cases.intake.email import inbound_pending, inbound_resume
 from cases.models import OutboxStatus
-from cases.reporting.rollup import rollup_refresh
+from cases.reporting.rollup import rollup_clear_pending, rollup_refresh
 from cases.tagging import case_tag, tagger_train
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ def send_outgoing_message(self, outgoing_id: int) -> str:
 
 @shared_task(name=dispatch.OUTBOX_RELAY)
 def outbox_relay() -> dict[str, int]:
-    """Beat, every few minutes: write missing acknowledgements, release held ones, requeue lost ones."""
+    """Beat, every few minutes: write missing acknowledgements, release held ones, requeue lost ones,
+    and show letters whose sending was interrupted as unknown."""
+    unknown = delivery.outgoing_mark_unknown()
     written = 0
     for case_id in outbox.cases_missing_acknowledgement():
         try:
@@ -59,9 +62,18 @@ def outbox_relay() -> dict[str, int]:
     due = outbox.outbox_due()
     for outgoing_id in due:
         send_outgoing_message.delay(outgoing_id)
-    if written or due:
-        logger.info("outbox relay: %s acknowledgement(s) written, %s message(s) queued", written, len(due))
-    return {"written": written, "queued": len(due)}
+    if written or due or unknown:
+        logger.info("outbox relay: %s acknowledgement(s) written, %s message(s) queued, %s unknown", written, len(due), len(unknown))
+    return {"written": written, "queued": len(due), "unknown": len(unknown)}
+
+
+@shared_task(name=dispatch.INBOUND_RELAY)
+def inbound_relay() -> int:
+    """Beat, every few minutes: process the mail a crash left stored but unprocessed."""
+    pending = inbound_pending()
+    for inbound_id in pending:
+        inbound_resume(inbound_id=inbound_id)
+    return len(pending)
 
 
 # Retried on errors (the mail server may be down); the day's DeadlineDigest row keeps it to one mail.
@@ -90,7 +102,9 @@ def retrain_tagger() -> str:
 @shared_task(name=dispatch.REFRESH_AGGREGATES, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def refresh_aggregates(months: list[str]) -> int:
     """Recompute the derived tables for these months of receipt (ISO dates)."""
-    return rollup_refresh(months=[datetime.date.fromisoformat(month) for month in months]).facts
+    wanted = [datetime.date.fromisoformat(month) for month in months]
+    rollup_clear_pending(wanted)
+    return rollup_refresh(months=wanted).facts
 
 
 @shared_task(name=dispatch.REBUILD_AGGREGATES, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

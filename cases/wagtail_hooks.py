@@ -62,6 +62,7 @@ def register_mailroom_menu_item():
         items=[
             MenuItem(_("Brief registreren"), reverse("handvest_mailroom:register"), name="brief-registreren", icon_name="upload", order=1),
             MenuItem(_("Printwachtrij"), reverse("handvest_mailroom:print_queue"), name="printwachtrij", icon_name="doc-full-inverse", order=2),
+            MenuItem(_("Quarantaine"), reverse("handvest_mailroom:quarantine"), name="quarantaine", icon_name="warning", order=3),
         ]
     )
     return MailroomMenuItem(_("Postkamer"), submenu, name="postkamer", icon_name="mail", order=102)

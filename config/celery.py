@@ -21,4 +21,6 @@ app.conf.beat_schedule = {
     "deadline-scan-daily": {"task": "cases.deadline_digest", "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri")},
     # The outbox relay: releases held acknowledgements, writes missing ones, requeues lost sends.
     "outbox-relay": {"task": "cases.outbox_relay", "schedule": 5 * 60.0},
+    # The inbound relay: processes mail that a crash left stored but unprocessed.
+    "inbound-relay": {"task": "cases.inbound_relay", "schedule": 5 * 60.0},
 }

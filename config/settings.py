@@ -162,6 +162,19 @@ HANDVEST_MAIL_MAX_ATTACHMENT_BYTES = (
 HANDVEST_MAIL_MAX_ATTACHMENTS_BYTES = (
     env("HANDVEST_MAIL_MAX_ATTACHMENTS_MB", 25, "Total size (MB) of the attachments kept of one e-mail; the ones beyond it are dropped with a note.") * _MB
 )
+HANDVEST_WEBHOOK_MAX_AGE_SECONDS = env(
+    "HANDVEST_WEBHOOK_MAX_AGE_SECONDS", 900, "A signed inbound webhook post (Mailgun) older than this is refused as a replay; each token is accepted once."
+)
+HANDVEST_MAIL_MAX_ATTACHMENT_COUNT = env(
+    "HANDVEST_MAIL_MAX_ATTACHMENT_COUNT", 50, "Most attachments kept of one e-mail; the ones beyond are dropped with a note, the mail is still registered."
+)
+HANDVEST_MAIL_MAX_DEPTH = env(
+    "HANDVEST_MAIL_MAX_DEPTH", 20, "Deepest nesting of MIME parts processed; a deeper message is stored raw and put in quarantine for a person."
+)
+HANDVEST_MAIL_MAX_PARTS = env("HANDVEST_MAIL_MAX_PARTS", 500, "Most MIME parts processed in one e-mail; one with more is stored raw and put in quarantine.")
+HANDVEST_MAIL_MAX_HEADER_KB = env(
+    "HANDVEST_MAIL_MAX_HEADER_KB", 256, "Largest header block (KB) processed; a message with a larger one is stored raw and put in quarantine."
+)
 # Inbound webhooks post the whole message as form data or JSON; Django's 2.5 MB default would refuse big mail.
 DATA_UPLOAD_MAX_MEMORY_SIZE = (
     env("HANDVEST_MAX_POST_MB", 60, "Largest request body (MB) Django accepts outside file uploads; inbound mail webhooks post whole messages.") * _MB
@@ -177,6 +190,20 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True  # a crashed worker's task is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Citizen mail on its own queue ("mail"), housekeeping on the default one ("celery"): cases.dispatch.ROUTES.
+CELERY_TASK_ROUTES = {
+    "cases.send_letter": {"queue": "mail"},
+    "cases.outbox_relay": {"queue": "mail"},
+    "cases.deadline_digest": {"queue": "mail"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task whose worker died unacknowledged is delivered again after this many seconds (Redis).
+    "visibility_timeout": env(
+        "HANDVEST_BROKER_VISIBILITY_TIMEOUT",
+        3600,
+        "Seconds after which a task taken by a worker that died is delivered again (Redis broker); longer than the longest task.",
+    ),
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Handvest ---------------------------------------------------------------------------
@@ -197,13 +224,29 @@ HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = env(
     "Minutes the automatic acknowledgement waits before it goes, so a question answered at once gets none (charter); "
     "beat's outbox relay releases it. 0: sent at once (as `make run` does).",
 )
+HANDVEST_SEND_CLAIM_TIMEOUT_MINUTES = env(
+    "HANDVEST_SEND_CLAIM_TIMEOUT_MINUTES",
+    10,
+    "A letter still 'sending' after this many minutes lost its worker mid-send: it is shown as 'verzonden? onbekend', never sent again blindly.",
+)
 HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR = env(
     "HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR", 3, "At most this many automatic letters per hour to one e-mail address; more are not sent (mail-loop guard)."
 )
 
+HANDVEST_AGGREGATES_REFRESH_SECONDS = env(
+    "HANDVEST_AGGREGATES_REFRESH_SECONDS",
+    60,
+    "With a worker, the editors' figures of a month are refreshed at most once per this many seconds, however many cases change in it.",
+)
+
 # --- web form ---------------------------------------------------------------------------
 HANDVEST_FORM_RATE_LIMIT = env(
-    "HANDVEST_FORM_RATE_LIMIT", 5, "Web form submissions accepted per IP address per window; more get HTTP 429 with a Dutch message. 0 turns the limit off."
+    "HANDVEST_FORM_RATE_LIMIT",
+    30,
+    "Web form submissions accepted per IP address per window (generous: a library or town-hall PC is shared); more get a Dutch page with the phone number.",
+)
+HANDVEST_FORM_RATE_LIMIT_EMAIL = env(
+    "HANDVEST_FORM_RATE_LIMIT_EMAIL", 5, "Web form submissions accepted per e-mail address per window; 0 turns this limit off."
 )
 HANDVEST_FORM_RATE_WINDOW = env("HANDVEST_FORM_RATE_WINDOW", 3600, "Length in seconds of the web form's rate-limit window.")
 HANDVEST_CLIENT_IP_HEADER = env(

@@ -8,7 +8,9 @@ urlpatterns = [
     path("", include("cases.urls")),
     # The citizen's web form, in its own "intake" namespace (cms.models.complaint_form_url reverses it).
     path("", include("cases.intake.webform")),
-    # Inbound mail webhooks (Mailgun, Postmark, SendGrid, Amazon SES): /anymail/<esp>/inbound/.
+    # Inbound mail webhooks (Mailgun, Postmark, SendGrid, Amazon SES): /anymail/<esp>/inbound/; ours
+    # store the message before anything parses it, anymail's serve the other ESPs and its tracking.
+    path("anymail/", include("cases.intake.webhooks")),
     path("anymail/", include("anymail.urls")),
 ]
 

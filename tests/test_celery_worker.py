@@ -15,11 +15,12 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connections
 
+from cases import dispatch
 from cases.models import CaseEvent, CaseState, EventKind, OutboxStatus, OutgoingMessage
 from cases.tasks import outbox_relay, send_outgoing_message
 from config.celery import app
 from tests.conftest import requires_postgres
-from tests.factories import make_case
+from tests.factories import CaseFactory
 
 pytestmark = [
     pytest.mark.redis,
@@ -68,7 +69,9 @@ def worker(settings):
     runs = TaskRuns()
     task_postrun.connect(runs, weak=False)
     try:
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+        # Both queues, as `make worker` runs it: citizen mail ("mail") and housekeeping ("celery").
+        queues = [dispatch.MAIL_QUEUE, dispatch.HOUSEKEEPING_QUEUE]
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30, queues=queues):
             yield runs
     finally:
         task_postrun.disconnect(runs)
@@ -87,7 +90,7 @@ def prefix():
 def test_acknowledgement_is_sent_once_when_its_task_is_delivered_twice(worker, settings):
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0  # queued at once after registration
     prefix()
-    case = make_case(email="piet@example.nl")  # commits: the receiver writes the acknowledgement and queues its task
+    case = CaseFactory(email="piet@example.nl")  # commits: the receiver writes the acknowledgement and queues its task
     message = OutgoingMessage.objects.get(case=case, kind="acknowledgement")
     # The same task delivered again, twice (a redelivery after a lost ack, a second relay run).
     send_outgoing_message.apply_async((message.pk,))
@@ -107,14 +110,14 @@ def test_acknowledgement_is_sent_once_when_its_task_is_delivered_twice(worker, s
 def test_a_held_acknowledgement_is_released_once_by_the_relay_on_the_worker(worker, settings):
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60
     prefix()
-    case = make_case(email="piet@example.nl")
+    case = CaseFactory(email="piet@example.nl")
     message = OutgoingMessage.objects.get(case=case, kind="acknowledgement")
     assert message.status == OutboxStatus.QUEUED and mail.outbox == []  # held
     OutgoingMessage.objects.filter(pk=message.pk).update(created_at=message.created_at - datetime.timedelta(minutes=61))
 
     outbox_relay.apply_async()
-    assert worker.wait_for(outbox_relay, 1) == [{"written": 0, "queued": 1}]
+    assert worker.wait_for(outbox_relay, 1) == [{"written": 0, "queued": 1, "unknown": 0}]
     assert worker.wait_for(send_outgoing_message, 1, message.pk) == ["sent"]
     outbox_relay.apply_async()  # beat's next run finds nothing left to do
-    assert worker.wait_for(outbox_relay, 2)[1] == {"written": 0, "queued": 0}
+    assert worker.wait_for(outbox_relay, 2)[1] == {"written": 0, "queued": 0, "unknown": 0}
     assert len(mail.outbox) == 1

@@ -13,7 +13,7 @@ from cases.workflow.registration import Sender, register_item
 from cases.workflow.transitions import case_transition
 from cms.models import MunicipalitySettings
 from tests.conftest import requires_postgres
-from tests.factories import make_case, officer
+from tests.factories import CaseFactory, officer
 
 pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -67,7 +67,7 @@ def test_the_same_message_delivered_in_parallel_is_registered_once():
 
 def test_two_officers_clicking_at_once_one_wins_the_other_is_told():
     _prefix()
-    case = make_case()
+    case = CaseFactory()
     first, second = officer("een"), officer("twee")
     barrier = threading.Barrier(2)
 

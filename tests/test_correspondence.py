@@ -24,7 +24,7 @@ from cases.errors import WorkflowError
 from cases.models import CaseEvent, LetterKind, OutboxStatus, OutgoingMessage, Registration
 from cases.workflow.transitions import case_extend, case_transition
 from cms.roles import EDITORS
-from tests.factories import UserFactory, make_case, officer
+from tests.factories import CaseFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def errors_of(excinfo) -> str:
 
 # --- what each template says -------------------------------------------------------------------
 def test_acknowledgement_names_receipt_date_number_next_steps_answer_date_and_private_link(gemeente):
-    case = make_case(received_on=RECEIVED)
+    case = CaseFactory(received_on=RECEIVED)
     letter = letter_compose(case=case, kind="acknowledgement")
     number = case.registration.number
     assert number in letter.subject
@@ -56,14 +56,14 @@ def test_acknowledgement_names_receipt_date_number_next_steps_answer_date_and_pr
 
 
 def test_acknowledgement_of_a_suggestion_speaks_of_a_suggestion(gemeente):
-    case = make_case(kind="suggestion", received_on=RECEIVED)
+    case = CaseFactory(suggestion=True, received_on=RECEIVED)
     letter = letter_compose(case=case, kind="acknowledgement")
     assert "uw suggestie ontvangen" in letter.body_text
     assert "klacht" not in letter.body_text
 
 
 def test_interim_notice_gives_the_reason_and_the_new_date(gemeente):
-    case = make_case(state="in_treatment", received_on=RECEIVED)
+    case = CaseFactory(in_treatment=True, received_on=RECEIVED)
     new_due = case.answer_due + datetime.timedelta(weeks=2)
     case = case_extend(case_id=case.pk, new_due=new_due, reason="Wij wachten op informatie van de aannemer.", actor=officer())
     letter = letter_compose(case=case, kind="interim_notice")
@@ -75,7 +75,7 @@ def test_interim_notice_gives_the_reason_and_the_new_date(gemeente):
 
 
 def test_hearing_invitation_cites_awb_9_10_with_date_time_and_place(gemeente):
-    case = make_case(state="hearing", received_on=RECEIVED)
+    case = CaseFactory(hearing=True, received_on=RECEIVED)
     letter = letter_compose(case=case, kind="hearing_invitation", hearing_time="14.00 uur", hearing_place="Stadhuis, Noorderhaven 86")
     assert "artikel 9:10" in letter.body_text
     with translation.override("nl"):
@@ -85,7 +85,7 @@ def test_hearing_invitation_cites_awb_9_10_with_date_time_and_place(gemeente):
 
 
 def test_forward_notice_names_the_other_authority_and_awb_9_7(gemeente):
-    case = make_case(received_on=RECEIVED)
+    case = CaseFactory(received_on=RECEIVED)
     case = case_transition(case_id=case.pk, name="forward", actor=officer(), to="Wetterskip Fryslân")
     letter = letter_compose(case=case, kind="forward_notice")
     assert letter.body_text.count("Wetterskip Fryslân") == 2
@@ -94,7 +94,7 @@ def test_forward_notice_names_the_other_authority_and_awb_9_7(gemeente):
 
 
 def test_decline_states_the_awb_9_8_ground(gemeente):
-    case = make_case(received_on=RECEIVED)
+    case = CaseFactory(received_on=RECEIVED)
     case = case_transition(case_id=case.pk, name="decline", actor=officer(), ground="9:8-1b")
     letter = letter_compose(case=case, kind="decline", explanation="Wat u beschrijft, gebeurde in 2023.")
     assert "Awb 9:8 lid 1b: de gedraging was langer dan een jaar geleden" in letter.body_text
@@ -103,14 +103,14 @@ def test_decline_states_the_awb_9_8_ground(gemeente):
 
 
 def test_explanation_carries_the_officers_explanation_and_the_answer_date(gemeente):
-    case = make_case(state="in_treatment", received_on=RECEIVED)
+    case = CaseFactory(in_treatment=True, received_on=RECEIVED)
     letter = letter_compose(case=case, kind="explanation", explanation="De balie was die ochtend onderbezet door ziekte.")
     assert "De balie was die ochtend onderbezet door ziekte." in letter.body_text
     assert nl(case.answer_due) in letter.body_text
 
 
 def test_answer_has_findings_judgement_conclusions_and_the_ombudsman_awb_9_12(gemeente):
-    case = make_case(state="explained", received_on=RECEIVED)
+    case = CaseFactory(explained=True, received_on=RECEIVED)
     letter = letter_compose(
         case=case,
         kind="answer",
@@ -128,8 +128,7 @@ def test_answer_has_findings_judgement_conclusions_and_the_ombudsman_awb_9_12(ge
 
 
 def test_suggestion_response_says_what_is_done_with_it(gemeente):
-    case = make_case(kind="suggestion", state="received", received_on=RECEIVED)
-    case = case_transition(case_id=case.pk, name="acknowledge", actor=officer())
+    case = CaseFactory(suggestion=True, acknowledged=True, received_on=RECEIVED)
     case = case_transition(case_id=case.pk, name="respond", actor=officer(), outcome="next_revision")
     letter = letter_compose(case=case, kind="suggestion_response", reasons="In 2027 herzien wij het handvest.")
     assert "Wij nemen uw suggestie mee als wij ons kwaliteitshandvest opnieuw bekijken." in letter.body_text
@@ -138,7 +137,7 @@ def test_suggestion_response_says_what_is_done_with_it(gemeente):
 
 @pytest.mark.parametrize("kind", [k for k in LetterKind.values if k not in ("suggestion_response",)])
 def test_every_letter_carries_the_municipalitys_name_contact_and_the_number(gemeente, kind):
-    case = make_case(state="hearing", received_on=RECEIVED)
+    case = CaseFactory(hearing=True, received_on=RECEIVED)
     letter = letter_compose(case=case, kind=kind)
     assert case.registration.number in letter.subject
     assert "Gemeente Harlingen" in letter.body_text
@@ -146,13 +145,13 @@ def test_every_letter_carries_the_municipalitys_name_contact_and_the_number(geme
 
 
 def test_a_letter_without_the_officers_input_keeps_places_to_fill(gemeente):
-    case = make_case(state="explained", received_on=RECEIVED)
+    case = CaseFactory(explained=True, received_on=RECEIVED)
     letter = letter_compose(case=case, kind="answer")
     assert letter.body_text.count("[[") == 3  # findings, judgement, conclusions
 
 
 def test_letter_text_is_plain_not_html_escaped(municipality):
-    case = make_case(received_on=RECEIVED)
+    case = CaseFactory(received_on=RECEIVED)
     Registration.objects.filter(pk=case.registration_id).update(sender_name="Jan O'Brien & Zn")
     case.refresh_from_db()
     letter = letter_compose(case=case, kind="acknowledgement")
@@ -166,21 +165,21 @@ def test_a_municipality_overrides_a_letter_through_template_dirs(municipality, s
     templates = [dict(settings.TEMPLATES[0])]
     templates[0]["DIRS"] = [tmp_path / "gemeente", *templates[0]["DIRS"]]
     settings.TEMPLATES = templates
-    case = make_case(received_on=RECEIVED)
+    case = CaseFactory(received_on=RECEIVED)
     letter = letter_compose(case=case, kind="acknowledgement")
     assert letter.body_text == f"Moi {case.registration.sender_name}! Wy hawwe jo klacht {case.registration.number} ûntfongen."
     assert letter.subject.startswith("Wij hebben uw klacht ontvangen")  # not overridden: the shipped one
 
 
 def test_a_letter_that_does_not_fit_the_case_is_refused(municipality):
-    case = make_case(kind="suggestion")
+    case = CaseFactory(suggestion=True)
     with pytest.raises(ValidationError) as excinfo:
         letter_compose(case=case, kind="answer")
     assert errors_of(excinfo) == str(KIND_DOES_NOT_FIT % {"letter": LetterKind.ANSWER.label, "case_kind": "verbetersuggestie"})
 
 
 def test_an_unknown_letter_kind_is_refused(municipality):
-    case = make_case()
+    case = CaseFactory()
     with pytest.raises(ValidationError) as excinfo:
         letter_compose(case=case, kind="love_letter")
     assert errors_of(excinfo) == str(UNKNOWN_KIND % {"kind": "love_letter"})
@@ -192,7 +191,7 @@ def _answer_text(case):
 
 
 def test_queue_refuses_an_empty_letter_and_writes_nothing(municipality):
-    case = make_case(state="explained")
+    case = CaseFactory(explained=True)
     with pytest.raises(ValidationError) as excinfo:
         letter_queue(case_id=case.pk, kind="explanation", subject="Uitleg", body_text="  ", actor=officer())
     assert errors_of(excinfo) == str(EMPTY_BODY)
@@ -200,7 +199,7 @@ def test_queue_refuses_an_empty_letter_and_writes_nothing(municipality):
 
 
 def test_queue_refuses_a_letter_with_places_left_to_fill(municipality):
-    case = make_case(state="explained")
+    case = CaseFactory(explained=True)
     draft = letter_compose(case=case, kind="answer")
     with pytest.raises(ValidationError) as excinfo:
         letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer())
@@ -209,7 +208,7 @@ def test_queue_refuses_a_letter_with_places_left_to_fill(municipality):
 
 
 def test_an_answer_without_the_ombudsman_is_refused(municipality):
-    case = make_case(state="explained")
+    case = CaseFactory(explained=True)
     draft = _answer_text(case)
     body = draft.body_text.replace("Nationale ombudsman", "klachtencommissie")
     with pytest.raises(ValidationError) as excinfo:
@@ -218,7 +217,7 @@ def test_an_answer_without_the_ombudsman_is_refused(municipality):
 
 
 def test_a_letter_to_a_citizen_without_any_address_is_refused(municipality):
-    case = make_case(email="")
+    case = CaseFactory(email="")
     Registration.objects.filter(pk=case.registration_id).update(sender_address="")
     with pytest.raises(ValidationError) as excinfo:
         letter_queue(case_id=case.pk, kind="other", subject="Bericht", body_text="Beste inwoner, tekst.", actor=officer())
@@ -227,7 +226,7 @@ def test_a_letter_to_a_citizen_without_any_address_is_refused(municipality):
 
 
 def test_an_editor_may_not_send_letters(municipality):
-    case = make_case()
+    case = CaseFactory()
     editor = UserFactory(username="redacteur", role=EDITORS)
     with pytest.raises(PermissionDenied):
         letter_queue(case_id=case.pk, kind="other", subject="Bericht", body_text="Tekst.", actor=editor)
@@ -235,7 +234,7 @@ def test_an_editor_may_not_send_letters(municipality):
 
 
 def test_the_letter_is_written_in_the_callers_transaction_and_sent_after_commit(municipality, django_capture_on_commit_callbacks):
-    case = make_case(state="explained")
+    case = CaseFactory(explained=True)
     draft = _answer_text(case)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         case_transition(case_id=case.pk, name="answer", actor=officer())
@@ -248,15 +247,15 @@ def test_the_letter_is_written_in_the_callers_transaction_and_sent_after_commit(
 
 
 def test_when_the_step_fails_its_letter_is_not_written(municipality):
-    case = make_case(state="received")
-    draft = _answer_text(make_case(state="explained"))
+    case = CaseFactory()
+    draft = _answer_text(CaseFactory(explained=True))
     with pytest.raises(WorkflowError):
         case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer())
     assert not OutgoingMessage.objects.filter(case=case).exists()
 
 
 def test_when_the_letter_is_refused_the_step_is_undone(municipality):
-    case = make_case(state="explained")
+    case = CaseFactory(explained=True)
     with pytest.raises(ValidationError):
         case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject="Antwoord", body_text="zonder verwijzing", actor=officer())
     case.refresh_from_db()
@@ -265,7 +264,7 @@ def test_when_the_letter_is_refused_the_step_is_undone(municipality):
 
 
 def test_extending_writes_the_interim_notice_with_reason_and_date(municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     new_due = case.answer_due + datetime.timedelta(weeks=3)
     case, message = case_extend_with_notice(case_id=case.pk, new_due=new_due, reason="De aannemer antwoordt pas in maart.", actor=officer())
     assert message.kind == LetterKind.INTERIM_NOTICE
@@ -274,7 +273,7 @@ def test_extending_writes_the_interim_notice_with_reason_and_date(municipality):
 
 
 def test_a_double_click_writes_one_letter(municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     draft = letter_compose(case=case, kind="explanation", explanation="Zo zit het.")
     first = letter_queue(case_id=case.pk, kind="explanation", subject=draft.subject, body_text=draft.body_text, actor=officer())
     second = letter_queue(case_id=case.pk, kind="explanation", subject=draft.subject, body_text=draft.body_text, actor=officer())
@@ -283,13 +282,13 @@ def test_a_double_click_writes_one_letter(municipality):
 
 
 def test_the_subject_always_carries_the_registration_number(municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     message = letter_queue(case_id=case.pk, kind="other", subject="Uw vraag\nover de stoep", body_text="Beste inwoner, zo zit het.", actor=officer())
     assert message.subject == f"Uw vraag over de stoep ({case.registration.number})"
 
 
 def test_the_officer_edits_the_waiting_acknowledgement_instead_of_adding_one(municipality):
-    case = make_case()
+    case = CaseFactory()
     automatic = acknowledgement_queue(case_id=case.pk)
     edited = letter_queue(
         case_id=case.pk, kind="acknowledgement", subject="Ontvangen", body_text=automatic.body_text + "\nPS: wij bellen u morgen.", actor=officer()
@@ -301,7 +300,7 @@ def test_the_officer_edits_the_waiting_acknowledgement_instead_of_adding_one(mun
 
 
 def test_a_second_acknowledgement_after_one_went_out_is_refused(municipality):
-    case = make_case()
+    case = CaseFactory()
     message = acknowledgement_queue(case_id=case.pk)
     outgoing_send(outgoing_id=message.pk)
     with pytest.raises(ValidationError) as excinfo:

@@ -14,7 +14,7 @@ from cases.correspondence.outbox import acknowledgement_queue
 from cases.models import CaseEvent, EventKind, OutgoingMessage
 from cms.models import MunicipalitySettings
 from tests.conftest import requires_postgres
-from tests.factories import make_case
+from tests.factories import CaseFactory
 
 pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -50,7 +50,7 @@ def in_parallel(function, count):
 
 def test_concurrent_sends_of_one_letter_send_it_once(prefix, settings):
     settings.EMAIL_BACKEND = "tests.test_correspondence_pg.SlowBackend"
-    case = make_case(email="piet@example.nl")
+    case = CaseFactory(email="piet@example.nl")
     message = acknowledgement_queue(case_id=case.pk)  # already written by the receiver after registration: the same row
     results = in_parallel(lambda: outgoing_send(outgoing_id=message.pk), 4)
     assert sorted(results) == ["sent", "skipped", "skipped", "skipped"]
@@ -59,7 +59,7 @@ def test_concurrent_sends_of_one_letter_send_it_once(prefix, settings):
 
 
 def test_concurrent_receivers_write_one_acknowledgement(prefix):
-    case = make_case(email="piet@example.nl")
+    case = CaseFactory(email="piet@example.nl")
     OutgoingMessage.objects.filter(case=case).delete()  # undo the receiver's, to race four new ones
     results = in_parallel(lambda: acknowledgement_queue(case_id=case.pk).pk, 4)
     assert len(set(results)) == 1

@@ -16,7 +16,7 @@ from cases.models import Case, DeadlineDigest, OutboxStatus, OutgoingMessage
 from cases.tasks import deadline_scan_daily
 from cases.workflow.deadline_scan import deadline_scan
 from cms.roles import EDITORS, MAILROOM
-from tests.factories import UserFactory, make_case, officer
+from tests.factories import CaseFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ LONG_AGO = datetime.date(2026, 1, 5)
 
 def case_due(*, state="in_treatment", answer_due=None, ack_due=None, extended=None, **kwargs):
     """A case received long ago, with the deadlines set as the test needs them."""
-    case = make_case(state=state, received_on=LONG_AGO, **kwargs)
+    case = CaseFactory(state=state, received_on=LONG_AGO, **kwargs)
     fields = {}
     if answer_due:
         fields["answer_due"] = answer_due

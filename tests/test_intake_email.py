@@ -25,7 +25,7 @@ from cases.models import (
     TriageState,
 )
 from cases.signals import case_registered
-from tests.factories import make_case
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def acknowledged_signals():
 def case_42(municipality):
     """Complaint HLG-2026-000042 of Anneke Dijkstra, with the acknowledgement we sent her by e-mail."""
     RegistrationCounter.objects.create(prefix="HLG", year=2026, last=41)
-    case = make_case(received_on=datetime.date(2026, 11, 2), email="a.dijkstra@ziggo.nl")
+    case = CaseFactory(received_on=datetime.date(2026, 11, 2), email="a.dijkstra@ziggo.nl")
     assert case.registration.number == "HLG-2026-000042"
     OutgoingMessage.objects.create(
         case=case,
@@ -513,7 +513,8 @@ def test_a_message_that_cannot_be_parsed_is_stored_raw_with_the_reason(municipal
 def test_a_message_over_the_maximum_size_is_stored_raw_with_its_headers(municipality, settings):
     settings.HANDVEST_MAIL_MAX_MESSAGE_BYTES = 500
     result = take_in("plain-klacht.eml")
-    assert result.outcome == InboundOutcome.ERROR and "te groot" in result.message
+    # An e-mail, but not processed safely: quarantine (an "error" is mail that is no e-mail at all).
+    assert result.outcome == InboundOutcome.QUARANTINE and "te groot" in result.message
     inbound = InboundMessage.objects.get()
     assert inbound.subject == "Klacht over de balie: drie kwartier gewacht" and inbound.from_address == "a.dijkstra@ziggo.nl"
     assert inbound.message_id == "<CAF3k9Zx_plain-klacht-7d1e@mail.gmail.com>" and inbound.raw.read() == raw("plain-klacht.eml")
@@ -526,9 +527,10 @@ def test_a_failure_while_registering_keeps_the_message_for_an_officer(municipali
 
     monkeypatch.setattr(intake_routing, "register_item", explode)
     result = take_in("plain-klacht.eml")
-    assert result.outcome == InboundOutcome.ERROR and "RuntimeError" in result.message
+    assert result.outcome == InboundOutcome.QUARANTINE and "RuntimeError" in result.message
     inbound = InboundMessage.objects.get()
-    assert inbound.outcome == InboundOutcome.ERROR and "drie kwartier" in inbound.text and inbound.raw.read() == raw("plain-klacht.eml")
+    assert inbound.outcome == InboundOutcome.QUARANTINE and not inbound.handled
+    assert "drie kwartier" in inbound.text and inbound.raw.read() == raw("plain-klacht.eml")
     assert nothing_registered()
 
 

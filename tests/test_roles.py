@@ -20,7 +20,7 @@ from cases.models import Attachment, Case, CaseEvent, CaseState, InboundMessage,
 from cases.workflow.registration import Sender, register_item
 from cms.models import ServiceNorm
 from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
-from tests.factories import UserFactory
+from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,14 +38,8 @@ ROLES = ("anonymous", "editor", "mailroom", "officer", "superuser")
 @pytest.fixture
 def world(harlingen):
     """One case of each kind of thing a page can show, with its personal data, and one user per role."""
-    registration, _ = register_item(
-        channel="letter",
-        kind="complaint",
-        text=TEXT,
-        subject=SUBJECT,
-        sender=Sender(name=NAME, email=EMAIL, address=f"{ADDRESS}\n8861 AL Harlingen"),
-    )
-    case = registration.case
+    case = CaseFactory(channel="letter", text=TEXT, subject=SUBJECT, name=NAME, email=EMAIL, address=f"{ADDRESS}\n8861 AL Harlingen")
+    registration = case.registration
     attachment = Attachment(registration=registration, filename="scan.pdf", content_type="application/pdf", size=9)
     attachment.file.save("scan.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
     inbound = InboundMessage(source="eml", from_address=EMAIL, from_name=NAME, subject=SUBJECT, text=TEXT, outcome="error", reason="kapot")

@@ -6,7 +6,7 @@ import pytest
 
 from cases.models import CaseNorm, TaggerModel, TagStatus
 from cases.tagging import _load, case_tag, tag_confirm, tag_reject, tagger_active, tagger_train, training_examples
-from tests.factories import make_case, officer
+from tests.factories import CaseFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def tiny_corpus(settings, tmp_path, harlingen):
 def test_new_case_is_tagged_after_registration_with_scores_and_version(settings, tiny_corpus, django_capture_on_commit_callbacks):
     settings.HANDVEST_TAG_ON_REGISTRATION = True
     with django_capture_on_commit_callbacks(execute=True):
-        case = make_case(text="Ik heb vandaag een uur gewacht aan de balie, zonder afspraak.")
+        case = CaseFactory(subject="Klacht over de wachttijd", text="Ik heb vandaag een uur gewacht aan de balie, zonder afspraak.")
     model = TaggerModel.objects.get(active=True)
     result = tagger_active().tag("Klacht over de wachttijd\nIk heb vandaag een uur gewacht aan de balie, zonder afspraak.")
     stored = {t.norm.code: t for t in CaseNorm.objects.filter(case=case)}
@@ -83,7 +83,7 @@ def test_new_case_is_tagged_after_registration_with_scores_and_version(settings,
 
 
 def test_officer_decisions_become_training_examples(tiny_corpus):
-    case = make_case(text="De balie was dicht en ik moest lang wachten.")
+    case = CaseFactory(text="De balie was dicht en ik moest lang wachten.")
     tag_confirm(case_id=case.pk, code="BALIE-WACHTTIJD", actor=officer())
     tag_reject(case_id=case.pk, code="TEL-25SEC", actor=officer())
     [example] = training_examples()
@@ -95,7 +95,7 @@ def test_officer_decisions_become_training_examples(tiny_corpus):
 def test_retraining_with_an_officer_correction_makes_a_new_model_version(tiny_corpus):
     first, activated, _ = tagger_train(force=True)
     assert activated and first.officer_examples == 0
-    case = make_case(text="Telefoon ging eindeloos over, pas na een half uur opgenomen.")
+    case = CaseFactory(text="Telefoon ging eindeloos over, pas na een half uur opgenomen.")
     tag_confirm(case_id=case.pk, code="TEL-25SEC", actor=officer())
     second, _, _ = tagger_train(force=True)
     assert second.version != first.version
@@ -117,7 +117,7 @@ def test_a_worse_model_is_not_activated_unless_forced(tiny_corpus):
 def test_confirming_an_unknown_norm_code_is_refused(municipality):
     from django.core.exceptions import ValidationError
 
-    case = make_case()
+    case = CaseFactory()
     with pytest.raises(ValidationError, match="Onbekende norm"):
         tag_confirm(case_id=case.pk, code="TEL-BESTAATNIET", actor=officer())
     assert not CaseNorm.objects.filter(case=case).exists()
@@ -126,7 +126,7 @@ def test_confirming_an_unknown_norm_code_is_refused(municipality):
 def test_tagging_again_after_a_correction_withdraws_only_the_taggers_open_suggestions(harlingen):
     from cases.tagging import tags_store_suggestions
 
-    case = make_case(text="onleesbare scan")
+    case = CaseFactory(text="onleesbare scan")
     scores = {"TEL-25SEC": 0.9, "BALIE-WACHTTIJD": 0.8, "WEB-24UUR": 0.7}
     tags_store_suggestions(case_id=case.pk, scores=scores, suggested=list(scores), model_version="v1")
     tag_confirm(case_id=case.pk, code="BALIE-WACHTTIJD", actor=officer())
@@ -149,7 +149,7 @@ def test_without_a_charter_the_commands_say_so_and_a_case_stays_untagged(db, cap
         with pytest.raises(CommandError, match="load a charter first"):
             call_command(command)
     assert not TaggerModel.objects.exists()
-    case = make_case(text="Ik hing een uur in de wacht.")
+    case = CaseFactory(text="Ik hing een uur in de wacht.")
     with caplog.at_level(logging.WARNING, logger="cases.tagging"):
         assert case_tag(case_id=case.pk) == []
     assert "not tagged" in caplog.text and not CaseNorm.objects.filter(case=case).exists()

@@ -10,7 +10,7 @@ from cases.workflow.deadlines import deadline_status
 from cases.workflow.handling import case_add_note
 from cases.workflow.transitions import allowed_transitions, case_extend, case_transition
 from cms.roles import EDITORS
-from tests.factories import UserFactory, make_case, officer
+from tests.factories import CaseFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def assert_unchanged(case):
 
 # --- the complaint path ------------------------------------------------------------------
 def test_full_complaint_path_is_logged_in_order(municipality):
-    case = make_case(state="closed")
+    case = CaseFactory(closed=True)
     names = list(case.events.filter(kind="transition").values_list("name", flat=True))
     assert names == ["acknowledge", "start_treatment", "schedule_hearing", "explain", "answer", "close"]
     assert case.state == CaseState.CLOSED and case.outcome == "gegrond"
@@ -54,7 +54,7 @@ def test_full_complaint_path_is_logged_in_order(municipality):
     ],
 )
 def test_allowed_complaint_transition(municipality, start, name, params, target):
-    case = make_case(state=start)
+    case = CaseFactory(state=start)
     case = step(case, name, **params)
     assert case.state == target
     assert case.events.last().name == name
@@ -76,7 +76,7 @@ def test_allowed_complaint_transition(municipality, start, name, params, target)
     ],
 )
 def test_forbidden_complaint_transition_raises_and_leaves_case_as_it_was(municipality, start, name, params):
-    case = make_case(state=start)
+    case = CaseFactory(state=start)
     events = case.events.count()
     if name == "start_treatment":
         params = {"officer": officer()}
@@ -88,21 +88,21 @@ def test_forbidden_complaint_transition_raises_and_leaves_case_as_it_was(municip
 
 
 def test_cannot_answer_without_hearing_or_a_recorded_waiver(municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     with pytest.raises(WorkflowError):
         step(case, "answer")
     assert Case.objects.get(pk=case.pk).state == "in_treatment"
 
 
 def test_close_needs_a_valid_outcome(municipality):
-    case = make_case(state="answered")
+    case = CaseFactory(answered=True)
     with pytest.raises(ValidationError):
         step(case, "close", outcome="prima")
     assert Case.objects.get(pk=case.pk).state == "answered"
 
 
 def test_decline_needs_an_awb_9_8_ground(municipality):
-    case = make_case(state="acknowledged")
+    case = CaseFactory(acknowledged=True)
     with pytest.raises(ValidationError):
         step(case, "decline", ground="zin_in")
     case = step(case, "decline", ground="9:8-1a")
@@ -110,14 +110,14 @@ def test_decline_needs_an_awb_9_8_ground(municipality):
 
 
 def test_unknown_transition_name_is_refused(municipality):
-    case = make_case()
+    case = CaseFactory()
     with pytest.raises(WorkflowError, match="Onbekende stap"):
         step(case, "delete")
 
 
 # --- suggestions --------------------------------------------------------------------------
 def test_suggestion_path(municipality):
-    case = make_case(kind="suggestion")
+    case = CaseFactory(suggestion=True)
     case = step(case, "acknowledge")
     case = step(case, "consider", officer=officer())
     case = step(case, "respond", outcome="next_revision")
@@ -127,7 +127,7 @@ def test_suggestion_path(municipality):
 
 @pytest.mark.parametrize("name", ["start_treatment", "decline", "resolve_informally"])
 def test_complaint_only_steps_are_not_allowed_on_a_suggestion(municipality, name):
-    case = make_case(kind="suggestion", state="acknowledged")
+    case = CaseFactory(suggestion=True, acknowledged=True)
     params = {"start_treatment": {"officer": officer()}, "decline": {"ground": "9:8-1a"}}.get(name, {})
     with pytest.raises(WorkflowError):
         step(case, name, **params)
@@ -135,7 +135,7 @@ def test_complaint_only_steps_are_not_allowed_on_a_suggestion(municipality, name
 
 # --- permissions and concurrency ------------------------------------------------------------
 def test_an_editor_may_not_move_a_case(municipality):
-    case = make_case()
+    case = CaseFactory()
     editor = UserFactory(username="redacteur", role=EDITORS)
     with pytest.raises(PermissionDenied):
         case_transition(case_id=case.pk, name="acknowledge", actor=editor)
@@ -143,7 +143,7 @@ def test_an_editor_may_not_move_a_case(municipality):
 
 
 def test_second_officer_acting_on_a_stale_view_gets_a_conflict(municipality):
-    case = make_case()
+    case = CaseFactory()
     step(case, "acknowledge")
     with pytest.raises(CaseConflict) as excinfo:
         case_transition(case_id=case.pk, name="resolve_informally", actor=officer("tweede"), expected_state="received")
@@ -152,14 +152,14 @@ def test_second_officer_acting_on_a_stale_view_gets_a_conflict(municipality):
 
 
 def test_allowed_transitions_are_only_those_possible_now(municipality):
-    case = make_case(state="acknowledged")
+    case = CaseFactory(acknowledged=True)
     assert allowed_transitions(case, officer()) == ["resolve_informally", "forward", "decline", "start_treatment", "withdraw"]
     assert allowed_transitions(case, UserFactory(username="iemand")) == []
 
 
 # --- extension (Awb 9:11 lid 2) ------------------------------------------------------------
 def test_extension_moves_the_answer_deadline_once(municipality):
-    case = make_case(state="in_treatment", received_on=datetime.date(2026, 9, 1))
+    case = CaseFactory(in_treatment=True, received_on=datetime.date(2026, 9, 1))
     assert case.answer_due == datetime.date(2026, 10, 13)
     case = case_extend(case_id=case.pk, new_due=datetime.date(2026, 11, 2), reason="Wij wachten op informatie van de aannemer.", actor=officer())
     assert case.extended_answer_due == datetime.date(2026, 11, 2)
@@ -169,43 +169,43 @@ def test_extension_moves_the_answer_deadline_once(municipality):
 
 
 def test_extension_by_more_than_four_weeks_is_refused(municipality):
-    case = make_case(state="acknowledged", received_on=datetime.date(2026, 9, 1))
+    case = CaseFactory(acknowledged=True, received_on=datetime.date(2026, 9, 1))
     with pytest.raises(ValidationError, match="vier weken"):
         case_extend(case_id=case.pk, new_due=datetime.date(2026, 11, 11), reason="drukte", actor=officer())
     assert Case.objects.get(pk=case.pk).extended_answer_due is None
 
 
 def test_extension_needs_a_reason(municipality):
-    case = make_case(state="acknowledged")
+    case = CaseFactory(acknowledged=True)
     with pytest.raises(ValidationError):
         case_extend(case_id=case.pk, new_due=case.answer_due + datetime.timedelta(days=7), reason=" ", actor=officer())
 
 
 def test_extension_is_refused_on_an_answered_case(municipality):
-    case = make_case(state="answered")
+    case = CaseFactory(answered=True)
     with pytest.raises(WorkflowError):
         case_extend(case_id=case.pk, new_due=case.answer_due + datetime.timedelta(days=7), reason="x", actor=officer())
 
 
 # --- deadlines and timeline ------------------------------------------------------------------
 def test_next_deadline_follows_the_state(municipality):
-    received = make_case(received_on=datetime.date(2026, 11, 2))
+    received = CaseFactory(received_on=datetime.date(2026, 11, 2))
     assert received.next_deadline() == ("acknowledgement", received.acknowledgement_due)
-    treated = make_case(state="in_treatment")
+    treated = CaseFactory(in_treatment=True)
     assert treated.next_deadline()[0] == "answer"
-    assert make_case(state="closed").next_deadline() is None
+    assert CaseFactory(closed=True).next_deadline() is None
 
 
 def test_deadline_status_soon_and_overdue(municipality):
-    case = make_case(received_on=datetime.date(2026, 11, 2))  # acknowledgement due Fri 6 Nov 2026
+    case = CaseFactory(received_on=datetime.date(2026, 11, 2))  # acknowledgement due Fri 6 Nov 2026
     assert deadline_status(case, today=datetime.date(2026, 11, 2)) == "soon"
     assert deadline_status(case, today=datetime.date(2026, 11, 9)) == "overdue"
-    answer_case = make_case(state="acknowledged", received_on=datetime.date(2026, 11, 2))
+    answer_case = CaseFactory(acknowledged=True, received_on=datetime.date(2026, 11, 2))
     assert deadline_status(answer_case, today=datetime.date(2026, 11, 3)) == "ok"
 
 
 def test_timeline_cannot_be_edited_or_deleted(municipality):
-    case = make_case()
+    case = CaseFactory()
     event = case.events.first()
     event.note = "gewijzigd"
     with pytest.raises(PermissionDenied):
@@ -219,6 +219,6 @@ def test_timeline_cannot_be_edited_or_deleted(municipality):
 
 
 def test_internal_note_is_on_the_timeline(municipality):
-    case = make_case()
+    case = CaseFactory()
     case_add_note(case_id=case.pk, text="Mevrouw belde nog even.", actor=officer())
     assert case.events.filter(kind="note", internal=True).count() == 1

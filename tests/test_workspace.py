@@ -11,12 +11,11 @@ from cases.tagging import tag_confirm, tags_store_suggestions
 from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import deadline_status
 from cases.workflow.handling import case_add_note, case_assign, case_merge
-from cases.workflow.registration import Sender, register_item
 from cases.workflow.transitions import case_transition
 from cases.workspace.case_page import timeline
 from cases.workspace.inbox import deadline_badge
 from cms.roles import QUALITY_OFFICERS
-from tests.factories import UserFactory, make_case, officer
+from tests.factories import CaseFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -42,15 +41,16 @@ def numbers(response) -> list[str]:
 
 
 def register(subject="Klacht", text="Lange wachttijd", name="Jan de Vries", email="jan@example.nl", channel="web", kind="complaint", received_on=None):
-    registration, _ = register_item(
-        channel=channel,
+    return CaseFactory(
         kind=kind,
+        channel=channel,
         text=text,
         subject=subject,
-        sender=Sender(name=name, email=email, address="Voorstraat 1\n8861 BJ Harlingen"),
+        name=name,
+        email=email,
+        address="Voorstraat 1\n8861 BJ Harlingen",
         received_on=received_on or timezone.localdate(),
     )
-    return registration.case
 
 
 # --- the inbox -------------------------------------------------------------------------------
@@ -66,8 +66,7 @@ def test_inbox_lists_open_cases_with_the_soonest_deadline_first(officer_client, 
 
 def test_inbox_sorts_acknowledged_cases_by_their_answer_deadline_after_acknowledgements_due(officer_client, municipality, handler):
     today = timezone.localdate()
-    acknowledged = register(received_on=today - datetime.timedelta(days=30))
-    case_transition(case_id=acknowledged.pk, name="acknowledge", actor=handler)
+    acknowledged = CaseFactory(acknowledged=True, received_on=today - datetime.timedelta(days=30), actor=handler)
     received = register(received_on=today)
     # received: acknowledgement due in 4 working days; acknowledged: answer due 6 weeks after day -30, i.e. in 12 days
     assert numbers(officer_client.get(INBOX)) == [received.registration.number, acknowledged.registration.number]
@@ -75,7 +74,7 @@ def test_inbox_sorts_acknowledged_cases_by_their_answer_deadline_after_acknowled
 
 def test_inbox_hides_closed_and_merged_cases_unless_asked(officer_client, municipality, handler):
     open_case = register(subject="open")
-    closed = make_case(state="closed", actor=handler)
+    closed = CaseFactory(closed=True, actor=handler)
     duplicate = register(subject="dubbel")
     case_merge(case_id=duplicate.pk, into_number=open_case.registration.number, actor=handler)
     assert numbers(officer_client.get(INBOX)) == [open_case.registration.number]
@@ -87,8 +86,7 @@ def test_inbox_hides_closed_and_merged_cases_unless_asked(officer_client, munici
 def test_inbox_filters_by_state_kind_and_channel(officer_client, municipality, handler):
     complaint = register(channel="email")
     suggestion = register(kind="suggestion", channel="web")
-    acknowledged = register(channel="letter")
-    case_transition(case_id=acknowledged.pk, name="acknowledge", actor=handler)
+    acknowledged = CaseFactory(acknowledged=True, channel="letter", actor=handler)
     assert numbers(officer_client.get(INBOX, {"kind": "suggestion"})) == [suggestion.registration.number]
     assert numbers(officer_client.get(INBOX, {"channel": "email"})) == [complaint.registration.number]
     assert numbers(officer_client.get(INBOX, {"state": "acknowledged"})) == [acknowledged.registration.number]
@@ -177,7 +175,7 @@ def test_deadline_badge_counts_the_days_late(municipality):
     badge = deadline_badge(case, today)
     assert badge.status == "overdue" and badge.text == "Te laat"
     assert badge.days_late == default_calendar().working_days_between(case.acknowledgement_due, today) > 0
-    assert deadline_badge(make_case(state="closed"), today).text == "Geen termijn"
+    assert deadline_badge(CaseFactory(closed=True), today).text == "Geen termijn"
 
 
 def test_days_late_are_working_days(municipality):
@@ -251,17 +249,17 @@ def test_case_page_offers_only_the_transitions_allowed_now(officer_client, munic
 
 
 def test_case_page_of_a_treated_complaint_offers_hearing_explanation_and_withdrawal(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     assert sorted(step_buttons(officer_client.get(case_url(case)))) == ["explain", "schedule_hearing", "withdraw"]
 
 
 def test_case_page_of_a_suggestion_offers_the_suggestion_steps(officer_client, municipality, handler):
-    case = make_case(kind="suggestion", state="acknowledged", actor=handler)
+    case = CaseFactory(suggestion=True, acknowledged=True, actor=handler)
     assert sorted(step_buttons(officer_client.get(case_url(case)))) == ["consider", "respond", "withdraw"]
 
 
 def test_a_closed_case_offers_no_steps(officer_client, municipality, handler):
-    case = make_case(state="closed", actor=handler)
+    case = CaseFactory(closed=True, actor=handler)
     response = officer_client.get(case_url(case))
     assert step_buttons(response) == []
     assert "Er zijn nu geen stappen mogelijk." in response.content.decode()
@@ -277,7 +275,7 @@ def test_a_merged_case_points_to_the_case_that_handles_it_and_offers_no_steps(of
 
 
 def test_case_page_offers_extension_only_before_it_was_used(officer_client, municipality, handler):
-    case = make_case(state="acknowledged", actor=handler)
+    case = CaseFactory(acknowledged=True, actor=handler)
     assert officer_client.get(case_url(case)).context["extend_form"] is not None
     from cases.workflow.transitions import case_extend
 

@@ -20,7 +20,7 @@ from cases.workflow.handling import MERGE_SELF, MERGE_UNKNOWN, case_assign, case
 from cases.workflow.transitions import case_transition
 from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
-from tests.factories import UserFactory, make_case, officer
+from tests.factories import CaseFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def step(client, case, name, expected_state=None, **fields):
 
 # --- transitions -----------------------------------------------------------------------------
 def test_a_step_button_moves_the_case_and_logs_who_did_it(officer_client, municipality, handler):
-    case = make_case()
+    case = CaseFactory()
     response = step(officer_client, case, "acknowledge", note="per telefoon besproken")
     assert response.status_code == 302 and response["Location"].endswith(f"/beheer/zaken/{case.pk}/#acties")
     case.refresh_from_db()
@@ -50,7 +50,7 @@ def test_a_step_button_moves_the_case_and_logs_who_did_it(officer_client, munici
 
 
 def test_a_stale_page_gets_the_conflict_message_and_changes_nothing(officer_client, municipality, handler):
-    case = make_case()
+    case = CaseFactory()
     case_transition(case_id=case.pk, name="acknowledge", actor=handler)  # a colleague, meanwhile
     response = step(officer_client, case, "resolve_informally", expected_state="received")
     case.refresh_from_db()
@@ -59,7 +59,7 @@ def test_a_stale_page_gets_the_conflict_message_and_changes_nothing(officer_clie
 
 
 def test_a_step_that_is_not_allowed_now_gets_a_dutch_message(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     response = step(officer_client, case, "close", outcome="gegrond")
     case.refresh_from_db()
     assert case.state == CaseState.RECEIVED
@@ -67,7 +67,7 @@ def test_a_step_that_is_not_allowed_now_gets_a_dutch_message(officer_client, mun
 
 
 def test_a_post_without_the_state_it_was_made_in_is_refused(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     response = act(officer_client, case, "transition", {"name": "acknowledge"})
     case.refresh_from_db()
     assert case.state == CaseState.RECEIVED
@@ -75,23 +75,23 @@ def test_a_post_without_the_state_it_was_made_in_is_refused(officer_client, muni
 
 
 def test_an_unknown_step_name_is_refused(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     response = step(officer_client, case, "delete_everything")
     assert shown(response) == [str(STALE_FORM)]
 
 
 def test_an_unknown_action_is_a_404(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     assert act(officer_client, case, "drop", {"expected_state": case.state}).status_code == 404
 
 
 def test_a_get_on_an_action_is_refused(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     assert officer_client.get(reverse("handvest_workspace:case_action", args=[case.pk, "note"])).status_code == 405
 
 
 def test_starting_treatment_assigns_the_chosen_officer(officer_client, municipality, handler):
-    case = make_case(state="acknowledged")
+    case = CaseFactory(acknowledged=True)
     colleague = officer("b.bakker")
     step(officer_client, case, "start_treatment", officer=colleague.pk)
     case.refresh_from_db()
@@ -99,7 +99,7 @@ def test_starting_treatment_assigns_the_chosen_officer(officer_client, municipal
 
 
 def test_starting_treatment_without_an_officer_says_which_field_is_missing(officer_client, municipality):
-    case = make_case(state="acknowledged")
+    case = CaseFactory(acknowledged=True)
     response = step(officer_client, case, "start_treatment")
     case.refresh_from_db()
     assert case.state == CaseState.ACKNOWLEDGED
@@ -107,7 +107,7 @@ def test_starting_treatment_without_an_officer_says_which_field_is_missing(offic
 
 
 def test_scheduling_a_hearing_records_its_date(officer_client, municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     on = timezone.localdate() + datetime.timedelta(days=10)
     step(officer_client, case, "schedule_hearing", on=on.isoformat())
     case.refresh_from_db()
@@ -115,7 +115,7 @@ def test_scheduling_a_hearing_records_its_date(officer_client, municipality):
 
 
 def test_a_hearing_date_that_is_no_date_is_refused(officer_client, municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     response = step(officer_client, case, "schedule_hearing", on="volgende week")
     case.refresh_from_db()
     assert case.state == CaseState.IN_TREATMENT
@@ -123,14 +123,14 @@ def test_a_hearing_date_that_is_no_date_is_refused(officer_client, municipality)
 
 
 def test_closing_records_the_outcome(officer_client, municipality):
-    case = make_case(state="answered")
+    case = CaseFactory(answered=True)
     step(officer_client, case, "close", outcome="deels_gegrond")
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED and case.outcome == "deels_gegrond"
 
 
 def test_closing_with_an_outcome_that_is_no_judgement_is_refused(officer_client, municipality):
-    case = make_case(state="answered")
+    case = CaseFactory(answered=True)
     response = step(officer_client, case, "close", outcome="ingetrokken")
     case.refresh_from_db()
     assert case.state == CaseState.ANSWERED
@@ -138,21 +138,21 @@ def test_closing_with_an_outcome_that_is_no_judgement_is_refused(officer_client,
 
 
 def test_declining_records_the_ground_of_awb_9_8(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     step(officer_client, case, "decline", ground="9:8-1b")
     case.refresh_from_db()
     assert (case.state, case.decline_ground, case.outcome) == (CaseState.CLOSED, "9:8-1b", "niet_behandeld")
 
 
 def test_forwarding_records_the_other_authority(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     step(officer_client, case, "forward", to="Provincie Fryslân")
     case.refresh_from_db()
     assert (case.state, case.forwarded_to) == (CaseState.CLOSED, "Provincie Fryslân")
 
 
 def test_answering_needs_a_hearing_or_a_waiver_first(officer_client, municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     response = step(officer_client, case, "answer")
     case.refresh_from_db()
     assert case.state == CaseState.IN_TREATMENT
@@ -164,7 +164,7 @@ def test_answering_needs_a_hearing_or_a_waiver_first(officer_client, municipalit
 
 
 def test_waiving_the_hearing_needs_a_reason(officer_client, municipality):
-    case = make_case(state="in_treatment")
+    case = CaseFactory(in_treatment=True)
     response = act(officer_client, case, "waive_hearing", {"expected_state": case.state, "reason": ""})
     case.refresh_from_db()
     assert case.hearing_waiver == ""
@@ -173,7 +173,7 @@ def test_waiving_the_hearing_needs_a_reason(officer_client, municipality):
 
 # --- extension, assignment, notes ---------------------------------------------------------------
 def test_extending_moves_the_answer_deadline_and_says_until_when(officer_client, municipality, handler):
-    case = make_case(state="acknowledged", email="")
+    case = CaseFactory(acknowledged=True, email="")
     new_due = case.answer_due + datetime.timedelta(weeks=2)
     response = act(officer_client, case, "extend", {"expected_state": case.state, "new_due": new_due.isoformat(), "reason": "advies van de afdeling nodig"})
     case.refresh_from_db()
@@ -183,7 +183,7 @@ def test_extending_moves_the_answer_deadline_and_says_until_when(officer_client,
 
 
 def test_extending_a_second_time_is_refused_with_the_awb_message(officer_client, municipality):
-    case = make_case(state="acknowledged", email="")
+    case = CaseFactory(acknowledged=True, email="")
     first = case.answer_due + datetime.timedelta(weeks=1)
     act(officer_client, case, "extend", {"expected_state": case.state, "new_due": first.isoformat(), "reason": "eerste keer"})
     case.refresh_from_db()
@@ -197,7 +197,7 @@ def test_extending_a_second_time_is_refused_with_the_awb_message(officer_client,
 
 
 def test_extending_by_more_than_four_weeks_is_refused(officer_client, municipality):
-    case = make_case(state="acknowledged", email="")
+    case = CaseFactory(acknowledged=True, email="")
     response = act(
         officer_client, case, "extend", {"expected_state": case.state, "new_due": (case.answer_due + datetime.timedelta(weeks=6)).isoformat(), "reason": "druk"}
     )
@@ -207,7 +207,7 @@ def test_extending_by_more_than_four_weeks_is_refused(officer_client, municipali
 
 
 def test_assigning_an_officer_is_logged_on_the_timeline(officer_client, municipality, handler):
-    case = make_case()
+    case = CaseFactory()
     colleague = officer("b.bakker")
     act(officer_client, case, "assign", {"expected_state": case.state, "officer": colleague.pk})
     case.refresh_from_db()
@@ -219,7 +219,7 @@ def test_assigning_an_officer_is_logged_on_the_timeline(officer_client, municipa
 
 
 def test_a_case_cannot_be_assigned_to_an_editor(municipality, handler):
-    case = make_case()
+    case = CaseFactory()
     editor = UserFactory(username="redacteur", role=EDITORS)
     with pytest.raises(Exception) as excinfo:
         case_assign(case_id=case.pk, officer_id=editor.pk, actor=handler)
@@ -229,7 +229,7 @@ def test_a_case_cannot_be_assigned_to_an_editor(municipality, handler):
 
 
 def test_an_internal_note_lands_on_the_timeline_even_from_an_older_page(officer_client, municipality, handler):
-    case = make_case()
+    case = CaseFactory()
     case_transition(case_id=case.pk, name="acknowledge", actor=handler)
     act(officer_client, case, "note", {"text": "Klager teruggebeld", "expected_state": "received"})
     note = CaseEvent.objects.get(case=case, kind=EventKind.NOTE)
@@ -237,7 +237,7 @@ def test_an_internal_note_lands_on_the_timeline_even_from_an_older_page(officer_
 
 
 def test_an_empty_note_is_refused(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     response = act(officer_client, case, "note", {"text": "  "})
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.NOTE).exists()
     assert "Interne notitie" in shown(response)[0]
@@ -245,7 +245,7 @@ def test_an_empty_note_is_refused(officer_client, municipality):
 
 # --- norms ------------------------------------------------------------------------------------
 def test_confirming_and_rejecting_suggested_norms_is_kept_as_training_data(officer_client, harlingen, handler):
-    case = make_case()
+    case = CaseFactory()
     tags_store_suggestions(case_id=case.pk, scores={"TEL-25SEC": 0.8, "TEL-GROET": 0.4}, suggested=["TEL-25SEC", "TEL-GROET"], model_version="t")
     act(officer_client, case, "tag_confirm", {"expected_state": case.state, "code": "TEL-25SEC"})
     act(officer_client, case, "tag_reject", {"expected_state": case.state, "code": "TEL-GROET"})
@@ -259,21 +259,21 @@ def test_confirming_and_rejecting_suggested_norms_is_kept_as_training_data(offic
 
 
 def test_an_officer_adds_a_norm_the_tagger_missed(officer_client, harlingen, handler):
-    case = make_case()
+    case = CaseFactory()
     act(officer_client, case, "tag_add", {"expected_state": case.state, "code": "BALIE-BEJEGENING"})
     tag = CaseNorm.objects.get(case=case)
     assert (tag.norm.code, tag.status, tag.source) == ("BALIE-BEJEGENING", TagStatus.CONFIRMED, "officer")
 
 
 def test_adding_an_unknown_norm_is_refused(officer_client, harlingen):
-    case = make_case()
+    case = CaseFactory()
     response = act(officer_client, case, "tag_add", {"expected_state": case.state, "code": "BESTAAT-NIET"})
     assert not CaseNorm.objects.filter(case=case).exists()
     assert "Norm toevoegen" in shown(response)[0]
 
 
 def test_confirming_a_norm_on_a_stale_page_gets_the_conflict_message(officer_client, harlingen, handler):
-    case = make_case()
+    case = CaseFactory()
     tags_store_suggestions(case_id=case.pk, scores={"TEL-25SEC": 0.8}, suggested=["TEL-25SEC"], model_version="t")
     case_transition(case_id=case.pk, name="acknowledge", actor=handler)
     response = act(officer_client, case, "tag_confirm", {"expected_state": "received", "code": "TEL-25SEC"})
@@ -283,7 +283,7 @@ def test_confirming_a_norm_on_a_stale_page_gets_the_conflict_message(officer_cli
 
 # --- merging ------------------------------------------------------------------------------------
 def test_merging_a_duplicate_records_it_on_both_timelines(officer_client, municipality, handler):
-    target, duplicate = make_case(), make_case()
+    target, duplicate = CaseFactory(), CaseFactory()
     response = act(officer_client, duplicate, "merge", {"expected_state": duplicate.state, "into": target.registration.number.lower()})
     duplicate.refresh_from_db()
     assert duplicate.merged_into == target
@@ -297,7 +297,7 @@ def test_merging_a_duplicate_records_it_on_both_timelines(officer_client, munici
     [("self", MERGE_SELF), ("HLG-2000-999999", MERGE_UNKNOWN % {"number": "HLG-2000-999999"})],
 )
 def test_merging_into_itself_or_an_unknown_case_is_refused(officer_client, municipality, into, message):
-    case = make_case()
+    case = CaseFactory()
     response = act(officer_client, case, "merge", {"expected_state": case.state, "into": case.registration.number if into == "self" else into})
     case.refresh_from_db()
     assert case.merged_into is None
@@ -305,7 +305,7 @@ def test_merging_into_itself_or_an_unknown_case_is_refused(officer_client, munic
 
 
 def test_merging_into_a_case_that_was_merged_itself_names_the_right_case(officer_client, municipality, handler):
-    first, second, third = make_case(), make_case(), make_case()
+    first, second, third = CaseFactory(), CaseFactory(), CaseFactory()
     case_merge(case_id=second.pk, into_number=first.registration.number, actor=handler)
     response = act(officer_client, third, "merge", {"expected_state": third.state, "into": second.registration.number})
     third.refresh_from_db()
@@ -314,7 +314,7 @@ def test_merging_into_a_case_that_was_merged_itself_names_the_right_case(officer
 
 
 def test_a_merged_case_refuses_further_steps(officer_client, municipality, handler):
-    target, duplicate = make_case(), make_case()
+    target, duplicate = CaseFactory(), CaseFactory()
     case_merge(case_id=duplicate.pk, into_number=target.registration.number, actor=handler)
     response = step(officer_client, duplicate, "acknowledge")
     duplicate.refresh_from_db()
@@ -324,7 +324,7 @@ def test_a_merged_case_refuses_further_steps(officer_client, municipality, handl
 
 # --- attachments and the original message ----------------------------------------------------------
 def test_an_attachment_is_served_from_private_storage_to_an_officer(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     attachment = Attachment(registration=case.registration, filename="foto kapotte stoep.png", content_type="image/png", size=8)
     attachment.file.save("foto.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
     response = officer_client.get(reverse("handvest_workspace:attachment", args=[attachment.pk]))
@@ -336,7 +336,7 @@ def test_an_attachment_is_served_from_private_storage_to_an_officer(officer_clie
 
 
 def test_an_attachment_whose_file_is_gone_is_a_404_not_a_crash(officer_client, municipality):
-    case = make_case()
+    case = CaseFactory()
     attachment = Attachment.objects.create(
         registration=case.registration, filename="weg.pdf", content_type="application/pdf", size=1, file="attachments/weg.pdf"
     )
@@ -344,7 +344,7 @@ def test_an_attachment_whose_file_is_gone_is_a_404_not_a_crash(officer_client, m
 
 
 def test_the_original_email_is_served_as_eml(officer_client, municipality):
-    case = make_case(channel="email")
+    case = CaseFactory(channel="email")
     message = InboundMessage(source="eml", registration=case.registration, case=case, outcome="case", subject="Klacht")
     message.raw.save("bericht.eml", ContentFile(b"Subject: Klacht\r\n\r\nTekst"), save=True)
     html = officer_client.get(reverse("handvest_workspace:case", args=[case.pk])).content.decode()

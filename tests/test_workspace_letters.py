@@ -16,7 +16,7 @@ from cases.correspondence.outbox import PLACEHOLDER_LEFT, PLACEHOLDER_RE
 from cases.models import CaseState, LetterKind, OutboxStatus, OutgoingMessage, Registration
 from cases.workspace import compose, mailroom
 from cms.roles import MAILROOM
-from tests.factories import UserFactory, make_case
+from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def filled(text: str) -> str:
 
 # --- composing -------------------------------------------------------------------------------------
 def test_the_composer_fills_the_template_of_the_step(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     response = officer_client.post(compose_url(case), {"name": "explain", "expected_state": case.state})
     assert response.status_code == 200
     form = response.context["form"]
@@ -46,7 +46,7 @@ def test_the_composer_fills_the_template_of_the_step(officer_client, municipalit
 
 
 def test_the_email_preview_shows_what_the_citizen_receives(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     data = {
         "action": "preview",
         "kind": "explanation",
@@ -64,7 +64,7 @@ def test_the_email_preview_shows_what_the_citizen_receives(officer_client, munic
 
 
 def test_the_pdf_preview_is_a_pdf_and_stores_nothing(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     data = {"action": "pdf", "kind": "explanation", "expected_state": case.state, "subject": "Uitleg", "body_text": "Beste mevrouw,\n\nHier is de uitleg."}
     response = officer_client.post(compose_url(case), data)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -73,7 +73,7 @@ def test_the_pdf_preview_is_a_pdf_and_stores_nothing(officer_client, municipalit
 
 
 def test_sending_with_the_step_moves_the_case_and_writes_the_letter(officer_client, municipality, handler, django_capture_on_commit_callbacks):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     draft = letter_compose(case=case, kind="explanation")
     data = {
         "action": "send",
@@ -94,7 +94,7 @@ def test_sending_with_the_step_moves_the_case_and_writes_the_letter(officer_clie
 
 
 def test_a_letter_with_places_left_to_fill_is_refused_and_the_step_is_not_taken(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     draft = letter_compose(case=case, kind="explanation")
     assert PLACEHOLDER_RE.search(draft.body_text)
     data = {"action": "send", "kind": "explanation", "step": "explain", "expected_state": case.state, "subject": draft.subject, "body_text": draft.body_text}
@@ -108,7 +108,7 @@ def test_a_letter_with_places_left_to_fill_is_refused_and_the_step_is_not_taken(
 
 
 def test_sending_from_a_stale_composer_gets_the_conflict_message(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     data = {"action": "send", "kind": "explanation", "step": "explain", "expected_state": "acknowledged", "subject": "Uitleg", "body_text": "Beste mevrouw,"}
     response = officer_client.post(compose_url(case), data)
     case.refresh_from_db()
@@ -117,7 +117,7 @@ def test_sending_from_a_stale_composer_gets_the_conflict_message(officer_client,
 
 
 def test_the_acknowledgement_sent_from_the_workspace_acknowledges_the_case(officer_client, municipality, handler, django_capture_on_commit_callbacks):
-    case = make_case()
+    case = CaseFactory()
     response = officer_client.post(compose_url(case), {"name": "acknowledge", "expected_state": case.state})
     initial = response.context["form"].initial
     data = {
@@ -136,7 +136,7 @@ def test_the_acknowledgement_sent_from_the_workspace_acknowledges_the_case(offic
 
 
 def test_a_letter_without_a_step_goes_on_its_own(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     data = {"action": "send", "kind": "other", "expected_state": case.state, "subject": "Vraag", "body_text": "Beste mevrouw, mogen wij u bellen?"}
     officer_client.post(compose_url(case), data)
     case.refresh_from_db()
@@ -145,14 +145,14 @@ def test_a_letter_without_a_step_goes_on_its_own(officer_client, municipality, h
 
 
 def test_the_composer_refuses_a_letter_that_does_not_fit_the_case(officer_client, municipality, handler):
-    case = make_case(kind="suggestion", state="acknowledged", actor=handler)
+    case = CaseFactory(suggestion=True, acknowledged=True, actor=handler)
     response = officer_client.get(compose_url(case), {"kind": "answer"})
     assert response.status_code == 302
     assert "past niet bij" in shown(response)[0]
 
 
 def test_the_case_page_offers_a_step_with_its_letter(officer_client, municipality, handler):
-    case = make_case(state="in_treatment", actor=handler)
+    case = CaseFactory(in_treatment=True, actor=handler)
     html = officer_client.get(reverse("handvest_workspace:case", args=[case.pk])).content.decode()
     assert f'formaction="{compose_url(case)}"' in html and "Met brief" in html
     assert set(compose.STEP_LETTERS) >= {"explain", "answer", "acknowledge"}
@@ -176,8 +176,8 @@ def letter_to_print(case):
 
 def test_the_print_queue_lists_letters_to_print_oldest_first(client, municipality):
     client.force_login(UserFactory(username="postkamer", role=MAILROOM))
-    first, second = letter_to_print(make_case(email="")), letter_to_print(make_case(email=""))
-    sent = letter_to_print(make_case())
+    first, second = letter_to_print(CaseFactory(email="")), letter_to_print(CaseFactory(email=""))
+    sent = letter_to_print(CaseFactory())
     OutgoingMessage.objects.filter(pk=sent.pk).update(status=OutboxStatus.SENT)
     response = client.get(reverse("handvest_mailroom:print_queue"))
     assert list(response.context["page_obj"].object_list) == [first, second]
@@ -185,7 +185,7 @@ def test_the_print_queue_lists_letters_to_print_oldest_first(client, municipalit
 
 def test_marking_a_letter_printed_takes_it_off_the_queue_once(client, municipality):
     client.force_login(UserFactory(username="postkamer", role=MAILROOM))
-    letter = letter_to_print(make_case(email=""))
+    letter = letter_to_print(CaseFactory(email=""))
     url = reverse("handvest_mailroom:mark_printed", args=[letter.pk])
     client.post(url)
     letter.refresh_from_db()

@@ -13,11 +13,10 @@ from django.urls import reverse
 from cases.models import Case
 from cases.tagging import tags_store_suggestions
 from cases.workflow.handling import case_assign
-from cases.workflow.registration import Sender, register_item
 from cases.workspace.forms import ASSIGNED_ME, DEADLINE_SOON, SORT_DEADLINE, SORT_NEWEST
 from cases.workspace.inbox import FULLTEXT_VECTOR, case_list_page, search_condition
 from tests.conftest import requires_postgres
-from tests.factories import make_case, officer
+from tests.factories import CaseFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ CASES = 30
 @pytest.fixture
 def many_cases(harlingen):
     handler = officer("a.zijlstra")
-    cases = [make_case(actor=handler) for _ in range(CASES)]
+    cases = [CaseFactory(subject="Klacht over de wachttijd", actor=handler) for _ in range(CASES)]
     for index, case in enumerate(cases):
         tags_store_suggestions(case_id=case.pk, scores={"TEL-25SEC": 0.8, "TEL-GROET": 0.5}, suggested=["TEL-25SEC", "TEL-GROET"], model_version="t")
         if index % 2:
@@ -79,11 +78,8 @@ def test_the_inbox_page_takes_the_same_queries_for_10_and_100_rows(client, many_
 @requires_postgres()
 @pytest.mark.postgres
 def test_on_postgresql_the_text_is_searched_word_by_word_through_the_index(municipality):
-    def register(text, subject, name):
-        return register_item(channel="web", kind="complaint", text=text, subject=subject, sender=Sender(name=name, email="x@example.nl"))[0].case
-
-    waited = register("Ik heb urenlang moeten wachten aan de balie.", "Balie", "Sietske Zijlstra")
-    other = register("De website was niet bereikbaar.", "Parkeervergunning", "Jan Bakker")
+    waited = CaseFactory(text="Ik heb urenlang moeten wachten aan de balie.", subject="Balie", name="Sietske Zijlstra", email="x@example.nl")
+    other = CaseFactory(text="De website was niet bereikbaar.", subject="Parkeervergunning", name="Jan Bakker", email="x@example.nl")
     # Dutch stemming: 'wachtte' is not a part of the text, but the same word as 'wachten'.
     assert list(Case.objects.filter(search_condition("wachtte"))) == [waited]
     assert list(Case.objects.filter(search_condition("parkeer"))) == [other]  # the start of a word

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
+from dataclasses import dataclass
 from email.utils import formataddr
 
 from django.conf import settings
@@ -18,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +37,9 @@ from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
 
-NOT_RESENDABLE = _("Alleen een mislukt of niet verstuurd bericht kan opnieuw in de wachtrij (nu: %(status)s).")
+# An officer may send these again; an 'unknown' one keeps its Message-ID, so a mail program folds a double.
+RESENDABLE = (OutboxStatus.FAILED, OutboxStatus.SUPPRESSED, OutboxStatus.UNKNOWN)
+NOT_RESENDABLE = _("Alleen een mislukt, niet verstuurd of onbekend bericht kan opnieuw in de wachtrij (nu: %(status)s).")
 NOT_TO_PRINT = _("Deze brief staat niet klaar om te printen (nu: %(status)s).")
 NO_PRINT_PERMISSION = _("U mag brieven niet als geprint markeren.")
 
@@ -50,6 +53,10 @@ REASON_RATE_LIMIT = _("Niet verstuurd: het afgelopen uur gingen al %(count)s aut
 REASON_NO_ADDRESS = _("Niet verstuurd: er is geen e-mailadres en geen postadres bekend.")
 REASON_SEND_FAILED = _("Versturen mislukt na %(attempts)s pogingen: %(error)s")
 REASON_RETRYING = _("Poging %(attempts)s mislukt, wordt opnieuw geprobeerd: %(error)s")
+REASON_UNKNOWN = _(
+    "Verzonden? Onbekend: het versturen werd onderbroken. Vraag de inwoner of het bericht aankwam, of verstuur het opnieuw "
+    "(met hetzelfde Message-ID, zodat een mailprogramma een dubbele ontvangst samenvoegt)."
+)
 
 
 class DeliveryError(Exception):
@@ -155,37 +162,48 @@ def _suppress(message: OutgoingMessage, case: Case, reason: str) -> str:
     return "suppressed"
 
 
-def _deliver(message: OutgoingMessage, case: Case, channel: str) -> None:
-    """Send the e-mail or make the PDF letter, and mark the row (not yet saved)."""
+def _finish(message: OutgoingMessage, case: Case) -> None:
+    """What follows a letter that left: the citizen's timeline, and the acknowledged state."""
+    message.save()
+    _record_letter(message, case)
+    _acknowledge_case(message, case)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A row claimed for sending by e-mail: committed as 'sending' before the provider is called."""
+
+    outgoing_id: int
+    token: str
+    email: EmailMessage
+
+
+def _prepare(message: OutgoingMessage, case: Case) -> Claim | str:
+    """Inside the row's lock: suppress it, make the PDF letter (post), or claim it for e-mail."""
     registration = case.registration
+    channel, note = delivery_channel(registration)
+    reason = suppression_reason(message, case, channel)
+    if reason:
+        return _suppress(message, case, reason)
+    message.channel, message.last_error = channel, note
+    message.to_email, message.to_name, message.to_address = registration.sender_email, registration.sender_name, registration.sender_address
+    message.attempts += 1
     formal = message.kind in FORMAL_KINDS
     pdf = None
     if channel == DeliveryChannel.POST or formal:
         pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
-    if channel == DeliveryChannel.EMAIL:
-        try:
-            email_for(message, case, pdf if formal else None).send(fail_silently=False)
-        except Exception as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
-        message.status = OutboxStatus.SENT
-        message.sent_at = timezone.now()
-    else:
-        message.status = OutboxStatus.TO_PRINT
-    if pdf is not None:
         message.pdf.save(f"{registration.number}-{message.kind}-{message.pk}.pdf", ContentFile(pdf), save=False)
+    if channel == DeliveryChannel.POST:
+        # No provider to call: the letter waits for the mailroom, decided in this one transaction.
+        message.status = OutboxStatus.TO_PRINT
+        _finish(message, case)
+        return "to_print"
+    message.status, message.claim_token, message.claimed_at = OutboxStatus.SENDING, uuid.uuid4().hex, timezone.now()
+    message.save()
+    return Claim(message.pk, message.claim_token, email_for(message, case, pdf if formal else None))
 
 
-def outgoing_send(*, outgoing_id: int) -> str:
-    """Send one outbox row, exactly once; returns what happened.
-
-    ``"sent"`` (e-mail), ``"to_print"`` (PDF letter for the mailroom), ``"suppressed"`` (not sent,
-    reason in ``last_error``), ``"skipped"`` (no longer queued: sent before, or handled by a twin
-    delivery), or ``"missing"``. Raises :class:`DeliveryError` when the mail backend fails; then
-    nothing is marked and the caller (the task) records the failure and retries.
-
-    The row stays locked while the mail goes out, so a second delivery of the same task waits,
-    then finds it sent.
-    """
+def _claim(outgoing_id: int) -> Claim | str:
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
         if message is None:
@@ -194,35 +212,70 @@ def outgoing_send(*, outgoing_id: int) -> str:
         if message.status != OutboxStatus.QUEUED:
             logger.info("outgoing message %s is %s; not sent again", outgoing_id, message.status)
             return "skipped"
-        case = Case.objects.select_related("registration").get(pk=message.case_id)
-        registration = case.registration
-        channel, note = delivery_channel(registration)
-        reason = suppression_reason(message, case, channel)
-        if reason:
-            return _suppress(message, case, reason)
-        message.channel = channel
-        message.to_email = registration.sender_email
-        message.to_name = registration.sender_name
-        message.to_address = registration.sender_address
-        _deliver(message, case, channel)
-        message.attempts = F("attempts") + 1
-        message.last_error = note
-        message.save()
-        message.refresh_from_db(fields=["attempts"])
-        _record_letter(message, case)
-        _acknowledge_case(message, case)
-    logger.info("outgoing message %s (%s of %s): %s", message.pk, message.kind, case, message.status)
-    return "sent" if message.status == OutboxStatus.SENT else "to_print"
+        return _prepare(message, Case.objects.select_related("registration").get(pk=message.case_id))
+
+
+def _release(claim: Claim, error: str) -> None:
+    """The provider refused: nothing went, so the row is queued again (the task decides on a retry)."""
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().get(pk=claim.outgoing_id)
+        if message.status == OutboxStatus.SENDING and message.claim_token == claim.token:
+            message.status, message.claim_token = OutboxStatus.QUEUED, ""
+            message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
+            message.save(update_fields=["status", "claim_token", "last_error"])
+
+
+def _confirm(claim: Claim, provider_message_id: str) -> None:
+    """The provider took the mail: mark it sent (also when the relay meanwhile called it unknown)."""
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().get(pk=claim.outgoing_id)
+        if message.claim_token != claim.token or message.status not in (OutboxStatus.SENDING, OutboxStatus.UNKNOWN):
+            logger.warning("outgoing message %s was sent, but its claim was taken over (%s); left as it is", message.pk, message.status)
+            return
+        if message.status == OutboxStatus.UNKNOWN:
+            message.last_error = ""  # it did go: the provider took it after all
+        message.status, message.sent_at, message.provider_message_id = OutboxStatus.SENT, timezone.now(), provider_message_id[:200]
+        _finish(message, Case.objects.select_related("registration").get(pk=message.case_id))
+
+
+def _provider_message_id(email: EmailMessage) -> str:
+    status = getattr(email, "anymail_status", None)
+    return str(getattr(status, "message_id", "") or "")
+
+
+def outgoing_send(*, outgoing_id: int) -> str:
+    """Send one outbox row, exactly once; returns what happened.
+
+    ``"sent"`` (e-mail), ``"to_print"`` (PDF letter for the mailroom), ``"suppressed"`` (not sent,
+    reason in ``last_error``), ``"skipped"`` (not queued: sent before, being sent, or handled by a
+    twin delivery), or ``"missing"``. Raises :class:`DeliveryError` when the mail provider refuses;
+    the row is then queued again and the caller (the task) records the failure and retries.
+
+    The row is claimed ('sending', committed) before the provider is called, and marked sent after;
+    a worker that dies in between leaves it 'sending', which the relay shows as unknown, never sends again.
+    """
+    claim = _claim(outgoing_id)
+    if isinstance(claim, str):
+        return claim
+    try:
+        claim.email.send(fail_silently=False)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        _release(claim, error)
+        raise DeliveryError(error) from exc
+    _confirm(claim, _provider_message_id(claim.email))
+    logger.info("outgoing message %s sent", outgoing_id)
+    return "sent"
 
 
 def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool, max_attempts: int | None = None) -> OutgoingMessage | None:
-    """Count a failed attempt; after the last one (``final``, or ``max_attempts`` reached) the row
-    is 'failed' and officers see the error. Returns the row; still 'queued' means: retry."""
+    """After a failed attempt (counted when it was claimed): on the last one (``final``, or
+    ``max_attempts`` reached) the row is 'failed' and officers see the error. Returns the row;
+    still 'queued' means: retry."""
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
         if message is None or message.status != OutboxStatus.QUEUED:
             return message
-        message.attempts += 1
         if final or (max_attempts is not None and message.attempts >= max_attempts):
             message.status = OutboxStatus.FAILED
             message.last_error = str(REASON_SEND_FAILED % {"attempts": message.attempts, "error": error})
@@ -230,8 +283,23 @@ def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool, max_at
         else:
             message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
             logger.warning("outgoing message %s attempt %s failed: %s", message.pk, message.attempts, error)
-        message.save(update_fields=["attempts", "status", "last_error"])
+        message.save(update_fields=["status", "last_error"])
     return message
+
+
+def outgoing_mark_unknown(*, older_than_minutes: int | None = None, now: datetime.datetime | None = None) -> list[int]:
+    """Rows left 'sending' longer than the claim timeout: their worker died while sending, so whether
+    the mail went is unknown. They are never sent again blindly; an officer checks and resends."""
+    minutes = settings.HANDVEST_SEND_CLAIM_TIMEOUT_MINUTES if older_than_minutes is None else older_than_minutes
+    cutoff = (now or timezone.now()) - datetime.timedelta(minutes=minutes)
+    stale = list(OutgoingMessage.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=cutoff).values_list("pk", flat=True))
+    for pk in stale:
+        with transaction.atomic():
+            OutgoingMessage.objects.select_for_update().filter(pk=pk, status=OutboxStatus.SENDING).update(
+                status=OutboxStatus.UNKNOWN, last_error=str(REASON_UNKNOWN)
+            )
+        logger.error("outgoing message %s: sending was interrupted; whether it went out is unknown (shown to the officers)", pk)
+    return stale
 
 
 def outgoing_requeue(*, outgoing_id: int, actor) -> OutgoingMessage:
@@ -239,7 +307,7 @@ def outgoing_requeue(*, outgoing_id: int, actor) -> OutgoingMessage:
     require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().get(pk=outgoing_id)
-        if message.status not in (OutboxStatus.FAILED, OutboxStatus.SUPPRESSED):
+        if message.status not in RESENDABLE:
             logger.warning("outgoing message %s is %s; not requeued", message.pk, message.status)
             raise ValidationError({"status": NOT_RESENDABLE % {"status": message.get_status_display()}})
         message.status = OutboxStatus.QUEUED

@@ -1,7 +1,7 @@
 """Keeping the attachments of an e-mail within the limits, and saying which ones were dropped.
 
-Each file up to ``HANDVEST_MAIL_MAX_ATTACHMENT_MB``, together up to
-``HANDVEST_MAIL_MAX_ATTACHMENTS_MB``; a larger one is dropped with a note on the case, and the
+At most ``HANDVEST_MAIL_MAX_ATTACHMENT_COUNT`` files, each up to ``HANDVEST_MAIL_MAX_ATTACHMENT_MB``,
+together up to ``HANDVEST_MAIL_MAX_ATTACHMENTS_MB``; one beyond that is dropped with a note on the case, and the
 message itself is still registered (its raw form, attachments included, is always kept).
 """
 
@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 ATTACHMENT_TOO_LARGE = _("Bijlage '%(name)s' (%(size)s) niet bewaard: groter dan %(limit)s per bestand.")
 ATTACHMENTS_TOO_LARGE = _("Bijlage '%(name)s' (%(size)s) niet bewaard: samen met de andere bijlagen meer dan %(limit)s.")
+TOO_MANY_ATTACHMENTS = _("Bijlage '%(name)s' niet bewaard: meer dan %(limit)s bijlagen in één e-mail.")
 NOTE_ATTACHMENTS_DROPPED = _("Niet alle bijlagen van de e-mail zijn bewaard: %(notes)s Het originele bericht is bewaard.")
 
 
@@ -39,6 +40,14 @@ def note_dropped(case: Case, notes: list[str]) -> None:
     """Tell the officer on the timeline which attachments were not kept."""
     if notes:
         CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="attachments_dropped", note=str(NOTE_ATTACHMENTS_DROPPED % {"notes": " ".join(notes)}))
+
+
+def _refusal(part: ParsedAttachment, total: int, kept: int) -> str:
+    """Why this attachment is not kept ('' when it is): too many, too large, or too much together."""
+    limit = settings.HANDVEST_MAIL_MAX_ATTACHMENT_COUNT
+    if kept >= limit:
+        return str(TOO_MANY_ATTACHMENTS % {"name": part.filename, "limit": limit})
+    return _too_large(part, total)
 
 
 def _too_large(part: ParsedAttachment, total: int) -> str:
@@ -68,16 +77,16 @@ def _keep(part: ParsedAttachment, inbound: InboundMessage, registration: Registr
 
 def store_attachments(inbound: InboundMessage, attachments: list[ParsedAttachment], registration: Registration) -> list[str]:
     """Keep the attachments within the limits (per file and in total); return a note per dropped one."""
-    total = 0
+    total = kept = 0
     notes: list[str] = []
     for part in attachments:
         if part.size == 0:
             continue
-        problem = _too_large(part, total)
+        problem = _refusal(part, total, kept)
         if problem:
             notes.append(problem)
             continue
-        total += part.size
+        total, kept = total + part.size, kept + 1
         _keep(part, inbound, registration)
     for note in notes:
         logger.warning("%s: %s", registration.number, note)

@@ -197,7 +197,8 @@ def _route_register(inbound: InboundMessage, parsed: ParsedEmail, classification
         sender=Sender(name=parsed.from_name, email=parsed.reply_address),
         received_on=timezone.localdate(inbound.received_at),
         message_id=parsed.message_id or None,
-        hash_value=inbound.content_hash,
+        # The Message-ID is the identity when there is one; only without it the content key is.
+        hash_value=None if parsed.message_id else inbound.content_hash,
     )
     if not created:
         raise AlreadyRegistered(registration)

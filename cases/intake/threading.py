@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cases.intake.parsing.rules import MailFacts
-from cases.models import Case, InboundMessage, InboundOutcome, OutgoingMessage, Registration
+from cases.models import UNPROCESSED_OUTCOMES, Case, InboundMessage, OutgoingMessage, Registration
+from cases.workflow.registration import message_key
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def _earlier_mail(ids: list[str]) -> InboundMessage | None:
     if not ids:
         return None
     return (
-        InboundMessage.objects.filter(message_id__in=ids, registration__isnull=False)
-        .exclude(outcome=InboundOutcome.ERROR)
+        InboundMessage.objects.filter(message_key__in=[message_key(mid) for mid in ids], registration__isnull=False)
+        .exclude(outcome__in=UNPROCESSED_OUTCOMES)
         .select_related("registration")
         .order_by("-received_at")
         .first()

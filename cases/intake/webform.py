@@ -10,7 +10,6 @@ correspondence receiver of ``case_registered`` sends it after commit.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 import re
 import uuid
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -31,10 +29,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import errors
+from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
 from cases.workflow.registration import Sender, content_hash, register_item
-from cms.models import Channel, ServiceNorm
+from cms.models import Channel, MunicipalitySettings, ServiceNorm
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,8 @@ HINT_INVALID = _("Kies een onderwerp uit de lijst, of 'Weet ik niet'.")
 DESCRIPTION_TOO_LONG = _("Uw beschrijving is te lang: ten hoogste %(limit_value)d tekens (nu %(show_value)d).")
 FILES_CHOOSE_AGAIN = _("U had bestanden gekozen. Kies ze opnieuw: een browser bewaart ze niet na een foutmelding.")
 RATE_LIMITED = _(
-    "U heeft in korte tijd al veel meldingen verstuurd. Probeer het over een uur opnieuw, of bel ons. Wat u typte staat hieronder nog; het is niet verstuurd."
+    "Vanaf deze computer of dit e-mailadres zijn in het afgelopen uur al veel meldingen verstuurd. Uw melding is nog niet verstuurd; "
+    "wat u typte staat hieronder. Probeer het over een uur opnieuw, of bel ons op %(phone)s: dan nemen wij uw melding telefonisch op."
 )
 REQUEST_TOO_LARGE = _("Uw bestanden zijn samen te groot om te versturen. Stuur ten hoogste 5 bestanden van elk ten hoogste 10 MB mee.")
 REGISTRATION_FAILED = _("Uw melding kon niet worden opgeslagen. Probeer het opnieuw.")
@@ -237,50 +237,6 @@ def webform_register(*, kind: str, description: str, sender: Sender, hint: str =
     return WebSubmission(registration=registration, created=created)
 
 
-# --- spam defences ------------------------------------------------------------------------------
-def client_ip(request) -> str:
-    """The client's address: the configured proxy header (its last entry) or the connection's address."""
-    header = settings.HANDVEST_CLIENT_IP_HEADER
-    if header:
-        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        entries = [part.strip() for part in value.split(",") if part.strip()]
-        if entries:
-            return entries[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _rate_key(ip: str) -> str:
-    # Hashed, so the cache holds no IP addresses in clear.
-    return "handvest:webform:rate:" + hashlib.sha256(ip.encode()).hexdigest()[:32]
-
-
-def rate_limited(ip: str) -> bool:
-    limit = settings.HANDVEST_FORM_RATE_LIMIT
-    if limit <= 0:
-        return False
-    try:
-        return (cache.get(_rate_key(ip)) or 0) >= limit
-    except Exception:
-        # A shared cache (Redis) that is down must not keep a citizen's complaint out: the limit
-        # only fends off floods, so without it the form still works.
-        logger.exception("rate limit not checked: the cache is unavailable")
-        return False
-
-
-def rate_count(ip: str) -> None:
-    key, window = _rate_key(ip), settings.HANDVEST_FORM_RATE_WINDOW
-    try:
-        if not cache.add(key, 1, timeout=window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=window)
-    except Exception:
-        # Counted after the complaint was registered: failing here would show an error for a
-        # complaint that was stored, and the citizen would send it again.
-        logger.exception("rate limit not counted: the cache is unavailable")
-
-
 # --- views ------------------------------------------------------------------------------------
 TEMPLATE = "cases/intake/complaint_form.html"
 
@@ -315,34 +271,46 @@ def complaint_form(request):
         logger.warning("web form refused: body of %s bytes", request.META.get("CONTENT_LENGTH"))
         return _form_page(request, ComplaintForm(), status=413, page_errors=[REQUEST_TOO_LARGE])
     ip = client_ip(request)
-    if rate_limited(ip):
-        logger.warning("web form refused: rate limit reached for %s", _rate_key(ip)[-12:])
-        form = ComplaintForm(request.POST)  # not validated: only to show back what was typed
-        response = _form_page(request, form, status=429, page_errors=[RATE_LIMITED])
-        response["Retry-After"] = str(settings.HANDVEST_FORM_RATE_WINDOW)
-        return response
     if request.POST.get(HONEYPOT_FIELD, "").strip():
-        logger.warning("web form: honeypot filled from %s; nothing registered", _rate_key(ip)[-12:])
-        rate_count(ip)
+        logger.warning("web form: honeypot filled; nothing registered")
+        rate_reserve(ip)
         return render(request, "cases/intake/received_neutral.html")
-
     form = ComplaintForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = form.cleaned_data
-        sender = Sender(name=data["name"], email=data["email"], phone=data["phone"], address=data["address"].strip())
-        try:
-            submission = webform_register(
-                kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"], token=data["form_token"]
-            )
-        except ValidationError as exc:
-            logger.warning("web form: registration refused: %s", exc)
-            return _form_page(request, form, page_errors=[REGISTRATION_FAILED], files_again=bool(request.FILES))
-        if submission.created:
-            rate_count(ip)
-        request.session[SESSION_KEY] = {"pk": submission.registration.pk, "at": timezone.now().isoformat()}
-        return redirect("intake:complaint_thanks")
-    logger.info("web form returned with errors in %s", ", ".join(sorted(form.errors)))
-    return _form_page(request, form, files_again=bool(request.FILES) and "attachments" not in form.errors)
+    if not form.is_valid():
+        logger.info("web form returned with errors in %s", ", ".join(sorted(form.errors)))
+        return _form_page(request, form, files_again=bool(request.FILES) and "attachments" not in form.errors)
+    data = form.cleaned_data
+    submission = submission_hash(token=data["form_token"], kind=data["kind"], description=data["description"], email=data["email"], address=data["address"])
+    reserved = rate_reserve(ip, data["email"], submission=submission)
+    if reserved is None:
+        return _rate_limited_page(request)
+    return _register(request, form, reserved)
+
+
+def _rate_limited_page(request):
+    logger.warning("web form refused: rate limit reached")
+    form = ComplaintForm(request.POST)  # not validated again: only to show back what was typed
+    phone = MunicipalitySettings.load().phone
+    response = _form_page(request, form, status=429, page_errors=[RATE_LIMITED % {"phone": phone or "ons algemene nummer"}])
+    response["Retry-After"] = str(settings.HANDVEST_FORM_RATE_WINDOW)
+    return response
+
+
+def _register(request, form: ComplaintForm, reserved: list[str]):
+    data = form.cleaned_data
+    sender = Sender(name=data["name"], email=data["email"], phone=data["phone"], address=data["address"].strip())
+    try:
+        submission = webform_register(
+            kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"], token=data["form_token"]
+        )
+    except ValidationError as exc:
+        rate_release(reserved)
+        logger.warning("web form: registration refused: %s", exc)
+        return _form_page(request, form, page_errors=[REGISTRATION_FAILED], files_again=bool(request.FILES))
+    if not submission.created:
+        rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
+    request.session[SESSION_KEY] = {"pk": submission.registration.pk, "at": timezone.now().isoformat()}
+    return redirect("intake:complaint_thanks")
 
 
 @require_GET

@@ -30,6 +30,7 @@ class DeliveryChannel(models.TextChoices):
 class OutboxStatus(models.TextChoices):
     QUEUED = "queued", _("in de wachtrij")
     SENDING = "sending", _("wordt verstuurd")
+    UNKNOWN = "unknown", _("verzonden? onbekend")
     SENT = "sent", _("verstuurd")
     FAILED = "failed", _("mislukt")
     TO_PRINT = "to_print", _("klaar om te printen")
@@ -41,7 +42,10 @@ class OutgoingMessage(models.Model):
     """One letter or e-mail to the citizen of a case.
 
     ``dedupe_key`` is unique, so the same automatic letter (e.g. the acknowledgement of a case)
-    can be written to the outbox only once, whatever retries or double clicks happen.
+    can be written to the outbox only once, whatever retries or double clicks happen. Sending
+    claims the row first (status ``sending`` with a ``claim_token``, committed before the mail
+    provider is called), so a worker that dies while sending never leads to a second mail: a row
+    left ``sending`` becomes ``unknown`` for an officer to check and send again.
     """
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outgoing_messages")
@@ -60,6 +64,9 @@ class OutgoingMessage(models.Model):
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True, help_text="Set when a worker claims the row to send it; only that claim may mark it sent.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, help_text="The id the mail provider gave the message (anymail).")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

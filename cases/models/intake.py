@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.storage import private_storage
 
-__all__ = ["Attachment", "InboundMessage", "InboundOutcome"]
+__all__ = ["UNPROCESSED_OUTCOMES", "Attachment", "InboundMessage", "InboundOutcome", "WebhookToken"]
 
 
 class InboundOutcome(models.TextChoices):
@@ -18,18 +18,32 @@ class InboundOutcome(models.TextChoices):
     TRIAGE = "triage", _("naar triage")
     AUTO_REPLY = "auto_reply", _("automatisch antwoord of bounce")
     IGNORED = "ignored", _("reclame, niet geregistreerd")
-    ERROR = "error", _("niet te verwerken")
+    ERROR = "error", _("geen e-mail")
+    QUARANTINE = "quarantine", _("in quarantaine: niet veilig te verwerken")
+
+
+# Outcomes that leave the message for a person: nothing was registered from it.
+UNPROCESSED_OUTCOMES = (InboundOutcome.ERROR, InboundOutcome.QUARANTINE)
 
 
 class InboundMessage(models.Model):
-    """An e-mail as it arrived at info@ (webhook or .eml import): the raw bytes are kept, whatever happens.
+    """An e-mail as it arrived at info@ (webhook or .eml import): the raw bytes are stored first,
+    before anything reads them, and kept whatever happens.
 
-    An officer sees the ones with outcome ``error`` in the triage list, with the reason.
+    ``outcome`` stays empty until the message is processed (beat's inbound relay takes up one a
+    crash left behind). The ones with outcome ``error`` or ``quarantine`` wait for a person, with
+    the reason, in the triage list and the mailroom's quarantine list.
     """
 
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True, help_text=_("Wanneer de gemeente het bericht ontving."))
     source = models.CharField(_("bron"), max_length=40, help_text=_("Bijv. webhook:mailgun, eml, mbox."))
-    message_id = models.CharField(max_length=500, null=True, blank=True, unique=True)
+    raw_sha256 = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, help_text="The same bytes twice (a webhook retry, a re-import) are one message."
+    )
+    message_id = models.TextField(null=True, blank=True)
+    message_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, help_text="SHA-256 of the whole Message-ID, set on the first message that carries it."
+    )
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True)
     from_address = models.CharField(max_length=320, blank=True)
@@ -39,8 +53,8 @@ class InboundMessage(models.Model):
     text = models.TextField(blank=True)
     raw = models.FileField(storage=private_storage, upload_to="inbound/%Y/%m/", blank=True)
     raw_size = models.PositiveIntegerField(default=0)
-    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    outcome = models.CharField(max_length=12, choices=InboundOutcome.choices, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True, help_text="Identity of a message without a Message-ID.")
+    outcome = models.CharField(max_length=12, choices=InboundOutcome.choices, blank=True, db_index=True)
     reason = models.TextField(_("reden"), blank=True, help_text=_("Waarom de intake deed wat ze deed (bijv. waarom niet te verwerken)."))
     registration = models.ForeignKey("cases.Registration", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
     case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
@@ -48,6 +62,12 @@ class InboundMessage(models.Model):
 
     class Meta:
         verbose_name = _("binnengekomen e-mail")
+        constraints = [
+            # A message without a Message-ID is known by its content key; the first one processed holds it.
+            models.UniqueConstraint(
+                fields=["content_hash"], condition=models.Q(message_key__isnull=True) & ~models.Q(content_hash=""), name="one_inbound_per_content_key"
+            ),
+        ]
         verbose_name_plural = _("binnengekomen e-mails")
         ordering = ["-received_at"]
 
@@ -68,3 +88,17 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class WebhookToken(models.Model):
+    """A signed webhook post's one-time token (Mailgun's ``token``): a replayed post carries a token seen before and is refused."""
+
+    provider = models.CharField(max_length=20)
+    token = models.CharField(max_length=200)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "token"], name="one_use_per_webhook_token")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.token[:12]}"

@@ -74,7 +74,15 @@ class Registration(models.Model):
     sender_address = models.TextField(_("postadres"), blank=True)
     email_undeliverable = models.BooleanField(_("e-mailadres onbestelbaar"), default=False)
     reply_channel = models.CharField(_("antwoord via"), max_length=10, choices=ReplyChannel.choices, default=ReplyChannel.EMAIL)
-    message_id = models.CharField(_("Message-ID"), max_length=500, null=True, blank=True, unique=True)
+    message_id = models.TextField(_("Message-ID"), null=True, blank=True, help_text=_("Zoals ontvangen, hoe lang ook."))
+    message_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="SHA-256 of the whole Message-ID: the database refuses a second registration of one e-mail.",
+    )
     content_hash = models.CharField(_("inhoudshash"), max_length=64, blank=True, db_index=True)
     triage_state = models.CharField(_("triage"), max_length=10, choices=TriageState.choices, blank=True)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -85,6 +93,11 @@ class Registration(models.Model):
         ordering = ["-registered_at"]
         indexes = [models.Index(fields=["kind", "triage_state"])]
         permissions = [("correct_letter_text", "Can correct the text read from a scanned letter")]
+        constraints = [
+            # Without a Message-ID an item is known by its content key (a web form's one-time token, a
+            # scan's bytes): two deliveries at once meet here, and one of them gets the other's registration.
+            models.UniqueConstraint(fields=["content_hash"], condition=~models.Q(content_hash=""), name="one_registration_per_content_key"),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
@@ -220,9 +221,40 @@ def rollup_refresh(*, months: Iterable[datetime.date] | None = None) -> RefreshR
     return RefreshResult(months=wanted, facts=facts, norm_rows=norm_rows)
 
 
+def _pending_key(month: datetime.date) -> str:
+    return f"handvest:rollup:pending:{month:%Y-%m}"
+
+
+def rollup_coalesce(months: set[datetime.date]) -> list[datetime.date]:
+    """The months not yet waiting for a refresh, now marked as waiting.
+
+    With a worker, one refresh per month per ``HANDVEST_AGGREGATES_REFRESH_SECONDS`` is enough
+    however many cases change in it (a burst of 2,000 e-mails is one refresh, not 9,000); the
+    mark lasts as long as the refresh waits, and the task clears it before it counts, so a change
+    during the count gets its own refresh (also where each process has its own cache).
+    Eager (``make run``, tests) every change refreshes at once.
+    """
+    if dispatch.runs_eagerly():
+        return sorted(months)
+    window = settings.HANDVEST_AGGREGATES_REFRESH_SECONDS
+    try:
+        return sorted(month for month in months if cache.add(_pending_key(month), 1, timeout=window))
+    except Exception:
+        logger.exception("refresh of the aggregates not coalesced: the cache is unavailable")
+        return sorted(months)
+
+
+def rollup_clear_pending(months: Iterable[datetime.date]) -> None:
+    """Called by the refresh task before it counts: later changes in these months schedule a new refresh."""
+    try:
+        cache.delete_many([_pending_key(month_of(month)) for month in months])
+    except Exception:
+        logger.warning("pending marks of the aggregates not cleared: the cache is unavailable (they expire)")
+
+
 def rollup_queue_refresh(*, months: Iterable[datetime.date] = (), case_ids: Iterable[int] = ()) -> None:
     """Refresh these months, and the months of these cases, after the current transaction commits
-    (a Celery task; eager in `make run`).
+    (a Celery task on the housekeeping queue, coalesced per month; eager in `make run`).
 
     The cases' months are looked up after commit, so they are the final ones. ``robust``: a
     failing refresh is logged and never breaks the change that caused it; the nightly rebuild
@@ -237,8 +269,10 @@ def rollup_queue_refresh(*, months: Iterable[datetime.date] = (), case_ids: Iter
         found = set(wanted)
         for case_id in cases:
             found |= rollup_months_of_case(case_id)
-        if found:
-            dispatch.enqueue(dispatch.REFRESH_AGGREGATES, months=[month.isoformat() for month in sorted(found)])
+        due = rollup_coalesce(found)
+        if due:
+            countdown = None if dispatch.runs_eagerly() else settings.HANDVEST_AGGREGATES_REFRESH_SECONDS
+            dispatch.enqueue(dispatch.REFRESH_AGGREGATES, months=[month.isoformat() for month in due], countdown=countdown)
 
     transaction.on_commit(queue, robust=True)
 

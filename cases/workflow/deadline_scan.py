@@ -133,7 +133,8 @@ def deadline_scan(*, today: datetime.date | None = None) -> DeadlineScan:
             (scan.overdue if case.acknowledgement_due < today else scan.acknowledgements_due).append(item)
         else:
             _add_answer_item(scan, case, soon_limit, with_notice)
-    for message in OutgoingMessage.objects.filter(status=OutboxStatus.FAILED).select_related("case__registration", "case__assigned_to").order_by("created_at"):
+    troubled = OutgoingMessage.objects.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.UNKNOWN]).select_related("case__registration", "case__assigned_to")
+    for message in troubled.order_by("created_at"):
         scan.failed_letters.append(_item(message.case, "letter", message.created_at.date(), today, f"{LetterKind(message.kind).label}: {message.last_error}"))
     scan.letters_to_print = OutgoingMessage.objects.filter(status=OutboxStatus.TO_PRINT).count()
     return scan

@@ -47,6 +47,13 @@ def content_hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def message_key(message_id: str | None) -> str | None:
+    """The key of a whole Message-ID, however long (its SHA-256), or None when there is none."""
+    if not message_id:
+        return None
+    return hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def next_registration_number(*, prefix: str, year: int) -> str:
     """Take the next number of the year; call inside a transaction (the counter row stays locked until commit)."""
     RegistrationCounter.objects.get_or_create(prefix=prefix, year=year)
@@ -58,7 +65,7 @@ def next_registration_number(*, prefix: str, year: int) -> str:
 
 def registration_find_existing(*, message_id: str | None, hash_value: str | None) -> Registration | None:
     if message_id:
-        return Registration.objects.filter(message_id=message_id).first()
+        return Registration.objects.filter(message_key=message_key(message_id)).first()
     if hash_value:
         return Registration.objects.filter(content_hash=hash_value).first()
     return None
@@ -112,6 +119,7 @@ def register_item(
         "sender_address": sender.address,
         "reply_channel": reply_channel or (ReplyChannel.EMAIL if sender.email else ReplyChannel.POST),
         "message_id": message_id,
+        "message_key": message_key(message_id),
         "content_hash": hash_value or "",
         "triage_state": TriageState.PENDING if kind == Kind.OTHER else "",
         "registered_by": actor,

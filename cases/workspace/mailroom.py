@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.correspondence.delivery import outgoing_mark_printed
 from cases.intake.forms import LetterForm, LetterTextForm
 from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct
-from cases.models import Attachment, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
+from cases.models import UNPROCESSED_OUTCOMES, Attachment, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
 from cases.permissions import CORRECT_LETTER_TEXT
 from cases.workspace.actions import run_action
 from cases.workspace.files import private_file_response
@@ -170,10 +170,34 @@ def _mark_printed(letter: OutgoingMessage, actor) -> str:
     return DONE_PRINTED % {"letter": letter.get_kind_display().capitalize(), "number": letter.case.registration.number}
 
 
+@require_GET
+@uses_mailroom
+def quarantine(request):
+    """Quarantaine: e-mail that came in but could not be processed safely, newest first, with the original."""
+    waiting = InboundMessage.objects.filter(outcome__in=UNPROCESSED_OUTCOMES, handled=False).order_by("-received_at", "-pk")
+    page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("p"))
+    return render(
+        request,
+        "cases/admin/workspace/quarantine.html",
+        {"header_title": _("Quarantaine"), "header_icon": "warning", "breadcrumbs_items": _crumbs(_("Quarantaine")), "page_obj": page},
+    )
+
+
+@require_GET
+@uses_mailroom
+def quarantine_original(request, pk: int):
+    """The original of a message in quarantine (.eml), for the mailroom; processed mail is the officers' only."""
+    message = get_object_or_404(InboundMessage, pk=pk, outcome__in=UNPROCESSED_OUTCOMES, handled=False)
+    logger.info("original of inbound message %s (in quarantine) downloaded by %s", message.pk, request.user.get_username())
+    return private_file_response(message.raw, filename=f"bericht-{message.pk}.eml", content_type="message/rfc822")
+
+
 urlpatterns = [
     path("brief/", register_letter, name="register"),
     path("brief/<int:pk>/", letter_check, name="letter"),
     path("scan/<int:pk>/", letter_scan, name="scan"),
     path("printen/", print_queue, name="print_queue"),
     path("printen/<int:pk>/geprint/", mark_printed, name="mark_printed"),
+    path("quarantaine/", quarantine, name="quarantine"),
+    path("quarantaine/<int:pk>/origineel/", quarantine_original, name="quarantine_original"),
 ]

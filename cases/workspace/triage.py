@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.intake import triage as services
-from cases.models import InboundMessage, InboundOutcome, Kind, Registration, TriageState
+from cases.models import UNPROCESSED_OUTCOMES, InboundMessage, Kind, Registration, TriageState
 from cases.workspace.actions import run_action
 from cases.workspace.roles import handles_cases
 
@@ -71,7 +71,7 @@ def _cleaned(form: forms.Form) -> dict:
 def triage_list(request):
     """Overige post and unprocessable e-mail, oldest first: both wait for a decision."""
     registrations = Registration.objects.filter(kind=Kind.OTHER, triage_state=TriageState.PENDING).prefetch_related("attachments").order_by("received_on", "pk")
-    errors_ = InboundMessage.objects.filter(outcome=InboundOutcome.ERROR, handled=False).order_by("received_at", "pk")
+    errors_ = InboundMessage.objects.filter(outcome__in=UNPROCESSED_OUTCOMES, handled=False).order_by("received_at", "pk")
     registrations_page = Paginator(registrations, PAGE_SIZE).get_page(request.GET.get("p"))
     messages_page = Paginator(errors_, PAGE_SIZE).get_page(request.GET.get("pm"))
     return render(
@@ -133,7 +133,7 @@ def registration_action(request, pk: int, action: str):
 def message_action(request, pk: int, action: str):
     if action not in ("register", "forward", "done"):
         raise Http404
-    message = get_object_or_404(InboundMessage, pk=pk, outcome=InboundOutcome.ERROR)
+    message = get_object_or_404(InboundMessage, pk=pk, outcome__in=UNPROCESSED_OUTCOMES)
     run_action(request, lambda: _message_action(request, message, action), what=f"triage {action} of inbound message {message.pk}")
     return redirect(f"{reverse('handvest_triage:list')}#berichten")
 

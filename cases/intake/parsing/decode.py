@@ -19,7 +19,6 @@ MESSAGE_ID_TOKEN = re.compile(r"<[^<>\s]+>")
 # Charsets that are in practice windows-1252: mail clients label cp1252 text as latin-1 or even ascii.
 WINDOWS_1252_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252", "x-user-defined"}
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MAX_MESSAGE_ID_LENGTH = 500
 
 
 def _codec(name: str | None) -> str | None:
@@ -112,11 +111,11 @@ def normalize_message_id(value: str | None) -> str:
     token = match.group(0) if match else "<" + value.strip().strip("<>").strip() + ">"
     if token in ("<>", "< >") or " " in token:
         return ""
-    return token[:MAX_MESSAGE_ID_LENGTH]
+    return token
 
 
 def message_id_tokens(value: str) -> list[str]:
-    return [token[:MAX_MESSAGE_ID_LENGTH] for token in MESSAGE_ID_TOKEN.findall(value or "")]
+    return MESSAGE_ID_TOKEN.findall(value or "")
 
 
 def message_id_domain(message_id: str) -> str:

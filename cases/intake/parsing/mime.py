@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cases.intake.parsing.decode import (
@@ -35,6 +36,10 @@ from cases.intake.parsing.decode import (
 from cases.intake.parsing.html import html_to_text
 
 # Reasons an officer reads in the list of mail that could not be processed (InboundMessage.reason).
+TOO_DEEP = _("Te diep geneste bijlagen (meer dan %(limit)s niveaus): niet verwerkt, wel bewaard.")
+TOO_MANY_PARTS = _("Te veel onderdelen (meer dan %(limit)s): niet verwerkt, wel bewaard.")
+HEADERS_TOO_LARGE = _("Te grote kopregels (meer dan %(limit)s kB): niet verwerkt, wel bewaard.")
+PARSER_GAVE_UP = _("Het bericht is zo beschadigd dat het niet te lezen is (%(error)s): niet verwerkt, wel bewaard.")
 EMPTY_MESSAGE = _("Leeg bericht: er kwam niets binnen.")
 NOT_AN_EMAIL = _("Geen e-mail: het bericht heeft geen enkele kopregel (From, To, Subject, Date of Message-ID).")
 DELIVERY_REPORT_TYPES = ("message/delivery-status", "message/disposition-notification", "text/rfc822-headers")
@@ -46,6 +51,11 @@ class UnparseableEmail(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class UnsafeEmail(UnparseableEmail):
+    """An e-mail that is not processed because of its shape (nesting, parts, header size, or the
+    parser gave up on it); it is stored raw and put in quarantine for a person."""
 
 
 @dataclass(frozen=True)
@@ -289,14 +299,48 @@ def parse_headers_only(raw: bytes) -> ParsedEmail:
     return _envelope(email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32))
 
 
-def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse raw bytes into a ``ParsedEmail``; raise ``UnparseableEmail`` when they are no e-mail."""
-    if not raw or not raw.strip():
-        raise UnparseableEmail(str(EMPTY_MESSAGE))
-    # compat32 never raises on broken headers; we decode header values ourselves.
-    message = email.message_from_bytes(raw.lstrip(b"\r\n\t "), policy=email.policy.compat32)
+def _header_block_size(raw: bytes) -> int:
+    ends = [position for position in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if position >= 0]
+    return min(ends) if ends else len(raw)
+
+
+def _check_shape(message: Message) -> None:
+    """Refuse a tree too deep or too wide to read safely (counted without recursion)."""
+    max_depth, max_parts = settings.HANDVEST_MAIL_MAX_DEPTH, settings.HANDVEST_MAIL_MAX_PARTS
+    stack, parts = [(message, 0)], 0
+    while stack:
+        part, depth = stack.pop()
+        parts += 1
+        if depth > max_depth:
+            raise UnsafeEmail(str(TOO_DEEP % {"limit": max_depth}))
+        if parts > max_parts:
+            raise UnsafeEmail(str(TOO_MANY_PARTS % {"limit": max_parts}))
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((child, depth + 1) for child in payload if isinstance(child, Message))
+
+
+def _message_tree(raw: bytes) -> Message:
+    limit = settings.HANDVEST_MAIL_MAX_HEADER_KB
+    if _header_block_size(raw) > limit * 1024:
+        raise UnsafeEmail(str(HEADERS_TOO_LARGE % {"limit": limit}))
+    try:
+        # compat32 never raises on broken headers; we decode header values ourselves.
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError, IndexError) as exc:
+        raise UnsafeEmail(str(PARSER_GAVE_UP % {"error": type(exc).__name__})) from exc
     if not has_headers(message):
         raise UnparseableEmail(str(NOT_AN_EMAIL))
+    _check_shape(message)
+    return message
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Parse raw bytes into a ``ParsedEmail``; raise ``UnparseableEmail`` when they are no e-mail,
+    ``UnsafeEmail`` when its shape is beyond the limits (``HANDVEST_MAIL_MAX_*``)."""
+    if not raw or not raw.strip():
+        raise UnparseableEmail(str(EMPTY_MESSAGE))
+    message = _message_tree(raw.lstrip(b"\r\n\t "))
     parsed = _envelope(message)
     plain, html, parsed.attachments = _walk_body(message)
     plain_text = "\n\n".join(part.strip() for part in plain if part.strip())

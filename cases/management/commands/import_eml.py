@@ -9,6 +9,7 @@ bar goes to stderr.
 from __future__ import annotations
 
 import json
+import logging
 import mailbox
 import sys
 from collections import Counter
@@ -23,8 +24,11 @@ from cases.models import InboundOutcome
 
 PATH_NOT_FOUND = "Pad bestaat niet: %(path)s"
 PATH_UNREADABLE = "Kan niet gelezen worden: %(path)s (%(error)s)"
+STORE_FAILED = "Kon niet worden opgeslagen: %(path)s (%(error)s); importeer dit bestand later opnieuw."
 SOME_PATHS_FAILED = "%(count)d pad(en) konden niet gelezen worden; zie de regels met outcome 'error'."
 MBOX_SUFFIXES = {".mbox", ".mbx"}
+
+logger = logging.getLogger(__name__)
 
 
 def _is_mbox(path: Path) -> bool:
@@ -98,6 +102,7 @@ class Command(BaseCommand):
     def handle(self, *args, paths: list[str], as_json: bool, no_progress: bool, **options):
         sources: list[Source] = []
         opened: list[mailbox.mbox] = []
+        self.store_failures = 0
         failed_paths = 0
         rows: list[tuple[str, IntakeResult]] = []
         for name in paths:
@@ -126,7 +131,7 @@ class Command(BaseCommand):
                     failed_paths += 1
                     result = IntakeResult(InboundOutcome.ERROR, "", PATH_UNREADABLE % {"path": source.label, "error": exc})
                 else:
-                    result = email_intake(raw=raw, source=source.kind, date_from_headers=True)
+                    result = self._take_in(raw, source)
                 counts[result.outcome] += 1
                 self._emit(source.label, result, as_json=as_json)
         finally:
@@ -135,8 +140,19 @@ class Command(BaseCommand):
                 box.close()
         summary = ", ".join(f"{outcome}: {counts[outcome]}" for outcome in InboundOutcome.values if counts[outcome])
         self.stderr.write(f"{sum(counts.values())} bericht(en) verwerkt" + (f" ({summary})" if summary else ""))
+        failed_paths += self.store_failures
         if failed_paths:
             raise CommandError(SOME_PATHS_FAILED % {"count": failed_paths})
+
+    def _take_in(self, raw: bytes, source: Source) -> IntakeResult:
+        """One message through the intake; the intake keeps whatever it stored, so only a failure to
+        store at all (the database unreachable) ends up here, reported and the next file taken."""
+        try:
+            return email_intake(raw=raw, source=source.kind, date_from_headers=True)
+        except Exception as exc:
+            logger.exception("import_eml: %s could not be stored", source.label)
+            self.store_failures += 1
+            return IntakeResult(InboundOutcome.ERROR, "", STORE_FAILED % {"path": source.label, "error": type(exc).__name__})
 
     def _emit(self, label: str, result: IntakeResult, *, as_json: bool) -> None:
         if as_json:

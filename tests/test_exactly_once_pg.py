@@ -1,0 +1,123 @@
+"""Double clicks and twin deliveries at the same moment, on PostgreSQL: the database keeps it to one.
+
+Twenty identical web-form posts at once, and twenty deliveries of one e-mail without a
+Message-ID at once, make one case and one acknowledgement; the web form's rate limit holds when
+twenty different posts arrive at once. Needs PostgreSQL (CI sets DATABASE_URL).
+"""
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from cases.intake.email import email_intake
+from cases.models import Case, InboundMessage, InboundOutcome, OutgoingMessage, Registration
+from cms.models import MunicipalitySettings
+from config.env import cache_settings
+from tests.conftest import requires_postgres
+
+pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+AT_ONCE = 20
+FORM_URL = "/melding/"
+NO_MESSAGE_ID = (
+    b"From: Sietse de Boer <s.deboer@outlook.com>\r\nTo: info@harlingen.nl\r\nSubject: Klacht: stoep al weken open\r\n"
+    b"Date: Tue, 3 Nov 2026 20:02:03 +0100\r\n\r\nDe stoep voor mijn huis ligt al drie weken open en niemand reageert op mijn klacht.\r\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def municipality_prefix():
+    municipality = MunicipalitySettings.load()
+    municipality.name, municipality.registration_prefix, municipality.phone = "Gemeente Harlingen", "HLG", "14 0517"
+    municipality.save()
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def at_once(function, count: int = AT_ONCE) -> list:
+    """Run ``function(i)`` in ``count`` threads released together, each with its own connection."""
+    barrier = threading.Barrier(count)
+
+    def run(number):
+        try:
+            barrier.wait()
+            return function(number)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def form_data(token: str, description: str = "De straatverlichting in de Voorstraat doet het al twee weken niet.") -> dict:
+    return {
+        "kind": "complaint",
+        "description": description,
+        "name": "Anneke Dijkstra",
+        "email": "a.dijkstra@ziggo.nl",
+        "address": "",
+        "phone": "",
+        "hint": "",
+        "form_token": token,
+    }
+
+
+def fresh_token() -> str:
+    page = Client().get(FORM_URL).content.decode()
+    return re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+
+def test_twenty_identical_web_form_posts_at_once_make_one_case_and_one_acknowledgement():
+    token = fresh_token()
+    statuses = at_once(lambda _: Client().post(FORM_URL, form_data(token)).status_code)
+    assert statuses == [302] * AT_ONCE  # every click lands on the one confirmation page
+    assert Registration.objects.count() == 1 and Case.objects.count() == 1
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 1
+
+
+def test_twenty_deliveries_of_one_e_mail_without_a_message_id_at_once_make_one_case():
+    results = at_once(lambda _: email_intake(raw=NO_MESSAGE_ID, source="webhook:mailgun").outcome)
+    assert sorted(results) == sorted([InboundOutcome.CASE] + [InboundOutcome.DUPLICATE] * (AT_ONCE - 1))
+    assert Registration.objects.count() == 1 and InboundMessage.objects.count() == 1
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 1
+
+
+def test_twenty_copies_with_other_bytes_and_the_same_content_at_once_make_one_case():
+    def deliver(number):
+        hop = f"Received: from mx{number}.example.net; Tue, 3 Nov 2026 20:02:{number:02d} +0100\r\n".encode()
+        return email_intake(raw=hop + NO_MESSAGE_ID, source="webhook:mailgun").outcome
+
+    results = at_once(deliver)
+    assert results.count(InboundOutcome.CASE) == 1 and results.count(InboundOutcome.DUPLICATE) == AT_ONCE - 1
+    assert Registration.objects.count() == 1 and InboundMessage.objects.count() == 1
+    assert OutgoingMessage.objects.filter(kind="acknowledgement").count() == 1
+
+
+def test_the_rate_limit_holds_when_twenty_different_posts_arrive_at_once(settings):
+    settings.HANDVEST_FORM_RATE_LIMIT = 5
+    tokens = [fresh_token() for _ in range(AT_ONCE)]
+    # Different people on one town-hall PC: one address, twenty e-mail addresses.
+    statuses = at_once(
+        lambda n: Client().post(FORM_URL, form_data(tokens[n], f"Melding nummer {n} over de haven.") | {"email": f"inwoner{n}@example.nl"}).status_code
+    )
+    assert statuses.count(302) == 5 and statuses.count(429) == AT_ONCE - 5
+    assert Registration.objects.count() == 5
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)")
+def test_the_rate_limit_holds_at_once_in_the_shared_redis_cache(settings):
+    settings.CACHES = cache_settings(django_settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/13")
+    cache.clear()
+    settings.HANDVEST_FORM_RATE_LIMIT = 100
+    settings.HANDVEST_FORM_RATE_LIMIT_EMAIL = 3
+    tokens = [fresh_token() for _ in range(AT_ONCE)]
+    statuses = at_once(lambda n: Client().post(FORM_URL, form_data(tokens[n], f"Melding {n} van dezelfde inwoner.")).status_code)
+    assert statuses.count(302) == 3 and Registration.objects.count() == 3
