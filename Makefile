@@ -38,7 +38,7 @@ system-deps:
 run: export HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES ?= 0
 run: $(STAMP) system-deps
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_charter cms/charters/harlingen-2017.yaml
+	$(BIN)/python manage.py load_charter --if-empty cms/charters/harlingen-2017.yaml
 	$(BIN)/python manage.py create_demo_users
 	$(BIN)/python manage.py ensure_tagger
 	$(BIN)/python manage.py runserver 127.0.0.1:8000

@@ -4,6 +4,10 @@ The file is parsed and validated completely before anything is written; a bad fi
 ``CharterFileError`` naming the norm and the field, and the database stays as it was.
 Loading is idempotent: an unchanged norm is left alone, a changed one gets a new published
 revision, a norm missing from the file is reported (and retired only when asked).
+
+Editors' work wins over the file: a norm whose latest revision was made in the CMS (by a person,
+not by this loader), municipality settings changed in the CMS, and charter texts edited there are
+left as they are and reported with what the file would change; ``force`` overwrites them.
 """
 
 from __future__ import annotations
@@ -43,6 +47,19 @@ class CharterFileError(ValueError):
     """The charter file cannot be loaded; the message names where and why."""
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A value the CMS holds that differs from the file, left alone (``force`` overwrites it)."""
+
+    what: str  # a norm code, "instellingen" or the charter's key
+    field: str
+    current: Any
+    in_file: Any
+
+    def __str__(self) -> str:
+        return f"{self.what}.{self.field}: {self.current!r} -> {self.in_file!r}"
+
+
 @dataclass
 class LoadReport:
     created: list[str] = field(default_factory=list)
@@ -50,6 +67,12 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+
+    @property
+    def kept_norms(self) -> list[str]:
+        """Norms an editor revised in the CMS that the file would change."""
+        return sorted({item.what for item in self.kept if NORM_CODE_RE.match(item.what)})
 
     @property
     def changed(self) -> bool:
@@ -161,20 +184,27 @@ def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:
     return {"key": str(key), "municipality": municipality, "charter": charter, "norms": parsed_norms}
 
 
-def _apply_settings(municipality: dict[str, Any]) -> None:
+def _apply_settings(municipality: dict[str, Any], report: LoadReport, force: bool) -> None:
+    """Fill the municipality's settings; a field changed in the CMS (not empty, not the default) is kept unless ``force``."""
     settings = MunicipalitySettings.load()
     changed = False
     for name in MUNICIPALITY_FIELDS:
         value = str(municipality.get(name) or "").strip()
-        if getattr(settings, name) != value:
-            setattr(settings, name, value)
-            changed = True
+        current = getattr(settings, name)
+        if current == value:
+            continue
+        if current not in ("", MunicipalitySettings._meta.get_field(name).get_default()) and not force:
+            report.kept.append(Kept("instellingen", name, current, value))
+            continue
+        setattr(settings, name, value)
+        changed = True
     if changed:
         settings.full_clean()
         settings.save()
 
 
-def _apply_charter(key: str, data: dict[str, Any]) -> Charter:
+def _apply_charter(key: str, data: dict[str, Any], report: LoadReport, force: bool) -> Charter:
+    """The charter version of the file; texts edited in the CMS are kept unless ``force``."""
     values = {
         "title": data["title"],
         "year": data["year"],
@@ -184,8 +214,11 @@ def _apply_charter(key: str, data: dict[str, Any]) -> Charter:
         "suggestions_text": str(data.get("suggestions") or "").strip(),
     }
     charter, created = Charter.objects.get_or_create(key=key, defaults=values)
-    if not created and any(getattr(charter, name) != value for name, value in values.items()):
-        for name, value in values.items():
+    differences = {name: value for name, value in values.items() if not created and getattr(charter, name) != value}
+    if differences and not force:
+        report.kept += [Kept(key, name, getattr(charter, name), value) for name, value in differences.items()]
+    elif differences:
+        for name, value in differences.items():
             setattr(charter, name, value)
         charter.save()
     return charter
@@ -197,7 +230,13 @@ def _publish(norm: ServiceNorm) -> None:
     revision.publish()
 
 
-def _apply_norm(charter: Charter, values: dict[str, Any], report: LoadReport) -> None:
+def revised_in_cms(norm: ServiceNorm) -> bool:
+    """Whether the norm's latest revision was saved by a person in the CMS (the loader saves without a user)."""
+    latest = norm.latest_revision
+    return latest is not None and latest.user_id is not None
+
+
+def _apply_norm(charter: Charter, values: dict[str, Any], report: LoadReport, force: bool) -> None:
     norm = ServiceNorm.objects.filter(code=values["code"]).first()
     if norm is None:
         norm = ServiceNorm(charter=charter, live=False, **values)
@@ -210,16 +249,20 @@ def _apply_norm(charter: Charter, values: dict[str, Any], report: LoadReport) ->
     wanted["charter_id"] = charter.pk
     if not norm.active:
         wanted.update(active=True, retired_on=None)
-    if all(getattr(norm, name) == value for name, value in wanted.items()):
+    differences = {name: value for name, value in wanted.items() if getattr(norm, name) != value}
+    if not differences:
         report.unchanged.append(norm.code)
         return
-    for name, value in wanted.items():
+    if revised_in_cms(norm) and not force:
+        report.kept += [Kept(norm.code, name, getattr(norm, name), value) for name, value in differences.items()]
+        return
+    for name, value in differences.items():
         setattr(norm, name, value)
     _publish(norm)
     report.updated.append(norm.code)
 
 
-def _apply_page(charter: Charter) -> None:
+def _apply_page(charter: Charter, force: bool) -> None:
     """Make sure the site's home page has a live charter page showing this charter version."""
     home = HomePage.objects.first()
     if home is None:
@@ -229,14 +272,14 @@ def _apply_page(charter: Charter) -> None:
         page = CharterPage(title=charter.title, slug="kwaliteitshandvest", charter=charter)
         home.add_child(instance=page)
         page.save_revision().publish()
-    elif page.charter_id != charter.pk or page.title != charter.title:
+    elif page.charter_id != charter.pk or (force and page.title != charter.title):
         page.charter = charter
         page.title = charter.title
         page.save_revision().publish()
 
 
-def load_charter(*, path: Path, retire_missing: bool = False, today: datetime.date | None = None) -> LoadReport:
-    """Load the charter file at ``path``; all or nothing."""
+def load_charter(*, path: Path, retire_missing: bool = False, force: bool = False, today: datetime.date | None = None) -> LoadReport:
+    """Load the charter file at ``path``; all or nothing. ``force`` overwrites what editors changed in the CMS."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -244,10 +287,10 @@ def load_charter(*, path: Path, retire_missing: bool = False, today: datetime.da
     data = parse_charter(text, source=str(path))
     report = LoadReport()
     with transaction.atomic():
-        _apply_settings(data["municipality"])
-        charter = _apply_charter(data["key"], data["charter"])
+        _apply_settings(data["municipality"], report, force)
+        charter = _apply_charter(data["key"], data["charter"], report, force)
         for values in data["norms"]:
-            _apply_norm(charter, values, report)
+            _apply_norm(charter, values, report, force)
         listed = {values["code"] for values in data["norms"]}
         for norm in ServiceNorm.objects.filter(active=True).exclude(code__in=listed).order_by("code"):
             report.missing.append(norm.code)
@@ -256,7 +299,7 @@ def load_charter(*, path: Path, retire_missing: bool = False, today: datetime.da
                 norm.retired_on = today or datetime.date.today()
                 _publish(norm)
                 report.retired.append(norm.code)
-        _apply_page(charter)
+        _apply_page(charter, force)
     logger.info(
         "charter %s loaded: %d created, %d updated, %d unchanged, %d missing, %d retired",
         data["key"],
