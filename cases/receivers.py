@@ -58,6 +58,6 @@ def refresh_aggregates_after_registration(sender, instance, raw: bool = False, c
 @receiver(post_save, sender="cases.OutgoingMessage", dispatch_uid="aggregates_letter_saved")
 def refresh_aggregates_after_acknowledgement(sender, instance, raw: bool = False, **kwargs) -> None:
     """The day the acknowledgement left counts for our own compliance figures."""
-    if raw or instance.kind != "acknowledgement" or not (instance.sent_at or instance.printed_at):
+    if raw or instance.kind != "acknowledgement" or not (instance.sent_at or instance.posted_at):
         return
     rollup_queue_refresh(case_ids=[instance.case_id])

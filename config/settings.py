@@ -116,9 +116,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "nl"
-LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+# Citizens and officers are served in Dutch, whatever their browser asks for (dates, month names, forms).
+LANGUAGES = [("nl", "Nederlands")]
 WAGTAIL_I18N_ENABLED = False
-WAGTAILADMIN_PERMITTED_LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("nl", "Nederlands")]
 TIME_ZONE = env("HANDVEST_TIME_ZONE", "Europe/Amsterdam", "Time zone of the municipality; dates of receipt are taken in it.")
 USE_I18N = True
 USE_TZ = True

@@ -47,12 +47,13 @@ def test_the_acknowledgement_letter_counts_from_the_day_it_left(municipality):
         case=case,
         kind="acknowledgement",
         channel="post",
-        status="printed",
+        status="posted",
         dedupe_key=f"ack-{case.pk}",
         subject="Ontvangstbevestiging",
         body_text="…",
         message_id=f"<ack-{case.pk}@test>",
-        printed_at=at(D(2025, 4, 28)),
+        printed_at=at(D(2025, 4, 22)),
+        posted_at=at(D(2025, 4, 28)),  # printed in time, but only posted after the term: late
     )
     rollup_refresh()
     figures = compliance_figures(start=D(2025, 4, 1), end=D(2025, 5, 1), as_of=AS_OF)

@@ -19,16 +19,15 @@ from cases.correspondence.bounces import outgoing_reroute_to_post
 from cases.correspondence.composing import letter_compose
 from cases.correspondence.delivery import (
     NOT_RESENDABLE,
-    NOT_TO_PRINT,
     REASON_ANSWERED_AT_ONCE,
     REASON_AUTOMATIC_ADDRESS,
     REASON_RATE_LIMIT,
-    outgoing_mark_printed,
     outgoing_requeue,
     outgoing_send,
 )
 from cases.correspondence.outbox import REASON_BOUNCED, REASON_NO_EMAIL, acknowledgement_queue, cases_missing_acknowledgement, letter_queue, outbox_due
 from cases.correspondence.pdf import letter_render_pdf
+from cases.correspondence.post import NOT_TO_PRINT, letters_mark_posted, outgoing_mark_printed
 from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
 from cases.tasks import SEND_MAX_RETRIES, backoff_seconds, outbox_relay, send_outgoing_message
 from cases.workflow.transitions import case_transition
@@ -299,14 +298,33 @@ def test_a_sent_letter_is_listed_on_the_citizens_private_page(municipality, clie
     assert "Ontvangstbevestiging" in html
 
 
-@pytest.mark.parametrize("email", ["piet@example.nl", ""])
-def test_sending_the_acknowledgement_acknowledges_the_case_by_the_system(municipality, email):
-    case = CaseFactory(email=email)
+def test_sending_the_acknowledgement_acknowledges_the_case_by_the_system(municipality):
+    case = CaseFactory(email="piet@example.nl")
     send(acknowledgement_for(case))
     case.refresh_from_db()
     assert case.state == CaseState.ACKNOWLEDGED
     transition = CaseEvent.objects.get(case=case, kind=EventKind.TRANSITION, name="acknowledge")
     assert transition.actor is None
+
+
+def test_a_pdf_acknowledgement_acknowledges_the_case_only_when_the_mailroom_posted_it(municipality, client):
+    case = CaseFactory(email="")
+    message = acknowledgement_for(case)
+    assert send(message) == "to_print"
+    case.refresh_from_db()
+    assert case.state == CaseState.RECEIVED  # queued for the mailroom is not sent
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.MESSAGE_OUT).exists()
+    page = client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
+    assert "Wij hebben u nog geen brief gestuurd" in page
+    outgoing_mark_printed(outgoing_id=message.pk, actor=officer())
+    case.refresh_from_db()
+    assert case.state == CaseState.RECEIVED  # printed is not posted either
+    letters_mark_posted(outgoing_ids=[message.pk], posted_on=timezone.localdate(), actor=officer())
+    case.refresh_from_db()
+    message.refresh_from_db()
+    assert case.state == CaseState.ACKNOWLEDGED and message.status == OutboxStatus.POSTED
+    assert CaseEvent.objects.get(case=case, kind=EventKind.MESSAGE_OUT).at == message.posted_at
+    assert "Wij hebben u nog geen brief gestuurd" not in client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
 
 
 # --- exactly once ----------------------------------------------------------------------------------

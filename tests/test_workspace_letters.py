@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from cases import errors
 from cases.correspondence.composing import letter_compose
-from cases.correspondence.delivery import NOT_TO_PRINT
 from cases.correspondence.outbox import PLACEHOLDER_LEFT, PLACEHOLDER_RE
+from cases.correspondence.post import NOT_TO_PRINT
 from cases.models import CaseState, LetterKind, OutboxStatus, OutgoingMessage, Registration
 from cases.workspace import compose, mailroom
 from cms.roles import MAILROOM
@@ -183,7 +183,7 @@ def test_the_print_queue_lists_letters_to_print_oldest_first(client, municipalit
     assert list(response.context["page_obj"].object_list) == [first, second]
 
 
-def test_marking_a_letter_printed_takes_it_off_the_queue_once(client, municipality):
+def test_a_letter_is_printed_once_then_posted_and_only_then_leaves_the_queue(client, municipality):
     client.force_login(UserFactory(username="postkamer", role=MAILROOM))
     letter = letter_to_print(CaseFactory(email=""))
     url = reverse("handvest_mailroom:mark_printed", args=[letter.pk])
@@ -191,7 +191,11 @@ def test_marking_a_letter_printed_takes_it_off_the_queue_once(client, municipali
     letter.refresh_from_db()
     assert letter.status == OutboxStatus.PRINTED and letter.printed_at is not None
     response = client.post(url)
-    assert shown(response)[-1] == str(NOT_TO_PRINT % {"status": "geprint en gepost"})
+    assert shown(response)[-1] == str(NOT_TO_PRINT % {"status": "geprint, nog niet gepost"})
+    assert letter in client.get(reverse("handvest_mailroom:print_queue")).context["page_obj"].object_list  # still to post
+    client.post(reverse("handvest_mailroom:mark_posted"), {"letters": [letter.pk], "posted_on": timezone.localdate().isoformat()})
+    letter.refresh_from_db()
+    assert letter.status == OutboxStatus.POSTED and letter.posted_at is not None
     assert letter not in client.get(reverse("handvest_mailroom:print_queue")).context["page_obj"].object_list
 
 

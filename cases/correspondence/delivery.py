@@ -21,18 +21,16 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.correspondence.composing import FORMAL_KINDS, letter_context, render_text, tidy_text
+from cases.correspondence.departure import letter_left
 from cases.correspondence.outbox import delivery_channel, send_after_commit
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
-from cases.errors import WorkflowError
 from cases.mailaddresses import is_automatic_address
-from cases.models import Case, CaseEvent, CaseState, DeliveryChannel, EventKind, LetterKind, OutboxStatus, OutgoingMessage
-from cases.permissions import HANDLE_CASE, REGISTER_POST, require
-from cases.workflow.transitions import case_transition
+from cases.models import Case, DeliveryChannel, LetterKind, OutboxStatus, OutgoingMessage
+from cases.permissions import HANDLE_CASE, require
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
@@ -40,8 +38,6 @@ logger = logging.getLogger(__name__)
 # An officer may send these again; an 'unknown' one keeps its Message-ID, so a mail program folds a double.
 RESENDABLE = (OutboxStatus.FAILED, OutboxStatus.SUPPRESSED, OutboxStatus.UNKNOWN)
 NOT_RESENDABLE = _("Alleen een mislukt, niet verstuurd of onbekend bericht kan opnieuw in de wachtrij (nu: %(status)s).")
-NOT_TO_PRINT = _("Deze brief staat niet klaar om te printen (nu: %(status)s).")
-NO_PRINT_PERMISSION = _("U mag brieven niet als geprint markeren.")
 
 # Why a letter was not sent, or not yet (stored in OutgoingMessage.last_error).
 REASON_ANSWERED_AT_ONCE = _(
@@ -131,29 +127,6 @@ def email_for(message: OutgoingMessage, case: Case, pdf: bytes | None = None) ->
 
 
 # --- sending -------------------------------------------------------------------------------------
-def _record_letter(message: OutgoingMessage, case: Case) -> None:
-    CaseEvent.objects.create(
-        case=case,
-        actor=message.created_by,
-        kind=EventKind.MESSAGE_OUT,
-        name=message.kind,
-        internal=False,
-        note=capfirst(str(LetterKind(message.kind).label)),
-        data={"outgoing_id": message.pk, "channel": message.channel, "message_id": message.message_id},
-    )
-
-
-def _acknowledge_case(message: OutgoingMessage, case: Case) -> None:
-    """The system runs 'acknowledge' once the acknowledgement is on its way."""
-    if message.kind != LetterKind.ACKNOWLEDGEMENT or case.state != CaseState.RECEIVED:
-        return
-    how = _("per e-mail") if message.channel == DeliveryChannel.EMAIL else _("per post")
-    try:
-        case_transition(case_id=case.pk, name="acknowledge", actor=None, note=f"{capfirst(str(LetterKind.ACKNOWLEDGEMENT.label))} {how}")
-    except WorkflowError as exc:
-        logger.warning("acknowledgement of %s sent, but the case could not be acknowledged: %s", case, exc)
-
-
 def _suppress(message: OutgoingMessage, case: Case, reason: str) -> str:
     message.status = OutboxStatus.SUPPRESSED
     message.last_error = reason
@@ -163,10 +136,8 @@ def _suppress(message: OutgoingMessage, case: Case, reason: str) -> str:
 
 
 def _finish(message: OutgoingMessage, case: Case) -> None:
-    """What follows a letter that left: the citizen's timeline, and the acknowledged state."""
     message.save()
-    _record_letter(message, case)
-    _acknowledge_case(message, case)
+    letter_left(message, case)
 
 
 @dataclass(frozen=True)
@@ -194,9 +165,10 @@ def _prepare(message: OutgoingMessage, case: Case) -> Claim | str:
         pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
         message.pdf.save(f"{registration.number}-{message.kind}-{message.pk}.pdf", ContentFile(pdf), save=False)
     if channel == DeliveryChannel.POST:
-        # No provider to call: the letter waits for the mailroom, decided in this one transaction.
+        # No provider to call: the letter waits for the mailroom to print and post it. It has not
+        # left yet: the citizen's page, the acknowledged state and the figures wait for the posting.
         message.status = OutboxStatus.TO_PRINT
-        _finish(message, case)
+        message.save()
         return "to_print"
     message.status, message.claim_token, message.claimed_at = OutboxStatus.SENDING, uuid.uuid4().hex, timezone.now()
     message.save()
@@ -318,19 +290,4 @@ def outgoing_requeue(*, outgoing_id: int, actor) -> OutgoingMessage:
         message.save(update_fields=["status", "attempts", "last_error", "automatic"])
         send_after_commit(message.pk)
     logger.info("outgoing message %s requeued by %s", message.pk, getattr(actor, "username", "system"))
-    return message
-
-
-def outgoing_mark_printed(*, outgoing_id: int, actor) -> OutgoingMessage:
-    """The mailroom printed and posted a PDF letter."""
-    require(actor, HANDLE_CASE, REGISTER_POST, message=NO_PRINT_PERMISSION)
-    with transaction.atomic():
-        message = OutgoingMessage.objects.select_for_update().get(pk=outgoing_id)
-        if message.status != OutboxStatus.TO_PRINT:
-            logger.warning("outgoing message %s is %s; cannot be marked printed", message.pk, message.status)
-            raise ValidationError({"status": NOT_TO_PRINT % {"status": message.get_status_display()}})
-        message.status = OutboxStatus.PRINTED
-        message.printed_at = timezone.now()
-        message.save(update_fields=["status", "printed_at"])
-    logger.info("outgoing message %s printed by %s", message.pk, getattr(actor, "username", "system"))
     return message

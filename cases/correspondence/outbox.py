@@ -45,7 +45,7 @@ PLACEHOLDER_RE = re.compile(r"\[\[.*?\]\]", re.S)
 OMBUDSMAN_RE = re.compile(r"nationale\s+ombudsman", re.I)
 MAX_REFERENCES = 10
 # Statuses in which the acknowledgement has left (or is leaving): a second one is refused.
-GONE_STATUSES = (OutboxStatus.SENT, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED, OutboxStatus.SENDING)
+GONE_STATUSES = (OutboxStatus.SENT, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED, OutboxStatus.POSTED, OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
 
 
 def acknowledgement_key(case_id: int) -> str:

@@ -34,7 +34,8 @@ class OutboxStatus(models.TextChoices):
     SENT = "sent", _("verstuurd")
     FAILED = "failed", _("mislukt")
     TO_PRINT = "to_print", _("klaar om te printen")
-    PRINTED = "printed", _("geprint en gepost")
+    PRINTED = "printed", _("geprint, nog niet gepost")
+    POSTED = "posted", _("gepost")
     SUPPRESSED = "suppressed", _("niet verstuurd")
 
 
@@ -72,6 +73,8 @@ class OutgoingMessage(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     sent_at = models.DateTimeField(null=True, blank=True)
     printed_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True, help_text=_("Wanneer de postkamer de brief postte: dan pas is hij verstuurd."))
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("uitgaand bericht")

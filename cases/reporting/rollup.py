@@ -101,11 +101,11 @@ def _local_tz() -> zoneinfo.ZoneInfo:
 def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     """One row per case with exactly the columns of ``CaseFact``, in ``FACT_COLUMNS`` order."""
     tz = _local_tz()
-    # The day the acknowledgement letter left (sent, or printed for the post) is what the charter
+    # The day the acknowledgement letter left (sent, or posted by the mailroom) is what the charter
     # promises; the transition's own moment stands in when there is no such letter.
     acknowledgement_left = (
-        OutgoingMessage.objects.filter(case=OuterRef("pk"), kind=LetterKind.ACKNOWLEDGEMENT, status__in=[OutboxStatus.SENT, OutboxStatus.PRINTED])
-        .annotate(left_at=Coalesce("sent_at", "printed_at"))
+        OutgoingMessage.objects.filter(case=OuterRef("pk"), kind=LetterKind.ACKNOWLEDGEMENT, status__in=[OutboxStatus.SENT, OutboxStatus.POSTED])
+        .annotate(left_at=Coalesce("sent_at", "posted_at"))
         .filter(left_at__isnull=False)
         .order_by("left_at")
         .values("left_at")[:1]

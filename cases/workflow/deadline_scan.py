@@ -18,7 +18,7 @@ from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import DUE_SOON_WORKING_DAYS
 
 # An interim notice that is on its way or went out counts; a failed or suppressed one does not.
-NOTICE_COUNTS = [OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED]
+NOTICE_COUNTS = [OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED, OutboxStatus.POSTED]
 
 
 @dataclass(frozen=True)
@@ -136,5 +136,5 @@ def deadline_scan(*, today: datetime.date | None = None) -> DeadlineScan:
     troubled = OutgoingMessage.objects.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.UNKNOWN]).select_related("case__registration", "case__assigned_to")
     for message in troubled.order_by("created_at"):
         scan.failed_letters.append(_item(message.case, "letter", message.created_at.date(), today, f"{LetterKind(message.kind).label}: {message.last_error}"))
-    scan.letters_to_print = OutgoingMessage.objects.filter(status=OutboxStatus.TO_PRINT).count()
+    scan.letters_to_print = OutgoingMessage.objects.filter(status__in=[OutboxStatus.TO_PRINT, OutboxStatus.PRINTED]).count()
     return scan

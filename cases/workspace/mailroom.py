@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -22,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.correspondence.delivery import outgoing_mark_printed
+from cases.correspondence.post import IN_THE_MAILROOM, NOTHING_CHOSEN, letters_mark_posted, outgoing_mark_printed
 from cases.intake.forms import LetterForm, LetterTextForm
 from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct
 from cases.models import UNPROCESSED_OUTCOMES, Attachment, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
@@ -37,7 +39,8 @@ PAGE_SIZE = 50
 DONE_REGISTERED = _("Brief geregistreerd als %(number)s. Controleer hieronder de tekst.")
 ALREADY_REGISTERED = _("Deze scan is al geregistreerd als %(number)s; er is niets veranderd.")
 DONE_CORRECTED = _("De tekst van %(number)s is opgeslagen.")
-DONE_PRINTED = _("%(letter)s voor %(number)s staat als geprint en gepost.")
+DONE_PRINTED = _("%(letter)s voor %(number)s staat als geprint. Zet hem op gepost zodra hij op de post is.")
+DONE_POSTED = _("%(count)s brief/brieven staan als gepost op %(date)s; de inwoners zien ze nu op hun pagina.")
 
 
 def _crumbs(label):
@@ -132,17 +135,21 @@ def letter_scan(request, pk: int):
     return private_file_response(attachment.file, filename=attachment.filename, content_type=attachment.content_type, inline=True)
 
 
+class PostedForm(forms.Form):
+    """The letters of a batch that went in the post, and the day they did."""
+
+    letters = forms.ModelMultipleChoiceField(queryset=OutgoingMessage.objects.filter(status__in=IN_THE_MAILROOM), required=False)
+    posted_on = forms.DateField(label=_("Gepost op"), input_formats=["%Y-%m-%d", "%d-%m-%Y"])
+
+
 @require_GET
 @uses_mailroom
 def print_queue(request):
-    """Printwachtrij: PDF letters to print, oldest first; and the ones printed today."""
-    waiting = OutgoingMessage.objects.filter(status=OutboxStatus.TO_PRINT).select_related("case__registration").order_by("created_at", "pk")
+    """Printwachtrij: PDF letters to print and to post, oldest first; and the ones posted today."""
+    waiting = OutgoingMessage.objects.filter(status__in=IN_THE_MAILROOM).select_related("case__registration").order_by("created_at", "pk")
     page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("p"))
-    printed_today = (
-        OutgoingMessage.objects.filter(status=OutboxStatus.PRINTED, printed_at__date=timezone.localdate())
-        .select_related("case__registration")
-        .order_by("-printed_at")
-    )
+    posted = OutgoingMessage.objects.filter(status=OutboxStatus.POSTED, posted_at__date=timezone.localdate())
+    posted_today = posted.select_related("case__registration").order_by("-posted_at")
     return render(
         request,
         "cases/admin/workspace/print_queue.html",
@@ -151,7 +158,8 @@ def print_queue(request):
             "header_icon": "doc-full-inverse",
             "breadcrumbs_items": _crumbs(_("Printwachtrij")),
             "page_obj": page,
-            "printed_today": printed_today,
+            "posted_today": posted_today,
+            "today": timezone.localdate(),
         },
     )
 
@@ -159,7 +167,7 @@ def print_queue(request):
 @require_POST
 @uses_mailroom
 def mark_printed(request, pk: int):
-    """The letter was printed and posted; it leaves the queue."""
+    """The letter was printed; it waits to be posted."""
     letter = get_object_or_404(OutgoingMessage.objects.select_related("case__registration"), pk=pk)
     run_action(request, lambda: _mark_printed(letter, request.user), what=f"mark printed of letter {letter.pk}")
     return redirect("handvest_mailroom:print_queue")
@@ -168,6 +176,24 @@ def mark_printed(request, pk: int):
 def _mark_printed(letter: OutgoingMessage, actor) -> str:
     outgoing_mark_printed(outgoing_id=letter.pk, actor=actor)
     return DONE_PRINTED % {"letter": letter.get_kind_display().capitalize(), "number": letter.case.registration.number}
+
+
+@require_POST
+@uses_mailroom
+def mark_posted(request):
+    """A batch of printed letters went in the post on the given day: now they have left."""
+    form = PostedForm(request.POST)
+
+    def post() -> str:
+        if not form.is_valid():
+            raise ValidationError(form.errors.get("posted_on") or form.errors.get("letters") or NOTHING_CHOSEN)
+        letters = letters_mark_posted(
+            outgoing_ids=[letter.pk for letter in form.cleaned_data["letters"]], posted_on=form.cleaned_data["posted_on"], actor=request.user
+        )
+        return DONE_POSTED % {"count": len(letters), "date": f"{form.cleaned_data['posted_on']:%d-%m-%Y}"}
+
+    run_action(request, post, what="mark posted of a batch of letters")
+    return redirect("handvest_mailroom:print_queue")
 
 
 @require_GET
@@ -198,6 +224,7 @@ urlpatterns = [
     path("scan/<int:pk>/", letter_scan, name="scan"),
     path("printen/", print_queue, name="print_queue"),
     path("printen/<int:pk>/geprint/", mark_printed, name="mark_printed"),
+    path("printen/gepost/", mark_posted, name="mark_posted"),
     path("quarantaine/", quarantine, name="quarantine"),
     path("quarantaine/<int:pk>/origineel/", quarantine_original, name="quarantine_original"),
 ]

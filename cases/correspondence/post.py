@@ -1,0 +1,84 @@
+"""PDF letters in the mailroom: queued → printed → posted.
+
+A letter for a citizen without (working) e-mail is a PDF that waits in the print queue. The
+mailroom marks what it printed, then marks a batch as posted with the date it went in the post;
+only then has the letter left: it appears on the citizen's page, an acknowledgement acknowledges
+its case, and the posting date is what the charter's terms count. Until then the text read
+from an incoming letter may still be corrected.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.correspondence.departure import letter_left
+from cases.models import Case, OutboxStatus, OutgoingMessage
+from cases.permissions import HANDLE_CASE, REGISTER_POST, require
+
+logger = logging.getLogger(__name__)
+
+NOT_TO_PRINT = _("Deze brief staat niet klaar om te printen (nu: %(status)s).")
+NOT_TO_POST = _("Brief %(number)s staat niet klaar om te posten (nu: %(status)s).")
+NO_PRINT_PERMISSION = _("U mag brieven niet als geprint of gepost markeren.")
+NOTHING_CHOSEN = _("Kies eerst de brieven die gepost zijn.")
+POSTED_IN_FUTURE = _("De postdatum kan niet in de toekomst liggen.")
+POSTED_BEFORE_WRITTEN = _("Brief %(number)s is pas op %(date)s gemaakt; hij kan niet eerder gepost zijn.")
+# Letters the mailroom still has to handle, oldest first.
+IN_THE_MAILROOM = (OutboxStatus.TO_PRINT, OutboxStatus.PRINTED)
+
+
+def outgoing_mark_printed(*, outgoing_id: int, actor) -> OutgoingMessage:
+    """The mailroom printed a PDF letter; it still has to be posted."""
+    require(actor, HANDLE_CASE, REGISTER_POST, message=NO_PRINT_PERMISSION)
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().get(pk=outgoing_id)
+        if message.status != OutboxStatus.TO_PRINT:
+            logger.warning("outgoing message %s is %s; cannot be marked printed", message.pk, message.status)
+            raise ValidationError({"status": NOT_TO_PRINT % {"status": message.get_status_display()}})
+        message.status = OutboxStatus.PRINTED
+        message.printed_at = timezone.now()
+        message.save(update_fields=["status", "printed_at"])
+    logger.info("outgoing message %s printed by %s", message.pk, getattr(actor, "username", "system"))
+    return message
+
+
+def _posting_moment(posted_on: datetime.date) -> datetime.datetime:
+    """The moment a letter counts as posted: now when it is today, else the end of that working day."""
+    today = timezone.localdate()
+    if posted_on > today:
+        raise ValidationError({"posted_on": POSTED_IN_FUTURE})
+    if posted_on == today:
+        return timezone.now()
+    return timezone.make_aware(datetime.datetime.combine(posted_on, datetime.time(17, 0)))
+
+
+def _post_one(message: OutgoingMessage, moment: datetime.datetime, actor) -> None:
+    number = message.case.registration.number
+    if message.status not in IN_THE_MAILROOM:
+        raise ValidationError({"letters": NOT_TO_POST % {"number": number, "status": message.get_status_display()}})
+    if timezone.localdate(moment) < timezone.localdate(message.created_at):
+        raise ValidationError({"posted_on": POSTED_BEFORE_WRITTEN % {"number": number, "date": f"{timezone.localdate(message.created_at):%d-%m-%Y}"}})
+    message.status, message.posted_at, message.posted_by = OutboxStatus.POSTED, moment, actor
+    message.printed_at = message.printed_at or moment
+    message.save(update_fields=["status", "posted_at", "posted_by", "printed_at"])
+    letter_left(message, Case.objects.select_related("registration").get(pk=message.case_id))
+
+
+def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, actor) -> list[OutgoingMessage]:
+    """The mailroom posted these letters on ``posted_on``: all of them, or none (a batch is one step)."""
+    require(actor, HANDLE_CASE, REGISTER_POST, message=NO_PRINT_PERMISSION)
+    if not outgoing_ids:
+        raise ValidationError({"letters": NOTHING_CHOSEN})
+    moment = _posting_moment(posted_on)
+    with transaction.atomic():
+        letters = list(OutgoingMessage.objects.select_for_update().select_related("case__registration").filter(pk__in=outgoing_ids).order_by("pk"))
+        for message in letters:
+            _post_one(message, moment, actor)
+    logger.info("%s letter(s) posted on %s, marked by %s", len(letters), posted_on, getattr(actor, "username", "system"))
+    return letters
