@@ -179,9 +179,9 @@ def test_a_complaint_from_the_web_form_is_handled_and_closed_in_the_workspace(br
     assert case.state == CaseState.EXPLAINED
 
     # --- no hearing needed (Awb 9:10 lid 2), then the answer ---------------------------------------------------
-    page.click("text=Afzien van horen (Awb 9:10 lid 2)")
+    assert "Eerst horen" in page.inner_text("[data-blocked-steps]")  # the answer waits, and says why
     page.fill("#id_waive_reason", "De klager ziet af van horen; de uitleg is telefonisch besproken.")
-    page.click("#termijnen button[type=submit]:has-text('Vastleggen')")
+    page.click('[data-action="waive_hearing"] button[type=submit]')
     page.wait_for_selector("text=Vastgelegd waarom er geen hoorzitting is.")
     page.locator('[data-transition="answer"] [data-with-letter]').click()
     page.wait_for_selector("#id_body_text")

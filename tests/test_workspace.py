@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import errors
 from cases.models import Case, CaseEvent, EventKind
 from cases.tagging import tag_confirm, tags_store_suggestions
 from cases.workflow.calendar import default_calendar
@@ -248,9 +249,26 @@ def test_case_page_offers_only_the_transitions_allowed_now(officer_client, munic
     assert 'data-transition="answer"' not in html and 'data-transition="close"' not in html
 
 
-def test_case_page_of_a_treated_complaint_offers_hearing_explanation_and_withdrawal(officer_client, municipality, handler):
+def test_case_page_of_a_treated_complaint_offers_hearing_explanation_satisfaction_and_withdrawal(officer_client, municipality, handler):
     case = CaseFactory(in_treatment=True, actor=handler)
-    assert sorted(step_buttons(officer_client.get(case_url(case)))) == ["explain", "schedule_hearing", "withdraw"]
+    assert sorted(step_buttons(officer_client.get(case_url(case)))) == ["explain", "resolve_informally", "schedule_hearing", "withdraw"]
+
+
+def test_after_an_explanation_both_roads_are_offered_and_the_answer_waits_with_its_reason(officer_client, municipality, handler):
+    case = CaseFactory(in_treatment=True, actor=handler)
+    case_transition(case_id=case.pk, name="explain", actor=handler)
+    response = officer_client.get(case_url(case))
+    steps = step_buttons(response)
+    assert "resolve_informally" in steps and "schedule_hearing" in steps  # satisfied, or heard after all
+    assert "answer" not in steps
+    html = response.content.decode()
+    assert 'data-action="waive_hearing"' in html  # or record why there is no hearing (Awb 9:10 lid 2)
+    blocked = dict(response.context["blocked_steps"])
+    assert blocked["Antwoord versturen"] == str(errors.ANSWER_NEEDS_HEARING)
+    waive = reverse("handvest_workspace:case_action", args=[case.pk, "waive_hearing"])
+    officer_client.post(waive, {"expected_state": "explained", "reason": "Kennelijk ongegrond."})
+    after = officer_client.get(case_url(case))
+    assert "answer" in step_buttons(after) and "Antwoord versturen" not in dict(after.context["blocked_steps"])
 
 
 def test_case_page_of_a_suggestion_offers_the_suggestion_steps(officer_client, municipality, handler):

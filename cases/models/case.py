@@ -198,7 +198,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def acknowledge(self) -> None:
         self.acknowledged_at = timezone.now()
 
-    @transition(field=state, source=[CaseState.RECEIVED, CaseState.ACKNOWLEDGED], target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
+    # Awb 9:5: whenever the complainant is satisfied (at once, or after an explanation or a hearing), the case
+    # closes without the answer letter of Awb 9:12.
+    @transition(
+        field=state,
+        source=[CaseState.RECEIVED, CaseState.ACKNOWLEDGED, CaseState.IN_TREATMENT, CaseState.HEARING, CaseState.EXPLAINED],
+        target=CaseState.CLOSED,
+        conditions=[is_complaint],
+        permission=HANDLE_CASE,
+    )
     def resolve_informally(self) -> None:
         self.outcome = ComplaintOutcome.RESOLVED_INFORMALLY
         self.closed_at = timezone.now()
@@ -219,7 +227,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def start_treatment(self, *, officer) -> None:
         self.assigned_to = officer
 
-    @transition(field=state, source=CaseState.IN_TREATMENT, target=CaseState.HEARING, conditions=[is_complaint], permission=HANDLE_CASE)
+    # Awb 9:10: also after an explanation that did not satisfy the complainant.
+    @transition(
+        field=state, source=[CaseState.IN_TREATMENT, CaseState.EXPLAINED], target=CaseState.HEARING, conditions=[is_complaint], permission=HANDLE_CASE
+    )
     def schedule_hearing(self, *, on: datetime.date) -> None:
         self.hearing_on = on
 

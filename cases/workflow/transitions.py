@@ -17,7 +17,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, ComplaintOutcome, DeclineGround, EventKind, SuggestionOutcome
+from cases.models import Case, CaseEvent, CaseState, ComplaintOutcome, DeclineGround, EventKind, SuggestionOutcome
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
 from cases.workflow.calendar import default_calendar
@@ -31,6 +31,7 @@ __all__ = [
     "CaseConflict",
     "WorkflowError",
     "allowed_transitions",
+    "blocked_transitions",
     "case_extend",
     "case_transition",
     "case_waive_hearing",
@@ -117,6 +118,34 @@ def allowed_transitions(case: Case, user) -> list[str]:
         return []
     available = {t.name for t in case.get_available_user_state_transitions(user)}
     return [name for name in TRANSITIONS if name in available]
+
+
+# Why a step that starts from the case's state cannot be taken yet, per guard that says no.
+GUARD_REASONS = {"hearing_done_or_waived": errors.ANSWER_NEEDS_HEARING}
+# Guards that say the step belongs to the other workflow (complaint or suggestion): not shown at all.
+KIND_GUARDS = {"is_complaint", "is_suggestion"}
+
+
+def blocked_transitions(case: Case, user) -> list[tuple[str, str]]:
+    """The steps from the case's state this user cannot take now, each with the reason (Dutch), in TRANSITIONS order.
+
+    The workspace shows them disabled with the reason, so the officer sees what to do first.
+    """
+    if case.merged_into_id is not None or case.state == CaseState.CLOSED:
+        return []
+    allowed = set(allowed_transitions(case, user))
+    blocked: dict[str, str] = {}
+    for step in case.get_all_state_transitions():
+        if step.name in allowed or step.name in blocked or step.source not in (case.state, "*", "+"):
+            continue
+        failing = [guard for guard in step.conditions if not guard(case)]
+        if any(guard.__name__ in KIND_GUARDS for guard in failing):
+            continue
+        if failing:
+            blocked[step.name] = str(GUARD_REASONS.get(failing[0].__name__, errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()}))
+        elif not has_transition_perm(getattr(case, step.name), user):
+            blocked[step.name] = str(errors.NO_PERMISSION)
+    return [(name, blocked[name]) for name in TRANSITIONS if name in blocked]
 
 
 def case_extend(*, case_id: int, new_due: datetime.date, reason: str, actor=None, expected_state: str | None = None) -> Case:

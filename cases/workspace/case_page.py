@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from cases.models import Attachment, Case, CaseEvent, CaseState, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.workflow.deadlines import latest_extension_date
-from cases.workflow.transitions import allowed_transitions
+from cases.workflow.transitions import allowed_transitions, blocked_transitions
 from cases.workspace import forms as wf
 from cases.workspace.compose import composer_context
 from cases.workspace.inbox import crumbs, deadline_badge
@@ -123,6 +123,8 @@ def case_context(request, case: Case, **extra) -> dict:
     merged = case.merged_into_id is not None
     open_case = not merged and case.state != CaseState.CLOSED
     transitions = allowed_transitions(case, request.user)
+    # After an explanation or a hearing, "satisfied" is one of the two roads ahead (Awb 9:5), not a fold-away ending.
+    other_endings = [name for name in wf.OTHER_ENDINGS if not (name == "resolve_informally" and case.state in wf.SATISFIED_IS_A_NEXT_STEP)]
     tags = list(case.norm_tags.select_related("norm", "decided_by").order_by("status", F("score").desc(nulls_last=True)))
     context = {
         "case": case,
@@ -136,8 +138,9 @@ def case_context(request, case: Case, **extra) -> dict:
         "events": timeline(case),
         "tags": tags,
         "add_norm_form": wf.AddNormForm(initial=expected, exclude={tag.norm.code for tag in tags}),
-        "transition_forms": [wf.TransitionForm(initial=expected, transition=name) for name in transitions if name not in wf.OTHER_ENDINGS],
-        "other_endings": [wf.TransitionForm(initial=expected, transition=name) for name in transitions if name in wf.OTHER_ENDINGS],
+        "transition_forms": [wf.TransitionForm(initial=expected, transition=name) for name in transitions if name not in other_endings],
+        "other_endings": [wf.TransitionForm(initial=expected, transition=name) for name in transitions if name in other_endings],
+        "blocked_steps": [(wf.TRANSITION_LABELS[name], reason) for name, reason in blocked_transitions(case, request.user)],
         "extend_form": wf.ExtendForm(initial=expected) if case.is_extendable() and not merged else None,
         "latest_extension": latest_extension_date(case),
         "waive_form": wf.WaiveHearingForm(initial=expected) if case.hearing_waivable() and not merged else None,

@@ -37,7 +37,7 @@ SORT_NUMBER = "number"
 
 TRANSITION_LABELS = {
     "acknowledge": _("Ontvangst bevestigen"),
-    "resolve_informally": _("Naar tevredenheid opgelost (Awb 9:5)"),
+    "resolve_informally": _("Indiener is tevreden: afsluiten (Awb 9:5)"),
     "forward": _("Doorzenden (Awb 9:7)"),
     "decline": _("Niet behandelen (Awb 9:8)"),
     "start_treatment": _("In behandeling nemen"),
@@ -52,7 +52,7 @@ TRANSITION_LABELS = {
 }
 TRANSITION_HELP = {
     "acknowledge": _("De indiener krijgt de ontvangstbevestiging met datum van ontvangst en registratienummer."),
-    "resolve_informally": _("De klacht is naar tevredenheid afgehandeld; de zaak sluit."),
+    "resolve_informally": _("De indiener is tevreden, bijvoorbeeld na de uitleg: de zaak sluit zonder antwoordbrief (Awb 9:5)."),
     "forward": _("De klacht hoort bij een ander bestuursorgaan; de indiener krijgt bericht."),
     "decline": _("Schriftelijk, met een grond uit Awb 9:8; de zaak sluit."),
     "start_treatment": _("Wijs een behandelaar aan; de beklaagde wordt ingelicht (Awb 9:9)."),
@@ -69,6 +69,8 @@ TRANSITION_HELP = {
 CLOSING_TRANSITIONS = {"resolve_informally", "forward", "decline", "close", "close_suggestion", "withdraw"}
 # Ways to end a case besides the usual road; the case page folds them away so the next step stands out.
 OTHER_ENDINGS = ("resolve_informally", "forward", "decline", "withdraw")
+# After an explanation or a hearing the complainant is satisfied (close, Awb 9:5) or not (hear, or answer): both roads shown.
+SATISFIED_IS_A_NEXT_STEP = (CaseState.EXPLAINED, CaseState.HEARING)
 SHORT_LABELS = {
     "resolve_informally": _("opgelost (Awb 9:5)"),
     "forward": _("doorzenden (Awb 9:7)"),
