@@ -17,7 +17,7 @@ DESIGN_CHANNEL_OF_PREFIX = {"TEL": "telefoon", "POST": "post", "BALIE": "balie",
 
 
 def design_codes() -> list[str]:
-    design = (ROOT.parent / "shared" / "DESIGN.md").read_text(encoding="utf-8")
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
     return re.findall(r"^\| ([A-Z]+-[A-Z0-9]+) \|", design, flags=re.M)
 
 
