@@ -2,11 +2,20 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column, LiveStatusTagColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.models import NORM_NOT_DELETABLE, Charter, ServiceNorm
+
+
+class InUseColumn(Column):
+    """'In gebruik' or 'ingetrokken' in words, not a bare True/False."""
+
+    def get_value(self, instance):
+        return _("in gebruik") if instance.active else _("ingetrokken")
 
 
 class ServiceNormViewSet(SnippetViewSet):
@@ -15,7 +24,7 @@ class ServiceNormViewSet(SnippetViewSet):
     menu_label = "Servicenormen"
     menu_order = 200
     add_to_admin_menu = True
-    list_display = ["code", "channel", "promise", "active", "live"]
+    list_display = ["code", "channel", "promise", InUseColumn("active", label=_("Gebruik"), sort_key="active"), LiveStatusTagColumn()]
     list_filter = ["channel", "active", "charter"]
     search_fields = ["code", "promise", "keywords"]
     ordering = ["channel", "sort_order"]

@@ -159,7 +159,7 @@ def test_a_formal_letter_also_goes_as_pdf_attachment(municipality, anymail_test_
     assert send(message) == "sent"
     (email,) = mail.outbox
     ((filename, content, mimetype),) = email.attachments
-    assert filename == f"{case.registration.number}-answer.pdf" and mimetype == "application/pdf"
+    assert filename == f"antwoord-{case.registration.number}.pdf" and mimetype == "application/pdf"
     text = pdf_text(content)
     assert "Antwoord op uw klacht" in text and "Nationale ombudsman" in text
     assert message.pdf.name.endswith(".pdf")  # archived with the letter

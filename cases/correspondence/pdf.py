@@ -17,9 +17,23 @@ from cases.correspondence.composing import one_line, private_link
 from cases.models import Case, LetterKind, OutgoingMessage
 from cms.models import MunicipalitySettings
 
+# The name a citizen or officer sees for a letter's PDF: what it is, in Dutch, and whose case.
+FILE_NAMES = {
+    LetterKind.ACKNOWLEDGEMENT: "ontvangstbevestiging",
+    LetterKind.INTERIM_NOTICE: "tussenbericht",
+    LetterKind.HEARING_INVITATION: "uitnodiging-hoorzitting",
+    LetterKind.FORWARD_NOTICE: "doorzendbericht",
+    LetterKind.DECLINE: "besluit-niet-behandelen",
+    LetterKind.EXPLANATION: "uitleg",
+    LetterKind.ANSWER: "antwoord",
+    LetterKind.SUGGESTION_RESPONSE: "reactie-op-suggestie",
+    LetterKind.OTHER: "brief",
+}
+
 
 def pdf_filename(message: OutgoingMessage, case: Case) -> str:
-    return f"{case.registration.number}-{message.kind}.pdf"
+    """E.g. ``antwoord-HLG-2026-000012.pdf``."""
+    return f"{FILE_NAMES.get(message.kind, 'brief')}-{case.registration.number}.pdf"
 
 
 def letter_render_pdf(*, case: Case, subject: str, body_text: str, kind: str, letter_date: datetime.date | None = None) -> bytes:
@@ -53,7 +67,8 @@ def letter_render_pdf(*, case: Case, subject: str, body_text: str, kind: str, le
     }
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string("letters/letter.html", context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    # PDF/UA-1: a tagged PDF with its language and title, readable with a screen reader.
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def letter_paragraphs(body_text: str) -> list[dict]:

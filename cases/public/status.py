@@ -1,35 +1,88 @@
-"""Pages for citizens: the private page of their case."""
+"""The citizen's private page of their case: where it stands, what happens next, and every letter
+we sent (to read again as PDF), with the outcome and the answer once there is one.
 
-from django.http import Http404
-from django.shortcuts import render
+Reached only through the unguessable private link; an unknown or revoked token gets the same
+plain 404, and the page is never indexed or cached.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from cases.models import Case, CaseEvent, EventKind
+from cases.correspondence.pdf import letter_render_pdf, pdf_filename
+from cases.models import Case, CaseState, ComplaintOutcome, LetterKind, OutboxStatus, OutgoingMessage
+from cms.models import MunicipalitySettings
+
+logger = logging.getLogger(__name__)
 
 DEADLINE_TEXT = {"acknowledgement": "Ontvangstbevestiging uiterlijk", "answer": "Antwoord uiterlijk"}
+# Letters that have left: sent by e-mail, or posted by the mailroom.
+LEFT = (OutboxStatus.SENT, OutboxStatus.POSTED)
+ANSWER_KINDS = (LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE, LetterKind.DECLINE, LetterKind.FORWARD_NOTICE, LetterKind.EXPLANATION)
+
+
+def _case_or_404(token: str) -> Case:
+    case = Case.objects.select_related("registration").filter(public_token=token, public_token_revoked=False).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def next_step_template(case: Case) -> str:
+    """The 'what happens next' text of the case's state (plain Dutch, B1): a template per state."""
+    state = case.state
+    if state == CaseState.CLOSED and case.outcome == ComplaintOutcome.RESOLVED_INFORMALLY:
+        state = "resolved"
+    return f"cases/public/next/{state}.html"
 
 
 @require_GET
 @never_cache
 def case_status(request, token: str):
-    """The citizen's private link. Unknown and revoked tokens get the same plain 404."""
-    case = Case.objects.select_related("registration").filter(public_token=token, public_token_revoked=False).first()
-    if case is None:
-        raise Http404
-    letters = CaseEvent.objects.filter(case=case, kind=EventKind.MESSAGE_OUT, internal=False).order_by("at")
+    """The citizen's private link."""
+    case = _case_or_404(token)
+    letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT).order_by("created_at", "pk"))
+    answer = next((letter for letter in reversed(letters) if letter.kind in ANSWER_KINDS), None)
     deadline = case.next_deadline()
-    response = render(
-        request,
-        "cases/case_status.html",
-        {
-            "case": case,
-            "registration": case.registration,
-            "state_text": case.public_state_text(),
-            "deadline": (DEADLINE_TEXT[deadline[0]], deadline[1]) if deadline else None,
-            "letters": letters,
-        },
-    )
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    context = {
+        "case": case,
+        "registration": case.registration,
+        "state_text": case.public_state_text(),
+        "deadline": (DEADLINE_TEXT[deadline[0]], deadline[1]) if deadline else None,
+        "letters": letters,
+        "answer": answer,
+        "next_step": next_step_template(case),
+        "municipality": MunicipalitySettings.load(),
+    }
+    return _private(render(request, "cases/case_status.html", context))
+
+
+@require_GET
+@never_cache
+def letter_pdf(request, token: str, pk: int):
+    """One of the citizen's letters as a PDF, to keep or print; only letters of this case that have left."""
+    case = _case_or_404(token)
+    letter = get_object_or_404(OutgoingMessage, pk=pk, case=case, status__in=LEFT)
+    if letter.pdf:
+        with letter.pdf.open("rb") as handle:
+            pdf = handle.read()
+    else:
+        pdf = letter_render_pdf(case=case, subject=letter.subject, body_text=letter.body_text, kind=letter.kind, letter_date=timezone.localdate(letter.sent_at or letter.created_at))
+    logger.info("letter %s of %s downloaded through the private link", letter.pk, case)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{pdf_filename(letter, case)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return _private(response)

@@ -365,7 +365,8 @@ def report_to_pdf(report: AnnualReport) -> bytes:
     # Imported here: WeasyPrint is heavy, and only the PDF needs it (not JSON, CSV or the dashboard).
     from weasyprint import HTML
 
-    return HTML(string=report_to_html(report)).write_pdf()
+    # PDF/UA-1: a tagged PDF with its language and title, readable with a screen reader.
+    return HTML(string=report_to_html(report)).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def report_render(*, report: AnnualReport, fmt: str) -> bytes:

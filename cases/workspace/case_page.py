@@ -120,6 +120,8 @@ def _originals(case: Case):
 def case_context(request, case: Case, **extra) -> dict:
     """Everything the case page shows; ``extra`` overrides forms that came back with errors."""
     expected = {"expected_state": case.state}
+    # Whoever takes up the case is its handler unless they choose a colleague.
+    step_initial = {**expected, "officer": request.user.pk}
     merged = case.merged_into_id is not None
     open_case = not merged and case.state != CaseState.CLOSED
     transitions = allowed_transitions(case, request.user)
@@ -138,8 +140,8 @@ def case_context(request, case: Case, **extra) -> dict:
         "events": timeline(case),
         "tags": tags,
         "add_norm_form": wf.AddNormForm(initial=expected, exclude={tag.norm.code for tag in tags}),
-        "transition_forms": [wf.TransitionForm(initial=expected, transition=name) for name in transitions if name not in other_endings],
-        "other_endings": [wf.TransitionForm(initial=expected, transition=name) for name in transitions if name in other_endings],
+        "transition_forms": [wf.TransitionForm(initial=step_initial, transition=name) for name in transitions if name not in other_endings],
+        "other_endings": [wf.TransitionForm(initial=step_initial, transition=name) for name in transitions if name in other_endings],
         "blocked_steps": [(wf.TRANSITION_LABELS[name], reason) for name, reason in blocked_transitions(case, request.user)],
         "extend_form": wf.ExtendForm(initial=expected) if case.is_extendable() and not merged else None,
         "latest_extension": latest_extension_date(case),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from cases.correspondence.pdf import pdf_filename
 from cases.models import Attachment, InboundMessage, OutgoingMessage
 from cases.workspace.roles import handles_cases, handles_cases_or_mailroom
 
@@ -59,4 +60,4 @@ def letter_pdf(request, pk: int):
     """The PDF of a letter to a citizen (officers; the mailroom prints them)."""
     letter = get_object_or_404(OutgoingMessage.objects.select_related("case__registration"), pk=pk)
     logger.info("letter pdf %s opened by %s", letter.pk, request.user.get_username())
-    return private_file_response(letter.pdf, filename=f"{letter.case.registration.number}-{letter.kind}.pdf", content_type="application/pdf", inline=True)
+    return private_file_response(letter.pdf, filename=pdf_filename(letter, letter.case), content_type="application/pdf", inline=True)

@@ -179,6 +179,7 @@ def inbox(request):
             "elided_page_range": paginator.get_elided_page_range(page.number),
             "rows": rows,
             "active_filters": active,
+            "sort_label": dict(form.fields["sort"].choices).get(filters.get("sort") or wf.SORT_DEADLINE, ""),
             "today": today,
         },
     )

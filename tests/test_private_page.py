@@ -1,0 +1,62 @@
+"""The citizen's private page: what happens next, every letter to download, the outcome and the answer."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from cases.correspondence.delivery import outgoing_send
+from cases.correspondence.outbox import acknowledgement_queue
+from cases.correspondence.steps import case_step_with_letter
+from cases.workflow.transitions import case_transition
+from tests.factories import CaseFactory, officer
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = "Beste inwoner,\n\nWij hebben uw klacht onderzocht en vinden haar gegrond.\n\nBent u het niet eens, dan kunt u naar de Nationale ombudsman."
+
+
+def page(client, case) -> str:
+    return client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
+
+
+def test_the_page_says_what_happens_next_in_each_state(client, gemeente):
+    received = CaseFactory()
+    assert "Binnen 4 werkdagen krijgt u een ontvangstbevestiging" in page(client, received)
+    explained = CaseFactory(explained=True)
+    assert "Bent u daarmee tevreden, dan sluiten wij uw klacht af" in page(client, explained)
+    resolved = CaseFactory(in_treatment=True)
+    case_transition(case_id=resolved.pk, name="resolve_informally", actor=officer())
+    assert "naar uw tevredenheid opgelost" in page(client, resolved)
+
+
+def test_the_answer_and_the_outcome_are_on_the_page_with_every_letter_to_download(client, gemeente):
+    case = CaseFactory(in_treatment=True, email="piet@example.nl")
+    _case, explanation = case_step_with_letter(
+        case_id=case.pk, name="explain", kind="explanation", subject="Uitleg", body_text="Beste inwoner, de uitleg.", actor=officer()
+    )
+    case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=case.answer_due)
+    _case, answer = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject="Antwoord op uw klacht", body_text=ANSWER, actor=officer())
+    for letter in (explanation, answer):
+        outgoing_send(outgoing_id=letter.pk)
+    case_transition(case_id=case.pk, name="close", actor=officer(), outcome="gegrond")
+    html = page(client, case)
+    assert "Uitkomst</dt><dd>Gegrond" in html
+    assert "Wij hebben uw klacht onderzocht en vinden haar gegrond." in html
+    assert "Nationale ombudsman" in html
+    download = reverse("cases:case_letter", kwargs={"token": case.public_token, "pk": answer.pk})
+    assert download in html
+    assert reverse("cases:case_letter", kwargs={"token": case.public_token, "pk": explanation.pk}) in html
+    response = client.get(download)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert f'filename="antwoord-{case.registration.number}.pdf"' in response["Content-Disposition"]
+    assert "gegrond" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_a_letter_of_another_case_or_one_not_yet_sent_is_not_found(client, gemeente):
+    mine, theirs = CaseFactory(email=""), CaseFactory(email="")
+    waiting = acknowledgement_queue(case_id=theirs.pk)
+    assert outgoing_send(outgoing_id=waiting.pk) == "to_print"  # waits for the mailroom: not sent yet
+    assert client.get(reverse("cases:case_letter", kwargs={"token": theirs.public_token, "pk": waiting.pk})).status_code == 404
+    assert client.get(reverse("cases:case_letter", kwargs={"token": mine.public_token, "pk": waiting.pk})).status_code == 404
