@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("handvest")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+if not app.conf.broker_url:
+    # Eager (`make run`, tests): Celery still opens a producer for eager tasks; the in-memory
+    # transport keeps kombu from reaching for amqp://localhost and warning about it.
+    app.conf.broker_url = "memory://localhost/"
 app.autodiscover_tasks()
 
 # Beat's schedule (documented in the README, section "Celery"); the task names are those of cases.dispatch.

@@ -1,3 +1,4 @@
+import logging
 import re
 
 import pytest
@@ -23,3 +24,15 @@ def test_list_values_are_split_on_commas(monkeypatch):
     monkeypatch.setenv("HANDVEST_TEST_LIST", "a, b,,c")
     assert env_module.env("HANDVEST_TEST_LIST", [], "test only") == ["a", "b", "c"]
     env_module.REGISTRY.pop("HANDVEST_TEST_LIST")
+
+
+@pytest.mark.django_db
+def test_eager_mode_registers_a_complaint_without_a_kombu_warning(client, municipality, settings, caplog, django_capture_on_commit_callbacks):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    page = client.get("/melding/").content.decode()
+    token = page.split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    data = {"kind": "complaint", "description": "De balie was dicht.", "name": "Piet", "email": "piet@example.nl", "form_token": token}
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert client.post("/melding/", data).status_code == 302
+    assert callbacks  # the acknowledgement and the aggregates ran on the eager queue
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("kombu")] == []
