@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.correspondence.delivery import outgoing_send
@@ -83,3 +84,14 @@ def test_the_mailroom_may_correct_a_letters_text_until_its_acknowledgement_is_po
     letters_mark_posted(outgoing_ids=[message.pk], posted_on=timezone.localdate(), actor=officer())
     with pytest.raises(PermissionDenied):
         letter_correct_text(registration_id=registration.pk, text="Nog een correctie.", actor=mailroom)
+
+
+def test_the_mailroom_opens_only_the_letters_in_its_queue(client, municipality, mailroom):
+    queued = queued_pdf_acknowledgement(CaseFactory(email=""))
+    posted = queued_pdf_acknowledgement(CaseFactory(email=""))
+    letters_mark_posted(outgoing_ids=[posted.pk], posted_on=timezone.localdate(), actor=mailroom)
+    client.force_login(mailroom)
+    assert client.get(reverse("handvest_workspace:letter_pdf", args=[queued.pk])).status_code == 200
+    assert client.get(reverse("handvest_workspace:letter_pdf", args=[posted.pk])).status_code == 404
+    client.force_login(officer())
+    assert client.get(reverse("handvest_workspace:letter_pdf", args=[posted.pk])).status_code == 200

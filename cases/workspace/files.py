@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cases.correspondence.pdf import pdf_filename
+from cases.correspondence.post import IN_THE_MAILROOM
 from cases.models import Attachment, InboundMessage, OutgoingMessage
+from cases.permissions import can_handle_cases
 from cases.workspace.roles import handles_cases, handles_cases_or_mailroom
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,10 @@ def original_download(request, pk: int):
 @require_GET
 @handles_cases_or_mailroom
 def letter_pdf(request, pk: int):
-    """The PDF of a letter to a citizen (officers; the mailroom prints them)."""
-    letter = get_object_or_404(OutgoingMessage.objects.select_related("case__registration"), pk=pk)
+    """The PDF of a letter to a citizen: officers any letter, the mailroom only the letters in its print queue."""
+    letters = OutgoingMessage.objects.select_related("case__registration")
+    if not can_handle_cases(request.user):
+        letters = letters.filter(status__in=IN_THE_MAILROOM)
+    letter = get_object_or_404(letters, pk=pk)
     logger.info("letter pdf %s opened by %s", letter.pk, request.user.get_username())
     return private_file_response(letter.pdf, filename=pdf_filename(letter, letter.case), content_type="application/pdf", inline=True)
