@@ -79,7 +79,8 @@ def letter_pdf(request, token: str, pk: int):
         with letter.pdf.open("rb") as handle:
             pdf = handle.read()
     else:
-        pdf = letter_render_pdf(case=case, subject=letter.subject, body_text=letter.body_text, kind=letter.kind, letter_date=timezone.localdate(letter.sent_at or letter.created_at))
+        letter_date = timezone.localdate(letter.sent_at or letter.created_at)
+        pdf = letter_render_pdf(case=case, subject=letter.subject, body_text=letter.body_text, kind=letter.kind, letter_date=letter_date)
     logger.info("letter %s of %s downloaded through the private link", letter.pk, case)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(letter, case)}"'
