@@ -14,7 +14,7 @@ from wagtail.admin.widgets import Button
 from cases.intake.triage import LOG_ACTIONS
 from cases.permissions import can_handle_cases, can_see_aggregates, can_use_mailroom
 from cases.public.charter_figures import add_last_years_figures
-from cases.workspace import actions, case_page, compose, files, inbox, mailroom, oral, revision, triage
+from cases.workspace import actions, case_page, compose, dashboard, files, inbox, mailroom, oral, revision, triage
 from cases.workspace.roles import RoleMenuItem
 from cms.models import ServiceNorm
 
@@ -96,3 +96,7 @@ def register_triage_log_actions(actions):
 
 
 hooks.register("charter_page_context", add_last_years_figures)
+
+
+# --- the dashboard: the officer's and the mailroom's work ------------------------------------------
+hooks.register("construct_homepage_panels", dashboard.add_work_panel)
