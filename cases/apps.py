@@ -9,3 +9,6 @@ class CasesConfig(AppConfig):
         # Django's way to connect receivers once the models are loaded; importing the tasks here
         # registers them in every process, so ``cases.dispatch`` finds them by name.
         from cases import receivers, tasks  # noqa: F401
+        from cases.records import audit
+
+        audit.register_models()

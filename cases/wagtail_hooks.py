@@ -14,7 +14,7 @@ from wagtail.admin.widgets import Button
 from cases.intake.triage import LOG_ACTIONS
 from cases.permissions import can_handle_cases, can_see_aggregates, can_use_mailroom
 from cases.public.charter_figures import add_last_years_figures
-from cases.workspace import actions, case_page, compose, dashboard, files, inbox, mailroom, oral, revision, triage
+from cases.workspace import actions, case_page, compose, dashboard, files, history, inbox, mailroom, oral, revision, triage
 from cases.workspace.roles import RoleMenuItem
 from cms.models import ServiceNorm
 
@@ -27,6 +27,7 @@ WORKSPACE_URLS = [
     path("brief/<int:pk>/pdf/", files.letter_pdf, name="letter_pdf"),
     *compose.urlpatterns,
     *oral.urlpatterns,
+    *history.urlpatterns,
 ]
 
 

@@ -7,6 +7,7 @@ Production and CI set ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import cache_settings, env
 
@@ -15,12 +16,18 @@ VAR_DIR = Path(env("HANDVEST_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQ
 # On a fresh clone the folder does not exist yet; SQLite and the model cache need it.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY",
-    "dev-only-insecure-key-change-me-in-production-0123456789",
+    DEV_SECRET_KEY,
     "Django's secret key. Set a long random value in production.",
 )
 DEBUG = env("DJANGO_DEBUG", True, "Debug mode; serves static files in `make run`. Set to false in production.")
+if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is the development key (or shorter than 50 characters) while DJANGO_DEBUG is off. "
+        'Set a long random value, e.g. python -c "import secrets; print(secrets.token_urlsafe(64))".'
+    )
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"], "Comma-separated host names the site answers to.")
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", [], "Comma-separated origins (https://…) trusted for CSRF behind a proxy.")
@@ -30,6 +37,7 @@ INSTALLED_APPS = [
     "cms",
     "cases",
     "nlp",
+    "accounts",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -46,6 +54,13 @@ INSTALLED_APPS = [
     "taggit",
     "anymail",
     "django_fsm",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
+    "auditlog",
+    "mozilla_django_oidc",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,14 +71,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.tracing.TraceMiddleware",
+    "config.csp.HandvestCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into our Dutch lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "accounts.context_processors.login_options",
             ],
         },
     },
@@ -257,11 +280,96 @@ HANDVEST_CLIENT_IP_HEADER = env(
     "Used by the web form's rate limit.",
 )
 
+# --- staff login, hardening and the audit trail (accounts/, config/csp.py, cases.records) ----
+_PRODUCTION = not DEBUG
+SECURE_SSL_REDIRECT = env("DJANGO_SECURE_SSL_REDIRECT", _PRODUCTION, "Redirect http to https; on by default when DJANGO_DEBUG is off.")
+SECURE_HSTS_SECONDS = env(
+    "DJANGO_SECURE_HSTS_SECONDS", 31536000 if _PRODUCTION else 0, "Strict-Transport-Security max-age; one year by default when DJANGO_DEBUG is off."
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", _PRODUCTION, "HSTS for subdomains too; on when DJANGO_DEBUG is off.")
+SECURE_HSTS_PRELOAD = env("DJANGO_SECURE_HSTS_PRELOAD", _PRODUCTION, "Mark HSTS as preloadable; on when DJANGO_DEBUG is off.")
+SESSION_COOKIE_SECURE = env("DJANGO_SESSION_COOKIE_SECURE", _PRODUCTION, "Session cookie only over https; on when DJANGO_DEBUG is off.")
+CSRF_COOKIE_SECURE = env("DJANGO_CSRF_COOKIE_SECURE", _PRODUCTION, "CSRF cookie only over https; on when DJANGO_DEBUG is off.")
+if env("DJANGO_BEHIND_TLS_PROXY", False, "The reverse proxy terminates TLS and sets X-Forwarded-Proto: trust it for request.is_secure()."):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env("HANDVEST_SESSION_HOURS", 10, "Hours a staff session lasts (one working day by default).") * 3600
+
+# Content-Security-Policy (django-csp) on every page; the Wagtail admin needs inline styles (config/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses a locked-out username/IP before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env("HANDVEST_LOGIN_FAILURE_LIMIT", 5, "Failed staff logins from one IP address for one username before both are locked out for a while.")
+AXES_COOLOFF_TIME = env("HANDVEST_LOGIN_COOLOFF_MINUTES", 15, "Minutes a locked-out login waits before it may try again.") / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cases.intake.rate_limit.client_ip"
+AXES_VERBOSE = False
+
+# Two factors for every staff account: TOTP (django-otp), passkeys (django-otp-webauthn), recovery codes.
+HANDVEST_TWO_FACTOR_REQUIRED = env(
+    "HANDVEST_TWO_FACTOR_REQUIRED", True, "Staff need a second factor (app code or passkey). False only for local demo users, and only with DJANGO_DEBUG on."
+)
+if not HANDVEST_TWO_FACTOR_REQUIRED and not DEBUG:
+    raise ImproperlyConfigured("HANDVEST_TWO_FACTOR_REQUIRED=false is for local demo users only and is refused while DJANGO_DEBUG is off.")
+OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
+OTP_WEBAUTHN_RP_ID = env("HANDVEST_PASSKEY_DOMAIN", "localhost", "Domain passkeys are bound to (the admin's host name, e.g. `handvest.harlingen.nl`).")
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env(
+    "HANDVEST_PASSKEY_ORIGINS", ["http://localhost:8000"], "Comma-separated origins (https://…) that may use the passkeys of HANDVEST_PASSKEY_DOMAIN."
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor, after the password
+
+# Optional single sign-on with the municipality's own OpenID Connect provider (mozilla-django-oidc).
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", "", "OpenID Connect client id; set it (with the other OIDC_ variables) to offer single sign-on on the login page.")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", "", "OpenID Connect client secret.")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", "", "The provider's authorization endpoint.")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", "", "The provider's token endpoint.")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", "", "The provider's userinfo endpoint.")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", "", "The provider's JWKS endpoint (keys for RS256 tokens).")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", "RS256", "Algorithm the provider signs ID tokens with.")
+OIDC_CREATE_USER = False  # the municipality creates staff accounts and gives them a role; SSO only signs them in
+HANDVEST_OIDC_LABEL = env("HANDVEST_OIDC_LABEL", "Inloggen met uw gemeenteaccount", "Text of the single sign-on button on the login page.")
+HANDVEST_OIDC_TRUSTS_PROVIDER_MFA = env(
+    "HANDVEST_OIDC_TRUSTS_PROVIDER_MFA",
+    True,
+    "A single sign-on counts as two-factor (the provider enforces it); false: staff also give Handvest's own second factor.",
+)
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.StaffOIDCBackend")
+LOGIN_URL = "wagtailadmin_login"
+LOGIN_REDIRECT_URL = "wagtailadmin_home"
+LOGOUT_REDIRECT_URL = "wagtailadmin_login"
+
+# Audit trail (BIO 8.15): django-auditlog records every change; cases.records.audit registers the models
+# and hides the values of personal fields, cases.records.read_log adds every read of a case by staff.
+AUDITLOG_CID_GETTER = "config.tracing.current_trace_id"
+AUDITLOG_MASK_CALLABLE = "cases.records.audit.hide_value"
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("HANDVEST_LOG_LEVEL", "INFO", "Log level of the root logger.")},
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch", "weasyprint", "fontTools")},
+    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch", "weasyprint", "fontTools", "axes")},
 }

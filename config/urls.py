@@ -4,6 +4,9 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 urlpatterns = [
+    # The second factor (accounts/) and its passkey endpoints come before Wagtail's admin, which they guard.
+    path("beheer/tweestaps/passkey/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("beheer/tweestaps/", include("accounts.urls")),
     path("beheer/", include(wagtailadmin_urls)),
     path("", include("cases.urls")),
     # The citizen's web form, in its own "intake" namespace (cms.models.complaint_form_url reverses it).
@@ -13,6 +16,8 @@ urlpatterns = [
     path("anymail/", include("cases.intake.webhooks")),
     path("anymail/", include("anymail.urls")),
 ]
+if settings.OIDC_RP_CLIENT_ID:
+    urlpatterns += [path("oidc/", include("mozilla_django_oidc.urls"))]
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

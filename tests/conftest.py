@@ -18,6 +18,9 @@ def _embedded_defaults(settings, tmp_path):
     settings.HANDVEST_TAG_ON_REGISTRATION = False
     # Factories make an officer per test; the production password hasher would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests of the workspace log in with force_login; the second factor has its own tests
+    # (tests/test_two_factor.py), which turn it back on.
+    settings.HANDVEST_TWO_FACTOR_REQUIRED = False
     from config.celery import app
 
     app.conf.task_always_eager = True

@@ -72,7 +72,8 @@ class InboundMessage(models.Model):
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
-        return f"{self.from_address}: {self.subject[:60]}"
+        # No sender or subject: this text is what the audit log records about the message.
+        return f"e-mail {self.pk}"
 
 
 class Attachment(models.Model):
@@ -87,7 +88,8 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
-        return self.filename
+        # Not the file name (it may hold a name): this text is what the audit log records about the file.
+        return f"bijlage {self.pk}"
 
 
 class WebhookToken(models.Model):

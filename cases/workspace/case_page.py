@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cases.models import Attachment, Case, CaseEvent, CaseState, EventKind, InboundMessage, OutgoingMessage, TagStatus
+from cases.records.read_log import record_read
 from cases.workflow.deadlines import latest_extension_date
 from cases.workflow.transitions import allowed_transitions, blocked_transitions
 from cases.workspace import forms as wf
@@ -163,4 +164,5 @@ def case_context(request, case: Case, **extra) -> dict:
 def case_detail(request, pk: int):
     """De zaak: the message, the timeline, the norms, and the steps that can be taken now."""
     case = case_or_404(pk)
+    record_read(request, case, case.registration)
     return render(request, "cases/admin/workspace/case_detail.html", case_context(request, case))

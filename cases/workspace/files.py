@@ -13,6 +13,7 @@ from cases.correspondence.pdf import pdf_filename
 from cases.correspondence.post import IN_THE_MAILROOM
 from cases.models import Attachment, InboundMessage, OutgoingMessage
 from cases.permissions import can_handle_cases
+from cases.records.read_log import record_read
 from cases.workspace.roles import handles_cases, handles_cases_or_mailroom
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ def private_file_response(field, *, filename: str, content_type: str, inline: bo
 @handles_cases
 def attachment_download(request, pk: int):
     """An attachment of a registration (upload, scan, e-mail attachment)."""
-    attachment = get_object_or_404(Attachment, pk=pk)
+    attachment = get_object_or_404(Attachment.objects.select_related("registration", "inbound_message"), pk=pk)
     logger.info("attachment %s downloaded by %s", attachment.pk, request.user.get_username())
+    record_read(request, attachment, attachment.registration, email=attachment.inbound_message.from_address if attachment.inbound_message else "")
     return private_file_response(
         attachment.file, filename=attachment.filename, content_type=attachment.content_type, inline=attachment.content_type == "application/pdf"
     )
@@ -51,8 +53,9 @@ def attachment_download(request, pk: int):
 @handles_cases
 def original_download(request, pk: int):
     """The e-mail exactly as it arrived (.eml)."""
-    message = get_object_or_404(InboundMessage, pk=pk)
+    message = get_object_or_404(InboundMessage.objects.select_related("registration"), pk=pk)
     logger.info("original message %s downloaded by %s", message.pk, request.user.get_username())
+    record_read(request, message, message.registration, email=message.from_address)
     return private_file_response(message.raw, filename=f"bericht-{message.pk}.eml", content_type="message/rfc822")
 
 
@@ -65,4 +68,5 @@ def letter_pdf(request, pk: int):
         letters = letters.filter(status__in=IN_THE_MAILROOM)
     letter = get_object_or_404(letters, pk=pk)
     logger.info("letter pdf %s opened by %s", letter.pk, request.user.get_username())
+    record_read(request, letter, letter.case.registration)
     return private_file_response(letter.pdf, filename=pdf_filename(letter, letter.case), content_type="application/pdf", inline=True)

@@ -29,6 +29,7 @@ from cases.intake.forms import LetterForm, LetterTextForm
 from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct
 from cases.models import UNPROCESSED_OUTCOMES, Attachment, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
 from cases.permissions import CORRECT_LETTER_TEXT
+from cases.records.read_log import record_read
 from cases.workspace.actions import run_action
 from cases.workspace.files import private_file_response
 from cases.workspace.roles import forbidden, uses_mailroom
@@ -106,6 +107,7 @@ def letter_check(request, pk: int):
             if run_action(request, correct, what=f"letter text correction of {registration.number}"):
                 return redirect("handvest_mailroom:letter", registration.pk)
     scans = Attachment.objects.filter(registration=registration).order_by("pk")
+    record_read(request, registration, registration, activity="postregistratie")
     return render(
         request,
         "cases/admin/workspace/mailroom_letter.html",
@@ -130,8 +132,9 @@ def letter_check(request, pk: int):
 @uses_mailroom
 def letter_scan(request, pk: int):
     """The scan of a letter, for the mailroom that registered it."""
-    attachment = get_object_or_404(Attachment, pk=pk, registration__channel=IntakeChannel.LETTER)
+    attachment = get_object_or_404(Attachment.objects.select_related("registration"), pk=pk, registration__channel=IntakeChannel.LETTER)
     logger.info("letter scan %s opened by %s", attachment.pk, request.user.get_username())
+    record_read(request, attachment, attachment.registration, activity="postregistratie")
     return private_file_response(attachment.file, filename=attachment.filename, content_type=attachment.content_type, inline=True)
 
 
@@ -215,6 +218,7 @@ def quarantine_original(request, pk: int):
     """The original of a message in quarantine (.eml), for the mailroom; processed mail is the officers' only."""
     message = get_object_or_404(InboundMessage, pk=pk, outcome__in=UNPROCESSED_OUTCOMES, handled=False)
     logger.info("original of inbound message %s (in quarantine) downloaded by %s", message.pk, request.user.get_username())
+    record_read(request, message, email=message.from_address, activity="postregistratie")
     return private_file_response(message.raw, filename=f"bericht-{message.pk}.eml", content_type="message/rfc822")
 
 

@@ -1,0 +1,40 @@
+"""Every page of the admin asks for the second factor before it shows anything (BIO 5.17).
+
+After the password, a staff member without a verified second factor in this session is sent to
+enter one (or to set one up, the first time); only the login, logout, password-reset and
+second-factor pages themselves are reachable before that.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.second_factor import is_enrolled, session_is_two_factor
+
+ADMIN_PREFIX = "/beheer/"
+OPEN_BEFORE_SECOND_FACTOR = ("/beheer/login/", "/beheer/logout/", "/beheer/password_reset/", "/beheer/tweestaps/", "/beheer/jsi18n/")
+
+
+def needs_second_factor(request) -> bool:
+    if not settings.HANDVEST_TWO_FACTOR_REQUIRED:
+        return False
+    path = request.path_info
+    if not path.startswith(ADMIN_PREFIX) or path.startswith(OPEN_BEFORE_SECOND_FACTOR):
+        return False
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and not session_is_two_factor(request))
+
+
+class SecondFactorRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if needs_second_factor(request):
+            target = "accounts:verify" if is_enrolled(request.user) else "accounts:setup"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

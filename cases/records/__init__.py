@@ -1,0 +1,1 @@
+"""Records: retention and destruction, citizens' rights, the audit trail and the read log."""
