@@ -1,9 +1,11 @@
-"""Content-Security-Policy: strict on the citizen's pages, one allowance for Wagtail's admin.
+"""Content-Security-Policy: strict on the citizen's pages, Wagtail's needs on the admin.
 
-django-csp sends ``CONTENT_SECURITY_POLICY`` everywhere. Wagtail's admin sets ``style`` attributes
-from its own scripts and templates (panels, the rich-text editor, progress bars), which a policy
-without ``'unsafe-inline'`` for styles breaks; scripts stay limited to our own origin and a nonce
-everywhere. django-csp has no per-URL-prefix policy, hence this subclass.
+django-csp sends ``CONTENT_SECURITY_POLICY`` everywhere: only our own origin, no inline script or
+style, no plugins, no framing by other sites. Wagtail 8's admin is not yet free of inline
+``<script>`` blocks and ``style`` attributes (the page explorer, the editors' forms, the rich-text
+editor), so under ``/beheer/`` the policy also allows inline script and style, still from our own
+origin only; our own admin templates use none (``static/js/workspace.js``). django-csp has no
+per-URL-prefix policy, hence this subclass.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ ADMIN_PREFIX = "/beheer/"
 
 def admin_policy() -> dict:
     policy = deepcopy(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"])
+    policy["script-src"] = [*policy["script-src"], "'unsafe-inline'"]
     policy["style-src"] = [*policy["style-src"], "'unsafe-inline'"]
     return policy
 

@@ -157,6 +157,9 @@ PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
 
 WAGTAIL_SITE_NAME = env("HANDVEST_SITE_NAME", "Handvest", "Name shown in the Wagtail admin.")
 WAGTAILADMIN_BASE_URL = BASE_URL
+# No staff e-mail hashes to gravatar.com: avatars are Wagtail's own (and the CSP allows no other origin).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call to releases.wagtail.org from officers' browsers; upgrades go through requirements.lock
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
 # --- mail -------------------------------------------------------------------------------
@@ -295,7 +298,7 @@ if env("DJANGO_BEHIND_TLS_PROXY", False, "The reverse proxy terminates TLS and s
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env("HANDVEST_SESSION_HOURS", 10, "Hours a staff session lasts (one working day by default).") * 3600
 
-# Content-Security-Policy (django-csp) on every page; the Wagtail admin needs inline styles (config/csp.py).
+# Content-Security-Policy (django-csp) on every page; the Wagtail admin needs inline script and style (config/csp.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -321,7 +324,7 @@ AXES_COOLOFF_TIME = env("HANDVEST_LOGIN_COOLOFF_MINUTES", 15, "Minutes a locked-
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "cases.intake.rate_limit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "cases.intake.rate_limit.client_ip_or_none"
 AXES_VERBOSE = False
 
 # Two factors for every staff account: TOTP (django-otp), passkeys (django-otp-webauthn), recovery codes.

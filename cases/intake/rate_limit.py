@@ -27,6 +27,13 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def client_ip_or_none(request) -> str | None:
+    """The same address for the staff-login lockout (django-axes' ``AXES_CLIENT_IP_CALLABLE``),
+    None when there is none (a request made in code, as Django's ``force_login`` makes)."""
+    address = client_ip(request)
+    return None if address == "unknown" else address
+
+
 def _rate_keys(ip: str, email: str) -> list[tuple[str, int]]:
     """(key, limit) of every limit this submission counts against: its address, and its e-mail address.
 
