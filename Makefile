@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates clean letters-images
+.PHONY: run test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates bench-measurements clean letters-images
 
 $(STAMP): requirements.lock requirements.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ bench: $(STAMP)
 ## make bench-aggregates: time the editors' aggregates over 1,000,000 cases on PostgreSQL (needs DATABASE_URL=postgres://…)
 bench-aggregates: $(STAMP)
 	$(BIN)/python bench/bench_aggregates.py
+
+## make bench-measurements: import 1,000,000 measurements and time the charter report over them on PostgreSQL (needs DATABASE_URL=postgres://…)
+bench-measurements: $(STAMP)
+	$(BIN)/python bench/bench_measurements.py
 
 ## make screenshots: the browser test, which saves the officer's flow to docs/screenshots/flow-*.png
 screenshots: $(STAMP) system-deps

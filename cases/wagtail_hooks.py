@@ -99,5 +99,23 @@ def register_triage_log_actions(actions):
 hooks.register("charter_page_context", add_last_years_figures)
 
 
+# --- measuring the norms (cases.measurements): the officer's upload, editors' attainment, the public report ---
+from cases.public.charter_report import add_charter_report  # noqa: E402
+from cases.workspace import measurements  # noqa: E402
+
+
+@hooks.register("register_admin_urls")
+def register_measurement_urls():
+    return [path("metingen/", include((measurements.urlpatterns, "handvest_measurements"), namespace="handvest_measurements"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_measurements_menu_item():
+    return RoleMenuItem(_("Metingen"), reverse("handvest_measurements:overview"), name="metingen", icon_name="table", order=221, check=can_see_aggregates)
+
+
+hooks.register("charter_report_page_context", add_charter_report)
+
+
 # --- the dashboard: the officer's and the mailroom's work ------------------------------------------
 hooks.register("construct_homepage_panels", dashboard.add_work_panel)

@@ -21,7 +21,20 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from cms.models import NORM_CODE_RE, Channel, Charter, CharterPage, HomePage, MunicipalitySettings, ServiceNorm, TargetKind, TargetUnit
+from cms.models import (
+    CASE_TERM_UNITS,
+    NORM_CODE_RE,
+    Channel,
+    Charter,
+    CharterPage,
+    HomePage,
+    MeasuredFrom,
+    MeasurementPeriod,
+    MunicipalitySettings,
+    ServiceNorm,
+    TargetKind,
+    TargetUnit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +51,23 @@ MUNICIPALITY_FIELDS = {
 }
 CHARTER_FIELDS = {"title": True, "year": True, "introduction": False, "how_it_works": False, "complaints": False, "suggestions": False}
 NORM_FIELDS = {"code", "channel", "promise", "target", "keywords"}
-TARGET_FIELDS = {"kind", "percentage", "amount", "unit", "period"}
+TARGET_FIELDS = {"kind", "percentage", "amount", "unit", "period", "per", "measured_from"}
 # Fields of ServiceNorm the file sets; comparing them decides whether a norm changed.
-NORM_MODEL_FIELDS = ("channel", "promise", "target_kind", "target_percentage", "target_amount", "target_unit", "target_period", "keywords", "sort_order")
+NORM_MODEL_FIELDS = (
+    "channel",
+    "promise",
+    "target_kind",
+    "target_percentage",
+    "target_amount",
+    "target_unit",
+    "target_period",
+    "measurement_period",
+    "measured_from",
+    "keywords",
+    "sort_order",
+)
+# The period a norm is judged over, read from its text when the file gives no 'per'.
+PERIOD_WORDS = {"maand": MeasurementPeriod.MONTH, "kwartaal": MeasurementPeriod.QUARTER, "jaar": MeasurementPeriod.YEAR}
 
 
 class CharterFileError(ValueError):
@@ -101,11 +128,21 @@ def parse_target(raw: Any, where: str) -> dict[str, Any]:
     kind = _require(raw, "kind", f"{where}, target")
     if kind not in TargetKind.values:
         raise CharterFileError(f"{where}: field 'target.kind' is '{kind}', expected one of {', '.join(TargetKind.values)}")
-    target = {"target_kind": kind, "target_percentage": None, "target_amount": None, "target_unit": "", "target_period": str(raw.get("period") or "")}
+    period_text = str(raw.get("period") or "")
+    target = {
+        "target_kind": kind,
+        "target_percentage": None,
+        "target_amount": None,
+        "target_unit": "",
+        "target_period": period_text,
+        **_parse_measuring(raw, period_text, where),
+    }
     if kind == TargetKind.QUALITATIVE:
+        if raw.get("percentage") is not None or target["measured_from"] != MeasuredFrom.IMPORT:
+            raise CharterFileError(f"{where}: a qualitative target has no 'percentage' and is not 'measured_from' the cases")
         return target
-    if kind == TargetKind.SHARE_WITHIN:
-        pct = _require(raw, "percentage", f"{where}, target")
+    pct = _require(raw, "percentage", f"{where}, target", required=kind == TargetKind.SHARE_WITHIN)
+    if pct is not None:
         if not isinstance(pct, int) or not 1 <= pct <= 100:
             raise CharterFileError(f"{where}: field 'target.percentage' must be a whole number from 1 to 100")
         target["target_percentage"] = pct
@@ -115,8 +152,23 @@ def parse_target(raw: Any, where: str) -> dict[str, Any]:
     unit = _require(raw, "unit", f"{where}, target")
     if unit not in TargetUnit.values:
         raise CharterFileError(f"{where}: field 'target.unit' is '{unit}', expected one of {', '.join(TargetUnit.values)}")
+    if target["measured_from"] != MeasuredFrom.IMPORT and (kind != TargetKind.TERM or unit not in CASE_TERM_UNITS):
+        raise CharterFileError(f"{where}: 'measured_from: {target['measured_from']}' needs kind 'term' in {', '.join(CASE_TERM_UNITS)}")
     target.update(target_amount=amount, target_unit=unit)
     return target
+
+
+def _parse_measuring(raw: dict, period_text: str, where: str) -> dict[str, str]:
+    """How the norm is measured: per month, quarter or year ('per', else read from 'period'), and from where."""
+    per = raw.get("per")
+    if per is None:
+        per = next((value for word, value in PERIOD_WORDS.items() if word in period_text.lower()), MeasurementPeriod.MONTH)
+    if per not in MeasurementPeriod.values:
+        raise CharterFileError(f"{where}: field 'target.per' is '{per}', expected one of {', '.join(MeasurementPeriod.values)}")
+    measured_from = raw.get("measured_from") or MeasuredFrom.IMPORT
+    if measured_from not in MeasuredFrom.values:
+        raise CharterFileError(f"{where}: field 'target.measured_from' is '{measured_from}', expected one of {', '.join(MeasuredFrom.values)}")
+    return {"measurement_period": str(per), "measured_from": str(measured_from)}
 
 
 def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:

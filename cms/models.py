@@ -6,6 +6,7 @@ that ``cases`` registers.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.contrib.contenttypes.fields import GenericRelation
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -55,6 +57,26 @@ class TargetUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("werkdagen")
     DAYS = "days", _("dagen")
     WEEKS = "weeks", _("weken")
+
+
+class MeasurementPeriod(models.TextChoices):
+    """The period over which a norm is measured and judged (met or not), e.g. TEL-25SEC per month."""
+
+    MONTH = "month", _("per maand")
+    QUARTER = "quarter", _("per kwartaal")
+    YEAR = "year", _("per jaar")
+
+
+class MeasuredFrom(models.TextChoices):
+    """Where a norm's measurements come from: supplied (imported) or counted from the cases themselves."""
+
+    IMPORT = "import", _("aangeleverde metingen (telefooncentrale, wachtrijsysteem, steekproef, ...)")
+    ACKNOWLEDGEMENTS = "acknowledgements", _("uit de zaken: ontvangstbevestigingen")
+    ANSWERS = "answers", _("uit de zaken: inhoudelijke antwoorden (of tijdig tussenbericht)")
+
+
+# Units a term counted from the cases' date of receipt can be expressed in.
+CASE_TERM_UNITS = ("working_days", "days", "weeks")
 
 
 @register_setting(icon="site")
@@ -174,11 +196,29 @@ class ServiceNorm(DraftStateMixin, RevisionMixin, PreviewableMixin, index.Indexe
     promise = models.TextField(_("belofte"), help_text=_("De norm zoals de inwoner hem leest."))
     target_kind = models.CharField(_("soort doel"), max_length=20, choices=TargetKind.choices, default=TargetKind.QUALITATIVE)
     target_percentage = models.PositiveSmallIntegerField(
-        _("percentage"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text=_("Alleen bij 'aandeel binnen een tijd'.")
+        _("percentage"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Verplicht bij 'aandeel binnen een tijd'. Bij een maximale duur of termijn: het deel dat binnen moet blijven; leeg = alles (100%)."),
     )
     target_amount = models.PositiveIntegerField(_("hoeveelheid"), null=True, blank=True, help_text=_("Bijv. 25 (seconden), 4 (werkdagen)."))
     target_unit = models.CharField(_("eenheid"), max_length=20, choices=TargetUnit.choices, blank=True)
     target_period = models.CharField(_("meetperiode"), max_length=40, blank=True, help_text=_("Bijv. 'per maand'."))
+    measurement_period = models.CharField(
+        _("gemeten en beoordeeld"),
+        max_length=10,
+        choices=MeasurementPeriod.choices,
+        default=MeasurementPeriod.MONTH,
+        help_text=_("Per welke periode wordt vastgesteld of de norm gehaald is."),
+    )
+    measured_from = models.CharField(
+        _("bron van de metingen"),
+        max_length=20,
+        choices=MeasuredFrom.choices,
+        default=MeasuredFrom.IMPORT,
+        help_text=_("Aangeleverd door de kwaliteitsmedewerker (import), of door Handvest zelf geteld uit de zaken."),
+    )
     keywords = models.TextField(_("trefwoorden"), blank=True, help_text=_("Door komma's gescheiden; helpen de tagger."))
     sort_order = models.PositiveSmallIntegerField(_("volgorde binnen kanaal"), default=0)
     active = models.BooleanField(_("actief"), default=True, help_text=_("Uit = ingetrokken; de norm blijft bewaard."))
@@ -198,6 +238,7 @@ class ServiceNorm(DraftStateMixin, RevisionMixin, PreviewableMixin, index.Indexe
                 FieldPanel("target_kind"),
                 FieldRowPanel([FieldPanel("target_percentage"), FieldPanel("target_amount"), FieldPanel("target_unit")]),
                 FieldPanel("target_period"),
+                FieldRowPanel([FieldPanel("measurement_period"), FieldPanel("measured_from")]),
             ],
             heading=_("Meetbaar doel"),
         ),
@@ -238,6 +279,8 @@ class ServiceNorm(DraftStateMixin, RevisionMixin, PreviewableMixin, index.Indexe
             text = _("%(amount)s %(unit)s vooraf") % {"amount": self.target_amount, "unit": unit}
         else:
             return str(_("kwalitatief"))
+        if self.target_kind != TargetKind.SHARE_WITHIN and self.target_percentage not in (None, 100):
+            text = _("%(pct)s%% %(target)s") % {"pct": self.target_percentage, "target": text}
         return f"{text} ({self.target_period})" if self.target_period else str(text)
 
     def clean(self) -> None:
@@ -249,6 +292,10 @@ class ServiceNorm(DraftStateMixin, RevisionMixin, PreviewableMixin, index.Indexe
                 errors["code"] = NORM_CODE_IMMUTABLE
         if self.target_kind == TargetKind.SHARE_WITHIN and self.target_percentage is None:
             errors["target_percentage"] = _("Vul het percentage in.")
+        if self.target_kind == TargetKind.QUALITATIVE and self.target_percentage is not None:
+            errors["target_percentage"] = _("Een kwalitatieve belofte heeft geen percentage.")
+        if self.measured_from != MeasuredFrom.IMPORT and (self.target_kind != TargetKind.TERM or self.target_unit not in CASE_TERM_UNITS):
+            errors["measured_from"] = _("Uit de zaken tellen kan alleen bij een termijn in werkdagen, dagen of weken.")
         if self.target_kind != TargetKind.QUALITATIVE:
             if self.target_amount is None:
                 errors["target_amount"] = _("Vul de hoeveelheid in.")
@@ -290,7 +337,7 @@ class HomePage(Page):
     intro = RichTextField(_("inleiding"), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
-    subpage_types = ["cms.CharterPage"]
+    subpage_types = ["cms.CharterPage", "cms.CharterReportPage"]
     max_count = 1
 
     class Meta:
@@ -299,6 +346,7 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["charter_pages"] = CharterPage.objects.live().child_of(self)
+        context["report_pages"] = CharterReportPage.objects.live().child_of(self)
         context["complaint_url"] = complaint_form_url()
         return context
 
@@ -331,5 +379,45 @@ class CharterPage(Page):
         # the context and add HTML blocks to ``context["charter_page_sections"]``.
         context["charter_page_sections"] = []
         for hook in hooks.get_hooks("charter_page_context"):
+            hook(page=self, request=request, context=context)
+        return context
+
+
+class CharterReportPage(Page):
+    """The public charter report, "Hoe hielden wij ons aan onze beloften?": per norm its target,
+    per period whether it was met, and the complaints and suggestions about it.
+
+    The editor writes the introduction and publishes the page like any other; the figures come
+    from ``cases`` through the ``charter_report_page_context`` hook (``cms`` knows nothing of
+    cases), so the page always shows the report as it stands. Without a year it shows the last
+    full calendar year.
+    """
+
+    intro = RichTextField(_("inleiding"), blank=True)
+    year = models.PositiveSmallIntegerField(
+        _("jaar"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        help_text=_("Leeg: het laatste volledige kalenderjaar."),
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("year")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("handvestrapportage")
+
+    def report_year(self, today: datetime.date | None = None) -> int:
+        return self.year or (today or timezone.localdate()).year - 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["report_year"] = self.report_year()
+        context["complaint_url"] = complaint_form_url()
+        # The figures are added by the app that has them (cases), as HTML blocks; cms knows none of them.
+        context["charter_report_sections"] = []
+        for hook in hooks.get_hooks("charter_report_page_context"):
             hook(page=self, request=request, context=context)
         return context

@@ -1,4 +1,4 @@
-"""Letters and the annual report are accessible PDFs: tagged (PDF/UA-1, a structure tree a screen
+"""Letters, the annual report and the charter report are accessible PDFs: tagged (PDF/UA-1, a structure tree a screen
 reader follows), in Dutch, with a title shown instead of the file name."""
 
 import io
@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from cases.correspondence.pdf import letter_render_pdf
+from cases.measurements.charter_report import charter_report_build, charter_report_render
 from cases.reporting.report import report_build, report_render
 from tests.factories import CaseFactory
 
@@ -36,3 +37,10 @@ def test_the_annual_report_is_a_tagged_dutch_pdf_with_a_title(gemeente):
     lang, tagged, marked, shows_title, title = accessibility(pdf)
     assert (lang, tagged, marked, shows_title) == ("nl", True, True, True)
     assert title.startswith("Klachtenrapportage 2025")
+
+
+def test_the_charter_report_is_a_tagged_dutch_pdf_with_a_title(harlingen):
+    pdf = charter_report_render(report=charter_report_build(year=2025), fmt="pdf")
+    lang, tagged, marked, shows_title, title = accessibility(pdf)
+    assert (lang, tagged, marked, shows_title) == ("nl", True, True, True)
+    assert "2025" in title

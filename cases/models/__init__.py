@@ -9,6 +9,7 @@
 | ``correspondence`` | the outbox of letters to citizens, and the daily deadline digest |
 | ``tagging`` | norm tags of cases and the tagger's model versions |
 | ``aggregates`` | derived tables behind the editors' figures (no personal data) |
+| ``measurements`` | measurements of the norms (observations and totals per period) and their imports |
 """
 
 from cases.models.aggregates import *  # noqa: F403
@@ -16,5 +17,6 @@ from cases.models.case import *  # noqa: F403
 from cases.models.correspondence import *  # noqa: F403
 from cases.models.events import *  # noqa: F403
 from cases.models.intake import *  # noqa: F403
+from cases.models.measurements import *  # noqa: F403
 from cases.models.registration import *  # noqa: F403
 from cases.models.tagging import *  # noqa: F403

@@ -32,6 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.snippets.action_menu import ActionMenuItem
 
+from cases.measurements import attainment
+from cases.measurements.charts import attainment_chart
 from cases.models import Kind, PublicFigures
 from cases.permissions import EDIT_NORMS, can_see_aggregates
 from cases.reporting import aggregates, compliance, figures, periods
@@ -138,7 +140,25 @@ def _norm_panel_context(norm: ServiceNorm) -> dict:
         width=560,
         height=200,
     )
-    return {"norm": norm, "months": months, "quarters": quarters, "years": years, "chart": chart, "threshold": figures.small_cell_threshold()}
+    return {
+        "norm": norm,
+        "months": months,
+        "quarters": quarters,
+        "years": years,
+        "chart": chart,
+        "threshold": figures.small_cell_threshold(),
+    } | _attainment_context(norm, today, end)
+
+
+def _attainment_context(norm: ServiceNorm, today: datetime.date, end: datetime.date) -> dict:
+    """The norm's attainment per its own period since the same quarter last year, with a chart when it has a measurable target."""
+    start = datetime.date(today.year - 1, (today.month - 1) // 3 * 3 + 1, 1)
+    (attained,) = attainment.norm_attainment(start=start, end=end, norms=[norm], as_of=today)
+    chart = None
+    if attained.measurable:
+        title = str(_("Binnen de norm per periode"))
+        chart = attainment_chart(ident=f"norm-{norm.pk}-attainment", title=title, periods=attained.periods, required=attained.versions[-1].required_share)
+    return {"attainment": attained, "attainment_chart": chart}
 
 
 @require_GET
@@ -269,19 +289,28 @@ class NormFiguresMenuItem(ActionMenuItem):
 
 PANEL_SCRIPT = """<script>
 (function () {
-  var match = window.location.pathname.match(new RegExp(%(pattern)s));
-  var form = document.getElementById("w-editor-form");
-  if (!match || !form) return;
-  var url = %(url)s.replace("/0/", "/" + match[1] + "/");
-  fetch(url, {credentials: "same-origin", headers: {"X-Requested-With": "XMLHttpRequest"}})
-    .then(function (response) { return response.ok ? response.text() : ""; })
-    .then(function (html) {
-      if (!html) return;
-      var holder = document.createElement("div");
-      holder.id = "handvest-norm-figures";
-      holder.innerHTML = html;
-      form.parentNode.insertBefore(holder, form);
-    });
+  // Wagtail puts this in the page's <head>: wait until the editor's form exists.
+  function mount() {
+    var match = window.location.pathname.match(new RegExp(%(pattern)s));
+    var form = document.getElementById("w-editor-form");
+    if (!match || !form || document.getElementById("handvest-norm-figures")) return;
+    var url = %(url)s.replace("/0/", "/" + match[1] + "/");
+    fetch(url, {credentials: "same-origin", headers: {"X-Requested-With": "XMLHttpRequest"}})
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        if (!html) return;
+        var holder = document.createElement("section");
+        holder.id = "handvest-norm-figures";
+        holder.setAttribute("aria-label", "Cijfers van deze norm");
+        holder.innerHTML = html;
+        form.parentNode.insertBefore(holder, form);
+      });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", mount);
+  } else {
+    mount();
+  }
 })();
 </script>"""
 

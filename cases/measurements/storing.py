@@ -1,0 +1,166 @@
+"""Storing checked measurements, all in one transaction, so that a second import changes nothing.
+
+An observation is known by its norm, moment, value and occurrence (the how-manieth identical row
+of its file), unique in the table: on PostgreSQL the rows go in with ``COPY`` into a temporary
+table and one ``INSERT … SELECT row_number() … ON CONFLICT DO NOTHING`` (a million rows in
+seconds, see ``bench/bench_measurements.py``); elsewhere (SQLite in ``make run`` and the tests)
+with ``bulk_create(ignore_conflicts=True)``.
+Totals per period are unique per norm and days; a later file with other counts for the same
+days replaces them (a supplier's correction). A ``MeasurementImport`` row is written only
+when something changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TextIO
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from cases.models import Measurement, MeasurementImport, MeasurementTotal
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BATCH = 5_000
+COPY_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ImportMeta:
+    file_name: str
+    sha256: str
+    source: str
+    actor: object = None
+
+
+@dataclass(frozen=True)
+class ParsedTotal:
+    norm_id: int
+    period_start: datetime.date
+    period_end: datetime.date
+    observations: int
+    within_target: int
+
+    @property
+    def key(self) -> tuple[int, datetime.date, datetime.date]:
+        return (self.norm_id, self.period_start, self.period_end)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: ``rows`` read, ``added`` new, ``updated`` replaced totals; the rest were there already."""
+
+    kind: str
+    rows: int
+    added: int
+    updated: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - self.added - self.updated
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+
+def _log(meta: ImportMeta, result: ImportResult) -> None:
+    if result.changed:
+        MeasurementImport.objects.create(
+            file_name=meta.file_name[:255],
+            sha256=meta.sha256,
+            kind=result.kind,
+            source=meta.source,
+            rows=result.rows,
+            added=result.added,
+            updated=result.updated,
+            imported_by=meta.actor if getattr(meta.actor, "pk", None) else None,
+        )
+    logger.info("measurements %s (%s): %d rows, %d new, %d updated", meta.file_name, result.kind, result.rows, result.added, result.updated)
+
+
+def _copy_observations(rows: TextIO, source: str) -> int:
+    """PostgreSQL: COPY into a temporary table, number identical rows, add the rows not there yet."""
+    table = connection.ops.quote_name(Measurement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.measurement_in")
+        cursor.execute("CREATE TEMPORARY TABLE measurement_in (norm_id bigint, observed_at timestamptz, value numeric, line integer) ON COMMIT DROP")
+        # A moment without an offset is local time: PostgreSQL reads it in this transaction's zone.
+        cursor.execute("SELECT set_config('TimeZone', %s, true), set_config('work_mem', '64MB', true)", [settings.TIME_ZONE])
+        with cursor.copy("COPY measurement_in (norm_id, observed_at, value, line) FROM STDIN") as copy:
+            while chunk := rows.read(COPY_CHUNK):
+                copy.write(chunk)
+        # Numbered in the order of the unique index, so the rows go in as the index is ordered.
+        cursor.execute(
+            f"INSERT INTO {table} (norm_id, observed_at, value, occurrence, source) "
+            "SELECT norm_id, observed_at, value, row_number() OVER (PARTITION BY norm_id, observed_at, value ORDER BY line) - 1, %s "
+            "FROM measurement_in ON CONFLICT (norm_id, observed_at, value, occurrence) DO NOTHING",
+            [source],
+        )
+        added = cursor.rowcount
+        cursor.execute("SELECT set_config('TimeZone', 'UTC', true)")
+    return added
+
+
+def _bulk_observations(rows: TextIO, source: str) -> int:
+    """Any other database: identical rows numbered here, bulk inserts that skip rows already there."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    before = Measurement.objects.count()
+    seen: Counter = Counter()
+    batch: list[Measurement] = []
+    for line in rows:
+        norm_id, moment_text, value_text, _line = line.rstrip("\n").split("\t")
+        moment = datetime.datetime.fromisoformat(moment_text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        identity = (int(norm_id), moment, Decimal(value_text))
+        batch.append(Measurement(norm_id=identity[0], observed_at=moment, value=identity[2], occurrence=seen[identity], source=source))
+        seen[identity] += 1
+        if len(batch) >= SQLITE_BATCH:
+            Measurement.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    Measurement.objects.bulk_create(batch, ignore_conflicts=True)
+    return Measurement.objects.count() - before
+
+
+def store_observations(rows: TextIO, *, rows_count: int, meta: ImportMeta, progress: Callable[[int, str], None] | None = None) -> ImportResult:
+    """Store checked observations (COPY text: norm id, moment, value, line); rows already there are skipped."""
+    if progress is not None:
+        progress(0, "opslaan")
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            added = _copy_observations(rows, meta.source)
+        else:
+            added = _bulk_observations(rows, meta.source)
+        result = ImportResult(kind="raw", rows=rows_count, added=added)
+        _log(meta, result)
+    return result
+
+
+def store_totals(totals: list[ParsedTotal], *, meta: ImportMeta) -> ImportResult:
+    """Store checked totals per period: new ones added, changed counts replaced, equal ones left alone."""
+    with transaction.atomic():
+        candidates = MeasurementTotal.objects.select_for_update().filter(
+            norm_id__in={total.norm_id for total in totals}, period_start__in={total.period_start for total in totals}
+        )
+        existing = {(row.norm_id, row.period_start, row.period_end): row for row in candidates}
+        new, changed = [], []
+        for total in totals:
+            row = existing.get(total.key)
+            if row is None:
+                new.append(MeasurementTotal(**vars(total), source=meta.source))
+            elif (row.observations, row.within_target) != (total.observations, total.within_target):
+                row.observations, row.within_target, row.source = total.observations, total.within_target, meta.source
+                changed.append(row)
+        MeasurementTotal.objects.bulk_create(new)
+        MeasurementTotal.objects.bulk_update(changed, ["observations", "within_target", "source"])
+        result = ImportResult(kind="totals", rows=len(totals), added=len(new), updated=len(changed))
+        _log(meta, result)
+    return result

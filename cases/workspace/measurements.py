@@ -1,0 +1,82 @@
+"""The measurements page in the Wagtail admin (``/beheer/metingen/``, menu "Metingen").
+
+Quality officers upload a measurement file (CSV, the format of ``cases.measurements.importing``);
+a file with a bad line is refused whole and every bad line is shown with its number and reason.
+Editors and officers see per measured norm its latest period: observations, share within the
+target and whether it was met. Registered in ``cases/wagtail_hooks.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.measurements.attainment import latest_attainment
+from cases.measurements.importing import MeasurementFileRefused, measurements_import
+from cases.models import MeasurementImport, MeasurementSource
+from cases.permissions import can_handle_cases
+from cases.workspace.roles import handles_cases, sees_aggregates
+
+logger = logging.getLogger(__name__)
+
+DONE = _("%(name)s geïmporteerd: %(rows)s regels, %(added)s nieuw, %(updated)s bijgewerkt, %(unchanged)s waren er al.")
+REFUSED = _("%(name)s is geweigerd; er is niets geïmporteerd. Verbeter deze regels en importeer het bestand opnieuw:")
+RECENT_IMPORTS = 10
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV-bestand"),
+        help_text=_("Eén meting per regel (norm,observed_at,value) of tellingen per periode (norm,period_start,period_end,observations,within_target)."),
+    )
+    source = forms.ChoiceField(label=_("bron"), choices=MeasurementSource.choices, initial=MeasurementSource.TELEPHONY)
+
+
+def _render(request, *, form: UploadForm | None, problems: list[str] | None = None, refused_name: str = "", status: int = 200):
+    context = {
+        "header_title": _("Metingen"),
+        "header_icon": "table",
+        "form": form,
+        "problems": problems or [],
+        "refused": REFUSED % {"name": refused_name} if problems else "",
+        "latest": latest_attainment(),
+        "imports": MeasurementImport.objects.select_related("imported_by")[:RECENT_IMPORTS],
+    }
+    return render(request, "cases/admin/measurements/overview.html", context, status=status)
+
+
+@require_GET
+@sees_aggregates
+def overview(request):
+    return _render(request, form=UploadForm() if can_handle_cases(request.user) else None)
+
+
+@require_POST
+@handles_cases
+def upload(request):
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render(request, form=form, status=400)
+    upload_file = form.cleaned_data["file"]
+    try:
+        result = measurements_import(stream=upload_file.file, file_name=upload_file.name, source=form.cleaned_data["source"], actor=request.user)
+    except MeasurementFileRefused as exc:
+        logger.info("measurement file %s refused for %s: %d problems", upload_file.name, request.user.get_username(), len(exc.problems) + exc.more)
+        return _render(
+            request, form=UploadForm(initial={"source": form.cleaned_data["source"]}), problems=exc.messages, refused_name=upload_file.name, status=400
+        )
+    values = {"name": upload_file.name, "rows": result.rows, "added": result.added, "updated": result.updated, "unchanged": result.unchanged}
+    messages.success(request, DONE % values)
+    return redirect("handvest_measurements:overview")
+
+
+urlpatterns = [
+    path("", overview, name="overview"),
+    path("importeren/", upload, name="upload"),
+]
