@@ -91,9 +91,9 @@ bench-aggregates: $(STAMP)
 bench-measurements: $(STAMP)
 	$(BIN)/python bench/bench_measurements.py
 
-## make screenshots: the browser test, which saves the officer's flow to docs/screenshots/flow-*.png
+## make screenshots: the browser tests, which save the officer's flow and each role's first day to docs/screenshots/{flow,journey}-*.png
 screenshots: $(STAMP) system-deps
-	HANDVEST_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -m browser tests/test_browser_flow.py
+	HANDVEST_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -m browser tests/test_browser_flow.py tests/test_browser_journeys.py
 
 clean:
 	rm -rf $(VENV) var/ .pytest_cache

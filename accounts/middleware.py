@@ -10,13 +10,16 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.second_factor import is_enrolled, session_is_two_factor
 
 ADMIN_PREFIX = "/beheer/"
-OPEN_BEFORE_SECOND_FACTOR = ("/beheer/login/", "/beheer/logout/", "/beheer/password_reset/", "/beheer/tweestaps/", "/beheer/jsi18n/")
+# The pages of the login itself, and the admin's icon sprite and translations that those pages load (no data in them).
+OPEN_BEFORE_SECOND_FACTOR = ("/beheer/login/", "/beheer/logout/", "/beheer/password_reset/", "/beheer/tweestaps/", "/beheer/jsi18n/", "/beheer/sprite/")
+SECOND_FACTOR_NEEDED = "Geef eerst uw tweede stap (code of passkey)."
 
 
 def needs_second_factor(request) -> bool:
@@ -35,6 +38,9 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request):
         if needs_second_factor(request):
+            # A script's request (fetch, an image) gets a refusal; only a page the person opened is sent on and returned to.
+            if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
+                return HttpResponseForbidden(SECOND_FACTOR_NEEDED, content_type="text/plain; charset=utf-8")
             target = "accounts:verify" if is_enrolled(request.user) else "accounts:setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

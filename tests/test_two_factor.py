@@ -55,6 +55,13 @@ def test_password_alone_opens_no_admin_page(client, enrolled, harlingen):
         assert b"Zwart-Hoekstra" not in response.content
 
 
+def test_a_script_request_is_refused_not_sent_on_so_it_cannot_become_the_page_to_return_to(client, enrolled):
+    password_login(client, enrolled.user)
+    fetched = client.get("/beheer/zaken/", headers={"Sec-Fetch-Mode": "cors"})
+    assert fetched.status_code == 403 and "tweede stap" in fetched.content.decode()
+    assert client.get("/beheer/sprite/", headers={"Sec-Fetch-Mode": "cors"}).status_code == 200
+
+
 def test_a_wrong_code_is_refused_with_a_dutch_message_and_a_log_line(client, enrolled, caplog):
     password_login(client, enrolled.user)
     with caplog.at_level(logging.WARNING, logger="handvest.security"):
