@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates bench-measurements clean letters-images
+.PHONY: run serve test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates bench-measurements clean letters-images
 
 $(STAMP): requirements.lock requirements.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ run: $(STAMP) system-deps
 	$(BIN)/python manage.py create_demo_users
 	$(BIN)/python manage.py ensure_tagger
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make serve: the production shape on PostgreSQL and Redis (Procfile run by honcho): gunicorn with whitenoise,
+## a worker for citizen mail, a worker for housekeeping, and beat; CHARTER is loaded into an empty database only
+CHARTER ?= cms/charters/harlingen-2017.yaml
+serve: $(STAMP)
+	@test -n "$$DATABASE_URL" -a -n "$$CELERY_BROKER_URL" || { echo "make serve needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://… (README: Production)"; exit 2; }
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py load_charter --if-empty $(CHARTER)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 ## make test: install, lint, import contracts, Django checks, migrations check, the whole test suite
 test: $(STAMP) system-deps

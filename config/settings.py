@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process (gunicorn in production); compressed and cached for a year.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.tracing.TraceMiddleware",
     "config.csp.HandvestCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,6 +151,14 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise looks here at start-up; empty until collectstatic (`make serve`) fills it
+# Without DEBUG the file names carry their hash (collectstatic, as `make serve` runs it), so browsers may cache them forever.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
