@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("HANDVEST_TAG_ON_REGISTRATION", "false")
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# Production settings refuse the development key; a throwaway one for this run.
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + os.urandom(32).hex())
 
 import django  # noqa: E402
 

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from cases.correspondence.outbox import acknowledgement_queue
 from cases.intake.webhooks import handle_inbound_email
-from cases.reporting.rollup import rollup_queue_refresh
+from cases.reporting.increments import queue_refresh
 from cases.signals import case_registered
 from cases.tagging import case_tag_later
 
@@ -41,10 +41,10 @@ def acknowledge_new_case(sender, case_id: int, **kwargs) -> None:
 @receiver(post_save, sender="cases.CaseNorm", dispatch_uid="aggregates_tag_saved")
 @receiver(post_delete, sender="cases.CaseNorm", dispatch_uid="aggregates_tag_deleted")
 def refresh_aggregates_after_change(sender, instance, raw: bool = False, **kwargs) -> None:
-    """A case or norm tag changed: its month of receipt is recomputed after commit."""
+    """A case or norm tag changed: its cells are updated after commit."""
     if raw:
         return
-    rollup_queue_refresh(case_ids=[instance.pk if sender._meta.model_name == "case" else instance.case_id])
+    queue_refresh([instance.pk if sender._meta.model_name == "case" else instance.case_id])
 
 
 @receiver(post_save, sender="cases.Registration", dispatch_uid="aggregates_registration_saved")
@@ -52,7 +52,7 @@ def refresh_aggregates_after_registration(sender, instance, raw: bool = False, c
     """A corrected date of receipt or channel moves the case in the aggregates (a new one has no case yet)."""
     if raw or created:
         return
-    rollup_queue_refresh(case_ids=list(sender.objects.filter(pk=instance.pk, case__isnull=False).values_list("case__pk", flat=True)))
+    queue_refresh(list(sender.objects.filter(pk=instance.pk, case__isnull=False).values_list("case__pk", flat=True)))
 
 
 @receiver(post_save, sender="cases.OutgoingMessage", dispatch_uid="aggregates_letter_saved")
@@ -60,4 +60,4 @@ def refresh_aggregates_after_acknowledgement(sender, instance, raw: bool = False
     """The day the acknowledgement left counts for our own compliance figures."""
     if raw or instance.kind != "acknowledgement" or not (instance.sent_at or instance.posted_at):
         return
-    rollup_queue_refresh(case_ids=[instance.case_id])
+    queue_refresh([instance.case_id])

@@ -16,7 +16,8 @@ from cases.correspondence import delivery, outbox
 from cases.correspondence.digest import deadline_digest_send
 from cases.intake.email import inbound_pending, inbound_resume
 from cases.models import OutboxStatus
-from cases.reporting.rollup import rollup_clear_pending, rollup_refresh
+from cases.reporting.increments import rebuild_with_drift_check, refresh_pending
+from cases.reporting.rollup import rollup_refresh
 from cases.tagging import case_tag, tagger_train
 
 logger = logging.getLogger(__name__)
@@ -97,17 +98,17 @@ def retrain_tagger() -> str:
 
 
 # --- aggregates ------------------------------------------------------------------------------------
-# A refresh waits for the previous one (an advisory lock); a deadlock or a dropped connection is
-# worth a few retries, as the task is idempotent: it recomputes whole months from the cases.
+# Idempotent: a case's refresh recounts its own cells from its facts, so a deadlock or a dropped
+# connection is worth a few retries; what a lost task leaves pending the next one takes.
 @shared_task(name=dispatch.REFRESH_AGGREGATES, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def refresh_aggregates(months: list[str]) -> int:
-    """Recompute the derived tables for these months of receipt (ISO dates)."""
-    wanted = [datetime.date.fromisoformat(month) for month in months]
-    rollup_clear_pending(wanted)
-    return rollup_refresh(months=wanted).facts
+def refresh_aggregates(months: list[str] | None = None) -> int:
+    """Count the changed cases (``AggregatePending``); ``months`` (ISO dates): recount those months whole."""
+    if months:
+        return rollup_refresh(months=[datetime.date.fromisoformat(month) for month in months]).facts
+    return refresh_pending()
 
 
 @shared_task(name=dispatch.REBUILD_AGGREGATES, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def rebuild_aggregates() -> int:
-    """Recompute all derived tables (nightly, by beat): repairs whatever a missed refresh left."""
-    return rollup_refresh(months=None).facts
+    """Recount all derived tables (nightly, by beat) and report drift; returns the number of drifted cells."""
+    return rebuild_with_drift_check()

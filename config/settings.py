@@ -273,7 +273,7 @@ HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR = env(
 HANDVEST_AGGREGATES_REFRESH_SECONDS = env(
     "HANDVEST_AGGREGATES_REFRESH_SECONDS",
     60,
-    "With a worker, the editors' figures of a month are refreshed at most once per this many seconds, however many cases change in it.",
+    "With a worker, changed cases are counted into the editors' figures by one task per this many seconds, however many change.",
 )
 
 # --- web form ---------------------------------------------------------------------------

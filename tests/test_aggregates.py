@@ -235,7 +235,7 @@ def test_a_failing_refresh_never_breaks_the_change_that_caused_it(cases, django_
     def broken(**kwargs):
         raise RuntimeError("rollup down")
 
-    monkeypatch.setattr("cases.tasks.rollup_refresh", broken)
+    monkeypatch.setattr("cases.tasks.refresh_pending", broken)
     tag = CaseNorm.objects.get(case=cases["a_jan_suggested"])
     with django_capture_on_commit_callbacks(execute=True):
         tag.status = "confirmed"

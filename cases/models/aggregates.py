@@ -1,10 +1,11 @@
 """Derived tables behind the aggregates (rebuilt from the cases, never edited by hand), and the
 editors' choice to publish last year's figures on the charter page.
 
-``CaseFact`` and ``NormMonthCount`` hold no names, addresses or texts: only dates, kinds,
-channels, outcomes and counts. ``cases.reporting.rollup`` rebuilds them for a month of receipt
-after every change (a Celery task queued after commit) and completely every night, so the
-editors' figures stay fast on a million cases (see ``bench/bench_aggregates.py``).
+``CaseFact``, ``CaseTagFact`` and ``NormMonthCount`` hold no names, addresses or texts: only
+dates, kinds, channels, outcomes and counts. ``cases.reporting.increments`` updates them per case
+after every change (only the cells the case leaves and enters), ``cases.reporting.rollup``
+rebuilds them completely every night and reports any drift, so the editors' figures stay fast on
+a million cases (see ``bench/bench_aggregates.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["CaseFact", "NormMonthCount", "PublicFigures"]
+__all__ = ["AggregatePending", "CaseFact", "CaseTagFact", "NormMonthCount", "PublicFigures"]
 
 
 class CaseFact(models.Model):
@@ -49,6 +50,41 @@ class CaseFact(models.Model):
 
     def __str__(self) -> str:
         return f"fact of case {self.case_id}"
+
+
+class CaseTagFact(models.Model):
+    """The norm tags of a case as ``NormMonthCount`` counts them now (confirmed and suggested, merged
+    cases left out): what a case's next change must take out of the counts before it adds itself again."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    norm = models.ForeignKey("cms.ServiceNorm", on_delete=models.CASCADE, related_name="+")
+    tag_status = models.CharField(max_length=10)
+
+    class Meta:
+        verbose_name = _("normlabel van een zaak (afgeleid)")
+        verbose_name_plural = _("normlabels van zaken (afgeleid)")
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["case", "norm"], name="one_tag_fact_per_case_and_norm")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} norm {self.norm_id} {self.tag_status}"
+
+
+class AggregatePending(models.Model):
+    """A case whose change is not yet in the counts (with a worker: one task takes all of them per
+    ``HANDVEST_AGGREGATES_REFRESH_SECONDS``). A row, not a cache key, so a lost task loses nothing:
+    the next task, or the nightly rebuild, takes it."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    since = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("zaak die nog geteld moet worden")
+        verbose_name_plural = _("zaken die nog geteld moeten worden")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} to count"
 
 
 class NormMonthCount(models.Model):

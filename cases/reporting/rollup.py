@@ -1,8 +1,9 @@
-"""Keeping the derived tables behind the aggregates current: ``CaseFact`` and ``NormMonthCount``.
+"""Recounting the derived tables behind the aggregates: ``CaseFact``, ``CaseTagFact`` and ``NormMonthCount``.
 
-Both are rebuilt from the cases with one ``INSERT … SELECT`` each, for the months of receipt
-that changed (a Celery task queued after commit by the receivers) or for everything (nightly,
-and by the benchmark). A refresh is all or nothing and refreshes never run side by side.
+They are rebuilt from the cases with one ``INSERT … SELECT`` each, for some months of receipt or
+for everything (nightly, by the benchmark, by the annual report). A rebuild is all or nothing and
+holds the rollup lock exclusively. Day to day, a changed case updates only its own cells
+(``cases.reporting.increments``), with the same queries for one case's facts.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
-from cases import dispatch
 from cases.models import (
     Case,
     CaseEvent,
     CaseFact,
     CaseNorm,
     CaseState,
+    CaseTagFact,
     ComplaintOutcome,
     EventKind,
     LetterKind,
@@ -60,6 +60,7 @@ FACT_COLUMNS = (
     "finished_on",
     "handling_days",
 )
+TAG_FACT_COLUMNS = ("case", "norm", "tag_status")
 NORM_COUNT_COLUMNS = ("month", "norm", "tag_status", "kind", "channel", "outcome", "cases")
 
 
@@ -141,6 +142,11 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     )
 
 
+def tag_fact_queryset(tags: models.QuerySet[CaseNorm]) -> models.QuerySet:
+    """One row per counted tag with exactly the columns of ``CaseTagFact``, in ``TAG_FACT_COLUMNS`` order."""
+    return tags.order_by().annotate(t_case=F("case_id"), t_norm=F("norm_id"), t_tag_status=F("status")).values("t_case", "t_norm", "t_tag_status")
+
+
 def norm_count_queryset(tags: models.QuerySet[CaseNorm]) -> models.QuerySet:
     """Tags grouped into the cells of ``NormMonthCount``, in ``NORM_COUNT_COLUMNS`` order."""
     return (
@@ -159,7 +165,7 @@ def norm_count_queryset(tags: models.QuerySet[CaseNorm]) -> models.QuerySet:
     )
 
 
-def _insert_select(model: type[models.Model], columns: Iterable[str], queryset: models.QuerySet) -> int:
+def insert_select(model: type[models.Model], columns: Iterable[str], queryset: models.QuerySet) -> int:
     sql, params = queryset.query.sql_with_params()
     quote = connection.ops.quote_name
     targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
@@ -205,80 +211,21 @@ def rollup_refresh(*, months: Iterable[datetime.date] | None = None) -> RefreshR
         _lock()
         if wanted is None:
             _empty(CaseFact)
+            _empty(CaseTagFact)
             _empty(NormMonthCount)
         else:
             in_months = _received_in(wanted, "registration__received_on")
-            CaseFact.objects.filter(_received_in(wanted, "received_on")).delete()
             # A case whose date of receipt was corrected may still have its fact in another month.
-            CaseFact.objects.filter(case__in=Case.objects.filter(in_months).values("pk")).delete()
+            stale_ids = set(CaseFact.objects.filter(_received_in(wanted, "received_on")).values_list("case_id", flat=True))
+            stale_ids |= set(Case.objects.filter(in_months).values_list("pk", flat=True))
+            CaseFact.objects.filter(case_id__in=stale_ids).delete()
+            CaseTagFact.objects.filter(case_id__in=stale_ids).delete()
             NormMonthCount.objects.filter(month__in=wanted).delete()
             cases = cases.filter(in_months)
             tags = tags.filter(_received_in(wanted, "case__registration__received_on"))
-        facts = _insert_select(CaseFact, FACT_COLUMNS, fact_queryset(cases))
-        norm_rows = _insert_select(NormMonthCount, NORM_COUNT_COLUMNS, norm_count_queryset(tags))
+        facts = insert_select(CaseFact, FACT_COLUMNS, fact_queryset(cases))
+        insert_select(CaseTagFact, TAG_FACT_COLUMNS, tag_fact_queryset(tags))
+        norm_rows = insert_select(NormMonthCount, NORM_COUNT_COLUMNS, norm_count_queryset(tags))
     scope = "all months" if wanted is None else ", ".join(f"{month:%Y-%m}" for month in wanted)
     logger.info("aggregates refreshed for %s: %d case facts, %d norm rows", scope, facts, norm_rows)
     return RefreshResult(months=wanted, facts=facts, norm_rows=norm_rows)
-
-
-def _pending_key(month: datetime.date) -> str:
-    return f"handvest:rollup:pending:{month:%Y-%m}"
-
-
-def rollup_coalesce(months: set[datetime.date]) -> list[datetime.date]:
-    """The months not yet waiting for a refresh, now marked as waiting.
-
-    With a worker, one refresh per month per ``HANDVEST_AGGREGATES_REFRESH_SECONDS`` is enough
-    however many cases change in it (a burst of 2,000 e-mails is one refresh, not 9,000); the
-    mark lasts as long as the refresh waits, and the task clears it before it counts, so a change
-    during the count gets its own refresh (also where each process has its own cache).
-    Eager (``make run``, tests) every change refreshes at once.
-    """
-    if dispatch.runs_eagerly():
-        return sorted(months)
-    window = settings.HANDVEST_AGGREGATES_REFRESH_SECONDS
-    try:
-        return sorted(month for month in months if cache.add(_pending_key(month), 1, timeout=window))
-    except Exception:
-        logger.exception("refresh of the aggregates not coalesced: the cache is unavailable")
-        return sorted(months)
-
-
-def rollup_clear_pending(months: Iterable[datetime.date]) -> None:
-    """Called by the refresh task before it counts: later changes in these months schedule a new refresh."""
-    try:
-        cache.delete_many([_pending_key(month_of(month)) for month in months])
-    except Exception:
-        logger.warning("pending marks of the aggregates not cleared: the cache is unavailable (they expire)")
-
-
-def rollup_queue_refresh(*, months: Iterable[datetime.date] = (), case_ids: Iterable[int] = ()) -> None:
-    """Refresh these months, and the months of these cases, after the current transaction commits
-    (a Celery task on the housekeeping queue, coalesced per month; eager in `make run`).
-
-    The cases' months are looked up after commit, so they are the final ones. ``robust``: a
-    failing refresh is logged and never breaks the change that caused it; the nightly rebuild
-    repairs what it missed.
-    """
-    wanted = {month_of(month) for month in months if month is not None}
-    cases = set(case_ids)
-    if not wanted and not cases:
-        return
-
-    def queue() -> None:
-        found = set(wanted)
-        for case_id in cases:
-            found |= rollup_months_of_case(case_id)
-        due = rollup_coalesce(found)
-        if due:
-            countdown = None if dispatch.runs_eagerly() else settings.HANDVEST_AGGREGATES_REFRESH_SECONDS
-            dispatch.enqueue(dispatch.REFRESH_AGGREGATES, months=[month.isoformat() for month in due], countdown=countdown)
-
-    transaction.on_commit(queue, robust=True)
-
-
-def rollup_months_of_case(case_id: int) -> set[datetime.date]:
-    """The month of receipt of a case, and the month its fact sits in now (they differ after a correction)."""
-    months = set(Case.objects.filter(pk=case_id).values_list("registration__received_on", flat=True))
-    months |= set(CaseFact.objects.filter(case_id=case_id).values_list("received_on", flat=True))
-    return {month_of(day) for day in months if day is not None}
