@@ -20,6 +20,7 @@ TAG_CASE = "cases.tag_case"
 RETRAIN_TAGGER = "cases.retrain_tagger"
 REFRESH_AGGREGATES = "cases.refresh_aggregates"
 REBUILD_AGGREGATES = "cases.rebuild_aggregates"
+DESTROY_LIST = "cases.destroy_list"  # cases.records.destruction: an approved destruction list
 
 
 # Citizen mail goes on its own queue, ahead of housekeeping (aggregates, tagging, training): a

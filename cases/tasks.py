@@ -16,6 +16,7 @@ from cases.correspondence import delivery, outbox
 from cases.correspondence.digest import deadline_digest_send
 from cases.intake.email import inbound_pending, inbound_resume
 from cases.models import OutboxStatus
+from cases.records.destruction import destruction_list_execute
 from cases.reporting.increments import rebuild_with_drift_check, refresh_pending
 from cases.reporting.rollup import rollup_refresh
 from cases.tagging import case_tag, tagger_train
@@ -112,3 +113,12 @@ def refresh_aggregates(months: list[str] | None = None) -> int:
 def rebuild_aggregates() -> int:
     """Recount all derived tables (nightly, by beat) and report drift; returns the number of drifted cells."""
     return rebuild_with_drift_check()
+
+
+# --- records: destruction after the archivist's approval ---------------------------------------------
+# Each case is destroyed in its own transaction and a rerun skips what is done, so a worker that dies
+# midway (acks_late: the task is delivered again) or a database hiccup (a few retries) only resumes it.
+@shared_task(name=dispatch.DESTROY_LIST, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def destroy_list(list_id: int) -> dict:
+    """Destroy the personal data of an approved destruction list's cases and keep the statement."""
+    return destruction_list_execute(list_id=list_id).as_dict()

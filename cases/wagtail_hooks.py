@@ -5,16 +5,25 @@ file only registers them: admin URLs, menu items, the norm editor's links and fi
 the triage log actions, and last year's figures on the public charter page.
 """
 
+from django.contrib import messages as records_messages
+from django.contrib.auth.models import Permission
+from django.shortcuts import redirect as records_redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.panels import FieldPanel
 from wagtail.admin.widgets import Button
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cases.intake.triage import LOG_ACTIONS
-from cases.permissions import can_handle_cases, can_see_aggregates, can_use_mailroom
+from cases.models import ResultType
+from cases.permissions import can_handle_cases, can_handle_data_requests, can_review_destruction, can_see_aggregates, can_use_mailroom
 from cases.public.charter_figures import add_last_years_figures
-from cases.workspace import actions, case_page, compose, dashboard, files, history, inbox, mailroom, oral, revision, triage
+from cases.public.charter_report import add_charter_report
+from cases.workspace import actions, case_page, compose, dashboard, files, history, inbox, mailroom, measurements, oral, privacy, revision, triage
+from cases.workspace import records as records_views
 from cases.workspace.roles import RoleMenuItem
 from cms.models import ServiceNorm
 
@@ -100,8 +109,6 @@ hooks.register("charter_page_context", add_last_years_figures)
 
 
 # --- measuring the norms (cases.measurements): the officer's upload, editors' attainment, the public report ---
-from cases.public.charter_report import add_charter_report  # noqa: E402
-from cases.workspace import measurements  # noqa: E402
 
 
 @hooks.register("register_admin_urls")
@@ -119,3 +126,86 @@ hooks.register("charter_report_page_context", add_charter_report)
 
 # --- the dashboard: the officer's and the mailroom's work ------------------------------------------
 hooks.register("construct_homepage_panels", dashboard.add_work_panel)
+
+
+# --- records (retention, destruction, citizens' rights) ---
+# The archivist's retention table (a snippet) and destruction lists, a case's archival facts for the
+# officer, and citizens' access, rectification and erasure requests (cases.records, cases.workspace.records
+# and .privacy). The views check the roles themselves; the menu only hides what a user may not open.
+
+RECORDS_PERMISSIONS = ["review_destruction", "view_destructionlist", "handle_data_requests", "view_datasubjectrequest"]
+RESULT_TYPE_IN_USE = _("Dit resultaattype is aan zaken gegeven en kan niet verwijderd worden; pas het aan of voeg een nieuw toe.")
+
+
+class ResultTypeViewSet(SnippetViewSet):
+    """The retention table, edited by the archivist (Archief → Bewaartermijnen)."""
+
+    model = ResultType
+    icon = "time"
+    menu_label = _("Bewaartermijnen")
+    add_to_admin_menu = False
+    list_display = ["name", "kind", "selectielijst_item", "verdict", "term_years"]
+    list_filter = ["kind", "verdict"]
+    ordering = ["kind", "sort_order", "selectielijst_item"]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("kind"),
+        FieldPanel("procestype"),
+        FieldPanel("selectielijst_item"),
+        FieldPanel("verdict"),
+        FieldPanel("term_years"),
+        FieldPanel("note"),
+        FieldPanel("code"),
+        FieldPanel("sort_order"),
+    ]
+
+
+register_snippet(ResultTypeViewSet)
+
+
+@hooks.register("register_admin_urls")
+def register_records_urls():
+    return [
+        path("archief/", include((records_views.urlpatterns, "handvest_records"), namespace="handvest_records")),
+        path("privacy/", include((privacy.urlpatterns, "handvest_privacy"), namespace="handvest_privacy")),
+    ]
+
+
+class ArchiveMenuItem(SubmenuMenuItem):
+    def is_shown(self, request) -> bool:
+        return can_review_destruction(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_archive_menu_item():
+    submenu = Menu(
+        items=[
+            MenuItem(_("Vernietigingslijsten"), reverse("handvest_records:lists"), name="vernietigingslijsten", icon_name="bin", order=1),
+            MenuItem(_("Bewaartermijnen"), reverse("wagtailsnippets_cases_resulttype:list"), name="bewaartermijnen", icon_name="time", order=2),
+        ]
+    )
+    return ArchiveMenuItem(_("Archief"), submenu, name="archief", icon_name="folder-inverse", order=230)
+
+
+@hooks.register("register_admin_menu_item")
+def register_privacy_menu_item():
+    return RoleMenuItem(
+        _("Privacyverzoeken"), reverse("handvest_privacy:search"), name="privacyverzoeken", icon_name="user", order=105, check=can_handle_data_requests
+    )
+
+
+@hooks.register("before_delete_snippet")
+def refuse_to_delete_result_types_in_use(request, instances):
+    """A result type given to cases stays (the records point at it); the archivist changes it instead."""
+    if any(isinstance(instance, ResultType) and instance.records.exists() for instance in instances):
+        records_messages.error(request, RESULT_TYPE_IN_USE)
+        return records_redirect("wagtailsnippets_cases_resulttype:list")
+    return None
+
+
+@hooks.register("register_permissions")
+def register_records_permissions():
+    """The archivist's and the data-request permissions, grantable to any group in Wagtail (Instellingen → Groepen)."""
+    return Permission.objects.filter(content_type__app_label="cases", codename__in=RECORDS_PERMISSIONS)
+
+

@@ -10,6 +10,7 @@
 | ``tagging`` | norm tags of cases and the tagger's model versions |
 | ``aggregates`` | derived tables behind the editors' figures (no personal data) |
 | ``measurements`` | measurements of the norms (observations and totals per period) and their imports |
+| ``records`` | retention (result types, destruction dates), destruction lists, citizens' data requests |
 """
 
 from cases.models.aggregates import *  # noqa: F403
@@ -18,5 +19,6 @@ from cases.models.correspondence import *  # noqa: F403
 from cases.models.events import *  # noqa: F403
 from cases.models.intake import *  # noqa: F403
 from cases.models.measurements import *  # noqa: F403
+from cases.models.records import *  # noqa: F403
 from cases.models.registration import *  # noqa: F403
 from cases.models.tagging import *  # noqa: F403

@@ -17,7 +17,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, CaseState, ComplaintOutcome, DeclineGround, EventKind, SuggestionOutcome
+from cases.models import Case, CaseEvent, CaseRecord, CaseState, ComplaintOutcome, DeclineGround, EventKind, SuggestionOutcome
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
 from cases.workflow.calendar import default_calendar
@@ -103,6 +103,9 @@ def case_transition(*, case_id: int, name: str, actor=None, expected_state: str 
             from_state = case.state
             method(**params)
             case.save()
+            if case.state == CaseState.CLOSED:
+                # Archiefwet: a closed case gets its result type, term and destruction date in the same transaction.
+                CaseRecord.fix_at_closure(case)
             CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.TRANSITION, name=name, from_state=from_state, to_state=case.state, note=note)
             transaction.on_commit(lambda: case_transitioned.send(sender=Case, case_id=case.pk, transition=name, from_state=from_state, to_state=case.state))
     except ConcurrentTransition as exc:

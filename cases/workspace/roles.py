@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
 
-from cases.permissions import can_handle_cases, can_see_aggregates, can_use_mailroom
+from cases.permissions import can_handle_cases, can_handle_data_requests, can_review_destruction, can_see_aggregates, can_use_mailroom
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ ROLE_MAILROOM = _("de postkamer en kwaliteitsmedewerkers")
 ROLE_CASES_OR_MAILROOM = _("kwaliteitsmedewerkers en de postkamer")
 ROLE_EDITORS = _("redacteuren en kwaliteitsmedewerkers")
 ROLE_EDITORS_ONLY = _("redacteuren")
+ROLE_ARCHIVISTS = _("de archivaris")
+ROLE_DATA_REQUESTS = _("medewerkers die AVG-verzoeken behandelen")
 
 
 def forbidden(request, role: str, message: str | None = None):
@@ -60,6 +62,8 @@ handles_cases = role_required(can_handle_cases, ROLE_CASES)
 uses_mailroom = role_required(can_use_mailroom, ROLE_MAILROOM)
 handles_cases_or_mailroom = role_required(lambda user: can_handle_cases(user) or can_use_mailroom(user), ROLE_CASES_OR_MAILROOM)
 sees_aggregates = role_required(can_see_aggregates, ROLE_EDITORS)
+reviews_destruction = role_required(can_review_destruction, ROLE_ARCHIVISTS)
+handles_data_requests = role_required(can_handle_data_requests, ROLE_DATA_REQUESTS)
 
 
 class RoleMenuItem(MenuItem):

@@ -1,0 +1,183 @@
+"""Rectification (AVG art. 16) and erasure (AVG art. 17) of a citizen's personal data, with the reason recorded.
+
+**Rectification** corrects the name, e-mail address, phone number or postal address on the chosen
+registrations, open or closed (letters still to come use the corrected data). The timeline records
+which fields changed and why, not the old values.
+
+**Erasure** goes as far as the retention duty allows (AVG art. 17 lid 3 sub b and d: the Archiefwet
+and the Selectielijst oblige the municipality to keep a closed case until its destruction date):
+
+| the item | erased? |
+| --- | --- |
+| a case still being handled, or with a hold (ombudsman, objection) | no: "still in handling" / "kept because of ..." |
+| a closed case whose retention term still runs | no: the date from which it goes is named |
+| a closed case to keep for ever (*blijvend bewaren*) | no |
+| a closed case whose term has passed | yes, at once (the next destruction list still accounts for it) |
+| an item without a case (other mail) once triaged, or a stray e-mail once handled | yes |
+
+Erasure anonymises: the case and registration rows stay without personal data (``cases.records.wiping``),
+so the aggregates and the annual report keep their counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import errors
+from cases.models import (
+    ArchivalVerdict,
+    CaseEvent,
+    CaseRecord,
+    CaseState,
+    DataSubjectRequest,
+    EventKind,
+    InboundMessage,
+    Registration,
+    RequestKind,
+    TriageState,
+)
+from cases.permissions import HANDLE_DATA_REQUESTS, require
+from cases.records.subject_access import PersonMatch
+from cases.records.wiping import case_wipe, inbound_wipe, registration_wipe
+
+logger = logging.getLogger(__name__)
+
+REASON_NEEDED = _("Vermeld de reden van het verzoek; die wordt vastgelegd.")
+NOTHING_TO_CORRECT = _("Vul in wat verbeterd moet worden: naam, e-mailadres, telefoon of postadres.")
+REFUSED_OPEN = _("de zaak is nog in behandeling; wissen kan pas na afhandeling (verbeteren kan wel)")
+REFUSED_HOLD = _("de zaak moet bewaard blijven: %(hold)s")
+REFUSED_TERM = _("de Archiefwet verplicht de gemeente de zaak te bewaren tot %(date)s (Selectielijst %(item)s); daarna wordt hij vernietigd")
+REFUSED_KEEP = _("de zaak wordt volgens de Selectielijst blijvend bewaard")
+REFUSED_NO_RECORD = _("de zaak heeft geen bewaartermijn; vraag de archivaris om een resultaattype")
+REFUSED_TRIAGE = _("het bericht wacht nog op beoordeling; wissen kan nadat het is afgehandeld")
+ALREADY_ERASED = _("al gewist of vernietigd")
+RECTIFIED_NOTE = _("Persoonsgegevens verbeterd op verzoek van de indiener (AVG art. 16): %(fields)s. Reden: %(reason)s")
+ERASED_NOTE = _("Persoonsgegevens gewist op verzoek van de indiener (AVG art. 17). Reden: %(reason)s")
+
+FIELD_LABELS = {"sender_name": _("naam"), "sender_email": _("e-mailadres"), "sender_phone": _("telefoon"), "sender_address": _("postadres")}
+
+
+@dataclass
+class RequestOutcome:
+    done: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    messages: int = 0
+
+
+def _reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": REASON_NEEDED})
+    return reason.strip()
+
+
+def _log(kind: str, match: PersonMatch, outcome: RequestOutcome, reason: str, actor) -> None:
+    refused = "; ".join(f"{number}: {why}" for number, why in outcome.refused.items())
+    DataSubjectRequest.objects.create(
+        kind=kind, matched_on=match.query.matched_on, numbers=", ".join(outcome.done), refused=refused, reason=reason, handled_by=actor
+    )
+
+
+def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], reason: str, actor) -> RequestOutcome:
+    """Correct the given fields (``sender_name``, ``sender_email``, ``sender_phone``, ``sender_address``) on the matched registrations."""
+    require(actor, HANDLE_DATA_REQUESTS, message=errors.NO_PERMISSION)
+    reason = _reason(reason)
+    changes = {key: value.strip() for key, value in corrections.items() if key in FIELD_LABELS and value is not None and value.strip()}
+    if not changes:
+        raise ValidationError(NOTHING_TO_CORRECT)
+    if "sender_email" in changes:
+        validate_email(changes["sender_email"])
+    outcome = RequestOutcome()
+    labels = ", ".join(str(FIELD_LABELS[key]) for key in changes)
+    ids = [registration.pk for registration in match.registrations]
+    with transaction.atomic():
+        # A destroyed or erased case stays without personal data: nothing is written back into it.
+        wiped = set(
+            CaseRecord.objects.filter(case__registration_id__in=ids).exclude(destroyed_at=None, erased_at=None).values_list("case__registration_id", flat=True)
+        )
+        for registration in Registration.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("case").order_by("pk"):
+            if registration.pk in wiped:
+                outcome.refused[registration.number] = str(ALREADY_ERASED)
+                continue
+            for key, value in changes.items():
+                setattr(registration, key, value)
+            if "sender_email" in changes:
+                registration.email_undeliverable = False
+            registration.save(update_fields=[*changes, "email_undeliverable"])
+            if hasattr(registration, "case"):
+                note = RECTIFIED_NOTE % {"fields": labels, "reason": reason}
+                CaseEvent.objects.create(
+                    case=registration.case, actor=actor, kind=EventKind.NOTE, name="rectified", note=str(note), data={"fields": list(changes)}
+                )
+            outcome.done.append(registration.number)
+        _log(RequestKind.RECTIFICATION, match, outcome, reason, actor)
+    return outcome
+
+
+def erasure_refusal(registration: Registration, record: CaseRecord | None, today) -> str:
+    """Why this registration's personal data may not be erased now (Dutch), or "" when it may."""
+    case = getattr(registration, "case", None)
+    if case is None:
+        return str(REFUSED_TRIAGE) if registration.triage_state == TriageState.PENDING else ""
+    if record is not None and record.wiped:
+        return str(ALREADY_ERASED)
+    if case.state != CaseState.CLOSED or case.merged_into_id is not None:
+        return str(REFUSED_OPEN)
+    if record is None or not record.verdict:
+        return str(REFUSED_NO_RECORD)
+    if record.hold:
+        return str(REFUSED_HOLD % {"hold": record.get_hold_display()})
+    if record.verdict == ArchivalVerdict.KEEP:
+        return str(REFUSED_KEEP)
+    if record.destroy_on is None or record.destroy_on > today:
+        item = record.result_type.selectielijst_item if record.result_type else "?"
+        return str(REFUSED_TERM % {"date": f"{record.destroy_on:%d-%m-%Y}" if record.destroy_on else "?", "item": item})
+    return ""
+
+
+def _erase_one(registration_id: int, reason: str, actor, today) -> str:
+    """Erase one registration (and its case) in its own transaction; returns the refusal, or ""."""
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update(of=("self",)).select_related("case").get(pk=registration_id)
+        case = getattr(registration, "case", None)
+        record = CaseRecord.objects.select_for_update().filter(case=case).first() if case is not None else None
+        refusal = erasure_refusal(registration, record, today)
+        if refusal:
+            return refusal
+        if case is None:
+            registration_wipe(registration.pk)
+            return ""
+        case_wipe(case)
+        record.erased_at = timezone.now()
+        record.save(update_fields=["erased_at", "updated_at"])
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="erased", note=str(ERASED_NOTE % {"reason": reason}))
+    return ""
+
+
+def registrations_erase(*, match: PersonMatch, reason: str, actor) -> RequestOutcome:
+    """Erase what may be erased of the matched registrations and stray e-mails; say per item why not otherwise."""
+    require(actor, HANDLE_DATA_REQUESTS, message=errors.NO_PERMISSION)
+    reason = _reason(reason)
+    today = timezone.localdate()
+    outcome = RequestOutcome()
+    for registration in match.registrations:
+        refusal = _erase_one(registration.pk, reason, actor, today)
+        if refusal:
+            outcome.refused[registration.number] = refusal
+        else:
+            outcome.done.append(registration.number)
+    with transaction.atomic():
+        loose = InboundMessage.objects.filter(pk__in=[message.pk for message in match.loose_messages])
+        waiting = loose.filter(handled=False, outcome__in=["", "error", "quarantine"]).count()
+        if waiting:
+            outcome.refused[str(_("e-mails zonder zaak"))] = str(REFUSED_TRIAGE)
+        outcome.messages = inbound_wipe(loose.exclude(handled=False, outcome__in=["", "error", "quarantine"])).messages
+        _log(RequestKind.ERASURE, match, outcome, reason, actor)
+    logger.info("erasure request by %s: %s erased, %s refused", getattr(actor, "username", "system"), len(outcome.done), len(outcome.refused))
+    return outcome
