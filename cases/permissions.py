@@ -1,6 +1,6 @@
 """Who may do what: the permission codenames, named once, and the role checks built on them.
 
-The roles are the groups of ``cms.roles`` and ``ARCHIVISTS``; the migrations (``cms.0003``, ``cases.0002``,
+The roles are the groups of ``cms.roles`` (``ARCHIVISTS`` included); the migrations (``cms.0003``, ``cases.0002``,
 ``cases.0008``, ``cases.0013``) give each group these permissions, so a superuser passes every check and a
 municipality can make its own groups:
 
@@ -23,6 +23,8 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 
+from cms.roles import ARCHIVISTS  # noqa: F401  (re-exported: the archivist's group, made by migration cases.0013)
+
 logger = logging.getLogger(__name__)
 
 HANDLE_CASE = "cases.handle_case"
@@ -33,8 +35,6 @@ REVIEW_DESTRUCTION = "cases.review_destruction"
 EDIT_RETENTION = "cases.change_resulttype"
 HANDLE_DATA_REQUESTS = "cases.handle_data_requests"
 
-# The archivist's role group, made by migration cases.0013 (the other three are in cms.roles, made by cms.0003).
-ARCHIVISTS = "Archivarissen"
 
 
 def _active(user) -> bool:

@@ -71,8 +71,9 @@ def test_demo_users_are_created_once_per_role(db):
 
     out = StringIO()
     call_command("create_demo_users", stdout=out)
-    assert out.getvalue().count("password ") == 4
+    assert out.getvalue().count("password ") == 5
     again = StringIO()
     call_command("create_demo_users", stdout=again)
     assert "password " not in again.getvalue().replace("password was printed", "")
     assert get_user_model().objects.get(username="redacteur").groups.filter(name=EDITORS).exists()
+    assert get_user_model().objects.get(username="archivaris").groups.filter(name="Archivarissen").exists()

@@ -4,13 +4,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from cms.roles import EDITORS, MAILROOM, QUALITY_OFFICERS
+from cms.roles import ARCHIVISTS, EDITORS, MAILROOM, QUALITY_OFFICERS
 
 DEMO_USERS = (
     ("beheerder", None, "superuser: everything"),
     ("kwaliteit", QUALITY_OFFICERS, "quality officer: handles cases"),
     ("postkamer", MAILROOM, "mailroom: registers letters, prints letters"),
     ("redacteur", EDITORS, "editor: norms, pages and aggregates, no cases"),
+    ("archivaris", ARCHIVISTS, "archivist: retention table and destruction lists, no case content"),
 )
 
 
