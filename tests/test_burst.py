@@ -1,6 +1,6 @@
 """A burst of 2,000 e-mails with one worker on Redis and PostgreSQL: every acknowledgement goes out
 within 60 seconds of its intake, and the editors' figures are refreshed far fewer times than
-there are cases (citizen mail on its own queue, aggregate refreshes coalesced per month).
+there are cases (citizen mail on its own queue; changed cases counted by one task per window).
 Needs PostgreSQL and Redis (CI sets DATABASE_URL and CELERY_BROKER_URL).
 """
 

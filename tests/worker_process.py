@@ -25,7 +25,7 @@ def database_url() -> str:
 class WorkerProcess:
     """``celery worker`` as a deployment runs it, in a process group of its own so SIGKILL reaches its children too."""
 
-    def __init__(self, tmp_path: Path, *, queues: str = "mail,celery", concurrency: int = 2, **environment: str):
+    def __init__(self, tmp_path: Path, *, queues: str = "mail,celery", concurrency: int = 2, name: str = "test", **environment: str):
         self.sent_log = tmp_path / "sent.log"
         self.log = tmp_path / "worker.log"
         self.env = {
@@ -42,7 +42,7 @@ class WorkerProcess:
             **environment,
         }
         self.command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "-Q", queues, "-c", str(concurrency)]
-        self.command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"]
+        self.command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}-{os.getpid()}@%h"]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:

@@ -1,0 +1,69 @@
+"""Scaling out: two Celery workers on one Redis share the citizen mail, and nothing is sent twice,
+also when one of them dies with SIGKILL in the middle and the other carries on alone.
+Needs PostgreSQL and Redis (CI sets DATABASE_URL and CELERY_BROKER_URL)."""
+
+import pytest
+from django.conf import settings as django_settings
+
+from cases.intake.email import email_intake
+from cases.models import InboundOutcome, OutboxStatus, OutgoingMessage
+from cms.models import MunicipalitySettings
+from config.celery import app
+from tests.conftest import requires_postgres
+from tests.worker_process import WorkerProcess
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)"),
+    requires_postgres(),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+MAILS = 300
+
+
+def mail(number: int) -> bytes:
+    return (
+        f"From: Inwoner {number} <inwoner{number}@example.nl>\r\nTo: info@harlingen.nl\r\nSubject: Klacht {number}\r\n"
+        f"Message-ID: <two-workers-{number}@example.nl>\r\nDate: Mon, 2 Nov 2026 09:13:55 +0100\r\n\r\n"
+        f"Niemand heeft mijn telefoontje van vorige week teruggebeld (melding {number}).\r\n"
+    ).encode()
+
+
+def test_two_workers_share_the_mail_and_one_dying_doubles_nothing(tmp_path, settings):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    municipality = MunicipalitySettings.load()
+    municipality.registration_prefix = "HLG"
+    municipality.save()
+    app.conf.task_always_eager = False
+    app.control.purge()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # Each send takes a little while, as with a real provider, so both workers get work and a kill lands mid-send.
+    first = WorkerProcess(tmp_path / "a", name="first", HANDVEST_TEST_SEND_SECONDS="0.05")
+    second = WorkerProcess(tmp_path / "b", name="second", HANDVEST_TEST_SEND_SECONDS="0.05")
+    letters = OutgoingMessage.objects.filter(kind="acknowledgement")
+    try:
+        outcomes = [email_intake(raw=mail(number), source="webhook:mailgun").outcome for number in range(MAILS)]
+        assert outcomes == [InboundOutcome.CASE] * MAILS
+        first.start()
+        second.start()
+        assert first.wait_until(lambda: len(first.sends()) >= 40 and len(second.sends()) >= 40, timeout=120)
+        first.kill()
+        finished = (OutboxStatus.SENT, OutboxStatus.UNKNOWN)
+        assert second.wait_until(lambda: letters.filter(status__in=finished).count() == MAILS, timeout=180, step=1)
+    finally:
+        first.kill()
+        second.stop()
+        app.control.purge()
+        app.conf.task_always_eager = True
+    sent = first.sends() + second.sends()
+    assert len(sent) == len(set(sent)), "an acknowledgement went out twice"
+    assert set(sent) >= set(letters.filter(status=OutboxStatus.SENT).values_list("message_id", flat=True))
+    assert letters.count() == MAILS
+    # The kill may leave a send whose outcome nobody knows: shown as 'verzonden? onbekend', never repeated blindly.
+    assert letters.filter(status=OutboxStatus.UNKNOWN).count() <= 2
+    assert len(second.sends()) > len(first.sends()) >= 40
+    print(f"\n{MAILS} acknowledgements: first worker {len(first.sends())} (killed), second {len(second.sends())}, "
+          f"unknown {letters.filter(status=OutboxStatus.UNKNOWN).count()}, twice 0")
