@@ -31,7 +31,7 @@ LABELS = {
     "WEB-24UUR": ["website offline", "storing"],
 }
 # Small and quick; only the ``tagger`` fixture also trains again on all messages after choosing thresholds.
-TINY_CONFIG = TaggerConfig(hash_length=2**12, min_df=1, min_examples=5, refit_on_all=False)
+TINY_CONFIG = TaggerConfig(min_df=1, min_examples=5, refit_on_all=False)
 
 _PHONE = [
     "Ik hing een half uur in de wacht bij de gemeente.",
@@ -150,22 +150,21 @@ def test_features_are_tf_idf_with_rare_keys_dropped_and_each_group_of_unit_lengt
     nlp = build_pipeline(LABELS, TINY_CONFIG)
     extractor = nlp.get_pipe("handvest_features")
     texts = ["de wachtrij was lang", "de wachtrij was kort", "de balie was dicht", "zeldzaamheid"]
-    docs = list(nlp.pipe(texts, disable=["kind", "norms"]))
-    extractor.fit_idf(docs, min_df=2)
+    extractor.fit([nlp.make_doc(text) for text in texts], min_df=2)
+    columns = extractor._column_lookup()
 
     def features(text):
-        return extractor.featurize(nlp.get_pipe("lemmatizer")(nlp.make_doc(text)))
+        row = extractor.featurize([nlp.make_doc(text)]).X[0]
+        return dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
 
-    seen_twice, seen_once = features("wachtrij"), features("zeldzaamheid")
-    assert len(seen_twice.keys) > 0
-    assert len(seen_once.keys) == 0  # in one training message only: no weight at all
-    common = features("de wachtrij")
+    assert features("wachtrij")
+    assert features("zeldzaamheid") == {}  # in one training message only: no column at all
+    value = features("de wachtrij")
     # "de" is in three of four messages, "wachtrij" in two: the rarer word weighs more.
-    value = dict(zip(common.keys.tolist(), common.values.tolist(), strict=True))
-    assert value[hash_string("L:wachtrij")] > value[hash_string("L:de")] > 0
+    wachtrij, de = columns[hash_string("L:wachtrij")], columns[hash_string("L:de")]
+    assert value[wachtrij] > value[de] > 0
     # The lemma group (as every other group) is scaled to unit length.
-    lemma_values = [value[hash_string("L:wachtrij")], value[hash_string("L:de")]]
-    assert abs(sum(v * v for v in lemma_values) - 1.0) < 1e-5
+    assert abs(value[wachtrij] ** 2 + value[de] ** 2 - 1.0) < 1e-5
 
 
 def test_a_corpus_too_small_for_min_df_gives_a_warning_and_a_model_that_still_tags():
@@ -314,3 +313,183 @@ def test_the_command_line_cross_validation_reads_only_the_training_files(tmp_pat
     result = json.loads(completed.stdout)
     assert [fold["name"] for fold in result["folds"]] == ["train-a.jsonl", "train-b.jsonl"]
     assert result["messages"] == len(tiny_corpus())
+
+
+# --- speed and batches --------------------------------------------------------------------------
+
+
+def test_importing_the_tagger_does_not_import_scikit_learn():
+    code = "import sys, nlp.core.tagger, nlp.core.store, nlp.core; sys.exit(2 if 'sklearn' in sys.modules else 0)"
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, timeout=120)
+    assert completed.returncode == 0, "import nlp.core.tagger pulled in scikit-learn"
+
+
+def test_pipe_gives_exactly_what_tag_gives_whatever_the_batch(tagger):
+    texts = [m.text for m in tiny_corpus()] + ["", "   ", "Eén zin.\n\nEn nog een, met een regel ertussen!"]
+    alone = [tagger.tag(text, explain=False) for text in texts]
+    for batch_size in (1, 4, 256):
+        together = list(tagger.pipe(texts, batch_size=batch_size))
+        assert [r.norm_scores for r in together] == [r.norm_scores for r in alone]
+        assert [r.kind_scores for r in together] == [r.kind_scores for r in alone]
+        assert [(r.norms, r.uncertain) for r in together] == [(r.norms, r.uncertain) for r in alone]
+    reversed_batch = list(tagger.pipe(list(reversed(texts))))
+    assert [r.norm_scores for r in reversed(reversed_batch)] == [r.norm_scores for r in alone]
+
+
+def test_spacy_pipeline_gives_the_same_scores_as_the_tagger(tagger):
+    text = "Ik hing in de wacht.\nDaarna was de baliemedewerker ook nog bot."
+    doc = tagger.nlp(text)
+    result = tagger.tag(text, explain=False)
+    assert {code: doc.cats[code] for code in tagger.labels} == pytest.approx(result.norm_scores, abs=1e-6)
+    assert {kind: doc.cats[kind] for kind in tagger.kinds} == pytest.approx(result.kind_scores, abs=1e-6)
+
+
+def test_explanations_are_given_only_when_asked(tagger):
+    text = "De baliemedewerker was heel onvriendelijk."
+    assert list(tagger.pipe([text]))[0].explain == {}
+    explained = list(tagger.pipe([text], explain=True))[0]
+    assert explained.norms and set(explained.explain) == set(explained.norms + explained.uncertain)
+
+
+def test_the_best_sentence_lifts_a_norm_buried_in_a_long_letter(tagger):
+    filler = "Ik woon al dertig jaar in deze mooie stad en heb veel meegemaakt. " * 6
+    buried = filler + "\nToen ik belde hing ik een half uur in de wacht."
+    without_sentences = Tagger(tagger.nlp, tagger.thresholds, version=tagger.version)
+    without_sentences._sentence_weight = 0.0
+    column = tagger.labels.index("TEL-25SEC")
+    pooled, whole = tagger.raw_scores([buried])[1][0, column], without_sentences.raw_scores([buried])[1][0, column]
+    assert pooled > whole
+    # A message of one sentence is its own best sentence: pooling changes nothing.
+    single = "Toen ik belde hing ik een half uur in de wacht."
+    assert tagger.raw_scores([single])[1][0, column] == without_sentences.raw_scores([single])[1][0, column]
+
+
+# --- calibrated scores and uncertain suggestions -------------------------------------------------
+
+
+def test_platt_calibration_tames_over_confident_scores():
+    import numpy as np
+
+    from nlp.core.calibration import fit_calibration
+
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(-1.0, 2.0, (2000, 2))
+    truth = rng.random(true_logits.shape) < 1 / (1 + np.exp(-true_logits))
+    # Scores twice as confident as they should be.
+    logits = 2 * true_logits
+    calibration = fit_calibration(logits, truth, np.ones(len(logits)), prior=10.0)
+    assert np.all(np.abs(calibration.slope - 0.5) < 0.1)
+    probabilities = calibration.probabilities(logits)
+    confident = probabilities > 0.8
+    assert abs(truth[confident].mean() - probabilities[confident].mean()) < 0.1
+
+
+def test_calibration_is_folded_into_the_weights_and_reported(tagger):
+    import numpy as np
+
+    from nlp.core.calibration import Calibration
+
+    assert set(tagger.report["calibration"]) == set(tagger.labels)
+    calibration = Calibration(np.array([2.0, 0.5, 1.0]), np.array([-1.0, 0.3, 0.0]))
+    weights, bias = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 1.0]], dtype="float32"), np.array([0.1, 0.2, 0.3], dtype="float32")
+    folded_w, folded_b = calibration.fold(weights, bias)
+    x = np.array([0.7, 0.3])
+    assert x @ folded_w + folded_b == pytest.approx(calibration.logits(x @ weights + bias), abs=1e-5)
+
+
+def test_uncertain_norms_are_the_best_scored_below_their_threshold(tagger):
+    for text in [m.text for m in tiny_corpus()] + ["Ik hing in de wacht bij de balie.", "Een vraag over mijn paspoort."]:
+        result = tagger.tag(text, explain=False)
+        top = result.ranked(3)
+        assert set(result.uncertain) <= set(top)
+        assert all(result.norm_scores[code] < tagger.thresholds[code] for code in result.uncertain)
+        assert all(result.norm_scores[code] >= tagger.thresholds[code] for code in result.norms)
+        assert not set(result.uncertain) & set(result.norms)
+
+
+def test_recall_at_k_counts_annotated_norms_among_the_best_ranked():
+    from nlp.core.metrics import recall_at_k
+
+    gold = [("A", "B"), ("C",), ()]
+    ranked = [["A", "X", "Y", "B"], ["Y", "C", "X"], ["A", "B", "C"]]
+    assert recall_at_k(gold, ranked, 3) == pytest.approx(2 / 3)
+    assert recall_at_k(gold, ranked, 1) == pytest.approx(1 / 3)
+    assert recall_at_k([(), ()], ranked[:2], 3) is None
+
+
+# --- channel and topic cues ---------------------------------------------------------------------
+
+
+def cue_features(text):
+    from nlp.core.cues import cue_names
+    from nlp.core.features import _sentence_cue_bits
+
+    nlp = build_pipeline(LABELS, TINY_CONFIG)
+    extractor = nlp.get_pipe("handvest_features")
+    words = [extractor.word(token.orth) for token in nlp.make_doc(text)]
+    from nlp.core.cues import cue_ids
+
+    names = cue_names()
+    return [{names[i] for i in cue_ids(bits, context)} for bits, context in _sentence_cue_bits(words)]
+
+
+def test_cues_tie_what_went_wrong_to_the_channel_where_it_happened():
+    [phone] = cue_features("De man aan de telefoon was bot.")
+    [counter] = cue_features("De baliemedewerker was bot.")
+    assert "phone|rude" in phone and "counter|rude" not in phone
+    assert "counter|rude" in counter and "phone|rude" not in counter
+
+
+def test_a_channel_carries_over_to_the_next_sentence_but_not_to_another_message():
+    first, second = cue_features("Ik belde vorige week met de gemeente. De man was onbeschoft.")
+    assert "phone|rude" in second and "c:phone" not in second
+    [alone] = cue_features("De man was onbeschoft.")
+    assert not any("|" in name for name in alone)
+
+
+def test_a_passport_mentioned_in_passing_is_no_expiry_cue():
+    [passing] = cue_features("Ik heb mijn paspoort laten zien aan de balie.")
+    [expiry] = cue_features("Mijn paspoort verliep zonder dat ik een herinnering kreeg.")
+    assert "c:document" in passing and "document|expiry" not in passing
+    assert "document|expiry" in expiry
+
+
+def test_real_style_files_are_known_by_their_name(tmp_path):
+    from nlp.core.corpus import read_jsonl, style_of
+
+    assert style_of("nlp/corpus/train-real-stories.jsonl") == "real"
+    assert style_of("nlp/corpus/heldout-real.jsonl") == "real"
+    assert style_of("nlp/corpus/train-tel.jsonl") == "clean"
+    path = write_jsonl(tmp_path / "train-real-x.jsonl", tiny_corpus()[:2])
+    assert {m.style for m in read_jsonl(path)} == {"real"}
+    assert model_version(read_jsonl(path), LABELS, TINY_CONFIG) != model_version(tiny_corpus()[:2], LABELS, TINY_CONFIG)
+
+
+# --- similar cases ------------------------------------------------------------------------------
+
+
+def test_similar_cases_by_text_street_and_sender():
+    from nlp.core.similarity import CaseSketch, similar, streets_in
+
+    assert streets_in("Bij de Voorstraat en het Kerkpad, niet bij de Website") == {"voorstraat", "kerkpad"}
+    target = CaseSketch("t", "De lift in het stadhuis is kapot, met de rolstoel kom ik niet boven.", day=100, sender="a@x.nl")
+    same = CaseSketch("same", "Lift stadhuis kapot: rolstoel kon niet naar boven.", day=101)
+    sender = CaseSketch("sender", "Wanneer krijg ik antwoord op mijn vraag?", day=110, sender="a@x.nl")
+    sender_long_ago = CaseSketch("old", "Wanneer krijg ik antwoord op mijn vraag?", day=10, sender="a@x.nl")
+    street = CaseSketch("street", "Afval naast de container.", day=100, streets=frozenset({"voorstraat"}))
+    unrelated = CaseSketch("other", "Mijn WOZ-waarde is te hoog.", day=100)
+    found = {s.key: s for s in similar(target, [target, same, sender, sender_long_ago, street, unrelated])}
+    assert set(found) == {"same", "sender"}
+    assert "text" in found["same"].reasons and found["sender"].reasons == ("sender",)
+    near_street = CaseSketch("t2", "Ook bij mij ligt afval.", day=100, streets=frozenset({"voorstraat"}))
+    assert [s.key for s in similar(near_street, [street, unrelated])] == ["street"]
+
+
+def test_the_similar_cases_measure_on_the_shipped_near_duplicates():
+    from nlp.core.similarity import evaluate_similarity
+
+    rows = [json.loads(line) for line in (REPO_ROOT / "nlp" / "corpus" / "similar-cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    result = evaluate_similarity(rows)
+    assert result["queries"] >= 30 and result["unrelated"] >= 20
+    assert result["precision_at_5"] >= 0.9
+    assert result["unrelated_with_suggestions"] <= 0.1 * result["unrelated"]

@@ -1,9 +1,15 @@
 """What kind of mail this is: complaint, suggestion, other, or advertising (which is not registered).
 
 Advertising is always decided here, by rules (charter POST-REGISTRATIE: "alle post ... behalve
-reclame"). For complaint / suggestion / other the tagger's kind classifier decides once it is
-plugged in with ``set_kind_classifier``; until then, or when it fails, a small rule-based
-fallback does, and anything it is unsure about is 'other' so that an officer looks at it in triage.
+reclame"). For complaint / suggestion / other the trained tagger's kind classifier decides as
+soon as a model is ready (``cases.tagging.kind_classifier_if_ready``: the active model, never
+trained here). The model is loaded only where it may be: on a Celery worker, in ``import_eml``
+and the inbound relay, and in eager mode; a web process that hands its tasks to a worker never
+loads spaCy (``cases.tagging.models_stay_out``), so mail it takes in is decided by the rules. A
+classifier plugged in with ``set_kind_classifier`` takes its place (tests). A complaint or suggestion the classifier is unsure of (probability below
+``UNCERTAIN_BELOW``) goes to triage as 'other', with the guess and its probability in the reason.
+Without a model, or when it fails, a small rule-based fallback decides, and anything it is
+unsure about is 'other' so that an officer looks at it in triage.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from cases import tagging
+
 logger = logging.getLogger(__name__)
 
 COMPLAINT = "complaint"
@@ -21,8 +29,12 @@ OTHER = "other"
 ADVERTISING = "advertising"
 KINDS = (COMPLAINT, SUGGESTION, OTHER)
 
-KindClassifier = Callable[[str], str]
+# text -> kind, or text -> (kind, probability)
+KindClassifier = Callable[[str], "str | tuple[str, float]"]
 _kind_classifier: KindClassifier | None = None
+# A complaint or suggestion the trained classifier gives less than this probability waits in
+# triage: one wrongly made case costs an officer more than one look at the triage list.
+UNCERTAIN_BELOW = 0.6
 
 # Headers that bulk mailers (Mailchimp, Laposta, Brevo, ...) put on campaigns.
 CAMPAIGN_HEADERS = ("List-Unsubscribe", "X-Campaign", "X-Campaign-Id", "X-Mailchimp-Campaign", "X-MC-User", "X-Laposta-Campaign", "X-Newsletter", "Feedback-ID")
@@ -76,18 +88,27 @@ OTHER_WORDS = re.compile(
 @dataclass(frozen=True)
 class Classification:
     kind: str  # complaint | suggestion | other | advertising
-    source: str  # "rules", "classifier" or "advertising rules"
+    source: str  # "rules", "classifier", "classifier, uncertain" or "advertising rules"
     reason: str = ""
+    confidence: float | None = None  # the classifier's probability of its guess
 
 
 def set_kind_classifier(fn: KindClassifier | None) -> None:
-    """Plug in the tagger's kind classifier: ``fn(text) -> 'complaint' | 'suggestion' | 'other'``; None unplugs it."""
+    """Plug in a kind classifier: ``fn(text) -> kind`` or ``(kind, probability)``; None unplugs it
+    (then the trained tagger's decides when a model is ready)."""
     global _kind_classifier
     _kind_classifier = fn
 
 
 def get_kind_classifier() -> KindClassifier | None:
-    return _kind_classifier
+    """The plugged-in classifier, else the trained tagger's when a model is ready, else None."""
+    if _kind_classifier is not None:
+        return _kind_classifier
+    try:
+        return tagging.kind_classifier_if_ready()
+    except Exception:
+        logger.exception("the trained kind classifier could not be loaded; falling back to the rules")
+        return None
 
 
 def advertising_reason(*, subject: str, text: str, headers: Mapping[str, str]) -> str:
@@ -130,14 +151,17 @@ def classify_kind(*, subject: str, text: str, headers: Mapping[str, str] | None 
     reason = advertising_reason(subject=subject, text=text, headers=headers or {})
     if reason:
         return Classification(ADVERTISING, "advertising rules", reason)
-    classifier = _kind_classifier
+    classifier = get_kind_classifier()
     if classifier is not None:
         try:
-            kind = classifier(f"{subject}\n\n{text}".strip())
+            answer = classifier(f"{subject}\n\n{text}".strip())
         except Exception:
             logger.exception("kind classifier failed; falling back to the rules")
         else:
+            kind, confidence = answer if isinstance(answer, tuple) else (answer, None)
             if kind in KINDS:
-                return Classification(kind, "classifier")
+                if confidence is not None and kind != OTHER and confidence < UNCERTAIN_BELOW:
+                    return Classification(OTHER, "classifier, uncertain", f"{kind}? {confidence:.2f}", confidence)
+                return Classification(kind, "classifier", confidence=confidence)
             logger.warning("kind classifier returned %r, not one of %s; falling back to the rules", kind, ", ".join(KINDS))
     return Classification(rule_kind(text, subject), "rules")

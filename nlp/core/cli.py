@@ -3,7 +3,8 @@
     python -m nlp train [--model-dir DIR] [--json]
     python -m nlp evaluate FILE.jsonl [--json] [--baseline] [--model-dir DIR]
     python -m nlp tag "tekst van een bericht" [--model-dir DIR]
-    python -m nlp crossval [--folds K] [--json]
+    python -m nlp crossval [--folds K] [--real] [--json]
+    python -m nlp similar nlp/corpus/similar-cases.jsonl [--json]
 
 Every command uses the model ``make run`` uses: trained from ``nlp/corpus/train-*.jsonl`` with
 the labels of ``cms/charters/harlingen-2017.yaml`` and cached in ``var/models``, trained first if
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import TaggerConfig
-from .corpus import read_corpus, read_jsonl
+from .corpus import read_corpus, read_jsonl, style_of
 from .evaluate import evaluate
 from .labels import load_charter_labels
 from .store import ensure_model, model_path
@@ -38,6 +39,8 @@ SUMMARY = (
     ("norm_micro_precision", "norm micro-precision"),
     ("norm_micro_recall", "norm micro-recall"),
     ("exact_match", "exact match (norm set)"),
+    ("recall_at_3", "annotated norms among the best 3"),
+    ("calibration_error", "calibration error (ECE)"),
     ("no_norm_empty_share", "no-norm messages given no norm"),
     ("kind_accuracy", "kind accuracy"),
 )
@@ -133,7 +136,8 @@ def cmd_crossval(args: argparse.Namespace) -> int:
     if args.folds:
         folds = random_folds(read_corpus(paths), args.folds)
     else:
-        folds = folds_by_group({path.name: read_jsonl(path) for path in paths})
+        groups = {path.name: read_jsonl(path) for path in paths}
+        folds = folds_by_group(groups, only=[name for name in groups if style_of(name) == "real"] if args.real else None)
     bar = tqdm(total=len(folds), desc="cross-validating", unit="fold", file=sys.stderr, disable=None)
 
     def progress(done: int, total: int, name: str) -> None:
@@ -147,13 +151,33 @@ def cmd_crossval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, default=float))
         return 0
-    split = f"{args.folds} random folds" if args.folds else "each training file left out in turn"
+    split = (
+        f"{args.folds} random folds" if args.folds else "each real-style training file left out in turn" if args.real else "each training file left out in turn"
+    )
     result["model_version"] = "out-of-fold"
     print(format_evaluation(result, f"cross-validation ({split})"))
+    for style, scores in result.get("by_style", {}).items():
+        summary = f"micro-F1 {_num(scores['norm_micro_f1'])}, recall@3 {_num(scores['recall_at_3'])}, kind {_num(scores['kind_accuracy'])}"
+        print(f"  {style}-style messages ({scores['messages']}): {summary}")
     print()
     print(f"{'left out':34s} {'messages':>8s} {'micro-F1':>8s}")
     for fold in result["folds"]:
         print(f"{fold['name']:34s} {fold['messages']:8d} {_num(fold['norm_micro_f1']):>8s}")
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from .similarity import evaluate_similarity
+
+    rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    result = evaluate_similarity(rows)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{args.file}: {result['queries']} cases of {len({r['event'] for r in rows if r.get('event')})} events, {result['unrelated']} unrelated")
+    print(f"  precision@5 {_num(result['precision_at_5'])} (over the {result['with_suggestions']} cases that got suggestions)")
+    print(f"  recall@5    {_num(result['recall_at_5'])}")
+    print(f"  unrelated cases given a suggestion: {result['unrelated_with_suggestions']}")
     return 0
 
 
@@ -218,8 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     crossval = commands.add_parser("crossval", parents=[common], help="cross-validate on the training files only (never the held-out file), to compare designs")
     crossval.add_argument("--folds", type=int, default=0, help="K random folds instead of leaving each training file out in turn")
+    crossval.add_argument("--real", action="store_true", help="leave out only the real-style files (train-real-*.jsonl) in turn")
     crossval.add_argument("--json", action="store_true", help="print one JSON object")
     crossval.set_defaults(handler=cmd_crossval)
+
+    similar_ = commands.add_parser("similar", help="precision of the similar-case suggestions on near-duplicates")
+    similar_.add_argument("file", type=Path, help="a .jsonl file of {event, text, sender, day, norms}")
+    similar_.add_argument("--json", action="store_true", help="print one JSON object")
+    similar_.set_defaults(handler=cmd_similar)
 
     tag = commands.add_parser("tag", parents=[common], help="tag one message")
     tag.add_argument("text")

@@ -15,19 +15,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KINDS = ("complaint", "suggestion", "other")
+STYLES = ("clean", "real")
+# Files whose name holds this are written as real citizens write (long stories, third-person
+# accounts, side remarks): ``train-real-*.jsonl`` and ``heldout-real.jsonl``.
+REAL_MARK = "-real"
+
+
+def style_of(path: str | Path) -> str:
+    """The style of a corpus file: "real" for a real-style file, else "clean"."""
+    return "real" if REAL_MARK in Path(path).stem else "clean"
 
 
 @dataclass(frozen=True)
 class Message:
-    """One annotated message of the corpus (or one officer-confirmed case)."""
+    """One annotated message of the corpus (or one officer-confirmed case).
+
+    ``style`` is not part of the corpus format: it comes from the file's name (``style_of``), and
+    officers' cases are real text.
+    """
 
     text: str
     kind: str
     norms: tuple[str, ...] = field(default_factory=tuple)
+    style: str = "clean"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"Unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}.")
+        if self.style not in STYLES:
+            raise ValueError(f"Unknown style {self.style!r}; expected one of {', '.join(STYLES)}.")
         object.__setattr__(self, "norms", tuple(sorted(set(self.norms))))
 
     def to_dict(self) -> dict:
@@ -37,13 +53,14 @@ class Message:
 def read_jsonl(path: str | Path) -> list[Message]:
     """Read one corpus file; a bad line stops with its file and line number."""
     messages = []
+    style = style_of(path)
     with Path(path).open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                messages.append(Message(text=row["text"], kind=row["kind"], norms=tuple(row.get("norms") or ())))
+                messages.append(Message(text=row["text"], kind=row["kind"], norms=tuple(row.get("norms") or ()), style=style))
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number}: {error}") from error
     return messages
@@ -69,7 +86,7 @@ def restrict_to_labels(messages: Sequence[Message], labels: Iterable[str]) -> tu
         unknown = [code for code in message.norms if code not in allowed]
         dropped.update(unknown)
         if unknown:
-            message = Message(message.text, message.kind, tuple(code for code in message.norms if code in allowed))
+            message = Message(message.text, message.kind, tuple(code for code in message.norms if code in allowed), message.style)
         kept.append(message)
     return kept, dropped
 
@@ -94,10 +111,10 @@ def split_validation(messages: Sequence[Message], share: float) -> tuple[list[Me
 
 
 def corpus_digest(messages: Sequence[Message]) -> str:
-    """A hash of the corpus contents (texts, kinds and norms, in order), independent of file layout."""
+    """A hash of the corpus contents (texts, kinds, norms and styles, in order), independent of file layout."""
     digest = hashlib.sha256()
     for message in messages:
-        digest.update(json.dumps(message.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        digest.update(json.dumps({**message.to_dict(), "style": message.style}, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from .config import TaggerConfig
 from .corpus import Message, restrict_to_labels, text_hash
-from .metrics import kind_scores, norm_scores
+from .metrics import kind_scores, norm_scores, recall_at_k
 from .train import train
 
 
@@ -30,9 +30,11 @@ class Fold:
     test: list[Message]
 
 
-def folds_by_group(groups: Mapping[str, Sequence[Message]]) -> list[Fold]:
-    """One fold per group (training file): the group is the test part, the other groups train."""
-    return [Fold(name, [m for other, messages in groups.items() if other != name for m in messages], list(test)) for name, test in groups.items()]
+def folds_by_group(groups: Mapping[str, Sequence[Message]], *, only: Sequence[str] | None = None) -> list[Fold]:
+    """One fold per group (training file): the group is the test part, the other groups train.
+    With ``only``, just those groups are left out in turn (the others always train)."""
+    names = [name for name in groups if only is None or name in only]
+    return [Fold(name, [m for other, messages in groups.items() if other != name for m in messages], list(groups[name])) for name in names]
 
 
 def random_folds(messages: Sequence[Message], k: int) -> list[Fold]:
@@ -60,6 +62,7 @@ def cross_validate(
     gold: list[Message] = []
     predicted_norms: list[list[str]] = []
     predicted_kinds: list[str] = []
+    ranked: list[list[str]] = []
     per_fold = []
     for index, fold in enumerate(folds, start=1):
         test, _ = restrict_to_labels(fold.test, codes)
@@ -72,11 +75,25 @@ def cross_validate(
         gold.extend(test)
         predicted_norms.extend(r.norms for r in results)
         predicted_kinds.extend(r.kind for r in results)
+        ranked.extend(r.ranked(3) for r in results)
         if progress:
             progress(index, len(folds), fold.name)
+    by_style = {}
+    for style in ("clean", "real"):
+        chosen = [k for k, m in enumerate(gold) if m.style == style]
+        if chosen:
+            scores = norm_scores([gold[k].norms for k in chosen], [predicted_norms[k] for k in chosen], codes)
+            by_style[style] = {
+                "messages": len(chosen),
+                **{key: scores[key] for key in ("norm_micro_f1", "norm_micro_precision", "norm_micro_recall", "norm_macro_f1", "exact_match")},
+                "recall_at_3": recall_at_k([gold[k].norms for k in chosen], [ranked[k] for k in chosen], 3),
+                "kind_accuracy": kind_scores([gold[k].kind for k in chosen], [predicted_kinds[k] for k in chosen])["kind_accuracy"],
+            }
     return {
         "messages": len(gold),
         **norm_scores([m.norms for m in gold], predicted_norms, codes),
+        "recall_at_3": recall_at_k([m.norms for m in gold], ranked, 3),
         **kind_scores([m.kind for m in gold], predicted_kinds),
+        "by_style": by_style,
         "folds": per_fold,
     }

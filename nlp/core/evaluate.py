@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from .corpus import Message, restrict_to_labels
-from .metrics import kind_scores, norm_scores
+from .metrics import calibration_error, kind_scores, norm_scores, recall_at_k
 from .tagger import TagResult
 
 
@@ -19,8 +19,9 @@ class SupportsTagging(Protocol):
 
 
 def evaluate(tagger: SupportsTagging, messages: Sequence[Message]) -> dict:
-    """Norm scores (micro/macro F1, per norm, exact match, no-norm messages left empty) and kind
-    scores (accuracy, confusion) of the tagger on the messages.
+    """Norm scores (micro/macro F1, per norm, exact match, no-norm messages left empty, recall of
+    the annotated norms among the 3 (and 1) best-scored, calibration error) and kind scores
+    (accuracy, confusion) of the tagger on the messages.
 
     Gold norm codes that are not among the tagger's labels are left out and counted in
     ``ignored_codes``.
@@ -29,10 +30,14 @@ def evaluate(tagger: SupportsTagging, messages: Sequence[Message]) -> dict:
     started = time.perf_counter()
     results = list(tagger.tag_many([m.text for m in gold]))
     seconds = time.perf_counter() - started
+    norms = [m.norms for m in gold]
     return {
         "model_version": tagger.version,
         "messages": len(gold),
-        **norm_scores([m.norms for m in gold], [r.norms for r in results], tagger.labels),
+        **norm_scores(norms, [r.norms for r in results], tagger.labels),
+        "recall_at_3": recall_at_k(norms, [r.ranked(3) for r in results], 3),
+        "recall_at_1": recall_at_k(norms, [r.ranked(1) for r in results], 1),
+        "calibration_error": calibration_error(norms, [r.norm_scores for r in results]),
         **kind_scores([m.kind for m in gold], [r.kind for r in results]),
         "ignored_codes": dict(ignored),
         "messages_per_second": round(len(gold) / seconds, 1) if seconds else None,

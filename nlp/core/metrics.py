@@ -24,18 +24,20 @@ def _best_on_grid(f1s: np.ndarray) -> float:
     return float(np.median(THRESHOLD_GRID[f1s >= best - 1e-9]))
 
 
-def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: float) -> tuple[np.ndarray, float]:
+def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """One threshold per label (column) that maximises its F1 on validation scores.
 
     A label with few validation positives gets a threshold close to the one global threshold
-    that maximises micro-F1 over all labels. Returns (thresholds, global threshold).
+    that maximises micro-F1 over all labels. ``weights`` (one per row) make some validation
+    messages count more. Returns (thresholds, global threshold).
     """
     gold = gold.astype(bool)
+    w = np.ones(len(scores)) if weights is None else np.asarray(weights, dtype="float64")
     global_f1s = []
     for threshold in THRESHOLD_GRID:
         predicted = scores >= threshold
-        tp = float((predicted & gold).sum())
-        global_f1s.append(_f1(tp, float((predicted & ~gold).sum()), float((~predicted & gold).sum()))[2])
+        tp = float(((predicted & gold) * w[:, None]).sum())
+        global_f1s.append(_f1(tp, float(((predicted & ~gold) * w[:, None]).sum()), float(((~predicted & gold) * w[:, None]).sum()))[2])
     prior = _best_on_grid(np.array(global_f1s))
     thresholds = np.full(scores.shape[1], prior, dtype="float32")
     for j in range(scores.shape[1]):
@@ -44,9 +46,9 @@ def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: flo
             continue
         predicted = scores[:, j][:, None] >= THRESHOLD_GRID[None, :]
         truth = gold[:, j][:, None]
-        tp = (predicted & truth).sum(axis=0)
-        fp = (predicted & ~truth).sum(axis=0)
-        fn = (~predicted & truth).sum(axis=0)
+        tp = ((predicted & truth) * w[:, None]).sum(axis=0)
+        fp = ((predicted & ~truth) * w[:, None]).sum(axis=0)
+        fn = ((~predicted & truth) * w[:, None]).sum(axis=0)
         f1s = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
         best = _best_on_grid(f1s)
         thresholds[j] = (best * positives + prior * prior_weight) / (positives + prior_weight)
@@ -94,3 +96,30 @@ def kind_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
         per_kind[kind] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
     accuracy = float(np.mean([g == p for g, p in zip(gold, predicted, strict=True)])) if gold else 0.0
     return {"kind_accuracy": accuracy, "kind_confusion": confusion, "per_kind": per_kind}
+
+
+def recall_at_k(gold: Sequence[Sequence[str]], ranked: Sequence[Sequence[str]], k: int = 3) -> float | None:
+    """The share of annotated norms that are among the ``k`` best-scored norms of their message
+    (None when no message has a norm)."""
+    total = sum(len(g) for g in gold)
+    if not total:
+        return None
+    hits = sum(len(set(g) & set(r[:k])) for g, r in zip(gold, ranked, strict=True))
+    return hits / total
+
+
+def calibration_error(gold: Sequence[Sequence[str]], scores: Sequence[dict[str, float]], bins: int = 10) -> float | None:
+    """Expected calibration error of the norm scores: the mean gap, weighted by how many scores fall
+    in each of ``bins`` equal-width bins, between the mean score and the share that is right."""
+    pairs = [(score, code in g) for g, row in zip(gold, scores, strict=True) for code, score in row.items()]
+    if not pairs:
+        return None
+    values = np.array([p for p, _ in pairs])
+    truth = np.array([t for _, t in pairs], dtype=float)
+    which = np.minimum((values * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            error += mask.mean() * abs(values[mask].mean() - truth[mask].mean())
+    return float(error)

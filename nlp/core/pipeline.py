@@ -1,7 +1,8 @@
 """Build the spaCy pipeline for a label set.
 
 ``spacy.blank("nl")`` → ``lemmatizer`` (lookup tables from spacy-lookups-data) →
-``handvest_features`` (lemmas, lemma bigrams, character n-grams, charter keywords) →
+``handvest_features`` (lemmas, lemma bigrams, character n-grams, charter keywords, channel and
+topic cues) →
 ``kind`` (``textcat``, exclusive: complaint / suggestion / other) →
 ``norms`` (``textcat_multilabel``, one label per active norm code).
 """
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import spacy
 from spacy.language import Language
 
-from . import features  # noqa: F401  (registers the component and the architecture)
+from . import features, linear  # noqa: F401  (register the component and the architecture)
 from .config import TaggerConfig
 from .corpus import KINDS
 from .labels import canonical_labels
@@ -37,13 +38,13 @@ def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | N
         config={
             "keywords": labels,
             "char_ngrams": list(config.char_ngrams),
-            "char_all_tokens": config.char_all_tokens,
             "bigrams": config.bigrams,
             "sentences": config.sentences,
             "group_weights": dict(config.group_weights),
+            "cues": config.cues,
         },
     )
-    architecture = {"@architectures": "handvest.FeatureTextCat.v1", "length": config.hash_length}
+    architecture = {"@architectures": "handvest.FeatureTextCat.v2"}
     norms_architecture = {**architecture, "sentence_weight": config.sentence_weight}
     kind = nlp.add_pipe("textcat", name=KIND_PIPE, config={"model": {**architecture, "exclusive_classes": True}})
     for label in KINDS:

@@ -1,33 +1,42 @@
-"""A trained tagger: tag a message with its kind and the norms it concerns, and say why.
+"""A trained tagger: tag messages with their kind and the norms they concern, and say why.
 
 On disk a model is a folder with the spaCy pipeline (``pipeline/``) and ``tagger.json``
 (version, per-norm thresholds, configuration and the training report).
+
+Tagging runs spaCy's tokenizer and then scores a whole batch at once: the features component
+weighs the batch (``FeatureExtractor.featurize``) and one matrix product gives every label's
+linear score. ``nlp(text)`` gives the same scores in ``doc.cats``, one message at a time. Nothing
+here imports scikit-learn.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import spacy
-from spacy.lang.nl.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .features import FEATURES_KEY, Unit, fold, row_scores, row_weights
-from .pipeline import KIND_PIPE, NORMS_PIPE
+from .features import Batch, best_sentence_rows, pool
+from .linear import layer_weights
+from .pipeline import FEATURES_PIPE, KIND_PIPE, NORMS_PIPE
 
 # Bump when the feature or model code changes in a way that models trained before do not
 # reflect. It is part of every model version, and saved with the model: a model whose code
 # version differs is not used as is (``is_current``), as its weights fit other features.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 META_FILE = "tagger.json"
 PIPELINE_DIR = "pipeline"
 EXPLAIN_WORDS = 5
+# The officer sees this many of the best-scored norms; those below their threshold are uncertain,
+# shown only from this calibrated score on.
+TOP_SUGGESTIONS = 3
+UNCERTAIN_FLOOR = 0.1
 # The tokenizer is spaCy's Dutch default, never changed here: ``spacy.load`` builds it anyway, and
 # reading its ~9,000 special cases back from disk would double the load time.
 NOT_SAVED = ["tokenizer"]
@@ -37,9 +46,11 @@ NOT_SAVED = ["tokenizer"]
 class TagResult:
     """What the tagger says about one message.
 
-    ``norm_scores`` has a score for every label; ``norms`` lists the suggested ones (score at or
-    above the norm's threshold), best first; ``explain`` gives, per suggested norm, the words of
-    the message that weighed most for it.
+    ``norm_scores`` has a calibrated score (a probability) for every label; ``norms`` lists the
+    suggested ones (score at or above the norm's threshold), best first; ``uncertain`` the other
+    norms among the ``TOP_SUGGESTIONS`` best that still score at least ``UNCERTAIN_FLOOR``, best
+    first, for the officer to consider; ``explain`` gives, per suggested or uncertain norm (when
+    asked), the words of the message that weighed most for it.
     """
 
     kind: str
@@ -48,6 +59,11 @@ class TagResult:
     norms: list[str]
     explain: dict[str, list[str]] = field(default_factory=dict)
     version: str = ""
+    uncertain: list[str] = field(default_factory=list)
+
+    def ranked(self, k: int | None = None) -> list[str]:
+        """The norm codes by score, best first (the first ``k``)."""
+        return sorted(self.norm_scores, key=lambda code: -self.norm_scores[code])[:k]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,11 +89,16 @@ class Tagger:
         if missing:
             raise ValueError(f"No threshold for {', '.join(sorted(missing))}.")
         self.thresholds = {code: float(thresholds[code]) for code in self.labels}
-        self._threshold_array = np.array([self.thresholds[code] for code in self.labels], dtype="float32")
+        self._threshold_array = np.array([self.thresholds[code] for code in self.labels], dtype="float64")
         self.version = version
         self.config = config or {}
         self.report = report or {}
         self.code_version = code_version
+        self._extractor = nlp.get_pipe(FEATURES_PIPE)
+        norms_model = nlp.get_pipe(NORMS_PIPE).model
+        self._sentence_weight = float(norms_model.attrs.get("sentence_weight", 0.0))
+        self._weights: np.ndarray | None = None
+        self._bias: np.ndarray | None = None
 
     @property
     def is_current(self) -> bool:
@@ -95,106 +116,152 @@ class Tagger:
         return path
 
     @classmethod
+    def read_meta(cls, path: str | Path) -> dict:
+        """The saved model's ``tagger.json`` (version, code version, thresholds, report)."""
+        return json.loads((Path(path) / META_FILE).read_text(encoding="utf-8"))
+
+    @classmethod
     def load(cls, path: str | Path) -> Tagger:
         path = Path(path)
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        meta = cls.read_meta(path)
         nlp = spacy.load(path / PIPELINE_DIR, exclude=NOT_SAVED)
         # Models saved before the code version was recorded are of code version 1.
         code_version = meta.get("code_version", "1")
         return cls(nlp, meta["thresholds"], version=meta["version"], config=meta.get("config"), report=meta.get("report"), code_version=code_version)
 
+    # -- scores ------------------------------------------------------------------------------------
+
+    def _layers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The kind and norm classifiers' weights side by side: one matrix product scores both."""
+        if self._weights is None:
+            kind_w, kind_b = layer_weights(self.nlp.get_pipe(KIND_PIPE).model)
+            norm_w, norm_b = layer_weights(self.nlp.get_pipe(NORMS_PIPE).model)
+            self._weights = np.ascontiguousarray(np.hstack([kind_w, norm_w]), dtype="float32")
+            self._bias = np.concatenate([kind_b, norm_b]).astype("float64")
+        return self._weights, self._bias
+
+    def _score(self, docs: Sequence[Doc], *, units: bool = False) -> tuple[Batch, np.ndarray, np.ndarray, np.ndarray]:
+        """(features, every row's linear scores, kind probabilities, pooled norm logits) of a batch."""
+        batch = self._extractor.featurize(docs, units=units)
+        weights, bias = self._layers()
+        scores = np.asarray(batch.X @ weights, dtype="float64") + bias
+        n_kinds = len(self.kinds)
+        kind_logits = scores[: batch.n_docs, :n_kinds]
+        shifted = np.exp(kind_logits - kind_logits.max(axis=1, keepdims=True))
+        kind_probs = shifted / shifted.sum(axis=1, keepdims=True)
+        norm_logits = pool(batch, scores[:, n_kinds:], self._sentence_weight)
+        return batch, scores[:, n_kinds:], kind_probs, norm_logits
+
+    def raw_scores(self, texts: Iterable[str], *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """(kind probabilities, norm linear scores before the sigmoid) as arrays, rows in text order."""
+        kinds, norms = [], []
+        for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
+            _, _, kind_probs, norm_logits = self._score(docs)
+            kinds.append(kind_probs)
+            norms.append(norm_logits)
+        if not kinds:
+            return np.empty((0, len(self.kinds))), np.empty((0, len(self.labels)))
+        return np.vstack(kinds), np.vstack(norms)
+
     # -- tagging -----------------------------------------------------------------------------------
 
     def tag(self, text: str, *, explain: bool = True) -> TagResult:
-        """Tag one message; with ``explain`` the words that weighed most for each suggested norm."""
-        return next(self.tag_many([text], explain=explain))
+        """Tag one message; with ``explain`` the words that weighed most for each shown norm."""
+        return next(self.pipe([text], explain=explain))
+
+    def pipe(self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256) -> Iterator[TagResult]:
+        """Tag messages in batches; each result is exactly what ``tag`` gives for that text alone."""
+        for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
+            batch, row_scores, kind_probs, norm_logits = self._score(docs, units=explain)
+            probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
+            confident = probabilities >= self._threshold_array
+            order = np.argsort(-probabilities, axis=1, kind="stable")
+            kind_best = kind_probs.argmax(axis=1).tolist()
+            kind_rows = kind_probs.tolist()
+            norm_rows = probabilities.tolist()
+            labels, kinds = self.labels, self.kinds
+            for i in range(len(docs)):
+                ranked = order[i].tolist()
+                row = norm_rows[i]
+                suggested = [labels[j] for j in ranked if confident[i, j]]
+                uncertain = [labels[j] for j in ranked[:TOP_SUGGESTIONS] if not confident[i, j] and row[j] >= UNCERTAIN_FLOOR]
+                reasons = self._explain_row(batch, row_scores, i, suggested + uncertain) if explain and (suggested or uncertain) else {}
+                yield TagResult(
+                    kind=kinds[kind_best[i]],
+                    kind_scores=dict(zip(kinds, kind_rows[i], strict=True)),
+                    norm_scores=dict(zip(labels, row, strict=True)),
+                    norms=suggested,
+                    explain=reasons,
+                    version=self.version,
+                    uncertain=uncertain,
+                )
 
     def tag_many(self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256) -> Iterator[TagResult]:
-        """Tag messages in batches through ``nlp.pipe`` (much faster than one by one)."""
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            yield self._result(doc, explain=explain)
-
-    def _result(self, doc: Doc, *, explain: bool) -> TagResult:
-        cats = doc.cats
-        kind_scores = {kind: float(cats[kind]) for kind in self.kinds}
-        norm_scores = {code: float(cats[code]) for code in self.labels}
-        scores = np.fromiter(norm_scores.values(), dtype="float32", count=len(self.labels))
-        chosen = np.flatnonzero(scores >= self._threshold_array)
-        suggested = [self.labels[i] for i in chosen[np.argsort(-scores[chosen], kind="stable")]]
-        reasons = self.explain(doc, suggested) if explain and suggested else {}
-        return TagResult(
-            kind=max(kind_scores, key=kind_scores.__getitem__),
-            kind_scores=kind_scores,
-            norm_scores=norm_scores,
-            norms=suggested,
-            explain=reasons,
-            version=self.version,
-        )
+        """The same as ``pipe`` (its older name)."""
+        return self.pipe(texts, explain=explain, batch_size=batch_size)
 
     # -- why a tag ---------------------------------------------------------------------------------
 
     def explain(self, doc: Doc | str, codes: Iterable[str], top: int = EXPLAIN_WORDS) -> dict[str, list[str]]:
-        """For each code, the words, word pairs and matched keywords that pushed its score up most.
-
-        A norm's score is linear in the features of the whole message and of its best sentence
-        (``features._pooled_linear``), so each feature's weight times its value is its share of
-        the score; a feature shared by several words is split between them.
-        """
+        """For each code, the words, word pairs, matched keywords and cue words that pushed its score up most."""
         if isinstance(doc, str):
-            doc = self.nlp(doc)
+            doc = self.nlp.make_doc(doc)
+        batch, row_scores, _, _ = self._score([doc], units=True)
+        return self._explain_row(batch, row_scores, 0, list(codes), top)
+
+    def _explain_row(self, batch: Batch, row_scores: np.ndarray, i: int, codes: Sequence[str], top: int = EXPLAIN_WORDS) -> dict[str, list[str]]:
+        """A norm's score is linear in the features of the whole message and, when it lifted the
+        score, of its best sentence (``features.pool``), so each feature's value times its weight
+        is its share of the score; a feature owned by several words is split between them."""
         codes = [code for code in codes if code in self.labels]
-        features = doc.user_data.get(FEATURES_KEY)
-        if features is None or not codes or len(features.keys) == 0:
+        X, units = batch.X, batch.units
+        if not codes or units is None or X.indptr[i] == X.indptr[i + 1]:
             return {code: [] for code in codes}
-        model = self.nlp.get_pipe(NORMS_PIPE).model
-        sentence_weight = float(model.attrs.get("sentence_weight", 0.0))
-        rows = features.rows(sentence_weight > 0)
-        best_rows = row_scores(model, rows).argmax(axis=0)
-        weights = [row_weights(model, keys) for keys, _ in rows]
-        all_units = self.nlp.get_pipe("handvest_features").units(doc)
+        weights, _ = self._layers()
+        n_kinds = len(self.kinds)
+        best_rows, lifted = best_sentence_rows(batch, row_scores, i)
+        lo, hi = units.doc_ptr[i], units.doc_ptr[i + 1]
+        entry_start, entry_col, entry_name = units.start[lo:hi], units.col[lo:hi], units.name[lo:hi]
+        spans = dict(zip(batch.doc_rows(i)[1:], batch.sentence_spans[batch.sentence_doc == i].tolist(), strict=True))
+        w = self._sentence_weight
+        matches: dict[int, tuple] = {}
+
+        def row_match(row: int) -> tuple:
+            """The row's columns and values, and the named entries that own one: (entry, position), and owners per column."""
+            if row not in matches:
+                a, b = X.indptr[row], X.indptr[row + 1]
+                columns, values = X.indices[a:b], X.data[a:b]
+                order = np.argsort(columns)
+                columns, values = columns[order], values[order]
+                position = np.minimum(np.searchsorted(columns, entry_col), len(columns) - 1)
+                hit = columns[position] == entry_col
+                if row != i:
+                    start, end = spans[row]
+                    hit &= (entry_start >= start) & (entry_start < end)
+                entries = np.flatnonzero(hit)
+                owners = np.bincount(position[entries], minlength=len(columns))
+                named = entries[entry_name[entries] >= 0]
+                matches[row] = (columns, values / np.maximum(owners, 1), entry_name[named], position[named])
+            return matches[row]
+
         explanation = {}
         for code in codes:
-            column = self.labels.index(code)
-            best = int(best_rows[column])
-            parts = [(0, 1.0 - sentence_weight), (best, sentence_weight)] if len(rows) > 1 else [(0, 1.0)]
-            totals: dict[str, float] = {}
+            j = self.labels.index(code)
+            parts = [(i, 1.0 - w), (int(best_rows[j]), w)] if lifted[j] and w > 0 else [(i, 1.0)]
+            totals: dict[int, float] = {}
             for row, share in parts:
-                if share <= 0:
-                    continue
-                if row == 0:
-                    units = all_units
-                else:
-                    start, end = features.sentence_spans[row - 1]
-                    units = [unit for unit in all_units if start <= unit.start < end]
-                keys, values = rows[row]
-                for word, amount in _word_contributions(units, keys, values * share, weights[row][:, column]).items():
-                    totals[word] = totals.get(word, 0.0) + amount
+                columns, shared_values, names, positions = row_match(row)
+                contribution = shared_values * weights[columns, n_kinds + j] * share
+                found, inverse = np.unique(names, return_inverse=True)
+                sums = np.bincount(inverse, weights=contribution[positions], minlength=len(found))
+                for name, amount in zip(found.tolist(), sums.tolist(), strict=True):
+                    totals[name] = totals.get(name, 0.0) + amount
             ranked = sorted((item for item in totals.items() if item[1] > 0), key=lambda item: -item[1])
-            explanation[code] = [word for word, _ in ranked[:top]]
+            explanation[code] = [units.names[name] for name, _ in ranked[:top]]
         return explanation
 
 
-def _word_contributions(units: Sequence[Unit], keys: np.ndarray, values: np.ndarray, weights: np.ndarray) -> dict[str, float]:
-    """Each shown word's share of a linear score; a key owned by several units is split between them."""
-    position = {int(key): i for i, key in enumerate(keys)}
-    owners: Counter = Counter()
-    unit_rows = []
-    for unit in units:
-        rows = [position[int(key)] for key in unit.keys if int(key) in position]
-        owners.update(rows)
-        unit_rows.append(rows)
-    shares = np.array([1.0 / owners.get(i, 1) for i in range(len(keys))], dtype="float32")
-    contribution = weights * values * shares
-    totals: dict[str, float] = {}
-    for unit, rows in zip(units, unit_rows, strict=True):
-        shown = fold(unit.text).strip()
-        if rows and _worth_showing(shown):
-            totals[shown] = totals.get(shown, 0.0) + float(contribution[rows].sum())
-    return totals
-
-
-def _worth_showing(text: str) -> bool:
-    words = text.split()
-    if not words or not any(ch.isalnum() for ch in text):
-        return False
-    return not all(word in STOP_WORDS or len(word) < 2 for word in words)
+def _batches(docs: Iterable[Doc], size: int) -> Iterator[list[Doc]]:
+    iterator = iter(docs)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -3,10 +3,13 @@
 1. Norm codes that are not labels (a retired norm) are dropped from the messages; a message
    keeps its kind and its other norms.
 2. A validation part is carved out of the training messages by a hash of each text.
-3. A pipeline is trained on the rest; its scores on the validation part choose one threshold
-   per norm and give the report's validation scores.
-4. With ``refit_on_all`` the pipeline is trained again, the same way, on all training messages
-   and keeps the chosen thresholds.
+3. A pipeline is trained on the rest. Its scores on the validation part fit a calibration per
+   norm (Platt scaling, real-style messages weighing more) and then choose one threshold per norm
+   on the calibrated scores, and give the report's validation scores.
+4. With ``refit_on_all`` the pipeline is trained again, the same way, on all training messages; the
+   calibration is folded into its weights and the chosen thresholds are kept.
+
+Only training needs scikit-learn; tagging (``nlp.core.tagger``) does not import it.
 """
 
 from __future__ import annotations
@@ -19,17 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import spacy
-from sklearn.linear_model import LogisticRegression
 from spacy.language import Language
 from spacy.training import Example
 
+from .calibration import Calibration, fit_calibration
 from .config import TaggerConfig
 from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation
-from .features import features_of
 from .labels import canonical_labels
-from .linear import feature_matrix, stack_rows
+from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
-from .pipeline import CLASSIFIER_PIPES, FEATURES_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
+from .pipeline import FEATURES_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
 from .tagger import CODE_VERSION, Tagger
 
 
@@ -87,24 +89,34 @@ def train(
     fit(nlp, fit_part, config, progress=progress, stage="validation")
     if not nlp.get_pipe(FEATURES_PIPE).known_keys:
         warnings.append(f"no word or character n-gram occurs in {config.min_df} or more training messages: the model knows no features")
-    kind_probs, norm_probs = predict_scores(nlp, [m.text for m in validation])
     codes = list(nlp.get_pipe(NORMS_PIPE).labels)
-    gold = np.array([[code in m.norms for code in codes] for m in validation], dtype=bool)
-    threshold_array, global_threshold = choose_thresholds(norm_probs, gold, prior_weight=config.threshold_prior_weight)
-    thresholds = {code: round(float(t), 4) for code, t in zip(codes, threshold_array, strict=True)}
     kinds = list(nlp.get_pipe(KIND_PIPE).labels)
+    probe = Tagger(nlp, dict.fromkeys(codes, 0.5), version=version)
+    kind_probs, logits = probe.raw_scores([m.text for m in validation])
+    gold = np.array([[code in m.norms for code in codes] for m in validation], dtype=bool)
+    weights = np.array([config.calibration_real_weight if m.style == "real" else 1.0 for m in validation])
+    calibration = fit_calibration(logits, gold, weights, prior=config.calibration_prior) if config.calibrate else Calibration.identity(len(codes))
+    probabilities = calibration.probabilities(logits)
+    threshold_array, global_threshold = choose_thresholds(probabilities, gold, prior_weight=config.threshold_prior_weight, weights=weights)
+    thresholds = {code: round(float(t), 4) for code, t in zip(codes, threshold_array, strict=True)}
     validation_scores = {
-        **norm_scores([m.norms for m in validation], [[c for c, p, t in zip(codes, row, threshold_array, strict=True) if p >= t] for row in norm_probs], codes),
+        **norm_scores(
+            [m.norms for m in validation], [[c for c, p, t in zip(codes, row, threshold_array, strict=True) if p >= t] for row in probabilities], codes
+        ),
         **kind_scores([m.kind for m in validation], [kinds[i] for i in kind_probs.argmax(axis=1)]),
     }
     if config.refit_on_all and separate_validation:
         nlp = build_pipeline(labels, config)
         fit(nlp, messages, config, progress=progress, stage="final")
+    norms_model = nlp.get_pipe(NORMS_PIPE).model
+    calibrated_weights, calibrated_bias = calibration.fold(norms_model.get_param("W"), norms_model.get_param("b"))
+    set_layer(norms_model, calibrated_weights, calibrated_bias)
 
     report = {
         "version": version,
         "spacy": spacy.__version__,
         "messages": len(messages),
+        "real_style_messages": sum(m.style == "real" for m in messages),
         "fit_messages": len(fit_part),
         "validation_messages": len(validation),
         "kinds": {kind: sum(m.kind == kind for m in messages) for kind in KINDS},
@@ -112,6 +124,7 @@ def train(
         "dropped_codes": dict(dropped),
         "warnings": warnings,
         "global_threshold": global_threshold,
+        "calibration": calibration.to_dict(codes),
         "validation": validation_scores,
         "training_seconds": round(time.perf_counter() - started, 2),
     }
@@ -123,48 +136,44 @@ def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, pro
 
     Both are linear over the messages' TF-IDF features. Their weights are fitted by
     scikit-learn's logistic regression (an exact convex solver: no epochs, learning rate or seed
-    to tune) and written into the spaCy components' hashed linear layers, which then score new
-    messages, sentence pooling included, without scikit-learn.
+    to tune) and set on the spaCy components, which then score new messages, sentence pooling
+    included, without scikit-learn.
     """
     kind_pipe = nlp.get_pipe(KIND_PIPE)
     norms_pipe = nlp.get_pipe(NORMS_PIPE)
     codes = list(norms_pipe.labels)
     extractor = nlp.get_pipe(FEATURES_PIPE)
-    # The lemmatizer runs once; the features are computed, the idf learned, and computed again.
-    docs = list(nlp.pipe((m.text for m in messages), disable=list(CLASSIFIER_PIPES), batch_size=256))
-    extractor.fit_idf(docs, config.min_df)
-    docs = [extractor(doc) for doc in docs]
-    # The classifiers' initialisation reads a few reference docs, which must carry the features.
-    sample = [Example.from_dict(doc, {"cats": {}}) for doc in docs[:10]]
-    kind_pipe.initialize(lambda: [_with_features(eg) for eg in sample], nlp=nlp, labels=KINDS)
-    norms_pipe.initialize(lambda: [_with_features(eg) for eg in sample], nlp=nlp, labels=codes)
-    layer = norms_pipe.model.get_ref("output_layer")
+    docs = [nlp.make_doc(m.text) for m in messages]
+    extractor.fit(docs, config.min_df)
+    sample = [Example.from_dict(nlp.make_doc("x"), {"cats": {}})]
+    kind_pipe.initialize(lambda: sample, nlp=nlp, labels=KINDS)
+    norms_pipe.initialize(lambda: sample, nlp=nlp, labels=codes)
     # One row per message: its whole-message features (the sentences only count when tagging).
-    matrix = feature_matrix(layer, stack_rows([(features.keys, features.values) for features in map(features_of, docs)]))
-    matrix.sum_duplicates()
+    matrix = extractor.featurize(docs, sentences=False).X
+    sample_weight = np.array([config.real_weight if m.style == "real" else 1.0 for m in messages])
     steps = len(codes) + 1
     kind_targets = np.array([KINDS.index(m.kind) for m in messages])
-    weights, bias = _fit_logistic(matrix, kind_targets, len(KINDS), C=config.kind_C, balanced=False)
-    _set_layer(kind_pipe.model.get_ref("output_layer"), weights, bias)
+    weights, bias = _fit_logistic(matrix, kind_targets, len(KINDS), C=config.kind_C, balanced=False, sample_weight=sample_weight)
+    set_layer(kind_pipe.model, weights, bias)
     if progress:
         progress(TrainingProgress(stage=stage, step=1, steps=steps, label="kind"))
     norm_weights = np.zeros((matrix.shape[1], len(codes)), dtype="float32")
     norm_bias = np.zeros(len(codes), dtype="float32")
     for j, code in enumerate(codes):
         targets = np.array([code in m.norms for m in messages], dtype=int)
-        column, intercept = _fit_logistic(matrix, targets, 2, C=config.C, balanced=config.balance_norms)
+        column, intercept = _fit_logistic(matrix, targets, 2, C=config.C, balanced=config.balance_norms, sample_weight=sample_weight)
         norm_weights[:, j] = column[:, 1] - column[:, 0]
         norm_bias[j] = intercept[1] - intercept[0]
         if progress:
             progress(TrainingProgress(stage=stage, step=j + 2, steps=steps, label=code))
-    _set_layer(layer, norm_weights, norm_bias)
+    set_layer(norms_pipe.model, norm_weights, norm_bias)
 
 
 # A class without any training message can never be predicted: its logit stays this far below.
 _ABSENT = -20.0
 
 
-def _fit_logistic(matrix, targets: np.ndarray, n_classes: int, *, C: float, balanced: bool) -> tuple[np.ndarray, np.ndarray]:
+def _fit_logistic(matrix, targets: np.ndarray, n_classes: int, *, C: float, balanced: bool, sample_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(weights of shape (columns, n_classes), bias of n_classes) whose softmax is a logistic
     regression's probability; a class absent from ``targets`` gets zero weights and a very low
     bias, and when only one class occurs every message gets it."""
@@ -175,32 +184,16 @@ def _fit_logistic(matrix, targets: np.ndarray, n_classes: int, *, C: float, bala
         if len(present):
             bias[present[0]] = 0.0
         return weights, bias
+    # Imported here: tagging never needs scikit-learn (``import nlp.core.tagger`` stays light).
+    import scipy.sparse
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced" if balanced else None)
-    model.fit(matrix, targets)
-    coef, intercept = model.coef_, model.intercept_
+    # Without any feature column (a corpus too small for min_df) only the intercepts are learned.
+    model.fit(matrix if matrix.shape[1] else scipy.sparse.csr_matrix((matrix.shape[0], 1)), targets, sample_weight=sample_weight)
+    coef, intercept = model.coef_[:, : matrix.shape[1]], model.intercept_
     if len(present) == 2:  # scikit-learn keeps one column for two classes: the second's logit
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
     weights[:, present] = coef.T
     bias[present] = intercept
     return weights, bias
-
-
-def _set_layer(layer, weights: np.ndarray, bias: np.ndarray) -> None:
-    layer.set_param("W", np.ascontiguousarray(weights, dtype="float32"))
-    layer.set_param("b", np.ascontiguousarray(bias, dtype="float32"))
-
-
-def _with_features(example: Example) -> Example:
-    reference = example.predicted.copy()
-    reference.cats = dict(example.reference.cats)
-    return Example(example.predicted, reference)
-
-
-def predict_scores(nlp: Language, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(kind probabilities, norm scores) as arrays, rows in the order of ``texts``."""
-    kind_rows, norm_rows = [], []
-    for doc in nlp.pipe(texts, batch_size=256):
-        kind_rows.append([doc.cats[label] for label in nlp.get_pipe(KIND_PIPE).labels])
-        norm_rows.append([doc.cats[label] for label in nlp.get_pipe(NORMS_PIPE).labels])
-    n_norms = len(nlp.get_pipe(NORMS_PIPE).labels)
-    return np.array(kind_rows, dtype="float32").reshape(-1, len(KINDS)), np.array(norm_rows, dtype="float32").reshape(-1, n_norms)

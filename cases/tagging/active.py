@@ -1,0 +1,140 @@
+"""The active model at work: loading it once per process, tagging a case, and the kind classifier
+that e-mail intake uses once a model is ready.
+
+``nlp.core`` is imported inside the functions that use a model, never at the top: importing it
+loads spaCy, and this module is imported by every process that runs Django. The web process never
+loads a model (issue 20: web ≤ 200 MiB); tagging runs on the worker (``cases.tag_case``).
+
+A web process that hands its tasks to a worker (``models_stay_out``) does not load the kind
+classifier either: e-mail that such a process takes in is classified by the rules. A Celery
+worker, ``import_eml``, the inbound relay and eager mode (``make run``, where this process tags
+anyway) use the trained classifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from cases import dispatch
+from cases.models import Case, TaggerModel
+from cases.tagging.suggestions import tags_store_suggestions
+from cases.tagging.training import NO_NORMS, NoNormsToTag, tagger_train
+
+if TYPE_CHECKING:
+    from nlp.core.tagger import Tagger
+
+logger = logging.getLogger(__name__)
+
+# The modules a web server imports to serve Django (gunicorn and runserver import ``config.wsgi``).
+WEB_ENTRY_POINTS = ("config.wsgi", "config.asgi")
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Tagger:
+    # Imported here, not at the top: nlp.core loads spaCy (module docstring).
+    from nlp.core.tagger import Tagger
+
+    return Tagger.load(path)
+
+
+def _load_or_none(path: str) -> Tagger | None:
+    """The model at ``path``, or None when it cannot be loaded (saved by older feature code)."""
+    try:
+        return _load(path)
+    except Exception:
+        logger.warning("tagger at %s does not load", path, exc_info=True)
+        return None
+
+
+def _code_version() -> str:
+    # Imported here, not at the top: nlp.core loads spaCy (module docstring).
+    from nlp.core.tagger import CODE_VERSION
+
+    return CODE_VERSION
+
+
+def tagger_active() -> Tagger:
+    """The active tagger, trained and activated first when there is none (``make run`` does this up front)."""
+    model = TaggerModel.objects.filter(active=True).first()
+    if model is None or not Path(model.path).exists():
+        model, _, _ = tagger_train(force=True)
+    tagger = _load_or_none(model.path)
+    if tagger is None or not tagger.is_current:
+        # Trained by older feature code: its weights do not fit today's features, so it would
+        # tag wrongly rather than fail. Train a current one (the cache makes this once).
+        found = tagger.code_version if tagger is not None else "unknown (it does not load)"
+        logger.warning("active tagger %s is of code version %s, not %s: training a current one", model.version[:12], found, _code_version())
+        model, _, _ = tagger_train(force=True)
+        tagger = _load(model.path)
+    return tagger
+
+
+def case_tag_later(*, case_id: int, replace: bool = False) -> None:
+    """Have a Celery task tag the case after commit, when automatic tagging is on
+    (``HANDVEST_TAG_ON_REGISTRATION``): for a new case, and again when its text was corrected."""
+    if settings.HANDVEST_TAG_ON_REGISTRATION:
+        dispatch.enqueue_on_commit(dispatch.TAG_CASE, case_id, replace=replace)
+
+
+def case_tag(*, case_id: int, replace: bool = False) -> list:
+    """Tag a case with the active tagger and store the suggested norms with scores and reasons;
+    with ``replace`` (the text changed) earlier suggestions the tagger no longer makes are dropped."""
+    case = Case.objects.select_related("registration").get(pk=case_id)
+    text = "\n".join(part for part in (case.registration.subject, case.registration.text) if part)
+    try:
+        tagger = tagger_active()
+    except NoNormsToTag:
+        logger.warning("case %s not tagged: %s", case, NO_NORMS)
+        return []
+    result = tagger.tag(text, explain=True)
+    return tags_store_suggestions(
+        case_id=case.pk,
+        scores=result.norm_scores,
+        suggested=result.norms,
+        model_version=result.version,
+        explanations=result.explain,
+        replace=replace,
+        uncertain=result.uncertain,
+    )
+
+
+def models_stay_out() -> bool:
+    """Whether this process must not load a model: it serves web requests (it imported a WSGI or
+    ASGI entry point) and hands its tasks to a worker. In eager mode the web process tags anyway."""
+    serves_web = any(name in sys.modules for name in WEB_ENTRY_POINTS)
+    return serves_web and not dispatch.runs_eagerly()
+
+
+def ready_tagger() -> Tagger | None:
+    """The active tagger when one is trained, current and on disk, and this process may hold it;
+    None otherwise. Never trains: intake calls this while a message is being taken in."""
+    if models_stay_out():
+        return None
+    model = TaggerModel.objects.filter(active=True).only("path").first()
+    if model is None or not Path(model.path).exists():
+        return None
+    tagger = _load_or_none(model.path)
+    return tagger if tagger is not None and tagger.is_current else None
+
+
+def kind_classifier_if_ready() -> Callable[[str], tuple[str, float]] | None:
+    """The trained kind classifier for the e-mail intake (``cases.intake.classify``): text →
+    (kind, probability), or None while no model is ready here (then intake uses its rules)."""
+    tagger = ready_tagger()
+    if tagger is None:
+        return None
+
+    def classify(text: str) -> tuple[str, float]:
+        # Only the kind is needed: one pass, no explanations.
+        kind_probs, _ = tagger.raw_scores([text])
+        best = int(kind_probs[0].argmax())
+        return tagger.kinds[best], float(kind_probs[0][best])
+
+    return classify

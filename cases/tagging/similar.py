@@ -1,0 +1,77 @@
+"""Cases probably about the same event as another, for the officer to link or merge.
+
+The measure itself is ``nlp.core.similarity`` (plain Python); this module picks the candidates
+(open, or received within ``SIMILAR_WINDOW_DAYS``, not merged) and reads their fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from cases.models import Case, CaseState, TagStatus
+
+if TYPE_CHECKING:
+    from nlp.core.similarity import CaseSketch
+
+# Cases received this many days before (or after) a case, or still open, are compared with it.
+SIMILAR_WINDOW_DAYS = 42
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    """A case probably about the same event as another, for the officer to link or merge."""
+
+    case: Case
+    score: float
+    reasons: tuple[str, ...]  # "text", "norm", "street", "sender"
+
+
+def _sketch(case: Case) -> CaseSketch:
+    # nlp.core is imported here, not at the top: importing it loads spaCy, which the web process never holds (issue 20).
+    from nlp.core.similarity import CaseSketch, streets_in
+
+    registration = case.registration
+    text = "\n".join(part for part in (registration.subject, registration.text) if part)
+    sender = (registration.sender_email or "").strip().lower() or " ".join(
+        part.strip().lower() for part in (registration.sender_name, registration.sender_address) if part and part.strip()
+    )
+    norms = frozenset(tag.norm.code for tag in case.norm_tags.all() if tag.status != TagStatus.REJECTED)
+    return CaseSketch(
+        key=case.pk,
+        text=text,
+        day=registration.received_on.toordinal(),
+        norms=norms,
+        sender=sender,
+        streets=streets_in(f"{text}\n{registration.sender_address}"),
+    )
+
+
+def similar_cases(case_id: int, *, limit: int = 5) -> list[SimilarCase]:
+    """Up to ``limit`` open or recent cases probably about the same event as this one (same norm
+    and similar text, the same street, or the same sender within weeks), best first.
+
+    Compared: every other case that is still open or was received within ``SIMILAR_WINDOW_DAYS``
+    days of this one, not merged into another. For the case page (not shown there yet). It imports
+    ``nlp.core.similarity``, which loads spaCy: a web process should ask the worker for it.
+    """
+    case = Case.objects.select_related("registration").prefetch_related("norm_tags__norm").get(pk=case_id)
+    received = case.registration.received_on
+    window = datetime.timedelta(days=SIMILAR_WINDOW_DAYS)
+    pool = (
+        Case.objects.exclude(pk=case.pk)
+        .filter(merged_into__isnull=True)
+        .filter(Q(state__in=CaseState.open_states()) | Q(registration__received_on__range=(received - window, received + window)))
+        .select_related("registration")
+        .prefetch_related("norm_tags__norm")
+    )
+    candidates = {c.pk: c for c in pool}
+    # Imported here, not at the top: nlp.core loads spaCy, which the web process never holds (issue 20).
+    from nlp.core.similarity import SimilarityWeights, similar
+
+    weights = SimilarityWeights(window_days=SIMILAR_WINDOW_DAYS, limit=limit)
+    found = similar(_sketch(case), [_sketch(c) for c in candidates.values()], weights)
+    return [SimilarCase(case=candidates[s.key], score=s.score, reasons=s.reasons) for s in found]

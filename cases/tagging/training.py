@@ -1,0 +1,124 @@
+"""Training and activating a model: the charter's active norms as labels, the corpus and the
+officers' decisions as training data, and the guard that activates a new model only when it is
+not worse on the held-out files.
+
+``nlp.core`` is imported inside the functions: it loads spaCy (and, to train, scikit-learn), and
+this module is imported by every process that runs Django, the web process too (issue 20: the web
+process stays lean; training runs on the worker and in ``manage.py train_tagger``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+
+from cases.models import TaggerModel
+from cases.tagging.suggestions import training_examples
+from cms.models import ServiceNorm
+
+if TYPE_CHECKING:
+    from nlp.core.corpus import Message
+    from nlp.core.tagger import Tagger
+
+logger = logging.getLogger(__name__)
+
+# A new model is activated only when it is not worse than the active one on these held-out scores.
+GUARDED_SCORES = ("norm_micro_f1", "kind_accuracy", "real_norm_micro_f1")
+TOLERANCE = 0.005
+
+
+def active_labels() -> dict[str, list[str]]:
+    """The published, active norms of the charter with their keywords: the tagger's label set."""
+    return {norm.code: norm.keyword_list for norm in ServiceNorm.objects.published_active().order_by("code")}
+
+
+def training_paths() -> list[Path]:
+    return sorted(Path(settings.HANDVEST_CORPUS_DIR).glob("train-*.jsonl"))
+
+
+def heldout_path() -> Path:
+    return Path(settings.HANDVEST_CORPUS_DIR) / "heldout.jsonl"
+
+
+def real_heldout_path() -> Path:
+    return Path(settings.HANDVEST_CORPUS_DIR) / "heldout-real.jsonl"
+
+
+def officer_messages() -> list[Message]:
+    """Officers' decisions as training messages: real citizens' text, so of the real style."""
+    # Imported here, not at the top: nlp.core loads spaCy (module docstring).
+    from nlp.core.corpus import Message
+
+    return [Message(text=e["text"], kind=e["kind"], norms=tuple(e["norms"]), style="real") for e in training_examples()]
+
+
+def heldout_scores(tagger: Tagger) -> dict:
+    """The model's scores on the held-out files (``real_`` before those of ``heldout-real.jsonl``):
+    the guard compares them, and ``TaggerModel.scores`` keeps them."""
+    # Imported here, not at the top: nlp.core loads spaCy (module docstring).
+    from nlp.core.corpus import read_jsonl
+    from nlp.core.evaluate import evaluate
+
+    kept = {}
+    if heldout_path().exists():
+        scores = evaluate(tagger, read_jsonl(heldout_path()))
+        kept = {key: scores[key] for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "recall_at_3", "per_norm") if key in scores}
+    if real_heldout_path().exists():
+        real = evaluate(tagger, read_jsonl(real_heldout_path()))
+        kept.update({f"real_{key}": real[key] for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "recall_at_3") if key in real})
+    return kept
+
+
+class NoNormsToTag(RuntimeError):
+    """There is no published, active norm: the tagger has no labels to learn."""
+
+
+NO_NORMS = "No published, active norms to tag with: load a charter first (manage.py load_charter FILE)."
+
+
+def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bool, str]:
+    """Train (or reuse) a model on corpus + officer decisions, score it on the held-out split, and
+    activate it unless it scores worse than the active one (``force`` activates anyway).
+
+    Returns (model, activated, reason).
+    """
+    labels = active_labels()
+    if not labels:
+        raise NoNormsToTag(NO_NORMS)
+    extra = officer_messages()
+    # Imported here, not at the top: nlp.core loads spaCy (module docstring).
+    from nlp.core.store import ensure_model, model_path
+
+    tagger = ensure_model(settings.HANDVEST_MODEL_DIR, training_paths(), labels, extra_messages=extra, progress=progress)
+    kept = heldout_scores(tagger)
+    model, _ = TaggerModel.objects.update_or_create(
+        version=tagger.version,
+        defaults={
+            "path": str(model_path(settings.HANDVEST_MODEL_DIR, tagger.version)),
+            "scores": kept,
+            "examples": int(tagger.report.get("messages", 0)),
+            "officer_examples": len(extra),
+        },
+    )
+    current = TaggerModel.objects.filter(active=True).exclude(pk=model.pk).first()
+    worse = [
+        key
+        for key in GUARDED_SCORES
+        if current is not None and key in current.scores and key in model.scores and model.scores[key] < current.scores[key] - TOLERANCE
+    ]
+    if worse and not force:
+        reason = "not activated: worse than the active model on " + ", ".join(
+            f"{key} ({model.scores.get(key, 0):.3f} < {current.scores[key]:.3f})" for key in worse
+        )
+        logger.warning("tagger %s %s", model.version[:12], reason)
+        return model, False, reason
+    with transaction.atomic():
+        TaggerModel.objects.filter(active=True).exclude(pk=model.pk).update(active=False)
+        model.active = True
+        model.save(update_fields=["active"])
+    logger.info("tagger %s active (%d officer examples)", model.version[:12], len(extra))
+    return model, True, "activated" if not worse else "activated (forced) although worse on " + ", ".join(worse)
