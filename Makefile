@@ -33,16 +33,21 @@ system-deps:
 	$$sudo apt-get -o DPkg::Lock::Timeout=300 update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends$$missing
 
-## make run: install, migrate SQLite, load the Harlingen charter, train the tagger, demo users, serve on :8000
+## make run: install, migrate SQLite, load the Harlingen charter, demo users, serve on :8000 at once while the
+## tagger trains in the background (var/tagger-training.log); cases that arrive meanwhile are tagged when it is ready
 # Without a worker and beat nothing releases a held acknowledgement, so `make run` sends it at once.
 run: export HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES ?= 0
 # The demo accounts log in with their password only; the setting is refused when DJANGO_DEBUG is off.
 run: export HANDVEST_TWO_FACTOR_REQUIRED ?= false
+# A web request never waits for a training: the background job below trains and then tags what waited.
+run: export HANDVEST_TAGGER_TRAIN_ON_DEMAND ?= false
 run: $(STAMP) system-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_charter --if-empty cms/charters/harlingen-2017.yaml
 	$(BIN)/python manage.py create_demo_users
-	$(BIN)/python manage.py ensure_tagger
+	@mkdir -p var
+	@echo "Training the tagger in the background (var/tagger-training.log); the site is served meanwhile."
+	$(BIN)/python manage.py ensure_tagger --tag-waiting > var/tagger-training.log 2>&1 &
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make serve: the production shape on PostgreSQL and Redis (Procfile run by honcho): gunicorn with whitenoise,

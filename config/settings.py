@@ -252,6 +252,12 @@ HANDVEST_CORPUS_DIR = Path(
     env("HANDVEST_CORPUS_DIR", str(BASE_DIR / "nlp" / "corpus"), "Training corpus of the tagger (`train-*.jsonl`) and its held-out split (`heldout.jsonl`).")
 )
 HANDVEST_TAG_ON_REGISTRATION = env("HANDVEST_TAG_ON_REGISTRATION", True, "Tag every new case with the tagger (a Celery task after registration).")
+HANDVEST_TAGGER_TRAIN_ON_DEMAND = env(
+    "HANDVEST_TAGGER_TRAIN_ON_DEMAND",
+    True,
+    "A tag task trains the tagger first when there is none. `make run` turns this off and trains in the background; "
+    "cases that arrive meanwhile are tagged when it is ready.",
+)
 HANDVEST_SMALL_CELL = env("HANDVEST_SMALL_CELL", 3, "Aggregates below this count are shown as '<N' so nobody can be recognised.")
 
 # --- correspondence (cases.correspondence) ----------------------------------------

@@ -175,3 +175,33 @@ def test_an_active_model_of_older_feature_code_is_replaced_not_used(tiny_corpus,
     assert tagger.code_version == CODE_VERSION and tagger.is_current
     assert TaggerModel.objects.get(active=True).version == current.version
     assert "code version 1" in caplog.text
+
+
+def test_make_run_serves_while_the_tagger_trains_and_tags_what_arrived_meanwhile(settings, tiny_corpus, django_capture_on_commit_callbacks, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from cases.tagging import active, cases_waiting_for_tags
+
+    settings.HANDVEST_TAG_ON_REGISTRATION = True
+    settings.HANDVEST_TAGGER_TRAIN_ON_DEMAND = False  # as `make run` sets it
+    real_train = active.tagger_train
+    monkeypatch.setattr(active, "tagger_train", lambda **kwargs: pytest.fail("a citizen's request trained the tagger"))
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = CaseFactory(subject="Wachttijd", text="Ik heb vandaag een uur gewacht aan de balie, zonder afspraak.")
+        closed = CaseFactory(text="Ik hing twintig minuten in de wacht aan de telefoon.")
+    type(closed).objects.filter(pk=closed.pk).update(state="closed")
+    assert not TaggerModel.objects.exists() and not CaseNorm.objects.exists()
+    assert list(cases_waiting_for_tags()) == [waiting]
+    monkeypatch.setattr(active, "tagger_train", real_train)
+    out = StringIO()
+    call_command("ensure_tagger", "--tag-waiting", stdout=out)
+    assert "1 waiting case(s) tagged" in out.getvalue()
+    assert CaseNorm.objects.filter(case=waiting, norm__code="BALIE-WACHTTIJD").exists()
+    assert not CaseNorm.objects.filter(case=closed).exists()  # a closed case is not tagged afterwards
+    assert not cases_waiting_for_tags().exists()
+    again = StringIO()
+    call_command("ensure_tagger", "--tag-waiting", stdout=again)
+    assert "0 waiting case(s) tagged" in again.getvalue()
+    assert waiting.events.filter(kind="tag", name="suggested").count() == 1

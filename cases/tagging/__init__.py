@@ -18,7 +18,17 @@ that runs Django imports it, the web process too, and the web process never load
 (issue 20). The functions that use a model import it when they run, on the worker.
 """
 
-from cases.tagging.active import _load, case_tag, case_tag_later, kind_classifier_if_ready, models_stay_out, ready_tagger, tagger_active
+from cases.tagging.active import (
+    _load,
+    case_tag,
+    case_tag_later,
+    cases_waiting_for_tags,
+    kind_classifier_if_ready,
+    models_stay_out,
+    ready_tagger,
+    tag_waiting_cases,
+    tagger_active,
+)
 from cases.tagging.similar import SIMILAR_WINDOW_DAYS, SimilarCase, similar_cases
 from cases.tagging.suggestions import UNCERTAIN_NOTE, TagCandidate, tag_candidates, tag_confirm, tag_reject, tags_store_suggestions, training_examples
 from cases.tagging.training import (
@@ -48,6 +58,7 @@ __all__ = [
     "active_labels",
     "case_tag",
     "case_tag_later",
+    "cases_waiting_for_tags",
     "heldout_path",
     "heldout_scores",
     "kind_classifier_if_ready",
@@ -59,6 +70,7 @@ __all__ = [
     "tag_candidates",
     "tag_confirm",
     "tag_reject",
+    "tag_waiting_cases",
     "tagger_active",
     "tagger_train",
     "tags_store_suggestions",

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef
 
 from cases import dispatch
-from cases.models import Case, TaggerModel
+from cases.models import Case, CaseEvent, CaseState, EventKind, TaggerModel
 from cases.tagging.suggestions import tags_store_suggestions
 from cases.tagging.training import NO_NORMS, NoNormsToTag, tagger_train
 
@@ -88,6 +90,10 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
     with ``replace`` (the text changed) earlier suggestions the tagger no longer makes are dropped."""
     case = Case.objects.select_related("registration").get(pk=case_id)
     text = "\n".join(part for part in (case.registration.subject, case.registration.text) if part)
+    if not settings.HANDVEST_TAGGER_TRAIN_ON_DEMAND and not TaggerModel.objects.filter(active=True).exists():
+        # `make run`: the tagger is being trained in the background; never make a citizen wait for it.
+        logger.info("case %s waits for the tagger (being trained); it is tagged when the tagger is ready", case)
+        return []
     try:
         tagger = tagger_active()
     except NoNormsToTag:
@@ -103,6 +109,22 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
         replace=replace,
         uncertain=result.uncertain,
     )
+
+
+def cases_waiting_for_tags() -> models.QuerySet[Case]:
+    """Open cases the tagger never looked at (registered while it was being trained)."""
+    looked_at = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.TAG)
+    return Case.objects.exclude(state=CaseState.CLOSED).filter(merged_into__isnull=True).exclude(Exists(looked_at)).order_by("pk")
+
+
+def tag_waiting_cases(progress=None) -> int:
+    """Tag every case in ``cases_waiting_for_tags`` with the active tagger; returns how many."""
+    waiting = list(cases_waiting_for_tags().values_list("pk", flat=True))
+    for done, case_id in enumerate(waiting, start=1):
+        case_tag(case_id=case_id)
+        if progress:
+            progress(done, len(waiting))
+    return len(waiting)
 
 
 def models_stay_out() -> bool:
