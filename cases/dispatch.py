@@ -21,6 +21,8 @@ RETRAIN_TAGGER = "cases.retrain_tagger"
 REFRESH_AGGREGATES = "cases.refresh_aggregates"
 REBUILD_AGGREGATES = "cases.rebuild_aggregates"
 DESTROY_LIST = "cases.destroy_list"  # cases.records.destruction: an approved destruction list
+NOTIFY_REPLY = "cases.notify_reply"  # cases.conversation.notify: tell the officer the citizen answered
+SATISFACTION_SURVEY = "cases.satisfaction_survey"  # cases.conversation.satisfaction: ask closed cases once
 
 
 # Citizen mail goes on its own queue, ahead of housekeeping (aggregates, tagging, training): a

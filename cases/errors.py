@@ -7,7 +7,10 @@ CONCURRENT_CHANGE = _("Een collega heeft deze zaak net gewijzigd (nu: '%(state)s
 NO_PERMISSION = _("U mag zaken niet behandelen.")
 RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
 UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
-EXTENSION_TWICE = _("De termijn is al een keer verlengd; dat kan maar één keer (Awb 9:11 lid 2).")
+EXTENSION_TWICE = _(
+    "De termijn is al een keer verlengd. Nog eens uitstellen mag alleen als de indiener daar schriftelijk mee instemt (Awb 9:11 lid 2): "
+    "vraag eerst om instemming bij 'Gesprek met de indiener'."
+)
 EXTENSION_TOO_LONG = _("Verlengen kan met ten hoogste vier weken (Awb 9:11 lid 2): uiterlijk %(latest)s.")
 EXTENSION_NOT_LATER = _("De nieuwe datum moet na de huidige termijn (%(current)s) liggen.")
 EXTENSION_NEEDS_REASON = _("Vermeld waarom het langer duurt; dat staat in de tussentijdse mededeling.")

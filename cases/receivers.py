@@ -7,10 +7,14 @@ from anymail.signals import inbound
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from cases.conversation.questions import question_answer_from_email
+from cases.conversation.records import conversation_access, conversation_wipe
 from cases.correspondence.outbox import acknowledgement_queue
 from cases.intake.webhooks import handle_inbound_email
+from cases.records.subject_access import case_access_data
+from cases.records.wiping import case_wiping
 from cases.reporting.increments import queue_refresh
-from cases.signals import case_registered
+from cases.signals import case_registered, citizen_reply_threaded
 from cases.tagging import case_tag_later
 
 logger = logging.getLogger(__name__)
@@ -61,3 +65,26 @@ def refresh_aggregates_after_acknowledgement(sender, instance, raw: bool = False
     if raw or instance.kind != "acknowledgement" or not (instance.sent_at or instance.posted_at):
         return
     queue_refresh([instance.case_id])
+
+
+# --- the conversation: a threaded reply of the citizen answers their open question ------------------
+
+
+@receiver(citizen_reply_threaded, dispatch_uid="conversation_reply_by_email")
+def answer_open_question_by_email(sender, case_id: int, inbound, **kwargs) -> None:
+    """Inside the intake's transaction; a refusal is logged and leaves the reply on the timeline only."""
+    question_answer_from_email(case_id=case_id, inbound=inbound)
+
+
+# --- records: the conversation's words are personal data of the case too ----------------------------
+
+
+@receiver(case_wiping, dispatch_uid="conversation_wiped_with_the_case")
+def wipe_the_conversation(sender, case_ids, **kwargs) -> None:
+    """Inside the wipe's transaction: a failure here leaves the whole case unwiped, to be run again."""
+    conversation_wipe(case_ids)
+
+
+@receiver(case_access_data, dispatch_uid="conversation_in_access_exports")
+def conversation_in_access_export(sender, case, **kwargs) -> list[dict]:
+    return conversation_access(case)

@@ -12,6 +12,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from cases import dispatch
+from cases.conversation.notify import reply_notify
+from cases.conversation.satisfaction import surveys_send
 from cases.correspondence import delivery, outbox
 from cases.correspondence.digest import deadline_digest_send
 from cases.intake.email import inbound_pending, inbound_resume
@@ -122,3 +124,20 @@ def rebuild_aggregates() -> int:
 def destroy_list(list_id: int) -> dict:
     """Destroy the personal data of an approved destruction list's cases and keep the statement."""
     return destruction_list_execute(list_id=list_id).as_dict()
+
+
+# --- the conversation: the one satisfaction question after closure ----------------------------------
+# Idempotent (one survey per case, a fixed outbox key), so a database hiccup is worth a few retries;
+# a case that fails is logged and asked on the next day's run.
+@shared_task(name=dispatch.SATISFACTION_SURVEY, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def satisfaction_survey() -> int:
+    """Ask the citizens of cases closed some working days ago, once, how satisfied they were."""
+    return surveys_send()
+
+
+# At most once: the question is marked notified before the mail goes, so no retries (a lost nudge is
+# harmless: the reply also waits in the officers' queue "Gesprekken").
+@shared_task(name=dispatch.NOTIFY_REPLY)
+def notify_reply(question_id: int) -> str:
+    """Tell the case's handler that the citizen answered their question."""
+    return reply_notify(question_id=question_id)

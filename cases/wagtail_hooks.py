@@ -22,7 +22,7 @@ from cases.models import ResultType
 from cases.permissions import can_handle_cases, can_handle_data_requests, can_review_destruction, can_see_aggregates, can_use_mailroom
 from cases.public.charter_figures import add_last_years_figures
 from cases.public.charter_report import add_charter_report
-from cases.workspace import actions, case_page, compose, dashboard, files, history, inbox, mailroom, measurements, oral, privacy, revision, triage
+from cases.workspace import actions, case_page, compose, conversation, dashboard, files, history, inbox, mailroom, measurements, oral, privacy, revision, triage
 from cases.workspace import records as records_views
 from cases.workspace.roles import RoleMenuItem
 from cms.models import ServiceNorm
@@ -209,3 +209,12 @@ def register_records_permissions():
     return Permission.objects.filter(content_type__app_label="cases", codename__in=RECORDS_PERMISSIONS)
 
 
+# --- the conversation with the citizen (cases.workspace.conversation) ---------------------------------
+@hooks.register("register_admin_urls")
+def register_conversation_urls():
+    return [path("gesprekken/", include((conversation.urlpatterns, "handvest_conversation"), namespace="handvest_conversation"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_conversation_menu_item():
+    return RoleMenuItem(_("Gesprekken"), reverse("handvest_conversation:queue"), name="gesprekken", icon_name="comment", order=103, check=can_handle_cases)

@@ -27,4 +27,6 @@ app.conf.beat_schedule = {
     "outbox-relay": {"task": "cases.outbox_relay", "schedule": 5 * 60.0},
     # The inbound relay: processes mail that a crash left stored but unprocessed.
     "inbound-relay": {"task": "cases.inbound_relay", "schedule": 5 * 60.0},
+    # The conversation: some working days after closure the citizen is asked once how satisfied they were.
+    "satisfaction-survey": {"task": "cases.satisfaction_survey", "schedule": crontab(hour=9, minute=15, day_of_week="mon-fri")},
 }

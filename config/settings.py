@@ -282,6 +282,13 @@ HANDVEST_AGGREGATES_REFRESH_SECONDS = env(
     "With a worker, changed cases are counted into the editors' figures by one task per this many seconds, however many change.",
 )
 
+# --- the conversation with the citizen (cases.conversation) ------------------------
+HANDVEST_SATISFACTION_DELAY_WORKING_DAYS = env(
+    "HANDVEST_SATISFACTION_DELAY_WORKING_DAYS",
+    5,
+    "Working days after a case closes before the citizen is asked, once, how satisfied they were (beat's satisfaction-survey). 0: never asked.",
+)
+
 # --- web form ---------------------------------------------------------------------------
 HANDVEST_FORM_RATE_LIMIT = env(
     "HANDVEST_FORM_RATE_LIMIT",

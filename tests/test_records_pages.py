@@ -132,6 +132,8 @@ def test_an_exclusion_without_a_reason_is_refused_on_the_page(client, world):
 
 def test_the_officer_records_the_ombudsman_on_the_cases_archive_page(client, world):
     client = as_user(client, world, "officer")
+    case_page = client.get(reverse("handvest_workspace:case", args=[world["case"].pk])).content.decode()
+    assert reverse("handvest_records:case", args=[world["case"].pk]) in case_page  # reached from the case page
     page = client.get(reverse("handvest_records:case", args=[world["case"].pk])).content.decode()
     assert "Klacht afgehandeld" in page and "Nationale ombudsman" in page
     response = client.post(

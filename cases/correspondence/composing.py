@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, ComplaintOutcome, LetterKind, SuggestionOutcome
+from cases.models import Case, ComplaintOutcome, LetterKind, OmbudsmanSettings, SuggestionOutcome
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,8 @@ def letter_context(*, case: Case, **extra) -> dict:
         "outcome": outcome or "",
         "outcome_label": outcome_label,
         "private_link": private_link(case),
+        # Where to go after our answer (Awb 9:12 lid 2, 9:18): the Nationale or the municipality's own ombudsman.
+        "ombudsman": OmbudsmanSettings.load(),
     }
     context.update(extra)
     return context

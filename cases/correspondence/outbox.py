@@ -23,7 +23,18 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import dispatch, errors
 from cases.correspondence.composing import check_fits, check_kind, letter_compose, subject_with_number
-from cases.models import Case, CaseState, DeliveryChannel, InboundMessage, LetterKind, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
+from cases.models import (
+    Case,
+    CaseState,
+    DeliveryChannel,
+    InboundMessage,
+    LetterKind,
+    OmbudsmanSettings,
+    OutboxStatus,
+    OutgoingMessage,
+    Registration,
+    ReplyChannel,
+)
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
 
@@ -32,7 +43,7 @@ logger = logging.getLogger(__name__)
 EMPTY_SUBJECT = _("Vul een onderwerp in.")
 EMPTY_BODY = _("De brief is leeg. Schrijf eerst de tekst.")
 PLACEHOLDER_LEFT = _("Vul eerst alle invulplekken in: de tekst tussen [[ en ]].")
-OMBUDSMAN_MISSING = _("Het antwoord op een klacht noemt de Nationale ombudsman (Awb 9:12 lid 2). Zet die alinea terug.")
+OMBUDSMAN_MISSING = _("Het antwoord op een klacht noemt de ombudsman: de Nationale ombudsman of die van de gemeente (Awb 9:12 lid 2). Zet die alinea terug.")
 NO_ADDRESS = _("Er is geen e-mailadres en geen postadres bekend. Vul eerst een adres in bij de registratie.")
 ACKNOWLEDGEMENT_ALREADY_SENT = _("De ontvangstbevestiging is al verstuurd (%(status)s). Die gaat maar één keer.")
 
@@ -171,6 +182,14 @@ def outbox_write(
     return message, True
 
 
+def names_ombudsman(body_text: str) -> bool:
+    """Awb 9:12 lid 2: the answer names where to go next: the Nationale ombudsman, or the municipality's own one."""
+    if OMBUDSMAN_RE.search(body_text):
+        return True
+    own = OmbudsmanSettings.load()
+    return own.is_municipal and own.own_name.strip().lower() in body_text.lower()
+
+
 def _check_content(kind: LetterKind, subject: str, body_text: str) -> None:
     problems = {}
     if not subject.strip():
@@ -179,7 +198,7 @@ def _check_content(kind: LetterKind, subject: str, body_text: str) -> None:
         problems["body_text"] = EMPTY_BODY
     elif PLACEHOLDER_RE.search(body_text) or PLACEHOLDER_RE.search(subject):
         problems["body_text"] = PLACEHOLDER_LEFT
-    elif kind == LetterKind.ANSWER and not OMBUDSMAN_RE.search(body_text):
+    elif kind == LetterKind.ANSWER and not names_ombudsman(body_text):
         problems["body_text"] = OMBUDSMAN_MISSING
     if problems:
         logger.warning("letter %s refused: %s", kind, "; ".join(str(p) for p in problems.values()))

@@ -28,6 +28,10 @@ FILE_NAMES = {
     LetterKind.ANSWER: "antwoord",
     LetterKind.SUGGESTION_RESPONSE: "reactie-op-suggestie",
     LetterKind.OTHER: "brief",
+    LetterKind.QUESTION: "vraag",
+    LetterKind.CONSENT_REQUEST: "verzoek-uitstel",
+    LetterKind.SATISFACTION: "tevredenheid",
+    LetterKind.REOPEN_DECISION: "besluit-heropenen",
 }
 
 

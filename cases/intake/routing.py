@@ -22,6 +22,7 @@ from cases.intake.parsing.mime import ParsedEmail
 from cases.intake.parsing.rules import BounceInfo, MailFacts
 from cases.intake.threading import ThreadTarget, find_thread, follow_merges, outgoing_for
 from cases.models import Case, CaseEvent, EventKind, InboundMessage, InboundOutcome, IntakeChannel, Registration
+from cases.signals import citizen_reply_threaded
 from cases.workflow.registration import Sender, register_item
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,9 @@ def _route_thread(inbound: InboundMessage, parsed: ParsedEmail, target: ThreadTa
         CaseEvent.objects.create(case=case, kind=EventKind.MESSAGE_IN, name="email", note=_reply_note(parsed, registration), internal=True, data=data)
         note_dropped(case, notes)
     _finish(inbound, outcome=InboundOutcome.THREAD, reason=target.how + dropped_suffix(notes), registration=registration, case=case)
+    if case is not None:
+        # The conversation takes a reply to an open question as its answer (cases.conversation), in this transaction.
+        citizen_reply_threaded.send(sender=Case, case_id=case.pk, inbound=inbound)
     logger.info("reply joins %s (%s)", registration.number, target.how)
     return IntakeResult(InboundOutcome.THREAD, registration.number, str(THREADED % {"number": registration.number}), inbound.pk)
 

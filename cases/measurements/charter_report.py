@@ -5,7 +5,8 @@ One build (``charter_report_build``), written as JSON (the contract of DESIGN.md
 per norm and period) and a PDF (WeasyPrint, with a chart per measured norm, in Dutch), and shown
 to citizens on the ``cms.CharterReportPage`` (``cases.public.charter_report``). Written by
 ``manage.py charter_report``. Counts only: complaints and suggestions follow the small-cell rule
-(``<3``), as do the norms measured from the cases; satisfaction is not measured yet (null).
+(``<3``), as do the norms measured from the cases; satisfaction (``cases.reporting.satisfaction``) is the
+count and average of the scores given that year, null for a norm without any.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cases.measurements.charts import attainment_chart, attainment_summary
 from cases.reporting.aggregates import norm_overview
 from cases.reporting.figures import Figure, small_cell_threshold
 from cases.reporting.report import ReportError, report_check_year
+from cases.reporting.satisfaction import satisfaction_per_norm
 from cms.models import Channel, MunicipalitySettings, ServiceNorm
 
 FORMATS = ("json", "csv", "pdf")
@@ -132,6 +134,8 @@ def _period_data(period) -> dict:
 def charter_report_to_data(report: CharterReport) -> dict:
     """The report as plain data: what the JSON carries (DESIGN.md)."""
     norms = []
+    # Satisfaction after closure (cases.conversation), per norm: counts and averages only; None without answers.
+    satisfaction = satisfaction_per_norm(year=report.year)
     for item in report.norms:
         latest = item.attainment.versions[-1]
         norms.append(
@@ -145,7 +149,7 @@ def charter_report_to_data(report: CharterReport) -> dict:
                 "periods": [_period_data(period) for period in item.attainment.periods],
                 "complaints": item.complaints.value,
                 "suggestions": item.suggestions.value,
-                "satisfaction": None,
+                "satisfaction": satisfaction.get(item.code),
             }
         )
     return {"year": report.year, "title": report.title, "municipality": report.municipality, "as_of": report.as_of.isoformat(), "norms": norms}

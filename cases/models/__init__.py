@@ -10,11 +10,13 @@
 | ``tagging`` | norm tags of cases and the tagger's model versions |
 | ``aggregates`` | derived tables behind the editors' figures (no personal data) |
 | ``measurements`` | measurements of the norms (observations and totals per period) and their imports |
+| ``conversation`` | questions to the citizen and replies, consent to wait longer, satisfaction, reopen requests, the ombudsman |
 | ``records`` | retention (result types, destruction dates), destruction lists, citizens' data requests |
 """
 
 from cases.models.aggregates import *  # noqa: F403
 from cases.models.case import *  # noqa: F403
+from cases.models.conversation import *  # noqa: F403
 from cases.models.correspondence import *  # noqa: F403
 from cases.models.events import *  # noqa: F403
 from cases.models.intake import *  # noqa: F403

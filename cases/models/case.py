@@ -278,6 +278,22 @@ class Case(ConcurrentTransitionMixin, models.Model):
             self.outcome = ComplaintOutcome.WITHDRAWN
         self.closed_at = timezone.now()
 
+    # The conversation (cases.conversation.reopening): a citizen who was not satisfied asks to reopen; the
+    # officer decides. Reopened, the case is handled again from treatment (or consideration).
+    @transition(field=state, source=CaseState.CLOSED, target=CaseState.IN_TREATMENT, conditions=[is_complaint], permission=HANDLE_CASE)
+    def reopen_complaint(self) -> None:
+        self._clear_ending()
+
+    @transition(field=state, source=CaseState.CLOSED, target=CaseState.UNDER_CONSIDERATION, conditions=[is_suggestion], permission=HANDLE_CASE)
+    def reopen_suggestion(self) -> None:
+        self._clear_ending()
+
+    def _clear_ending(self) -> None:
+        self.outcome = ""
+        self.decline_ground = ""
+        self.forwarded_to = ""
+        self.closed_at = None
+
     # --- deadlines ------------------------------------------------------------------------
     @property
     def effective_answer_due(self) -> datetime.date:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.storage import private_storage
 
-__all__ = ["DeadlineDigest", "DeliveryChannel", "LetterKind", "OutboxStatus", "OutgoingMessage"]
+__all__ = ["CONVERSATION_LETTER_KINDS", "DeadlineDigest", "DeliveryChannel", "LetterKind", "OutboxStatus", "OutgoingMessage"]
 
 
 class LetterKind(models.TextChoices):
@@ -20,6 +20,15 @@ class LetterKind(models.TextChoices):
     ANSWER = "answer", _("antwoord op klacht")
     SUGGESTION_RESPONSE = "suggestion_response", _("reactie op suggestie")
     OTHER = "other", _("overige brief")
+    # The conversation with the citizen (cases.conversation): written by its services only.
+    QUESTION = "question", _("vraag aan u")
+    CONSENT_REQUEST = "consent_request", _("verzoek om instemming met uitstel")
+    SATISFACTION = "satisfaction", _("vraag: bent u tevreden?")
+    REOPEN_DECISION = "reopen_decision", _("besluit over heropenen")
+
+
+# Letters that only the conversation's services write; not offered as a free letter.
+CONVERSATION_LETTER_KINDS = frozenset({LetterKind.QUESTION, LetterKind.CONSENT_REQUEST, LetterKind.SATISFACTION, LetterKind.REOPEN_DECISION})
 
 
 class DeliveryChannel(models.TextChoices):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from cases.conversation.timeline import citizen_conversation
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
 from cases.models import Case, CaseState, ComplaintOutcome, LetterKind, OutboxStatus, OutgoingMessage
 from cms.models import MunicipalitySettings
@@ -36,7 +37,9 @@ def _case_or_404(token: str) -> Case:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: the link never leaves the site, and the browser still sends the
+    # Origin header that Django's CSRF check needs for the conversation's forms (no-referrer makes it "null").
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -65,6 +68,9 @@ def case_status(request, token: str):
         "answer": answer,
         "next_step": next_step_template(case),
         "municipality": MunicipalitySettings.load(),
+        # The conversation (cases.conversation): what waits for the citizen, and every message both ways.
+        "conversation": citizen_conversation(case),
+        "just_sent": request.GET.get("verstuurd", ""),
     }
     return _private(render(request, "cases/case_status.html", context))
 

@@ -16,6 +16,7 @@ from cases.workflow.deadlines import latest_extension_date
 from cases.workflow.transitions import allowed_transitions, blocked_transitions
 from cases.workspace import forms as wf
 from cases.workspace.compose import composer_context
+from cases.workspace.conversation import officer_panel
 from cases.workspace.inbox import crumbs, deadline_badge
 from cases.workspace.roles import handles_cases
 
@@ -154,6 +155,7 @@ def case_context(request, case: Case, **extra) -> dict:
         "originals": list(_originals(case)),
         "outgoing": list(OutgoingMessage.objects.filter(case=case).order_by("created_at", "pk")),
         "letters": composer_context(request, case),
+        "conversation": officer_panel(case),
     }
     context.update(extra)
     return context

@@ -29,7 +29,7 @@ from cases.correspondence.outbox import delivery_channel, letter_queue
 from cases.correspondence.pdf import letter_render_pdf
 from cases.correspondence.steps import case_step_with_letter
 from cases.errors import CaseConflict
-from cases.models import Case, DeclineGround, Kind, LetterKind, OutgoingMessage
+from cases.models import CONVERSATION_LETTER_KINDS, Case, DeclineGround, Kind, LetterKind, OutgoingMessage
 from cases.workspace import forms as wf
 from cases.workspace.actions import run_action
 from cases.workspace.inbox import crumbs
@@ -47,7 +47,7 @@ STEP_LETTERS = {
     "answer": LetterKind.ANSWER,
     "respond": LetterKind.SUGGESTION_RESPONSE,
 }
-COMPLAINT_LETTERS = [k for k in LetterKind if k not in (LetterKind.SUGGESTION_RESPONSE,)]
+COMPLAINT_LETTERS = [k for k in LetterKind if k not in (LetterKind.SUGGESTION_RESPONSE,) and k not in CONVERSATION_LETTER_KINDS]
 SUGGESTION_LETTERS = [LetterKind.ACKNOWLEDGEMENT, LetterKind.INTERIM_NOTICE, LetterKind.SUGGESTION_RESPONSE, LetterKind.OTHER]
 
 COMPOSER_UNAVAILABLE = _("Brieven opstellen kan nog niet: de briefsjablonen ontbreken op deze server.")
