@@ -15,6 +15,7 @@ from django.db import transaction
 SEND_LETTER = "cases.send_letter"
 OUTBOX_RELAY = "cases.outbox_relay"
 INBOUND_RELAY = "cases.inbound_relay"
+PROCESS_INBOUND = "cases.process_inbound"  # a stored message, processed by a worker (cases.intake.email)
 DEADLINE_DIGEST = "cases.deadline_digest"
 TAG_CASE = "cases.tag_case"
 RETRAIN_TAGGER = "cases.retrain_tagger"

@@ -71,6 +71,13 @@ def outbox_relay() -> dict[str, int]:
     return {"written": written, "queued": len(due), "unknown": len(unknown)}
 
 
+# A webhook's stored message, processed here rather than in the web request (the kind is decided with
+# the tagger, which only workers load). Idempotent: a message processed meanwhile is left as it is.
+@shared_task(name=dispatch.PROCESS_INBOUND, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def process_inbound(inbound_id: int) -> str:
+    return inbound_resume(inbound_id=inbound_id, deferred=True).outcome
+
+
 @shared_task(name=dispatch.INBOUND_RELAY)
 def inbound_relay() -> int:
     """Beat, every few minutes: process the mail a crash left stored but unprocessed."""

@@ -326,3 +326,29 @@ def test_garbage_posted_by_an_esp_is_kept_for_an_officer_and_answered_200(client
     inbound = InboundMessage.objects.get()
     assert inbound.outcome == InboundOutcome.ERROR and inbound.raw_size > 0
     assert not Registration.objects.exists()
+
+
+# --- with a worker: the web process stores, the worker registers ---------------------------------------
+
+
+def test_with_a_worker_the_web_process_only_stores_and_the_worker_registers_with_the_trained_kind(client, monkeypatch, django_capture_on_commit_callbacks):
+    from cases import dispatch
+    from cases.intake import webhooks
+    from cases.tasks import process_inbound
+
+    queued = []
+    monkeypatch.setattr(webhooks, "models_stay_out", lambda: True)  # as in gunicorn with a broker
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(MAILGUN_URL, **auth_header(), data=mailgun_post())
+    assert response.status_code == 200
+    stored = InboundMessage.objects.get()
+    assert stored.outcome == "" and not Registration.objects.exists()  # stored, not yet processed
+    assert queued == [(dispatch.PROCESS_INBOUND, (stored.pk,))]
+    decided = []
+    monkeypatch.setattr("cases.intake.classify.tagging.kind_classifier_if_ready", lambda: lambda text: decided.append(text) or ("complaint", 0.97))
+    assert process_inbound(stored.pk) == InboundOutcome.CASE  # the worker's task
+    assert registered_once() and Case.objects.get().kind == "complaint"
+    assert decided, "the worker decided the kind with the trained classifier"
+    assert process_inbound(stored.pk) == InboundOutcome.DUPLICATE  # delivered twice: nothing doubled
+    assert registered_once()

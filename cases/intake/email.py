@@ -45,6 +45,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases import dispatch
 from cases.intake.mail_attachments import megabytes
 from cases.intake.parsing.mime import ParsedEmail, UnparseableEmail, UnsafeEmail, parse_email, parse_headers_only
 from cases.intake.parsing.rules import read_facts
@@ -60,6 +61,8 @@ __all__ = ["DUPLICATE", "PROCESSING_FAILED", "TOO_LARGE", "IntakeResult", "email
 TOO_LARGE = _("Bericht te groot (%(size)s, meer dan %(limit)s): bewaard maar niet verwerkt.")
 PROCESSING_FAILED = _("Verwerken mislukt (%(error)s): het bericht is bewaard en wacht op een medewerker.")
 DUPLICATE = _("Dit bericht is al eerder ontvangen; er is niets veranderd.")
+# The outcome of a deferred intake: stored, a worker processes it (not an InboundOutcome: nothing is decided yet).
+STORED = "stored"
 
 
 def _reference_of(inbound: InboundMessage | None) -> str:
@@ -217,11 +220,15 @@ def inbound_process(inbound: InboundMessage, raw: bytes, *, date_from_headers: b
         return _park(inbound, outcome=InboundOutcome.QUARANTINE, reason=str(PROCESSING_FAILED % {"error": type(exc).__name__}), parsed=parsed)
 
 
-def email_intake(*, raw: bytes, source: str, received_at: datetime.datetime | None = None, date_from_headers: bool = False) -> IntakeResult:
+def email_intake(
+    *, raw: bytes, source: str, received_at: datetime.datetime | None = None, date_from_headers: bool = False, defer: bool = False
+) -> IntakeResult:
     """Take in one e-mail (raw RFC 5322 bytes) from ``source`` (``webhook:mailgun``, ``eml``, ``mbox`` ...).
 
     ``received_at`` is when it arrived (default: now, as for a webhook post); ``date_from_headers``
     takes it from the message's topmost Received header instead, for imported mailboxes.
+    ``defer``: only store it here, and have a worker process it after commit (``STORED``): the web
+    process that takes a webhook never loads the tagger, and the worker decides the kind with it.
     Idempotent: the same message again returns ``duplicate`` and changes nothing.
     """
     raw = bytes(raw or b"")
@@ -229,6 +236,10 @@ def email_intake(*, raw: bytes, source: str, received_at: datetime.datetime | No
     inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now))
     if not created and inbound.outcome:
         return _duplicate_result(inbound)
+    if defer:
+        # Lost on the way (a broker restart)? beat's inbound relay processes what waits over 5 minutes.
+        dispatch.enqueue_on_commit(dispatch.PROCESS_INBOUND, inbound.pk, robust=True)
+        return IntakeResult(STORED, "", "", inbound.pk)
     return inbound_process(inbound, raw, date_from_headers=date_from_headers)
 
 
@@ -242,12 +253,14 @@ def inbound_pending(*, older_than_minutes: int = 5, now: datetime.datetime | Non
     return list(InboundMessage.objects.filter(outcome="", received_at__lt=cutoff).order_by("pk").values_list("pk", flat=True))
 
 
-def inbound_resume(*, inbound_id: int) -> IntakeResult:
-    """Process a stored message from its kept raw bytes (beat's inbound relay); a no-op when it was processed meanwhile."""
+def inbound_resume(*, inbound_id: int, deferred: bool = False) -> IntakeResult:
+    """Process a stored message from its kept raw bytes (a ``defer``-red webhook's task, or beat's inbound
+    relay for what a crash left); a no-op when it was processed meanwhile."""
     inbound = InboundMessage.objects.get(pk=inbound_id)
     if inbound.outcome:
         return _duplicate_result(inbound)
     with inbound.raw.open("rb") as handle:
         raw = handle.read()
-    logger.warning("inbound mail %s was stored but not processed; processing it now", inbound.pk)
+    if not deferred:
+        logger.warning("inbound mail %s was stored but not processed; processing it now", inbound.pk)
     return inbound_process(inbound, raw, date_from_headers=inbound.source in IMPORTED_SOURCES)

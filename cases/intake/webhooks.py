@@ -9,6 +9,8 @@ modes), anymail parses and the message is serialised back to bytes; a post anyma
 is still stored, for a person to look at. Once stored, the answer is 200, also for a duplicate
 or a message in quarantine, so the ESP stops retrying; only when storing fails (the database is
 down) the answer is 5xx and the ESP tries again.
+With a worker, the web process only stores the message: a task registers it on the worker, where
+the trained kind classifier decides complaint, suggestion or other (the web process never loads it).
 
 Anymail lets posts through when no secret is configured (it only warns). We refuse them: an
 inbound webhook without its secret would let anyone on the internet register cases.
@@ -38,6 +40,7 @@ from django.utils import timezone
 
 from cases.intake.email import IntakeResult, email_intake
 from cases.models import WebhookToken
+from cases.tagging import models_stay_out
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ def _text_bytes(value: str) -> bytes:
 def handle_inbound_email(sender, event, esp_name: str, **kwargs) -> IntakeResult:
     """Register one message posted to another anymail inbound webhook (the ``inbound`` signal)."""
     require_secret(esp_name)
-    result = email_intake(raw=message_bytes(event.message), source=f"webhook:{esp_slug(esp_name)}")
+    result = email_intake(raw=message_bytes(event.message), source=f"webhook:{esp_slug(esp_name)}", defer=models_stay_out())
     logger.info("inbound mail via %s (event %s): %s %s", esp_name, event.event_id or "-", result.outcome, result.reference or "")
     return result
 
@@ -107,8 +110,11 @@ class StoreFirstMixin:
         self.run_validators(request)
         token = self.check_replay(request)
         source = f"webhook:{esp_slug(self.esp_name)}"
+        # A web process with a worker only stores the mail: the worker registers it and decides its
+        # kind with the trained classifier, which the web process never loads (``models_stay_out``).
+        defer = models_stay_out()
         for raw in self._messages(request):
-            result = email_intake(raw=raw, source=source)
+            result = email_intake(raw=raw, source=source, defer=defer)
             logger.info("inbound mail via %s: %s %s", self.esp_name, result.outcome, result.reference or "")
         if token:
             self._remember(token)
