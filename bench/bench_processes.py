@@ -149,6 +149,7 @@ def main() -> int:
             assert wait_for(lambda: subprocess.run(["curl", "-sf", "-o", "/dev/null", base + "/"]).returncode == 0, 120), "gunicorn did not start"
             print(f"serving pages and taking {args.mails} complaints by web form and {args.mails} by webhook …", flush=True)
             submit(base, args.mails)
+            assert wait_for(lambda: not InboundMessage.objects.filter(outcome="").exists(), 300), "the webhook mail was not processed"
             total = Case.objects.count()
             print(f"  {total} cases; inbound mail outcomes: {dict(InboundMessage.objects.values_list('outcome').annotate(n=Count('pk')))}", flush=True)
             sent = OutgoingMessage.objects.filter(kind="acknowledgement", status=OutboxStatus.SENT)
