@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run serve test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates bench-measurements clean letters-images
+.PHONY: run serve test setup system-deps lint format lock demo-data worker beat screenshots bench bench-aggregates bench-measurements bench-intake bench-processes clean letters-images
 
 $(STAMP): requirements.lock requirements.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,6 +101,14 @@ bench: $(STAMP)
 ## make bench-aggregates: time the editors' aggregates over 1,000,000 cases on PostgreSQL (needs DATABASE_URL=postgres://…)
 bench-aggregates: $(STAMP)
 	$(BIN)/python bench/bench_aggregates.py
+
+## make bench-intake: what registering a case costs beside a bare INSERT view, and its SQL statements (needs DATABASE_URL and CELERY_BROKER_URL)
+bench-intake: $(STAMP)
+	$(BIN)/python bench/bench_intake.py
+
+## make bench-processes: resident memory of web, workers and beat in the production shape (needs DATABASE_URL and CELERY_BROKER_URL)
+bench-processes: $(STAMP)
+	$(BIN)/python bench/bench_processes.py
 
 ## make bench-measurements: import 1,000,000 measurements and time the charter report over them on PostgreSQL (needs DATABASE_URL=postgres://…)
 bench-measurements: $(STAMP)

@@ -45,7 +45,10 @@ def register_models() -> None:
     """Called once from ``CasesConfig.ready``."""
     for model, fields in PERSONAL_FIELDS.items():
         if not auditlog.contains(model):
-            auditlog.register(model, mask_fields=list(fields), exclude_fields=list(NOISE_FIELDS.get(model, [])))
+            # Reverse relations (a case's record, survey, referral ...) are no fields of the model: without
+            # this, auditlog reads each of them on every save, one query apiece.
+            reverse = [field.name for field in model._meta.get_fields() if field.auto_created and not field.concrete]
+            auditlog.register(model, mask_fields=list(fields), exclude_fields=[*NOISE_FIELDS.get(model, []), *reverse])
 
 
 def history_of(case: Case):

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cases import errors
@@ -55,12 +55,21 @@ def message_key(message_id: str | None) -> str | None:
 
 
 def next_registration_number(*, prefix: str, year: int) -> str:
-    """Take the next number of the year; call inside a transaction (the counter row stays locked until commit)."""
-    RegistrationCounter.objects.get_or_create(prefix=prefix, year=year)
-    counter = RegistrationCounter.objects.select_for_update().get(prefix=prefix, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{year}-{counter.last:06d}"
+    """Take the next number of the year; call inside a transaction (the counter row stays locked until commit,
+    so numbers are gap-free and never given twice).
+
+    One statement that creates the year's counter or adds one to it: Django's ORM has no upsert that adds
+    (``bulk_create(update_conflicts=True)`` only overwrites), so this is SQL, which both databases speak.
+    """
+    table = connection.ops.quote_name(RegistrationCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, year, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (prefix, year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix, year],
+        )
+        (last,) = cursor.fetchone()
+    return f"{prefix}-{year}-{last:06d}"
 
 
 def registration_find_existing(*, message_id: str | None, hash_value: str | None) -> Registration | None:

@@ -1,0 +1,166 @@
+"""What registering a case costs, beside a bare Django view that INSERTs one row (issue 20).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/handvest_dev CELERY_BROKER_URL=redis://127.0.0.1:6379/5 \\
+        .venv/bin/python bench/bench_intake.py [--cases 200] [--json]
+
+It makes a throwaway database (``handvest_bench_intake_<pid>``, dropped afterwards), migrates it and
+loads the Harlingen charter, and then posts through Django's test client, with the whole middleware
+stack, one request per case: the bare view (one INSERT), the web form, the signed Mailgun webhook
+(both with a broker: the tasks go to Redis, as in production, and are purged afterwards), and the web
+form with Celery eager (``make run``: acknowledgement, aggregates and everything else in the request;
+tagging off, it is measured by ``bench_tagger``). It prints the median milliseconds per request, the
+ratio to the bare view and the median number of SQL queries per registered case (with ``--json``: one
+object with ``webform_ratio``, ``webhook_ratio``, ``eager_ratio`` and ``queries_per_case``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("HANDVEST_LOG_LEVEL", "WARNING")
+os.environ["HANDVEST_TAG_ON_REGISTRATION"] = "false"
+os.environ["HANDVEST_FORM_RATE_LIMIT"] = "1000000"
+os.environ["HANDVEST_FORM_RATE_LIMIT_EMAIL"] = "0"
+os.environ["HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES"] = "0"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+
+import config.wsgi  # noqa: E402,F401  (this process is a web process, as gunicorn's: webhook mail is stored, a worker registers it)
+
+SIGNING_KEY = "key-bench-intake-0123456789abcdef01"
+
+
+@csrf_exempt
+def bare(request):
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_bare (payload, at) VALUES (%s, now())", [request.POST.get("text", "")])
+    return HttpResponse(status=204)
+
+
+urlpatterns = [path("bench/bare/", bare), path("", include("config.urls"))]
+
+
+def timed(post, count: int, show: bool = False) -> tuple[float, float]:
+    """(median ms per request, median queries per request) over ``count`` posts."""
+    times, queries = [], []
+    for number in range(count):
+        reset_queries()  # the query log keeps 9,000 entries; a full one would count nothing
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            post(number)
+            times.append((time.perf_counter() - started) * 1000)
+        statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+        queries.append(len(statements))
+        if show and number == 0:
+            print("\n".join(f"    {sql[:150]}" for sql in statements))
+    return statistics.median(times), statistics.median(queries)
+
+
+def posts(client: Client, run: str):
+    def bare_post(number: int) -> None:
+        assert client.post("/bench/bare/", {"text": f"melding {number}"}).status_code == 204
+
+    def webform_post(number: int) -> None:
+        data = {"kind": "complaint", "description": f"Ik heb {number} minuten aan de balie gewacht ({run}).", "name": f"Inwoner {number}",
+                "email": f"inwoner{number}.{run}@example.nl", "address": "", "phone": "", "hint": "", "website": "", "form_token": os.urandom(16).hex()}
+        assert client.post("/melding/", data).status_code == 302
+
+    def webhook_post(number: int) -> None:
+        raw = (f"From: Beller {number} <beller{number}.{run}@example.nl>\r\nTo: info@harlingen.nl\r\nSubject: Klacht telefoon\r\n"
+               f"Message-ID: <bench-{run}-{number}@example.nl>\r\n\r\nIk hing {number} minuten in de wacht; dit is een klacht.\r\n")
+        timestamp, token = str(int(time.time())), hashlib.sha256(f"{run}{number}".encode()).hexdigest()
+        signature = hmac.new(SIGNING_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+        data = {"body-mime": raw, "timestamp": timestamp, "token": token, "signature": signature}
+        assert client.post("/anymail/mailgun/inbound_mime/", data).status_code == 200
+
+    return bare_post, webform_post, webhook_post
+
+
+def measure(count: int) -> dict:
+    from config.celery import app
+
+    client = Client()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, payload text, at timestamptz)")
+    results = {}
+    app.conf.task_always_eager = False
+    try:
+        bare_post, webform_post, webhook_post = posts(client, "broker")
+        for name, post in (("bare", bare_post), ("webform", webform_post), ("webhook", webhook_post)):
+            post(10_000 + 1)  # warm-up: imports, caches, the first connection
+            results[name] = timed(post, count, show=os.environ.get("BENCH_SHOW_QUERIES") == name)
+            print(f"  measured: {name}", flush=True)
+    finally:
+        app.control.purge()
+    app.conf.task_always_eager = True
+    _bare, eager_post, _hook = posts(client, "eager")
+    eager_post(10_000 + 1)
+    results["eager"] = timed(eager_post, count)
+    print("  measured: eager", flush=True)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL:
+        print("bench_intake needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://…", file=sys.stderr)
+        return 2
+    from django.core.management import call_command
+
+    original = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"handvest_bench_intake_{os.getpid()}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        call_command("load_charter", "--if-empty", str(ROOT / "cms" / "charters" / "harlingen-2017.yaml"), verbosity=0)
+        anymail = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": ""}
+        with override_settings(ROOT_URLCONF=__name__, ANYMAIL=anymail, DEBUG=False):
+            results = measure(args.cases)
+    finally:
+        connection.creation.destroy_test_db(original, verbosity=0)
+    bare_ms = results["bare"][0]
+    summary = {
+        "cases": args.cases,
+        "bare_ms": round(bare_ms, 2),
+        **{f"{name}_ms": round(results[name][0], 2) for name in ("webform", "webhook", "eager")},
+        **{f"{name}_ratio": round(results[name][0] / bare_ms, 2) for name in ("webform", "webhook", "eager")},
+        "queries_per_case": {name: results[name][1] for name in ("bare", "webform", "webhook", "eager")},
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"\nintake on PostgreSQL with Redis, median of {args.cases} requests each (Django test client, whole middleware stack)\n")
+    print("| path | ms per case | × bare view | SQL queries per case |")
+    print("| --- | ---:| ---:| ---:|")
+    labels = {"bare": "bare view: one INSERT", "webform": "web form, broker", "webhook": "Mailgun webhook, broker", "eager": "web form, Celery eager"}
+    for name, label in labels.items():
+        ms, queries = results[name]
+        print(f"| {label} | {ms:.1f} | {ms / bare_ms:.1f} | {queries:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

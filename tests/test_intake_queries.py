@@ -1,0 +1,59 @@
+"""Registering a case is a short transaction: at most 8 SQL statements from any channel (issue 20),
+whatever the history of the year (the registration number is one upsert, not a read and a write).
+
+Counted are the statements that read or write data; BEGIN, COMMIT and savepoints are the
+transaction's bookkeeping and are not. What follows the commit (the acknowledgement in the outbox,
+the aggregates, tagging) is queued work, not part of registering.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.intake.email import email_intake
+from cases.models import Case, IntakeChannel, RegistrationCounter
+from cases.workflow.registration import Sender, register_item
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+MAX_STATEMENTS = 8
+BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
+
+
+def statements(captured) -> list[str]:
+    return [query["sql"] for query in captured.captured_queries if not query["sql"].upper().startswith(BOOKKEEPING)]
+
+
+@pytest.mark.parametrize("channel", [IntakeChannel.WEB, IntakeChannel.LETTER, IntakeChannel.PHONE, IntakeChannel.COUNTER, IntakeChannel.EMAIL])
+def test_registering_a_case_takes_at_most_eight_statements_from_any_channel(channel, municipality):
+    CaseFactory()  # not the year's first: the counter row exists
+    with CaptureQueriesContext(connection) as captured:
+        registration, created = register_item(
+            channel=channel, kind="complaint", text="Ik heb een uur aan de balie gewacht.", sender=Sender(name="Aukje", email="aukje@example.nl"),
+            hash_value=f"hash-{channel}", message_id=f"<m-{channel}@example.nl>" if channel == IntakeChannel.EMAIL else None,
+        )
+    assert created and Case.objects.filter(registration=registration).exists()
+    assert len(statements(captured)) <= MAX_STATEMENTS, "\n".join(statements(captured))
+
+
+def test_the_year_counter_is_made_by_the_first_registration_and_counts_on(municipality):
+    first, _ = register_item(channel=IntakeChannel.WEB, kind="complaint", text="Eerste.", hash_value="one")
+    second, _ = register_item(channel=IntakeChannel.WEB, kind="complaint", text="Tweede.", hash_value="two")
+    year = first.registered_at.year
+    assert (first.number, second.number) == (f"HLG-{year}-000001", f"HLG-{year}-000002")
+    assert RegistrationCounter.objects.get(prefix="HLG", year=year).last == 2
+
+
+def test_an_e_mail_is_stored_and_registered_in_a_bounded_number_of_statements(municipality):
+    raw = (
+        b"From: Aukje Dijkstra <a.dijkstra@ziggo.nl>\r\nTo: info@harlingen.nl\r\nSubject: Klacht over de balie\r\n"
+        b"Message-ID: <queries-1@ziggo.nl>\r\n\r\nIk heb drie kwartier aan de balie gewacht; dit is een klacht.\r\n"
+    )
+    CaseFactory()
+    with CaptureQueriesContext(connection) as captured:
+        result = email_intake(raw=raw, source="eml")
+    assert result.outcome in ("case", "triage")
+    # Storing the raw message first (nothing lost) and claiming its identity come before the 8 of the
+    # registration: 24 in all when measured. Not yet within 8 (README: "Intake cost"); this keeps it from growing.
+    assert len(statements(captured)) <= 24, "\n".join(statements(captured))
