@@ -243,3 +243,31 @@ def test_the_charter_report_carries_satisfaction_per_norm_without_personal_data(
     assert by_code["TEL-BEJEGENING"] == {"answered": 2, "average": 3.0, "not_satisfied": "<2"}
     assert by_code["TEL-25SEC"] is None
     assert "Jantje" not in repr(data) and "geheim@" not in repr(data) and "Persoonlijk" not in repr(data)
+
+
+def test_the_annual_report_and_the_editors_panel_show_satisfaction_per_norm_without_personal_data(client, harlingen, settings):
+    from django.urls import reverse
+
+    from cases.reporting.report import report_build, report_to_csv, report_to_data
+    from cms.roles import EDITORS
+
+    settings.HANDVEST_SMALL_CELL = 2
+    norm = ServiceNorm.objects.get(code="TEL-BEJEGENING")
+    for score in (1, 2, 5):
+        case = CaseFactory(closed=True, name="Jantje Geheim", email="geheim@example.nl")
+        CaseNorm.objects.create(case=case, norm=norm, status=TagStatus.CONFIRMED)
+        answered_survey(case, score, reason="Persoonlijk verhaal over mijn buren")
+    year = timezone.localdate().year
+    report = report_build(year=year)
+    data = report_to_data(report)
+    (section,) = [section for section in data["sections"] if section["key"] == "satisfaction"]
+    rows = {row["key"]: row["values"] for row in section["rows"]}
+    assert rows["complaint"] == {"answered": 3, "average": 2.7, "not_satisfied": 2}
+    assert rows["TEL-BEJEGENING:complaint"] == {"answered": 3, "average": 2.7, "not_satisfied": 2}
+    published = repr(data) + report_to_csv(report)
+    editor = UserFactory(username="redacteur", role=EDITORS)
+    client.force_login(editor)
+    panel = client.get(reverse("handvest_revision:norm_panel", args=[norm.pk])).content.decode()
+    assert "Tevredenheid na afloop" in panel and ("2,7" in panel or "2.7" in panel)
+    for secret in ("Jantje", "Geheim", "geheim@", "Persoonlijk", "buren"):
+        assert secret not in published and secret not in panel

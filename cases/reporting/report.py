@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.models import ComplaintOutcome, IntakeChannel, Kind, SuggestionOutcome
-from cases.reporting import aggregates, compliance, figures, periods
+from cases.reporting import aggregates, compliance, figures, periods, satisfaction
 from cases.reporting.charts import Series, bar_chart
 from cases.reporting.compliance import ComplianceFigures, Share
 from cases.reporting.figures import Figure, Trend
@@ -217,6 +217,20 @@ def _per_norm(year: int) -> Section:
     return section
 
 
+def _satisfaction(year: int) -> Section:
+    """Scores given in ``year`` after closure: per kind, then per confirmed norm and kind (counts and averages only)."""
+    per_kind, per_norm = satisfaction.satisfaction_scores(year=year)
+    groups = [(kind, str(Kind(kind).label), scores) for kind, scores in sorted(per_kind.items())]
+    groups += [(f"{code}:{kind}", f"{code} ({Kind(kind).label})", scores) for (code, kind), scores in sorted(per_norm.items())]
+    shown = {None: "—"}
+    rows = [
+        Row(key, label, {name: Cell(value, shown.get(value, str(value).replace(".", ","))) for name, value in satisfaction.satisfaction_cell(scores).items()})
+        for key, label, scores in groups
+    ]
+    columns = [("answered", _("beantwoord")), ("average", _("gemiddeld (1–5)")), ("not_satisfied", _("niet tevreden (1–2)"))]
+    return Section(key="satisfaction", title=_("Tevredenheid na afloop"), columns=columns, rows=rows)
+
+
 def _outcomes(by_kind: dict[str, ComplianceFigures], kind: str) -> Section:
     if kind == Kind.COMPLAINT:
         choices, key, title = ComplaintOutcome, "outcomes_complaints", _("Uitkomst van klachten")
@@ -309,6 +323,8 @@ def report_build(*, year: int, as_of: datetime.date | None = None, progress: Cal
     report.sections.append(_handling_time(by_kind, combined))
     report.sections.append(_handling_histogram(by_kind))
     report.sections.append(_compliance(combined))
+    step("satisfaction")
+    report.sections.append(_satisfaction(year))
     logger.info("annual report %s built (as of %s)", year, as_of)
     return report
 

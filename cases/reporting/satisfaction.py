@@ -42,6 +42,11 @@ def satisfaction_scores(*, year: int) -> tuple[dict[str, list[int]], dict[tuple[
     return per_kind, per_norm
 
 
+def satisfaction_of_norm(*, code: str, year: int) -> dict:
+    """One norm's cell for ``year`` (complaints and suggestions together), for the editor's figures panel."""
+    return satisfaction_per_norm(year=year).get(code) or satisfaction_cell([])
+
+
 def satisfaction_per_norm(*, year: int) -> dict[str, dict]:
     """Per norm code (complaints and suggestions together): the cell of the charter report; norms without answers are absent."""
     _per_kind, per_norm = satisfaction_scores(year=year)

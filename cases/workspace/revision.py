@@ -36,7 +36,7 @@ from cases.measurements import attainment
 from cases.measurements.charts import attainment_chart
 from cases.models import Kind, PublicFigures
 from cases.permissions import EDIT_NORMS, can_see_aggregates
-from cases.reporting import aggregates, compliance, figures, periods
+from cases.reporting import aggregates, compliance, figures, periods, satisfaction
 from cases.reporting.charts import Series, column_chart
 from cases.reporting.report import CONTENT_TYPES, FORMATS, ReportError, report_build, report_filename, report_render
 from cases.workspace.roles import ROLE_EDITORS_ONLY, forbidden, sees_aggregates
@@ -147,6 +147,7 @@ def _norm_panel_context(norm: ServiceNorm) -> dict:
         "years": years,
         "chart": chart,
         "threshold": figures.small_cell_threshold(),
+        "satisfaction": [(year, satisfaction.satisfaction_of_norm(code=norm.code, year=year)) for year in (today.year - 1, today.year)],
     } | _attainment_context(norm, today, end)
 
 
