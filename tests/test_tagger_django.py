@@ -205,3 +205,27 @@ def test_make_run_serves_while_the_tagger_trains_and_tags_what_arrived_meanwhile
     call_command("ensure_tagger", "--tag-waiting", stdout=again)
     assert "0 waiting case(s) tagged" in again.getvalue()
     assert waiting.events.filter(kind="tag", name="suggested").count() == 1
+
+
+def test_the_worker_finds_similar_cases_and_the_case_page_shows_them_and_the_uncertain_norms(client, settings, tiny_corpus, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from cases.models import CaseEvent
+    from cases.tagging import similar_stored
+
+    settings.HANDVEST_TAG_ON_REGISTRATION = True
+    text = "Ik heb vanochtend weer een uur aan de balie gewacht zonder afspraak, in de hal van het stadhuis aan de Noorderhaven."
+    with django_capture_on_commit_callbacks(execute=True):
+        first = CaseFactory(text=text, email="sietske@example.nl")
+        again = CaseFactory(text=text + " Dit is de tweede keer deze week.", email="sietske@example.nl")
+        other = CaseFactory(text="Graag wil ik mijn nieuwe adres doorgeven.", email="iemand@example.nl")
+    found = similar_stored(again.pk)
+    assert [item["case"] for item in found][:1] == [first]
+    assert other not in [item["case"] for item in found]
+    assert CaseEvent.objects.filter(case=again, name="similar", internal=True).exists()
+    # An uncertain norm (below its threshold) recorded with the tagging is offered to the officer.
+    CaseEvent.objects.create(case=again, kind="tag", name="suggested", data={"uncertain": [{"code": "TEL-25SEC", "score": 0.41, "explanation": []}]})
+    client.force_login(officer())
+    page = client.get(reverse("handvest_workspace:case", args=[again.pk])).content.decode()
+    assert "Mogelijk over hetzelfde" in page and reverse("handvest_workspace:case", args=[first.pk]) in page
+    assert "Onzeker" in page and 'data-candidate="TEL-25SEC"' in page and "41%" in page

@@ -29,7 +29,7 @@ from cases.tagging.active import (
     tag_waiting_cases,
     tagger_active,
 )
-from cases.tagging.similar import SIMILAR_WINDOW_DAYS, SimilarCase, similar_cases
+from cases.tagging.similar import SIMILAR_WINDOW_DAYS, SimilarCase, similar_cases, similar_stored
 from cases.tagging.suggestions import UNCERTAIN_NOTE, TagCandidate, tag_candidates, tag_confirm, tag_reject, tags_store_suggestions, training_examples
 from cases.tagging.training import (
     GUARDED_SCORES,
@@ -67,6 +67,7 @@ __all__ = [
     "ready_tagger",
     "real_heldout_path",
     "similar_cases",
+    "similar_stored",
     "tag_candidates",
     "tag_confirm",
     "tag_reject",

@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef
 
 from cases import dispatch
 from cases.models import Case, CaseEvent, CaseState, EventKind, TaggerModel
+from cases.tagging.similar import similar_store
 from cases.tagging.suggestions import tags_store_suggestions
 from cases.tagging.training import NO_NORMS, NoNormsToTag, tagger_train
 
@@ -100,7 +101,7 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
         logger.warning("case %s not tagged: %s", case, NO_NORMS)
         return []
     result = tagger.tag(text, explain=True)
-    return tags_store_suggestions(
+    stored = tags_store_suggestions(
         case_id=case.pk,
         scores=result.norm_scores,
         suggested=result.norms,
@@ -109,6 +110,12 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
         replace=replace,
         uncertain=result.uncertain,
     )
+    try:
+        similar_store(case.pk)
+    except Exception:
+        # A hint for the officer, never a reason to lose the tags.
+        logger.exception("similar cases of %s not found", case)
+    return stored
 
 
 def cases_waiting_for_tags() -> models.QuerySet[Case]:

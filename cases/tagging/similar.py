@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from cases.models import Case, CaseState, TagStatus
+from cases.models import Case, CaseEvent, CaseState, EventKind, TagStatus
 
 if TYPE_CHECKING:
     from nlp.core.similarity import CaseSketch
@@ -55,8 +55,8 @@ def similar_cases(case_id: int, *, limit: int = 5) -> list[SimilarCase]:
     and similar text, the same street, or the same sender within weeks), best first.
 
     Compared: every other case that is still open or was received within ``SIMILAR_WINDOW_DAYS``
-    days of this one, not merged into another. For the case page (not shown there yet). It imports
-    ``nlp.core.similarity``, which loads spaCy: a web process should ask the worker for it.
+    days of this one, not merged into another. It imports ``nlp.core.similarity``, which loads
+    spaCy: the worker runs it when it tags a case (``similar_store``), the case page reads the result.
     """
     case = Case.objects.select_related("registration").prefetch_related("norm_tags__norm").get(pk=case_id)
     received = case.registration.received_on
@@ -75,3 +75,36 @@ def similar_cases(case_id: int, *, limit: int = 5) -> list[SimilarCase]:
     weights = SimilarityWeights(window_days=SIMILAR_WINDOW_DAYS, limit=limit)
     found = similar(_sketch(case), [_sketch(c) for c in candidates.values()], weights)
     return [SimilarCase(case=candidates[s.key], score=s.score, reasons=s.reasons) for s in found]
+
+
+SIMILAR_EVENT = "similar"
+REASON_LABELS = {"text": "vergelijkbare tekst", "norm": "zelfde norm", "street": "zelfde straat", "sender": "zelfde afzender"}
+
+
+def similar_store(case_id: int) -> list[SimilarCase]:
+    """Find the similar cases on the worker and keep them on the case's timeline (an internal tag
+    event), so the case page shows them without loading spaCy."""
+    found = similar_cases(case_id)
+    if found:
+        CaseEvent.objects.create(
+            case_id=case_id,
+            kind=EventKind.TAG,
+            name=SIMILAR_EVENT,
+            internal=True,
+            note=", ".join(item.case.registration.number for item in found),
+            data={"similar": [{"case": item.case.pk, "score": round(item.score, 3), "reasons": list(item.reasons)} for item in found]},
+        )
+    return found
+
+
+def similar_stored(case_id: int) -> list[dict]:
+    """The latest similar cases found for this case, for the case page: each case (not merged away
+    since) with its score and the reasons in Dutch, best first."""
+    event = CaseEvent.objects.filter(case_id=case_id, kind=EventKind.TAG, name=SIMILAR_EVENT).order_by("-at", "-pk").first()
+    listed = (event.data or {}).get("similar", []) if event else []
+    cases = Case.objects.filter(pk__in=[item["case"] for item in listed], merged_into__isnull=True).select_related("registration").in_bulk()
+    return [
+        {"case": cases[item["case"]], "score": item["score"], "reasons": [REASON_LABELS.get(reason, reason) for reason in item["reasons"]]}
+        for item in listed
+        if item["case"] in cases
+    ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from cases.models import Attachment, Case, CaseEvent, CaseState, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.records.read_log import record_read
+from cases.tagging import similar_stored, tag_candidates
 from cases.workflow.deadlines import latest_extension_date
 from cases.workflow.transitions import allowed_transitions, blocked_transitions
 from cases.workspace import forms as wf
@@ -40,6 +41,7 @@ TAG_EVENT_TITLES = {
     TagStatus.CONFIRMED: _("Norm bevestigd"),
     TagStatus.REJECTED: _("Norm afgewezen"),
     "withdrawn": _("Voorstellen ingetrokken na correctie van de tekst"),
+    "similar": _("Mogelijk over hetzelfde: vergelijkbare zaken gevonden"),
 }
 EVENT_TITLES = {
     EventKind.REGISTERED: _("Geregistreerd"),
@@ -141,6 +143,8 @@ def case_context(request, case: Case, **extra) -> dict:
         "merged_cases": list(Case.objects.filter(merged_into=case).select_related("registration")),
         "events": timeline(case),
         "tags": tags,
+        "candidates": tag_candidates(case_id=case.pk) if not merged else [],
+        "similar": similar_stored(case.pk),
         "add_norm_form": wf.AddNormForm(initial=expected, exclude={tag.norm.code for tag in tags}),
         "transition_forms": [wf.TransitionForm(initial=step_initial, transition=name) for name in transitions if name not in other_endings],
         "other_endings": [wf.TransitionForm(initial=step_initial, transition=name) for name in transitions if name in other_endings],
