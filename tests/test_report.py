@@ -15,6 +15,7 @@ from cases.reporting.report import (
     CSV_HEADER,
     REPORT_YEAR_IN_FUTURE,
     REPORT_YEAR_TOO_EARLY,
+    STEPS,
     ReportError,
     report_build,
     report_to_csv,
@@ -175,6 +176,12 @@ def test_the_command_writes_csv_to_a_file_and_shows_progress(cases, tmp_path):
     call_command("complaints_report", "--year", "2025", "--format", "csv", "--output", str(target), "--as-of", "2025-12-31", stderr=err)
     assert flat_csv(target.read_text()) == flat_csv(report_to_csv(report_build(year=2025, as_of=AS_OF)))
     assert "rapportage 2025" in err.getvalue() and str(target) in err.getvalue()
+
+
+def test_the_progress_bar_counts_every_step_the_report_takes(cases):
+    taken = []
+    report_build(year=2025, as_of=AS_OF, progress=taken.append)
+    assert taken == list(STEPS)  # the command sizes its progress bar by STEPS
 
 
 def test_the_command_writes_the_pdf_to_its_default_name(cases, tmp_path, monkeypatch):

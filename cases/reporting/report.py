@@ -287,7 +287,7 @@ def _compliance(combined: ComplianceFigures) -> Section:
     return section
 
 
-STEPS = ("compliance", "per_quarter", "per_channel", "per_norm", "outcomes", "handling")
+STEPS = ("compliance", "per_quarter", "per_channel", "per_norm", "outcomes", "handling", "satisfaction")
 
 
 def report_build(*, year: int, as_of: datetime.date | None = None, progress: Callable[[str], None] | None = None) -> AnnualReport:
