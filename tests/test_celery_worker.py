@@ -11,7 +11,6 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
-from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connections
 
@@ -19,16 +18,10 @@ from cases import dispatch
 from cases.models import CaseEvent, CaseState, EventKind, OutboxStatus, OutgoingMessage
 from cases.tasks import outbox_relay, send_outgoing_message
 from config.celery import app
-from tests.conftest import requires_postgres
 from tests.factories import CaseFactory
+from tests.worker_process import NEEDS_WORKER
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.postgres,
-    pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)"),
-    requires_postgres(),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = NEEDS_WORKER
 
 WAIT_SECONDS = 60
 

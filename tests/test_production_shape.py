@@ -24,16 +24,9 @@ import redis
 from django.conf import settings as django_settings
 
 from cases.models import OutboxStatus, OutgoingMessage, Registration
-from tests.conftest import requires_postgres
-from tests.worker_process import database_url
+from tests.worker_process import NEEDS_WORKER, database_url
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.postgres,
-    pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)"),
-    requires_postgres(),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = NEEDS_WORKER
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_KEY = "key-5b1e2d9c8b7a6f5e4d3c2b1a09f8e7d6"

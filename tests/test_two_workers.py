@@ -4,8 +4,6 @@ Needs PostgreSQL and Redis (CI sets DATABASE_URL and CELERY_BROKER_URL)."""
 
 import datetime
 
-import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from cases.correspondence.delivery import outgoing_mark_unknown
@@ -15,16 +13,9 @@ from cases.models import InboundOutcome, OutboxStatus, OutgoingMessage
 from cases.tasks import send_outgoing_message
 from cms.models import MunicipalitySettings
 from config.celery import app
-from tests.conftest import requires_postgres
-from tests.worker_process import WorkerProcess
+from tests.worker_process import NEEDS_WORKER, WorkerProcess
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.postgres,
-    pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)"),
-    requires_postgres(),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = NEEDS_WORKER
 
 MAILS = 300
 

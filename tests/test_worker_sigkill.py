@@ -12,7 +12,6 @@ import datetime
 import random
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from cases.correspondence.delivery import outgoing_mark_unknown
@@ -21,17 +20,10 @@ from cases.models import OutboxStatus, OutgoingMessage
 from cases.tasks import send_outgoing_message
 from cms.models import MunicipalitySettings
 from config.celery import app
-from tests.conftest import requires_postgres
 from tests.factories import CaseFactory
-from tests.worker_process import WorkerProcess
+from tests.worker_process import NEEDS_WORKER, WorkerProcess
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.postgres,
-    pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)"),
-    requires_postgres(),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = NEEDS_WORKER
 
 LETTERS = 300
 KILLS = 8

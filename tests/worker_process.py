@@ -10,10 +10,22 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.conftest import requires_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# The marks of every test that runs a real worker (or the whole Procfile) on the local Redis and PostgreSQL.
+NEEDS_WORKER = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.skipif(not settings.CELERY_BROKER_URL, reason="needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (CI does)"),
+    requires_postgres(),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def database_url() -> str:
