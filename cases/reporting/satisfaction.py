@@ -43,8 +43,10 @@ def satisfaction_scores(*, year: int) -> tuple[dict[str, list[int]], dict[tuple[
 
 
 def satisfaction_of_norm(*, code: str, year: int) -> dict:
-    """One norm's cell for ``year`` (complaints and suggestions together), for the editor's figures panel."""
-    return satisfaction_per_norm(year=year).get(code) or satisfaction_cell([])
+    """One norm's cell for ``year`` (complaints and suggestions together), for the editor's figures panel:
+    the scores of the cases where this norm was confirmed, each case once."""
+    confirmed = _answered(year).filter(case__norm_tags__status=TagStatus.CONFIRMED, case__norm_tags__norm__code=code)
+    return satisfaction_cell(list(confirmed.values_list("score", flat=True)))
 
 
 def satisfaction_per_norm(*, year: int) -> dict[str, dict]:
