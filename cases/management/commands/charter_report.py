@@ -12,11 +12,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cases.management.report_output import output_target, output_write
 from cases.measurements.charter_report import FORMATS, charter_report_build, charter_report_filename, charter_report_render
 from cases.reporting.report import ReportError
-
-OUTPUT_FOLDER_MISSING = "De map {folder} bestaat niet."
-OUTPUT_NOT_WRITABLE = "Kan {path} niet schrijven: {reason}"
 
 
 class Command(BaseCommand):
@@ -29,21 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=datetime.date.fromisoformat, help="Reference day (YYYY-MM-DD); default today. Later periods are left out.")
 
     def handle(self, *args, year: int, fmt: str, output: Path | None, as_of, verbosity: int, **options):
-        if output is None and fmt == "pdf":
-            output = Path(charter_report_filename(year=year, fmt=fmt))
-        if output is not None and not output.parent.exists():
-            raise CommandError(OUTPUT_FOLDER_MISSING.format(folder=output.parent))
+        output = output_target(output, fmt=fmt, default_name=charter_report_filename(year=year, fmt=fmt))
         try:
             report = charter_report_build(year=year, as_of=as_of, charts=fmt == "pdf")
             content = charter_report_render(report=report, fmt=fmt)
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
-        if output is None:
-            self.stdout.write(content.decode("utf-8"), ending="")
-            return
-        try:
-            output.write_bytes(content)
-        except OSError as exc:
-            raise CommandError(OUTPUT_NOT_WRITABLE.format(path=output, reason=exc.strerror)) from exc
-        if verbosity:
-            self.stderr.write(f"{output} ({len(content)} bytes)")
+        output_write(self, content, output, verbosity=verbosity)

@@ -14,13 +14,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from cases.management.report_output import output_target, output_write
 from cases.reporting.report import FORMATS, STEPS, ReportError, report_build, report_filename, report_render
 from cases.reporting.rollup import rollup_refresh
 
 logger = logging.getLogger(__name__)
-
-OUTPUT_FOLDER_MISSING = "De map {folder} bestaat niet."
-OUTPUT_NOT_WRITABLE = "Kan {path} niet schrijven: {reason}"
 
 
 class Command(BaseCommand):
@@ -34,10 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--refresh", action="store_true", help="Rebuild the aggregates from the cases first (as the nightly task does).")
 
     def handle(self, *args, year: int, fmt: str, output: Path | None, as_of, refresh: bool, verbosity: int, **options):
-        if output is None and fmt == "pdf":
-            output = Path(report_filename(year=year, fmt=fmt))
-        if output is not None and not output.parent.exists():
-            raise CommandError(OUTPUT_FOLDER_MISSING.format(folder=output.parent))
+        output = output_target(output, fmt=fmt, default_name=report_filename(year=year, fmt=fmt))
         bar = tqdm(
             total=len(STEPS) + 1 + refresh,
             desc=f"rapportage {year}",
@@ -65,12 +60,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
-        if output is None:
-            self.stdout.write(content.decode("utf-8"), ending="")
-            return
-        try:
-            output.write_bytes(content)
-        except OSError as exc:
-            raise CommandError(OUTPUT_NOT_WRITABLE.format(path=output, reason=exc.strerror)) from exc
-        if verbosity:
-            self.stderr.write(f"{output} ({len(content)} bytes)")
+        output_write(self, content, output, verbosity=verbosity)
