@@ -27,14 +27,21 @@ os.environ.setdefault("HANDVEST_TAG_ON_REGISTRATION", "false")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 # Production settings refuse the development key; a throwaway one for this run.
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + os.urandom(32).hex())
+# The test client speaks plain http: no redirect to https here.
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
+from throwaway import throwaway_database  # noqa: E402  (bench/, beside this script)
+
+# Pages name their static files; without DEBUG that needs collectstatic's manifest, which this run has not made.
+override_settings(STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
 
 TARGET_MS = 300
 RARE = 0.02  # the share of texts that mention a passport: what a search for one word finds
@@ -185,18 +192,20 @@ def main() -> int:
         print("bench_case_list needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/handvest_dev", file=sys.stderr)
         return 2
     setup_test_environment()  # the test client then records the context of each page (how many cases matched)
-    original_name = connection.settings_dict["NAME"]
-    # Its own name, so it never touches the database of a test run going on at the same time.
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"handvest_bench_{os.getpid()}"
-    print(f"creating the benchmark database {connection.settings_dict['TEST']['NAME']} and migrating it ...")
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=False, keepdb=False)
-    try:
+    with throwaway_database("handvest_bench", keep=args.keep):
         print(f"bulk-creating {args.cases:,} cases ...")
         number = populate(args.cases)
         from django.contrib.auth import get_user_model
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         client = Client()
-        client.force_login(get_user_model().objects.get(username="bench-officer"))
+        officer = get_user_model().objects.get(username="bench-officer")
+        client.force_login(officer)
+        # Staff need a second factor (always, without DEBUG): the officer has verified one in this session.
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=officer, name="bench", confirmed=True).persistent_id
+        session.save()
         rows = []
         for label, params in pages(number):
             median, slowest, queries, count = measure(client, params, args.runs)
@@ -211,11 +220,6 @@ def main() -> int:
         verdict = "within" if worst <= TARGET_MS else "OVER"
         print(f"\nslowest median {worst:.0f} ms: {verdict} the target of {TARGET_MS} ms")
         return 0 if worst <= TARGET_MS else 1
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(original_name, verbosity=0)
-        else:
-            print(f"kept {test_name}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+from throwaway import throwaway_database  # noqa: E402  (bench/, beside this script)
 
 import config.wsgi  # noqa: E402,F401  (this process is a web process, as gunicorn's: webhook mail is stored, a worker registers it)
 
@@ -131,16 +132,11 @@ def main() -> int:
         return 2
     from django.core.management import call_command
 
-    original = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"handvest_bench_intake_{os.getpid()}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database("handvest_bench_intake"):
         call_command("load_charter", "--if-empty", str(ROOT / "cms" / "charters" / "harlingen-2017.yaml"), verbosity=0)
         anymail = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": ""}
         with override_settings(ROOT_URLCONF=__name__, ANYMAIL=anymail, DEBUG=False):
             results = measure(args.cases)
-    finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
     bare_ms = results["bare"][0]
     summary = {
         "cases": args.cases,

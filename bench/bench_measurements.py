@@ -40,6 +40,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from throwaway import throwaway_database  # noqa: E402  (bench/, beside this script)
 
 IMPORT_TARGET_S = 60
 REPORT_TARGET_MS = 1000
@@ -159,12 +160,7 @@ def main() -> int:
         return 2
     from cms.charter_loading import load_charter
 
-    original_name = connection.settings_dict["NAME"]
-    # Its own name, so it never touches the database of a test run going on at the same time.
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"handvest_bench_meas_{os.getpid()}"
-    print(f"creating the benchmark database {connection.settings_dict['TEST']['NAME']} and migrating it ...", flush=True)
-    connection.creation.create_test_db(verbosity=0, autoclobber=False, keepdb=False)
-    try:
+    with throwaway_database("handvest_bench_meas", keep=args.keep):
         load_charter(path=ROOT / "cms" / "charters" / "harlingen-2017.yaml")
         with tempfile.TemporaryDirectory() as folder:
             import_rows, import_s = measure_imports(args, Path(folder))
@@ -179,11 +175,6 @@ def main() -> int:
             print(f"| {label:<{width}} | {duration} | {note} |")
         print(f"\nimport of {args.rows:,} rows: {import_s:.1f} s, {'within' if import_s <= IMPORT_TARGET_S else 'OVER'} the target of {IMPORT_TARGET_S} s")
         return 0 if import_s <= IMPORT_TARGET_S else 1
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(original_name, verbosity=0)
-        else:
-            print(f"kept the database {connection.settings_dict['NAME']}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from throwaway import throwaway_database  # noqa: E402  (bench/, beside this script)
 
 WEB_TARGET_MIB, WORKER_TARGET_MIB = 200, 300
 SIGNING_KEY = "key-bench-processes-0123456789abcdef"
@@ -121,12 +122,9 @@ def main() -> int:
     if connection.vendor != "postgresql" or not broker.startswith("redis"):
         print("bench_processes needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://…", file=sys.stderr)
         return 2
-    original = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name = f"handvest_bench_proc_{os.getpid()}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    db = connection.settings_dict
     base = f"http://127.0.0.1:{args.port}"
-    with TemporaryDirectory() as tmp:
+    with throwaway_database("handvest_bench_proc") as name, TemporaryDirectory() as tmp:
+        db = connection.settings_dict
         env = {
             **os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "PORT": str(args.port),
             "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}",
@@ -166,7 +164,6 @@ def main() -> int:
         finally:
             os.killpg(honcho.pid, signal.SIGTERM)
             honcho.wait(timeout=60)
-    connection.creation.destroy_test_db(original, verbosity=0)
     targets = {"web (gunicorn)": WEB_TARGET_MIB, "mail worker": WORKER_TARGET_MIB, "housekeeping worker": WORKER_TARGET_MIB}
     print(f"\nresident memory after {total} complaints ({tagged_cases} tagged), MiB; each process of a role (master first)\n")
     print("| process | processes | largest MiB | all MiB | target |")
