@@ -13,6 +13,7 @@ from celery import current_app
 from django.db import transaction
 
 SEND_LETTER = "cases.send_letter"
+ACKNOWLEDGE = "cases.acknowledge"  # write a new case's acknowledgement to the outbox, off the web request
 OUTBOX_RELAY = "cases.outbox_relay"
 INBOUND_RELAY = "cases.inbound_relay"
 PROCESS_INBOUND = "cases.process_inbound"  # a stored message, processed by a worker (cases.intake.email)
@@ -30,7 +31,7 @@ SATISFACTION_SURVEY = "cases.satisfaction_survey"  # cases.conversation.satisfac
 # worker on "mail" never waits behind a storm of refreshes (``CELERY_TASK_ROUTES`` in settings).
 MAIL_QUEUE = "mail"
 HOUSEKEEPING_QUEUE = "celery"
-MAIL_TASKS = (SEND_LETTER, OUTBOX_RELAY, DEADLINE_DIGEST)
+MAIL_TASKS = (ACKNOWLEDGE, SEND_LETTER, OUTBOX_RELAY, DEADLINE_DIGEST)
 
 
 def runs_eagerly() -> bool:

@@ -7,9 +7,9 @@ from anymail.signals import inbound
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from cases import dispatch
 from cases.conversation.questions import question_answer_from_email
 from cases.conversation.records import conversation_access, conversation_wipe
-from cases.correspondence.outbox import acknowledgement_queue
 from cases.intake.webhooks import handle_inbound_email
 from cases.records.subject_access import case_access_data
 from cases.records.wiping import case_wiping
@@ -30,12 +30,13 @@ def tag_new_case(sender, case_id: int, **kwargs) -> None:
 
 @receiver(case_registered, dispatch_uid="acknowledge_new_case")
 def acknowledge_new_case(sender, case_id: int, **kwargs) -> None:
-    """Every new case gets its *ontvangstbevestiging* in the outbox, once (``cases.correspondence.outbox``)."""
+    """Every new case gets its *ontvangstbevestiging* in the outbox, once (``cases.correspondence.outbox``),
+    written by a worker (eager: here and now), so the request that registered the case renders no letter."""
     try:
-        acknowledgement_queue(case_id=case_id)
+        dispatch.enqueue(dispatch.ACKNOWLEDGE, case_id)
     except Exception:
         # The registration is committed; beat's outbox relay writes the missing acknowledgement later.
-        logger.exception("could not write the acknowledgement of case %s", case_id)
+        logger.exception("could not queue the acknowledgement of case %s", case_id)
 
 
 # --- aggregates: keep the derived tables of cases.reporting.rollup current --------------------------

@@ -45,7 +45,9 @@ def test_a_burst_of_2000_e_mails_gets_every_acknowledgement_out_within_a_minute(
     monkeypatch.setattr(dispatch, "enqueue", counting)
     app.conf.task_always_eager = False
     app.control.purge()
-    worker = WorkerProcess(tmp_path, concurrency=2, HANDVEST_TEST_SEND_SECONDS="0", HANDVEST_AGGREGATES_REFRESH_SECONDS="5").start()
+    worker = WorkerProcess(
+        tmp_path, concurrency=2, HANDVEST_TEST_SEND_SECONDS="0", HANDVEST_AGGREGATES_REFRESH_SECONDS="5", HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES="0"
+    ).start()
     try:
         outcomes = [email_intake(raw=mail(number), source="webhook:mailgun").outcome for number in range(BURST)]
         assert outcomes == [InboundOutcome.CASE] * BURST

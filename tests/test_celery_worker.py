@@ -16,7 +16,7 @@ from django.db import connections
 
 from cases import dispatch
 from cases.models import CaseEvent, CaseState, EventKind, OutboxStatus, OutgoingMessage
-from cases.tasks import outbox_relay, send_outgoing_message
+from cases.tasks import acknowledge, outbox_relay, send_outgoing_message
 from config.celery import app
 from tests.factories import CaseFactory
 from tests.worker_process import NEEDS_WORKER
@@ -83,7 +83,8 @@ def prefix():
 def test_acknowledgement_is_sent_once_when_its_task_is_delivered_twice(worker, settings):
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0  # queued at once after registration
     prefix()
-    case = CaseFactory(email="piet@example.nl")  # commits: the receiver writes the acknowledgement and queues its task
+    case = CaseFactory(email="piet@example.nl")  # commits: the receiver queues the acknowledgement's task
+    assert worker.wait_for(acknowledge, 1, case.pk) == ["queued"]  # the worker wrote it and queued its sending
     message = OutgoingMessage.objects.get(case=case, kind="acknowledgement")
     # The same task delivered again, twice (a redelivery after a lost ack, a second relay run).
     send_outgoing_message.apply_async((message.pk,))
@@ -104,6 +105,7 @@ def test_a_held_acknowledgement_is_released_once_by_the_relay_on_the_worker(work
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60
     prefix()
     case = CaseFactory(email="piet@example.nl")
+    assert worker.wait_for(acknowledge, 1, case.pk) == ["queued"]
     message = OutgoingMessage.objects.get(case=case, kind="acknowledgement")
     assert message.status == OutboxStatus.QUEUED and mail.outbox == []  # held
     OutgoingMessage.objects.filter(pk=message.pk).update(created_at=message.created_at - datetime.timedelta(minutes=61))

@@ -206,6 +206,27 @@ def test_double_submit_of_the_same_form_makes_one_case_and_shows_the_same_number
     assert len(sent) == 1  # one acknowledgement, not two
 
 
+def test_with_a_worker_the_request_renders_no_letter_and_the_worker_acknowledges_once(client, municipality, monkeypatch, django_capture_on_commit_callbacks):
+    from cases import dispatch
+    from cases.models import OutgoingMessage
+    from cases.tasks import acknowledge
+
+    queued = []
+    monkeypatch.setattr(dispatch, "runs_eagerly", lambda: False)
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(FORM_URL, valid_data()).status_code == 302
+    case = Case.objects.get()
+    assert (dispatch.ACKNOWLEDGE, (case.pk,)) in queued
+    assert not OutgoingMessage.objects.exists()  # the web process rendered no letter
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert acknowledge.apply(args=(case.pk,)).get() == "queued"
+        assert acknowledge.apply(args=(case.pk,)).get() == "queued"  # delivered twice: still one letter
+    letter = OutgoingMessage.objects.get(case=case)
+    assert letter.kind == "acknowledgement" and case.registration.number in letter.subject
+
+
 def test_a_forged_token_falls_back_to_the_content_hash(client, municipality):
     client.post(FORM_URL, valid_data(form_token="vervalst"))
     client.post(FORM_URL, valid_data(form_token="ook-vervalst"))

@@ -7,7 +7,7 @@ import datetime
 from django.utils import timezone
 
 from cases.correspondence.delivery import outgoing_mark_unknown
-from cases.correspondence.outbox import outbox_due
+from cases.correspondence.outbox import acknowledgement_queue, cases_missing_acknowledgement, outbox_due
 from cases.intake.email import email_intake
 from cases.models import InboundOutcome, OutboxStatus, OutgoingMessage
 from cases.tasks import send_outgoing_message
@@ -38,8 +38,9 @@ def test_two_workers_share_the_mail_and_one_dying_doubles_nothing(tmp_path, sett
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     # Each send takes a little while, as with a real provider, so both workers get work and a kill lands mid-send.
-    first = WorkerProcess(tmp_path / "a", name="first", HANDVEST_TEST_SEND_SECONDS="0.05")
-    second = WorkerProcess(tmp_path / "b", name="second", HANDVEST_TEST_SEND_SECONDS="0.05")
+    # The workers write the acknowledgements (``cases.acknowledge``) and send them at once.
+    first = WorkerProcess(tmp_path / "a", name="first", HANDVEST_TEST_SEND_SECONDS="0.05", HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES="0")
+    second = WorkerProcess(tmp_path / "b", name="second", HANDVEST_TEST_SEND_SECONDS="0.05", HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES="0")
     letters = OutgoingMessage.objects.filter(kind="acknowledgement")
     try:
         outcomes = [email_intake(raw=mail(number), source="webhook:mailgun").outcome for number in range(MAILS)]
@@ -48,8 +49,11 @@ def test_two_workers_share_the_mail_and_one_dying_doubles_nothing(tmp_path, sett
         second.start()
         assert first.wait_until(lambda: len(first.sends()) >= 40 and len(second.sends()) >= 40, timeout=120)
         first.kill()
-        # The relay's part (beat, every 5 minutes): the tasks the killed worker had taken are queued again.
-        # Both workers' tasks may now meet on one letter: the outbox's claim lets only one of them send it.
+        # The relay's part (beat, every 5 minutes): an acknowledgement the killed worker had yet to write is
+        # written, and the tasks it had taken are queued again. Both workers' tasks may now meet on one
+        # letter (or one case): the outbox's claim lets only one of them send it.
+        for case_id in cases_missing_acknowledgement(now=timezone.now() + datetime.timedelta(days=1)):
+            acknowledgement_queue(case_id=case_id)
         for outgoing_id in outbox_due(now=timezone.now() + datetime.timedelta(days=1)):
             send_outgoing_message.apply_async((outgoing_id,))
         assert second.wait_until(lambda: not letters.filter(status=OutboxStatus.QUEUED).exists(), timeout=180, step=1)
