@@ -204,6 +204,23 @@ def test_save_and_load_give_the_same_scores(tagger, tmp_path):
     assert loaded.tag(text).kind_scores == pytest.approx(tagger.tag(text).kind_scores, abs=1e-6)
 
 
+def test_a_loaded_model_reads_its_own_compact_lemma_table_and_leaves_the_lemmatizer_out(tagger, tmp_path):
+    from nlp.core.lemmas import LemmaTable
+
+    spacy_table = tagger.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    compact = LemmaTable.from_table(spacy_table)
+    words = ["liep", "huizen", "gebeld", "wachtte", "medewerkers", "xyzzy-onbekend", "", "Balie"]
+    assert [compact.get(word, "-") for word in words] == [spacy_table.get(word, "-") for word in words]
+    assert len(compact) == len(spacy_table) and len(compact.lemmas) < len(compact)
+    tagger.save(tmp_path / "model")
+    loaded = Tagger.load(tmp_path / "model")
+    assert "lemmatizer" not in loaded.nlp.pipe_names
+    # Inflected forms that only the lemma table joins: the loaded model weighs them as the trained one does.
+    texts = ["Ik werd niet teruggebeld en de medewerkers waren onvriendelijk.", "De websites gaven verkeerde informatie; ik liep naar de balie."]
+    assert [(r.norms, r.explain) for r in loaded.pipe(texts, explain=True)] == [(r.norms, r.explain) for r in tagger.pipe(texts, explain=True)]
+    assert [r.norm_scores for r in loaded.pipe(texts)] == [pytest.approx(r.norm_scores, abs=1e-9) for r in tagger.pipe(texts)]
+
+
 def test_tag_many_gives_the_same_result_as_tag(tagger):
     texts = [m.text for m in tiny_corpus()[:12]]
     assert [r.norm_scores for r in tagger.tag_many(texts)] == [tagger.tag(t, explain=False).norm_scores for t in texts]

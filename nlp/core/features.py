@@ -39,6 +39,7 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from .cues import CHANNEL_MASK, CHANNELS, PROBLEMS, cue_ids, cue_names, word_cues
+from .lemmas import LemmaTable
 
 FEATURES_KEY = "handvest_features"
 VOCAB_FILE = "columns.npz"
@@ -148,6 +149,9 @@ class FeatureExtractor:
         self.idf: np.ndarray | None = None
         self._bigram_codes = _EMPTY_INT
         self._bigram_cols = _EMPTY_INT
+        # The lemma table, compact (``lemmas``): taken from the lemmatizer when training, saved with
+        # the features, so a loaded model leaves the lemmatizer and its 66 MiB dict out.
+        self._lemmas: LemmaTable | None = None
         self._reset_caches()
 
     # -- caches ------------------------------------------------------------------------------------
@@ -188,10 +192,11 @@ class FeatureExtractor:
         """How many columns the vocabulary has (0 before ``fit``)."""
         return self.n_columns
 
-    def _lemma_table(self) -> Mapping[str, str]:
+    def _lemma_table(self) -> LemmaTable | Mapping[str, str]:
         if self._table is None:
-            has_lemmatizer = "lemmatizer" in self.nlp.pipe_names
-            self._table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", {}) if has_lemmatizer else {}
+            if self._lemmas is None and "lemmatizer" in self.nlp.pipe_names:
+                self._lemmas = LemmaTable.from_table(self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", {}))
+            self._table = self._lemmas if self._lemmas is not None else {}
         return self._table
 
     def word(self, orth: int) -> Word:
@@ -404,6 +409,9 @@ class FeatureExtractor:
         path.mkdir(parents=True, exist_ok=True)
         if self.keys is not None:
             np.savez(path / VOCAB_FILE, keys=self.keys, groups=self.groups, idf=self.idf, bigram_codes=self._bigram_codes, bigram_cols=self._bigram_cols)
+        table = self._lemma_table()
+        if isinstance(table, LemmaTable):
+            table.save(path)
 
     def from_disk(self, path, exclude=()) -> FeatureExtractor:
         file = Path(path) / VOCAB_FILE
@@ -411,6 +419,7 @@ class FeatureExtractor:
             with np.load(file) as data:
                 self.keys, self.groups, self.idf = data["keys"], data["groups"], data["idf"]
                 self._set_bigrams(data["bigram_codes"], data["bigram_cols"])
+            self._lemmas = LemmaTable.load(Path(path))
             self._reset_caches()
         return self
 

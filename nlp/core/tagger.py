@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .features import Batch, best_sentence_rows, pool
+from .lemmas import LEMMAS_FILE
 from .linear import layer_weights
 from .pipeline import FEATURES_PIPE, KIND_PIPE, NORMS_PIPE
 
@@ -124,7 +125,10 @@ class Tagger:
     def load(cls, path: str | Path) -> Tagger:
         path = Path(path)
         meta = cls.read_meta(path)
-        nlp = spacy.load(path / PIPELINE_DIR, exclude=NOT_SAVED)
+        # The features keep their own compact lemma table (``lemmas``); a model saved before they did
+        # still needs the lemmatizer's.
+        compact = (path / PIPELINE_DIR / FEATURES_PIPE / LEMMAS_FILE).exists()
+        nlp = spacy.load(path / PIPELINE_DIR, exclude=[*NOT_SAVED, *(["lemmatizer"] if compact else [])])
         # Models saved before the code version was recorded are of code version 1.
         code_version = meta.get("code_version", "1")
         return cls(nlp, meta["thresholds"], version=meta["version"], config=meta.get("config"), report=meta.get("report"), code_version=code_version)
