@@ -271,3 +271,38 @@ def test_the_annual_report_and_the_editors_panel_show_satisfaction_per_norm_with
     assert "Tevredenheid na afloop" in panel and ("2,7" in panel or "2.7" in panel)
     for secret in ("Jantje", "Geheim", "geheim@", "Persoonlijk", "buren"):
         assert secret not in published and secret not in panel
+
+
+def test_a_reopened_complaint_gets_a_new_answer_term_and_keeps_the_original_for_the_figures(gemeente, django_capture_on_commit_callbacks):
+    from cases.workflow.calendar import default_calendar
+    from cases.workflow.deadlines import deadline_status
+
+    received = timezone.localdate() - datetime.timedelta(days=120)
+    case = CaseFactory(closed=True, received_on=received)
+    original_due = case.answer_due
+    assert original_due < timezone.localdate()
+    answered_survey(case, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        reopen_decide(case_id=case.pk, request_id=ReopenRequest.objects.get().pk, reopen=True, explanation="", actor=officer())
+    case.refresh_from_db()
+    new_due = default_calendar().add_weeks(timezone.localdate(), 6)
+    assert case.answer_due == original_due and case.reopened_answer_due == new_due
+    assert case.next_deadline() == ("answer", new_due)
+    assert deadline_status(case) == "ok"  # not overdue the moment it is reopened
+    assert Case.objects.with_next_due().get(pk=case.pk).next_due == new_due  # the inbox's SQL says the same
+    event = CaseEvent.objects.get(case=case, name="reopen_complaint")
+    assert f"{new_due:%d-%m-%Y}" in event.note
+    letter = OutgoingMessage.objects.get(case=case, kind=LetterKind.REOPEN_DECISION)
+    assert f"uiterlijk {new_due.day} " in letter.body_text
+
+
+def test_the_latest_term_counts_also_when_a_reopened_case_is_extended_afterwards(gemeente):
+    case = CaseFactory(closed=True, received_on=timezone.localdate() - datetime.timedelta(days=120))
+    case.reopened_answer_due = timezone.localdate() + datetime.timedelta(days=20)
+    case.extended_answer_due = timezone.localdate() + datetime.timedelta(days=40)
+    case.save()
+    assert case.effective_answer_due == case.extended_answer_due
+    assert Case.objects.with_next_due().filter(pk=case.pk).values_list("next_due", flat=True).get() is None  # closed: nothing due
+    Case.objects.filter(pk=case.pk).update(extended_answer_due=None)
+    case.refresh_from_db()
+    assert case.effective_answer_due == case.reopened_answer_due

@@ -24,6 +24,7 @@ from cases.errors import WorkflowError
 from cases.models import Case, CaseEvent, CaseState, EventKind, LetterKind, ReopenRequest, ReopenStatus
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
+from cases.workflow.deadlines import reopened_answer_due
 from cases.workflow.transitions import locked_case
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,10 @@ def _reopen(case: Case, actor, note: str) -> None:
         refuse(PermissionDenied(errors.NO_PERMISSION), "reopen", case.pk)
     from_state = case.state
     method()
+    # The old term ran out long ago: the case is answered again within a new one, shown on the timeline.
+    case.reopened_answer_due = reopened_answer_due(reopened_on=timezone.localdate())
     case.save()
+    note = f"{note} {texts.REOPEN_NEW_TERM % {'date': f'{case.reopened_answer_due:%d-%m-%Y}'}}".strip()
     CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.TRANSITION, name=method.__name__, from_state=from_state, to_state=case.state, note=note)
     transaction.on_commit(lambda: case_transitioned.send(sender=Case, case_id=case.pk, transition=method.__name__, from_state=from_state, to_state=case.state))
 
@@ -61,7 +65,9 @@ def reopen_decide(*, case_id: int, request_id: int, reopen: bool, explanation: s
         request.decided_by = actor
         request.explanation = explanation
         if reachable(case):
-            draft = letter_compose(case=case, kind=LetterKind.REOPEN_DECISION, reopened=reopen, explanation=explanation)
+            draft = letter_compose(
+                case=case, kind=LetterKind.REOPEN_DECISION, reopened=reopen, explanation=explanation, new_due=case.reopened_answer_due if reopen else None
+            )
             request.letter = letter_queue(
                 case_id=case.pk,
                 kind=LetterKind.REOPEN_DECISION,

@@ -27,6 +27,7 @@ SATISFACTION_NOT_ASKED = _("Wij hebben u deze vraag (nog) niet gesteld.")
 REOPEN_NOT_PENDING = _("Over dit verzoek om heropening is al besloten.")
 REOPEN_NEEDS_EXPLANATION = _("Leg uit waarom de zaak niet wordt heropend; de indiener krijgt deze uitleg.")
 REOPEN_CASE_NOT_CLOSED = _("De zaak is niet afgesloten en kan dus niet heropend worden.")
+REOPEN_NEW_TERM = _("Nieuwe antwoordtermijn: uiterlijk %(date)s.")
 
 OMBUDSMAN_ONLY_COMPLAINTS = _("Alleen een klacht kan aan de ombudsman worden voorgelegd.")
 OMBUDSMAN_NOT_ANSWERED = _("De indiener kan pas naar de ombudsman als de klacht is afgehandeld (Awb 9:18).")

@@ -13,7 +13,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -21,7 +21,17 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from cases.models.registration import Kind, Registration
 from cases.permissions import HANDLE_CASE
 
-__all__ = ["PUBLIC_STATE_TEXT", "Case", "CaseQuerySet", "CaseState", "ComplaintOutcome", "DeclineGround", "SuggestionOutcome", "new_public_token"]
+__all__ = [
+    "PUBLIC_STATE_TEXT",
+    "Case",
+    "CaseQuerySet",
+    "CaseState",
+    "ComplaintOutcome",
+    "DeclineGround",
+    "SuggestionOutcome",
+    "effective_answer_due_sql",
+    "new_public_token",
+]
 
 
 class CaseState(models.TextChoices):
@@ -110,6 +120,12 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def effective_answer_due_sql():
+    """``Case.effective_answer_due`` in SQL: the latest of the original, extended and reopened terms.
+    (Greatest over Coalesces: on SQLite GREATEST of a NULL is NULL.)"""
+    return Greatest(Coalesce("reopened_answer_due", "answer_due"), Coalesce("extended_answer_due", "answer_due"))
+
+
 class CaseQuerySet(models.QuerySet):
     def with_next_due(self) -> CaseQuerySet:
         """Annotate ``next_due``: the date of ``Case.next_deadline()``, in SQL, to sort and filter on."""
@@ -117,7 +133,7 @@ class CaseQuerySet(models.QuerySet):
             next_due=models.Case(
                 models.When(state=CaseState.RECEIVED, then=F("acknowledgement_due")),
                 models.When(state__in=CaseState.answered_states(), then=Value(None, output_field=models.DateField())),
-                default=Coalesce("extended_answer_due", "answer_due"),
+                default=effective_answer_due_sql(),
                 output_field=models.DateField(),
             )
         )
@@ -138,6 +154,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     answer_due = models.DateField(_("antwoord uiterlijk"))
     extended_answer_due = models.DateField(_("verlengd tot"), null=True, blank=True)
     extension_reason = models.TextField(_("reden verlenging"), blank=True)
+    # A case reopened after the citizen's dissatisfaction is answered again within a new term from the
+    # day it was reopened; ``answer_due`` keeps the original term, which the compliance figures measure.
+    reopened_answer_due = models.DateField(_("opnieuw te beantwoorden uiterlijk"), null=True, blank=True)
     callback_due = models.DateField(_("terugbellen uiterlijk"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     hearing_on = models.DateField(_("hoorzitting op"), null=True, blank=True)
@@ -297,7 +316,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # --- deadlines ------------------------------------------------------------------------
     @property
     def effective_answer_due(self) -> datetime.date:
-        return self.extended_answer_due or self.answer_due
+        """The term the answer is due by now: the latest of the original, extended and reopened terms."""
+        return max(due for due in (self.answer_due, self.extended_answer_due, self.reopened_answer_due) if due is not None)
 
     def next_deadline(self) -> tuple[str, datetime.date] | None:
         """The deadline that comes next in this state, as (name, date), or None when nothing is due.

@@ -33,6 +33,7 @@ from cases.models import (
     OutboxStatus,
     OutgoingMessage,
     TagStatus,
+    effective_answer_due_sql,
 )
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
             f_acknowledgement_due=F("acknowledgement_due"),
             f_acknowledged_on=TruncDate(Coalesce(Subquery(acknowledgement_left, output_field=models.DateTimeField()), F("acknowledged_at")), tzinfo=tz),
             f_answer_due=F("answer_due"),
-            f_effective_answer_due=Coalesce(F("extended_answer_due"), F("answer_due")),
+            f_effective_answer_due=effective_answer_due_sql(),
             f_extended_on=TruncDate(Subquery(extension, output_field=models.DateTimeField()), tzinfo=tz),
             f_handled_on=handled_on,
             f_finished_on=Coalesce(handled_on, models.Case(When(withdrawn, then=TruncDate("closed_at", tzinfo=tz)), output_field=models.DateField())),

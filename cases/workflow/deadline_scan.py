@@ -10,10 +10,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases.models import Case, CaseState, LetterKind, OutboxStatus, OutgoingMessage
+from cases.models import Case, CaseState, LetterKind, OutboxStatus, OutgoingMessage, effective_answer_due_sql
 from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import DUE_SOON_WORKING_DAYS
 
@@ -106,7 +105,7 @@ def _cases_to_watch(soon_limit: datetime.date):
     awaiting_answer = CaseState.awaiting_answer_states()
     return (
         Case.objects.filter(merged_into__isnull=True)
-        .annotate(effective_due=Coalesce("extended_answer_due", "answer_due"))
+        .annotate(effective_due=effective_answer_due_sql())
         .filter(
             Q(state=CaseState.RECEIVED)
             | Q(state__in=awaiting_answer, effective_due__lte=soon_limit)

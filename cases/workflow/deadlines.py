@@ -31,6 +31,11 @@ def case_deadlines(*, received_on: datetime.date, callback_requested: bool = Fal
     }
 
 
+def reopened_answer_due(*, reopened_on: datetime.date) -> datetime.date:
+    """A reopened case is answered again within the charter's answer term, counted from the day it was reopened."""
+    return default_calendar().add_weeks(reopened_on, ANSWER_WEEKS)
+
+
 def latest_extension_date(case: Case) -> datetime.date:
     """Awb 9:11(2): at most four weeks after the original answer term."""
     return case.answer_due + datetime.timedelta(weeks=MAX_EXTENSION_WEEKS)
