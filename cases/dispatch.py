@@ -24,6 +24,7 @@ REFRESH_AGGREGATES = "cases.refresh_aggregates"
 REBUILD_AGGREGATES = "cases.rebuild_aggregates"
 DESTROY_LIST = "cases.destroy_list"  # cases.records.destruction: an approved destruction list
 NOTIFY_REPLY = "cases.notify_reply"  # cases.conversation.notify: tell the officer the citizen answered
+CONSENTS_EXPIRE = "cases.consents_expire"  # cases.conversation.consent: requests nobody can answer any more
 SATISFACTION_SURVEY = "cases.satisfaction_survey"  # cases.conversation.satisfaction: ask closed cases once
 
 

@@ -12,6 +12,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from cases import dispatch
+from cases.conversation.consent import consents_expire
 from cases.conversation.notify import reply_notify
 from cases.conversation.satisfaction import surveys_send
 from cases.correspondence import delivery, outbox
@@ -148,6 +149,13 @@ def destroy_list(list_id: int) -> dict:
 def satisfaction_survey() -> int:
     """Ask the citizens of cases closed some working days ago, once, how satisfied they were."""
     return surveys_send()
+
+
+# Idempotent: a request expires once (row lock, status checked again); retried when the database is away.
+@shared_task(name=dispatch.CONSENTS_EXPIRE, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def expire_consents() -> int:
+    """Requests to wait longer that nobody can answer any more become 'verlopen'."""
+    return consents_expire()
 
 
 # At most once: the question is marked notified before the mail goes, so no retries (a lost nudge is

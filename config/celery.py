@@ -29,4 +29,5 @@ app.conf.beat_schedule = {
     "inbound-relay": {"task": "cases.inbound_relay", "schedule": 5 * 60.0},
     # The conversation: some working days after closure the citizen is asked once how satisfied they were.
     "satisfaction-survey": {"task": "cases.satisfaction_survey", "schedule": crontab(hour=9, minute=15, day_of_week="mon-fri")},
+    "consents-expire": {"task": "cases.consents_expire", "schedule": crontab(hour=6, minute=10)},
 }

@@ -169,3 +169,42 @@ def test_refusals_are_logged(gemeente, caplog):
     with caplog.at_level(logging.WARNING, logger="cases.conversation"), pytest.raises(WorkflowError):
         ask_consent(case)
     assert any("consent request refused" in r.getMessage() for r in caplog.records)
+
+
+def test_a_request_whose_date_has_passed_expires_and_can_no_longer_be_answered(client, gemeente, caplog):
+    from cases.conversation.consent import consents_expire
+    from cases.tasks import expire_consents
+
+    case = extended_case()
+    consent = ask_consent(case)
+    due_before = case.extended_answer_due
+    ConsentRequest.objects.filter(pk=consent.pk).update(proposed_due=datetime.date.today() - datetime.timedelta(days=1))
+    page = client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
+    assert consent_url(case, consent) not in page  # no longer offered on the private page
+    response = client.post(consent_url(case, consent), {"answer": "agreed"})
+    assert response.status_code == 400 and "Dit verzoek is verlopen" in response.content.decode()
+    case.refresh_from_db()
+    consent.refresh_from_db()
+    assert consent.status == ConsentStatus.PENDING and case.extended_answer_due == due_before  # the refused answer changed nothing
+    assert "consent answer" in caplog.text
+    assert expire_consents.apply().get() == 1
+    assert consents_expire() == 0  # once
+    consent.refresh_from_db()
+    assert consent.status == ConsentStatus.EXPIRED and consent.expired_at is not None
+    assert CaseEvent.objects.filter(case=case, name="consent_expired").count() == 1
+    assert "Dit verzoek is verlopen" in client.get(consent_url(case, consent)).content.decode()
+    ask_consent(Case.objects.get(pk=case.pk), days=30)  # an expired request does not block a new one
+    from config.celery import app
+
+    assert app.conf.beat_schedule["consents-expire"]["task"] == expire_consents.name
+
+
+def test_a_request_expires_when_the_case_is_answered_and_an_open_one_does_not(gemeente):
+    from cases.conversation.consent import consents_expire
+
+    answered, waiting = extended_case(), extended_case()
+    first, second = ask_consent(answered), ask_consent(waiting)
+    Case.objects.filter(pk=answered.pk).update(state="answered")
+    assert consents_expire() == 1
+    assert ConsentRequest.objects.get(pk=first.pk).status == ConsentStatus.EXPIRED
+    assert ConsentRequest.objects.get(pk=second.pk).status == ConsentStatus.PENDING

@@ -44,7 +44,7 @@ def consent_request(*, case_id: int, proposed_due: datetime.date, reason: str, a
             refuse(WorkflowError(texts.CONSENT_CASE_ANSWERED), "consent request", case_id)
         if case.not_extended_yet():
             refuse(WorkflowError(texts.CONSENT_NOT_NEEDED), "consent request", case_id)
-        if ConsentRequest.objects.filter(case=case, status=ConsentStatus.PENDING).exists():
+        if ConsentRequest.objects.filter(case=case).awaiting(timezone.localdate()).exists():
             refuse(WorkflowError(texts.CONSENT_ALREADY_PENDING), "consent request", case_id)
         proposed_due = default_calendar().roll_forward(proposed_due)
         if proposed_due <= case.effective_answer_due:
@@ -88,6 +88,8 @@ def consent_answer(*, case_id: int, consent_id: int, agreed: bool, channel: str 
             refuse(WorkflowError(texts.CONSENT_NOT_FOUND), "consent answer", case_id)
         if consent.status != ConsentStatus.PENDING:
             refuse(WorkflowError(texts.CONSENT_NOT_PENDING), "consent answer", case_id)
+        if not ConsentRequest.objects.filter(pk=consent.pk).awaiting(timezone.localdate()).exists():
+            refuse(WorkflowError(texts.CONSENT_EXPIRED), "consent answer", case_id)
         consent.status = ConsentStatus.AGREED if agreed else ConsentStatus.REFUSED
         consent.answered_at = timezone.now()
         consent.answer_channel = channel
@@ -120,3 +122,24 @@ def consent_answer(*, case_id: int, consent_id: int, agreed: bool, channel: str 
         )
     logger.info("case %s: consent %s %s (%s)", case, consent.pk, consent.status, channel)
     return consent
+
+
+def consents_expire(*, today: datetime.date | None = None) -> int:
+    """Beat, daily: pending requests nobody can answer any more (the proposed date passed, or the case was
+    answered) become 'verlopen', on the case's timeline; nothing moves. Returns how many expired."""
+    today = today or timezone.localdate()
+    expired = 0
+    for consent_id, case_id in ConsentRequest.objects.lapsed(today).values_list("pk", "case_id"):
+        with transaction.atomic():
+            consent = ConsentRequest.objects.select_for_update().filter(pk=consent_id, status=ConsentStatus.PENDING).first()
+            if consent is None:
+                continue  # answered meanwhile
+            consent.status, consent.expired_at = ConsentStatus.EXPIRED, timezone.now()
+            consent.save(update_fields=["status", "expired_at"])
+            CaseEvent.objects.create(
+                case_id=case_id, kind=EventKind.NOTE, name="consent_expired", note=str(texts.CONSENT_EXPIRED_NOTE), data={"consent": consent_id}
+            )
+            expired += 1
+    if expired:
+        logger.info("%s consent request(s) expired", expired)
+    return expired

@@ -17,6 +17,10 @@ CONSENT_ALREADY_PENDING = _("Er staat al een verzoek om instemming open bij de i
 CONSENT_DATE_NOT_LATER = _("De nieuwe datum moet na de huidige termijn (%(current)s) liggen.")
 CONSENT_NEEDS_REASON = _("Vermeld waarom het langer duurt; dat staat in het verzoek aan de indiener.")
 CONSENT_NOT_PENDING = _("Op dit verzoek is al geantwoord. U hoeft niets meer te doen.")
+CONSENT_EXPIRED_NOTE = _("Verzoek om instemming verlopen zonder antwoord: de voorgestelde datum is voorbij of de zaak is beantwoord.")
+CONSENT_EXPIRED = _(
+    "Dit verzoek is verlopen: de voorgestelde datum is voorbij of uw zaak is al beantwoord. U hoeft niets meer te doen."
+)
 CONSENT_NOT_FOUND = _("Dit verzoek hoort niet bij uw zaak.")
 CONSENT_ANSWER_UNKNOWN = _("Kies: akkoord of niet akkoord.")
 CONSENT_CASE_ANSWERED = _("De zaak is al beantwoord of afgesloten; uitstel is niet meer nodig.")

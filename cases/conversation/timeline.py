@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -96,7 +97,7 @@ def _emails(case: Case) -> list[Entry]:
 
 def _consents(case: Case) -> list[Entry]:
     entries = []
-    for consent in ConsentRequest.objects.filter(case=case).exclude(status=ConsentStatus.PENDING):
+    for consent in ConsentRequest.objects.filter(case=case, status__in=[ConsentStatus.AGREED, ConsentStatus.REFUSED]):
         answer = _("Ja, ik ga akkoord met meer tijd.") if consent.status == ConsentStatus.AGREED else _("Nee, ik ga niet akkoord met meer tijd.")
         text = f"{answer}\n{consent.note}".strip()
         entries.append(
@@ -141,7 +142,7 @@ def open_questions(case: Case) -> list[tuple[CitizenQuestion, ReplyForm]]:
 
 def pending_consents(case: Case) -> list[tuple[ConsentRequest, ConsentForm]]:
     """Requests to wait longer that the citizen has not answered yet, each with its form."""
-    return [(consent, ConsentForm(key=str(consent.pk))) for consent in ConsentRequest.objects.filter(case=case, status=ConsentStatus.PENDING)]
+    return [(consent, ConsentForm(key=str(consent.pk))) for consent in ConsentRequest.objects.filter(case=case).awaiting(timezone.localdate())]
 
 
 def next_place(case: Case) -> OmbudsmanSettings | None:

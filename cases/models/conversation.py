@@ -7,16 +7,19 @@ conversation itself; answers are written once.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
-from cases.models.case import Case
+from cases.models.case import Case, CaseState
 from cases.models.correspondence import OutgoingMessage
 from cases.models.intake import Attachment, InboundMessage
 
@@ -94,6 +97,17 @@ class ConsentStatus(models.TextChoices):
     PENDING = "pending", _("wacht op antwoord")
     AGREED = "agreed", _("akkoord")
     REFUSED = "refused", _("niet akkoord")
+    EXPIRED = "expired", _("verlopen")
+
+
+class ConsentRequestQuerySet(models.QuerySet):
+    def awaiting(self, today: datetime.date) -> ConsentRequestQuerySet:
+        """Requests the citizen can still answer: pending, the proposed date not past, the case not answered."""
+        return self.filter(status=ConsentStatus.PENDING, proposed_due__gte=today).exclude(case__state__in=CaseState.answered_states())
+
+    def lapsed(self, today: datetime.date) -> ConsentRequestQuerySet:
+        """Pending requests nobody can answer any more: the proposed date passed, or the case was answered."""
+        return self.filter(status=ConsentStatus.PENDING).filter(Q(proposed_due__lt=today) | Q(case__state__in=CaseState.answered_states()))
 
 
 class ConsentRequest(models.Model):
@@ -122,6 +136,9 @@ class ConsentRequest(models.Model):
     )
     note = models.TextField(_("toelichting"), blank=True)
     applied = models.BooleanField(default=False, help_text=_("De antwoordtermijn is naar de nieuwe datum verschoven."))
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("verzoek om instemming met uitstel")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +28,6 @@ from cases.models import (
     CaseState,
     CitizenQuestion,
     ConsentRequest,
-    ConsentStatus,
     OmbudsmanKind,
     OmbudsmanReferral,
     QuestionStatus,
@@ -262,7 +262,7 @@ def _ombudsman_panel(case: Case) -> dict:
 def _consent_panel(case: Case) -> dict:
     """Awb 9:11 lid 2: after the one extension, a further one only with the complainant's consent."""
     consents = list(ConsentRequest.objects.filter(case=case))
-    pending = any(c.status == ConsentStatus.PENDING for c in consents)
+    pending = ConsentRequest.objects.filter(case=case).awaiting(timezone.localdate()).exists()
     can_ask = not case.is_answered() and not case.not_extended_yet() and not pending and case.merged_into_id is None
     return {
         "consents": consents,
@@ -278,7 +278,7 @@ def queues() -> dict:
         "waiting": list(base.filter(status=QuestionStatus.OPEN)),
         "to_read": list(base.filter(status=QuestionStatus.ANSWERED, read_at__isnull=True).order_by("answered_at")),
         "reopen_pending": list(ReopenRequest.objects.filter(status=ReopenStatus.PENDING).select_related("case__registration").order_by("created_at")),
-        "consents_pending": list(ConsentRequest.objects.filter(status=ConsentStatus.PENDING).select_related("case__registration").order_by("requested_at")),
+        "consents_pending": list(ConsentRequest.objects.awaiting(timezone.localdate()).select_related("case__registration").order_by("requested_at")),
     }
 
 
