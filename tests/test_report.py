@@ -1,6 +1,7 @@
 """The annual complaints report: the same numbers in PDF, CSV and JSON; known answers; no personal data."""
 
 import csv
+import datetime
 import html
 import io
 import json
@@ -219,3 +220,19 @@ def test_an_empty_year_gives_a_report_of_zeros(norms):
     values = flat_json(report_to_data(report_build(year=2020, as_of=D(2021, 1, 1))))
     assert values[("summary", "received", "complaint")] == 0
     assert values[("compliance", "acknowledgement", "percent")] is None
+
+
+def test_the_time_waited_for_the_citizen_is_shown_apart_from_the_handling_time(cases):
+    from cases.models import CitizenQuestion, QuestionStatus
+
+    case = cases["personal"]
+    asked = datetime.datetime(2025, 10, 6, 9, 0, tzinfo=datetime.UTC)
+    for days in (2, 4, 10):
+        CitizenQuestion.objects.create(
+            case=case, text="Wanneer belde u?", status=QuestionStatus.ANSWERED, asked_at=asked, answered_at=asked + datetime.timedelta(days=days)
+        )
+    CitizenQuestion.objects.create(case=case, text="Nog open", asked_at=asked)  # not answered: not counted
+    before = flat_json(report_to_data(report_build(year=2025, as_of=AS_OF)))
+    assert [before[("handling_time", "waiting", column)] for column in ("handled", "median", "p90")] == [3, 4.0, 8.8]
+    assert before[("handling_time", "all", "median")] == 42.0  # the handling time is not changed by the waiting
+    assert "Wanneer belde u?" not in json.dumps(report_to_data(report_build(year=2025, as_of=AS_OF)))

@@ -8,12 +8,8 @@ from 1 to ``HANDVEST_SMALL_CELL`` − 1 is shown as ``<N`` and its average or me
 
 from __future__ import annotations
 
-import datetime
-import statistics
-
-from cases.models import CitizenQuestion, QuestionStatus
-from cases.reporting.figures import figure, small_cell_threshold
 from cases.reporting.satisfaction import satisfaction_cell, satisfaction_scores
+from cases.reporting.waiting import question_waiting
 
 
 def satisfaction_figures(*, year: int) -> dict:
@@ -28,7 +24,5 @@ def satisfaction_figures(*, year: int) -> dict:
 
 def waiting_figures(*, year: int) -> dict:
     """Questions answered in ``year``: how many, and the median days the case waited for the citizen."""
-    answered = CitizenQuestion.objects.filter(status=QuestionStatus.ANSWERED, answered_at__year=year)
-    waits = [(end - start) / datetime.timedelta(days=1) for start, end in answered.values_list("asked_at", "answered_at")]
-    shown = len(waits) >= small_cell_threshold()
-    return {"year": year, "answered": figure(len(waits)).value, "median_days": round(statistics.median(waits), 1) if shown and waits else None}
+    waiting = question_waiting(year=year)
+    return {"year": year, "answered": waiting.handled.value, "median_days": None if waiting.median is None else round(waiting.median, 1)}

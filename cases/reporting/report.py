@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.models import ComplaintOutcome, IntakeChannel, Kind, SuggestionOutcome
-from cases.reporting import aggregates, compliance, figures, periods, satisfaction
+from cases.reporting import aggregates, compliance, figures, periods, satisfaction, waiting
 from cases.reporting.charts import Series, bar_chart
 from cases.reporting.compliance import ComplianceFigures, Share
 from cases.reporting.figures import Figure, Trend
@@ -245,14 +245,15 @@ def _outcomes(by_kind: dict[str, ComplianceFigures], kind: str) -> Section:
     return section
 
 
-def _handling_time(by_kind: dict[str, ComplianceFigures], combined: ComplianceFigures) -> Section:
+def _handling_time(by_kind: dict[str, ComplianceFigures], combined: ComplianceFigures, year: int) -> Section:
+    """Days from receipt to answer per kind; and, apart, the days waited for the citizen's answers to our questions."""
     rows = []
-    for key, label, kind_figures in (
-        (Kind.COMPLAINT.value, _("klachten"), by_kind[Kind.COMPLAINT]),
-        (Kind.SUGGESTION.value, _("suggesties"), by_kind[Kind.SUGGESTION]),
-        ("all", _("alle zaken"), combined),
+    for key, label, handling in (
+        (Kind.COMPLAINT.value, _("klachten"), by_kind[Kind.COMPLAINT].handling),
+        (Kind.SUGGESTION.value, _("suggesties"), by_kind[Kind.SUGGESTION].handling),
+        ("all", _("alle zaken"), combined.handling),
+        ("waiting", _("wachten op antwoord van de indiener (vragen)"), waiting.question_waiting(year=year)),
     ):
-        handling = kind_figures.handling
         rows.append(Row(key, label, {"handled": count_cell(handling.handled), "median": days_cell(handling.median), "p90": days_cell(handling.p90)}))
     columns = [("handled", _("afgehandeld")), ("median", _("mediaan (dagen)")), ("p90", _("90e percentiel (dagen)"))]
     section = Section(key="handling_time", title=_("Behandelduur"), columns=columns, rows=rows)
@@ -320,7 +321,7 @@ def report_build(*, year: int, as_of: datetime.date | None = None, progress: Cal
     report.sections.append(_outcomes(by_kind, Kind.COMPLAINT))
     report.sections.append(_outcomes(by_kind, Kind.SUGGESTION))
     step("handling")
-    report.sections.append(_handling_time(by_kind, combined))
+    report.sections.append(_handling_time(by_kind, combined, year))
     report.sections.append(_handling_histogram(by_kind))
     report.sections.append(_compliance(combined))
     step("satisfaction")
