@@ -193,3 +193,15 @@ def test_similar_cases_on_the_same_street_share_the_street(harlingen):
     found = similar_cases(one.pk)
     assert [s.case.pk for s in found] == [two.pk]
     assert "street" in found[0].reasons
+
+
+def test_similar_cases_compare_a_bounded_pool_of_the_most_recent_cases(harlingen, monkeypatch):
+    from cases.tagging import similar
+
+    today = datetime.date.today()
+    older = lift_case("De lift in het stadhuis is kapot, met mijn rolstoel kon ik niet naar boven.", received_on=today - datetime.timedelta(days=3))
+    newer = lift_case("Vandaag weer: de lift van het stadhuis kapot, met de rolstoel niet naar boven.", received_on=today - datetime.timedelta(days=1))
+    mine = lift_case("Die lift in het stadhuis is nog steeds kapot; met mijn rolstoel kom ik niet boven.")
+    assert {s.case.pk for s in similar_cases(mine.pk)} == {older.pk, newer.pk}
+    monkeypatch.setattr(similar, "SIMILAR_POOL_LIMIT", 1)
+    assert [s.case.pk for s in similar_cases(mine.pk)] == [newer.pk]  # only the most recent candidate was compared
