@@ -100,14 +100,19 @@ class ConsentStatus(models.TextChoices):
     EXPIRED = "expired", _("verlopen")
 
 
+def _past_answering(today: datetime.date) -> Q:
+    """A request nobody can answer any more: its proposed date has passed, or its case was answered."""
+    return Q(proposed_due__lt=today) | Q(case__state__in=CaseState.answered_states())
+
+
 class ConsentRequestQuerySet(models.QuerySet):
     def awaiting(self, today: datetime.date) -> ConsentRequestQuerySet:
         """Requests the citizen can still answer: pending, the proposed date not past, the case not answered."""
-        return self.filter(status=ConsentStatus.PENDING, proposed_due__gte=today).exclude(case__state__in=CaseState.answered_states())
+        return self.filter(status=ConsentStatus.PENDING).exclude(_past_answering(today))
 
     def lapsed(self, today: datetime.date) -> ConsentRequestQuerySet:
-        """Pending requests nobody can answer any more: the proposed date passed, or the case was answered."""
-        return self.filter(status=ConsentStatus.PENDING).filter(Q(proposed_due__lt=today) | Q(case__state__in=CaseState.answered_states()))
+        """Pending requests nobody can answer any more (``consents_expire`` marks them expired)."""
+        return self.filter(status=ConsentStatus.PENDING).filter(_past_answering(today))
 
 
 class ConsentRequest(models.Model):
