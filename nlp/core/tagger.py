@@ -111,7 +111,8 @@ class Tagger:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.nlp.to_disk(path / PIPELINE_DIR, exclude=NOT_SAVED)
+        # The lemmatizer's table is saved by the features, compact (``lemmas``), and a loaded model reads only that.
+        self.nlp.to_disk(path / PIPELINE_DIR, exclude=[*NOT_SAVED, "lemmatizer"])
         meta = {"version": self.version, "code_version": self.code_version, "thresholds": self.thresholds, "config": self.config, "report": self.report}
         (path / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
