@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from cases import dispatch
 from cases.conversation.questions import question_answer_from_email
 from cases.conversation.records import conversation_access, conversation_wipe
+from cases.intake.webform import forget_hint_choices
 from cases.intake.webhooks import handle_inbound_email
 from cases.records.subject_access import case_access_data
 from cases.records.wiping import case_wiping
@@ -20,6 +21,8 @@ from cases.tagging import case_tag_later
 logger = logging.getLogger(__name__)
 
 inbound.connect(handle_inbound_email, dispatch_uid="handvest_inbound_email")
+# The web form keeps the charter's norms a minute; a norm saved here is on the next form at once.
+post_save.connect(forget_hint_choices, sender="cms.ServiceNorm", dispatch_uid="webform_hint_choices")
 
 
 @receiver(case_registered, dispatch_uid="tag_new_case")
@@ -45,11 +48,12 @@ def acknowledge_new_case(sender, case_id: int, **kwargs) -> None:
 @receiver(post_save, sender="cases.Case", dispatch_uid="aggregates_case_saved")
 @receiver(post_save, sender="cases.CaseNorm", dispatch_uid="aggregates_tag_saved")
 @receiver(post_delete, sender="cases.CaseNorm", dispatch_uid="aggregates_tag_deleted")
-def refresh_aggregates_after_change(sender, instance, raw: bool = False, **kwargs) -> None:
+def refresh_aggregates_after_change(sender, instance, raw: bool = False, created: bool = False, **kwargs) -> None:
     """A case or norm tag changed: its cells are updated after commit."""
     if raw:
         return
-    queue_refresh([instance.pk if sender._meta.model_name == "case" else instance.case_id])
+    is_case = sender._meta.model_name == "case"
+    queue_refresh([instance.pk if is_case else instance.case_id], new=is_case and created)
 
 
 @receiver(post_save, sender="cases.Registration", dispatch_uid="aggregates_registration_saved")

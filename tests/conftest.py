@@ -16,6 +16,11 @@ def _embedded_defaults(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Training the real tagger belongs to the tagger's own tests, not to every registration.
     settings.HANDVEST_TAG_ON_REGISTRATION = False
+    # Each test has its own charter in its own transaction: the web form's minute-long list of norms
+    # (a per-process cache) must not carry one test's norms into the next.
+    from cases.intake.webform import forget_hint_choices
+
+    forget_hint_choices()
     # Factories make an officer per test; the production password hasher would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests of the workspace log in with force_login; the second factor has its own tests

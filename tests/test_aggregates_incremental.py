@@ -11,7 +11,7 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cases import dispatch
@@ -120,6 +120,7 @@ def test_the_cost_of_a_change_does_not_grow_with_its_month(norms):
 
 def test_with_a_worker_a_burst_of_changes_is_one_task_and_nothing_is_lost(norms, monkeypatch, settings, django_capture_on_commit_callbacks):
     cases = build_norm_cases()
+    refresh_pending()  # the fixtures' own new cases
     settings.HANDVEST_AGGREGATES_REFRESH_SECONDS = 60
     queued = []
     # As with a worker: tasks are queued (here: recorded), not run in this process.
@@ -141,6 +142,7 @@ def test_with_a_worker_a_burst_of_changes_is_one_task_and_nothing_is_lost(norms,
 
 def test_a_failed_count_leaves_the_case_pending_for_the_next_one(norms, monkeypatch, django_capture_on_commit_callbacks, caplog):
     cases = build_norm_cases()
+    refresh_pending()  # the fixtures' own new cases
     real = increments.refresh_cases
     monkeypatch.setattr(increments, "refresh_cases", lambda ids: (_ for _ in ()).throw(RuntimeError("database went away")))
     with django_capture_on_commit_callbacks(execute=True):
@@ -153,6 +155,22 @@ def test_a_failed_count_leaves_the_case_pending_for_the_next_one(norms, monkeypa
     assert refresh_pending() == 1
     assert NormMonthCount.objects.get(month=D(2025, 1, 1), norm__code="TEL-25SEC", tag_status="confirmed", channel="email").cases == 1
     assert stored() == recounted()
+
+
+def test_a_new_case_is_marked_in_its_own_transaction_and_a_rolled_back_one_leaves_no_mark(norms, django_capture_on_commit_callbacks):
+    """Registering commits once: the new case's mark is written with it, before any commit hook runs."""
+    with django_capture_on_commit_callbacks(execute=False) as hooks:
+        case = build_case(received_on=D(2025, 5, 5), tags={})
+        assert AggregatePending.objects.filter(case_id=case.pk).exists()
+    assert hooks  # the task is still queued after commit
+    try:
+        with transaction.atomic():
+            gone = build_case(received_on=D(2025, 5, 6), tags={})
+            raise RuntimeError("the registration failed")
+    except RuntimeError:
+        pass
+    assert not AggregatePending.objects.filter(case_id=gone.pk).exists()
+    assert refresh_pending() == 1 and stored() == recounted()
 
 
 @requires_postgres()

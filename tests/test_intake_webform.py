@@ -4,7 +4,9 @@ import datetime
 import io
 import logging
 import re
+import time
 import zipfile
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
@@ -128,6 +130,30 @@ def test_reloading_the_thank_you_page_registers_nothing_new(client, municipality
 def test_thank_you_page_without_a_submission_sends_you_to_the_form(client, municipality):
     response = client.get(THANKS_URL)
     assert response.status_code == 302 and response["Location"] == FORM_URL
+
+
+def test_thank_you_page_trusts_only_its_own_signed_cookie_for_one_day(client, municipality, caplog):
+    """The page finds the registration in a signed cookie: a forged or changed one, or one older than
+    a day, shows the form again instead of somebody's private link; sending writes no session row."""
+    from django.contrib.sessions.models import Session
+
+    client.post(FORM_URL, valid_data())
+    assert Session.objects.count() == 0
+    first = Registration.objects.get()
+    client.post(FORM_URL, valid_data(description="Een tweede klacht over de balie.", form_token=""))
+    second = Registration.objects.exclude(pk=first.pk).get()
+    signed = client.cookies["handvest_thanks"].value
+    assert signed.split(":")[0] == str(second.pk)  # an id, signed: no personal data in the browser
+
+    client.cookies["handvest_thanks"] = signed.replace(str(second.pk), str(first.pk), 1)  # someone else's number
+    assert client.get(THANKS_URL)["Location"] == FORM_URL
+    client.cookies["handvest_thanks"] = str(first.pk)  # unsigned
+    assert client.get(THANKS_URL)["Location"] == FORM_URL
+    client.cookies["handvest_thanks"] = signed
+    a_day_later = time.time() + 25 * 3600
+    with mock.patch("django.core.signing.time.time", return_value=a_day_later):
+        assert client.get(THANKS_URL)["Location"] == FORM_URL
+    assert second.number in html_of(client.get(THANKS_URL))
 
 
 def test_suggestion_is_registered_as_a_suggestion(client, municipality):
@@ -351,6 +377,7 @@ def test_a_request_body_beyond_all_file_limits_is_refused_with_413(client, munic
 
 
 def test_hint_lists_only_published_active_norms_grouped_by_channel(client, harlingen):
+    assert 'value="norm:BALIE-AVOND"' in html_of(client.get(FORM_URL))  # the list is now kept by this process
     norm = ServiceNorm.objects.get(code="BALIE-AVOND")
     norm.active = False
     norm.retired_on = datetime.date(2026, 1, 1)
@@ -359,6 +386,35 @@ def test_hint_lists_only_published_active_norms_grouped_by_channel(client, harli
     assert '<optgroup label="Telefoon">' in html
     assert 'value="norm:TEL-25SEC"' in html and 'value="kanaal:telefoon"' in html
     assert 'value="norm:BALIE-AVOND"' not in html
+
+
+def test_the_list_of_norms_is_read_once_a_minute_and_a_norm_published_elsewhere_is_accepted_at_once(client, harlingen, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def norm_queries(response_of) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response_of()
+        return sum('"cms_servicenorm"' in query["sql"] for query in captured.captured_queries)
+
+    ServiceNorm.objects.filter(code="WEB-24UUR").update(live=False)
+    assert norm_queries(lambda: client.get(FORM_URL)) == 1
+    assert norm_queries(lambda: client.get(FORM_URL)) == 0
+    # Another process publishes WEB-24UUR and retires BALIE-AVOND (no signal reaches this process).
+    ServiceNorm.objects.filter(code="WEB-24UUR").update(live=True)
+    ServiceNorm.objects.filter(code="BALIE-AVOND").update(active=False)
+    html = html_of(client.get(FORM_URL))
+    assert 'value="norm:WEB-24UUR"' not in html and 'value="norm:BALIE-AVOND"' in html  # the kept list
+    # A submission naming the new norm is not refused: the charter is read again.
+    assert norm_queries(lambda: client.post(FORM_URL, valid_data(hint="norm:WEB-24UUR"))) >= 1
+    assert CaseNorm.objects.get().norm.code == "WEB-24UUR"
+    assert 'value="norm:WEB-24UUR"' in html_of(client.get(FORM_URL))
+    # A minute later the form reads the charter again by itself.
+    ServiceNorm.objects.filter(code="WEB-24UUR").update(active=False)
+    later = time.monotonic() + webform.HINT_CHOICES_SECONDS + 1
+    monkeypatch.setattr(webform.time, "monotonic", lambda: later)
+    html = html_of(client.get(FORM_URL))
+    assert 'value="norm:WEB-24UUR"' not in html and 'value="norm:BALIE-AVOND"' not in html
 
 
 def test_a_norm_hint_is_kept_as_the_citizens_tag_and_on_the_timeline(client, harlingen):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -22,8 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -40,7 +40,10 @@ logger = logging.getLogger(__name__)
 HONEYPOT_FIELD = "website"
 TOKEN_SALT = "handvest.intake.webform"
 TOKEN_MAX_AGE = 2 * 24 * 3600  # a form left open over a weekend still counts as the same form
-SESSION_KEY = "handvest_intake_thanks"
+# The thank-you page finds its registration in a signed cookie, not the session: registering a case
+# then costs no session row (one commit per submission) and the citizen's browser holds only a signed id.
+THANKS_COOKIE = "handvest_thanks"
+THANKS_SALT = "handvest.intake.thanks"
 THANKS_MAX_AGE = datetime.timedelta(hours=24)
 DESCRIPTION_MAX_LENGTH = 10_000
 # Larger bodies are refused before Django parses them; the files' own limits are checked per file.
@@ -63,8 +66,19 @@ REGISTRATION_FAILED = _("Uw melding kon niet worden opgeslagen. Probeer het opni
 
 
 # --- the form ---------------------------------------------------------------------------------
-def hint_choices() -> list:
+# Every form page and every submission needs the charter's norms, and the charter changes a few times
+# a year: each process keeps the list for a minute. A save of a norm empties it in the process that
+# saved it (``forget_hint_choices``); a submission naming a norm this process does not know yet reads
+# the charter again, so a norm published elsewhere is accepted at once.
+HINT_CHOICES_SECONDS = 60
+_hint_cache: dict[str, tuple[float, list]] = {}
+
+
+def hint_choices(*, fresh: bool = False) -> list:
     """'Waar gaat het over?': per channel of the published active norms, the channel itself and its norms."""
+    kept = _hint_cache.get("choices")
+    if not fresh and kept is not None and time.monotonic() - kept[0] < HINT_CHOICES_SECONDS:
+        return kept[1]
     choices: list = [("", _("Weet ik niet / sla over"))]
     norms = ServiceNorm.objects.published_active().order_by("sort_order", "code")
     by_channel: dict[str, list[ServiceNorm]] = {}
@@ -73,10 +87,28 @@ def hint_choices() -> list:
     for value, label in Channel.choices:
         if value not in by_channel:
             continue
-        options = [(f"kanaal:{value}", _("%(channel)s in het algemeen") % {"channel": label})]
+        options = [(f"kanaal:{value}", format_lazy(_("{channel} in het algemeen"), channel=label))]
         options += [(f"norm:{norm.code}", Truncator(norm.promise).chars(110)) for norm in by_channel[value]]
         choices.append((label, options))
+    _hint_cache["choices"] = (time.monotonic(), choices)
     return choices
+
+
+def forget_hint_choices(**kwargs) -> None:
+    """A norm was saved (published, revised, retired): the next form reads the charter again."""
+    _hint_cache.clear()
+
+
+def _offers(choices: list, value: str) -> bool:
+    return any(value == option for option, _label in _flat(choices))
+
+
+def _flat(choices: list):
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            yield from label
+        else:
+            yield value, label
 
 
 class ComplaintForm(forms.Form):
@@ -135,7 +167,10 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["hint"].choices = hint_choices()
+        choices = hint_choices()
+        if self.is_bound and not _offers(choices, self.data.get("hint", "")):
+            choices = hint_choices(fresh=True)  # published since this process last read the charter
+        self.fields["hint"].choices = choices
         self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.docx,application/pdf,image/jpeg,image/png"
         if not self.is_bound:
             self.initial.setdefault("form_token", new_form_token())
@@ -309,22 +344,23 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
         return _form_page(request, form, page_errors=[REGISTRATION_FAILED], files_again=bool(request.FILES))
     if not submission.created:
         rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
-    request.session[SESSION_KEY] = {"pk": submission.registration.pk, "at": timezone.now().isoformat()}
-    return redirect("intake:complaint_thanks")
+    response = redirect("intake:complaint_thanks")
+    response.set_signed_cookie(
+        THANKS_COOKIE, str(submission.registration.pk), salt=THANKS_SALT, max_age=int(THANKS_MAX_AGE.total_seconds()),
+        path=reverse("intake:complaint_thanks"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
+    )
+    return response
 
 
 @require_GET
 @never_cache
 def complaint_thanks(request):
     """After sending: the registration number, the date of receipt and the private link (PRG target)."""
-    stored = request.session.get(SESSION_KEY) or {}
     try:
-        sent_at = datetime.datetime.fromisoformat(stored["at"])
-        registration = Registration.objects.select_related("case").get(pk=stored["pk"])
-    except (KeyError, TypeError, ValueError, Registration.DoesNotExist):
-        return redirect("intake:complaint_form")
-    if timezone.now() - sent_at > THANKS_MAX_AGE:
-        return redirect("intake:complaint_form")
+        pk = int(request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE))
+        registration = Registration.objects.select_related("case").get(pk=pk)
+    except (KeyError, ValueError, signing.BadSignature, Registration.DoesNotExist):
+        return redirect("intake:complaint_form")  # none, forged, older than a day, or wiped
     case = registration.case
     private_path = reverse("cases:case_status", kwargs={"token": case.public_token})
     response = render(

@@ -17,7 +17,8 @@ inbound webhook without its secret would let anyone on the internet register cas
 
 Replays: Mailgun signs ``timestamp`` + ``token``. A signed post older than
 ``HANDVEST_WEBHOOK_MAX_AGE_SECONDS``, or one whose token was used before, is refused (400) and
-logged; the token is remembered once its message is stored.
+logged; the token is remembered once its message is stored (with a worker: in the same transaction,
+so a post costs one commit; a post that fails to store leaves no token, and the ESP's retry is taken).
 """
 
 from __future__ import annotations
@@ -112,13 +113,21 @@ class StoreFirstMixin:
         source = f"webhook:{esp_slug(self.esp_name)}"
         # A web process with a worker only stores the mail: the worker registers it and decides its
         # kind with the trained classifier, which the web process never loads (``models_stay_out``).
-        defer = models_stay_out()
-        for raw in self._messages(request):
-            result = email_intake(raw=raw, source=source, defer=defer)
-            logger.info("inbound mail via %s: %s %s", self.esp_name, result.outcome, result.reference or "")
-        if token:
+        messages = self._messages(request)
+        if models_stay_out():
+            # Only stored here: the messages and the post's one-time token commit together, once.
+            with transaction.atomic():
+                self._take(messages, source=source, defer=True)
+                self._remember(token)
+        else:
+            self._take(messages, source=source, defer=False)  # each committed before it is read
             self._remember(token)
         return HttpResponse()
+
+    def _take(self, messages: list[bytes], *, source: str, defer: bool) -> None:
+        for raw in messages:
+            result = email_intake(raw=raw, source=source, defer=defer)
+            logger.info("inbound mail via %s: %s %s", self.esp_name, result.outcome, result.reference or "")
 
     def _messages(self, request) -> list[bytes]:
         raw = self.raw_mime(request)
@@ -132,7 +141,9 @@ class StoreFirstMixin:
             logger.exception("inbound post of %s could not be read by anymail; stored as it came", self.esp_name)
             return [request.body]
 
-    def _remember(self, token: str) -> None:
+    def _remember(self, token: str | None) -> None:
+        if not token:
+            return
         try:
             with transaction.atomic():
                 WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])

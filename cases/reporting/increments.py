@@ -9,9 +9,9 @@ The cost per case is the same in a month of ten cases as in a month of a hundred
 (``bench/bench_aggregates.py``). The nightly rebuild recounts everything and reports any
 difference as drift (``rollup.rollup_rebuild``).
 
-After commit a change is queued: a case id in ``AggregatePending`` and, at most once per
-``HANDVEST_AGGREGATES_REFRESH_SECONDS``, a task that takes every pending case (eager, in
-``make run`` and the tests, at once). A burst of 2,000 e-mails is a handful of tasks, not 9,000.
+After commit a change is queued: a case id in ``AggregatePending`` (a new case's is written with the
+case, in its transaction) and, at most once per ``HANDVEST_AGGREGATES_REFRESH_SECONDS``, a task that
+takes every pending case (eager, in ``make run`` and the tests, at once). A burst of 2,000 e-mails is a handful of tasks, not 9,000.
 """
 
 from __future__ import annotations
@@ -136,24 +136,34 @@ def refresh_pending() -> int:
     return done
 
 
-def queue_refresh(case_ids: Iterable[int]) -> None:
+def queue_refresh(case_ids: Iterable[int], *, new: bool = False) -> None:
     """Count these cases again after the current transaction commits.
 
     ``robust``: a failure is logged and never breaks the change that caused it; a case left in
     ``AggregatePending`` is taken by the next task, and the nightly rebuild repairs anything else.
+    ``new``: the cases were made in this transaction; their mark is written in it, so it commits with
+    them (registering a case is one commit). A new case cannot have a mark that a running task is
+    taking, so this holds no lock a task waits on; a changed case's mark is written after commit.
     """
     ids = sorted({case_id for case_id in case_ids if case_id is not None})
     if not ids:
         return
+    if new:
+        _mark(ids)
 
     def queue() -> None:
-        AggregatePending.objects.bulk_create([AggregatePending(case_id=case_id) for case_id in ids], ignore_conflicts=True)
+        if not new:
+            _mark(ids)
         if dispatch.runs_eagerly():
             dispatch.enqueue(dispatch.REFRESH_AGGREGATES)
         elif _claim_flush():
             dispatch.enqueue(dispatch.REFRESH_AGGREGATES, countdown=settings.HANDVEST_AGGREGATES_REFRESH_SECONDS)
 
     transaction.on_commit(queue, robust=True)
+
+
+def _mark(ids: list[int]) -> None:
+    AggregatePending.objects.bulk_create([AggregatePending(case_id=case_id) for case_id in ids], ignore_conflicts=True)
 
 
 def _claim_flush() -> bool:
