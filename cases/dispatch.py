@@ -9,8 +9,14 @@ process that runs Django knows the tasks, and eager mode (``make run``) still ru
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from celery import current_app
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 SEND_LETTER = "cases.send_letter"
 ACKNOWLEDGE = "cases.acknowledge"  # write a new case's acknowledgement to the outbox, off the web request
@@ -40,9 +46,54 @@ def runs_eagerly() -> bool:
     return bool(current_app.conf.task_always_eager)
 
 
+# Tasks without arguments that take whatever is waiting (the aggregates' pending cases): run once for a
+# whole request in eager mode instead of after every commit in it (``eager_batch``).
+COALESCED_TASKS = (REFRESH_AGGREGATES,)
+_batched: ContextVar[set[str] | None] = ContextVar("handvest_eager_batch", default=None)
+
+
 def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
-    """Queue task ``name`` now (eager mode runs it here and now)."""
+    """Queue task ``name`` now (eager mode runs it here and now, or at the end of an ``eager_batch``)."""
+    batch = _batched.get()
+    if batch is not None and name in COALESCED_TASKS and runs_eagerly():
+        batch.add(name)
+        return None
     return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)
+
+
+@contextmanager
+def eager_batch():
+    """Eager mode (``make run``): a coalesced task asked for any number of times in the block runs once,
+    when the block ends. A web form registers, acknowledges and sends in one request, and each of those
+    commits changes the counts; with a worker the refresh window coalesces them, here this does."""
+    if _batched.get() is not None:
+        yield
+        return
+    wanted: set[str] = set()
+    token = _batched.set(wanted)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+        for name in sorted(wanted):
+            try:
+                enqueue(name)
+            except Exception:
+                # As ``robust`` on_commit work: what is pending stays pending for the next count.
+                logger.exception("eager task %s after the request failed", name)
+
+
+class EagerBatchMiddleware:
+    """Each request is one ``eager_batch``: the counts are current when its response is sent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not runs_eagerly():
+            return self.get_response(request)
+        with eager_batch():
+            return self.get_response(request)
 
 
 def enqueue_on_commit(name: str, *args, robust: bool = False, **kwargs) -> None:

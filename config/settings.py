@@ -74,6 +74,8 @@ MIDDLEWARE = [
     # Static files straight from the web process (gunicorn in production); compressed and cached for a year.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.tracing.TraceMiddleware",
+    # Celery eager (`make run`): the aggregate count runs once per request, not after every commit in it.
+    "cases.dispatch.EagerBatchMiddleware",
     "config.csp.HandvestCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -201,3 +201,22 @@ def test_parallel_counts_of_cases_in_the_same_cells_add_up(norms):
     assert errors == []
     assert NormMonthCount.objects.get(month=D(2025, 3, 1), norm=telephone).cases == 24
     assert stored() == recounted()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_in_eager_mode_a_web_form_request_counts_once_and_its_case_is_counted_when_it_answers(client, municipality, monkeypatch, settings):
+    """``make run``: registering, acknowledging and sending commit three times in one request; the
+    counts are taken once, before the response, not after each commit."""
+    from cases import tasks
+
+    counted = []
+    real = tasks.refresh_pending
+    monkeypatch.setattr(tasks, "refresh_pending", lambda: counted.append(AggregatePending.objects.count()) or real())
+    data = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
+            "address": "", "phone": "", "hint": "", "website": "", "form_token": ""}
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    assert client.post("/melding/", data).status_code == 302
+    case = Case.objects.get()
+    assert case.state == "acknowledged"  # acknowledged and sent within the request: three commits
+    assert counted == [1]
+    assert not AggregatePending.objects.exists() and CaseFact.objects.filter(case_id=case.pk, channel="web").exists()

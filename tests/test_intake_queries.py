@@ -64,7 +64,7 @@ def commits(captured) -> int:
     return sum(query["sql"] == "COMMIT" for query in captured.captured_queries)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_a_worker_a_webhook_post_stores_its_message_and_its_token_in_one_commit(client, municipality, settings, monkeypatch):
     from cases import dispatch
     from cases.intake import webhooks
@@ -82,7 +82,7 @@ def test_with_a_worker_a_webhook_post_stores_its_message_and_its_token_in_one_co
     assert queued == [dispatch.PROCESS_INBOUND]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_a_worker_a_web_form_submission_is_one_commit_and_writes_no_session(client, municipality, monkeypatch):
     from django.contrib.sessions.models import Session
 

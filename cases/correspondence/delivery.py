@@ -175,6 +175,13 @@ def _prepare(message: OutgoingMessage, case: Case) -> Claim | str:
     return Claim(message.pk, message.claim_token, email_for(message, case, pdf if formal else None))
 
 
+def _case_of(message: OutgoingMessage) -> Case:
+    """The message's case with its registration, set on the message too: the audit trail names the
+    message by its case's number on every save, which would otherwise read both again each time."""
+    message.case = Case.objects.select_related("registration").get(pk=message.case_id)
+    return message.case
+
+
 def _claim(outgoing_id: int) -> Claim | str:
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
@@ -184,7 +191,7 @@ def _claim(outgoing_id: int) -> Claim | str:
         if message.status != OutboxStatus.QUEUED:
             logger.info("outgoing message %s is %s; not sent again", outgoing_id, message.status)
             return "skipped"
-        return _prepare(message, Case.objects.select_related("registration").get(pk=message.case_id))
+        return _prepare(message, _case_of(message))
 
 
 def _release(claim: Claim, error: str) -> None:
@@ -207,7 +214,7 @@ def _confirm(claim: Claim, provider_message_id: str) -> None:
         if message.status == OutboxStatus.UNKNOWN:
             message.last_error = ""  # it did go: the provider took it after all
         message.status, message.sent_at, message.provider_message_id = OutboxStatus.SENT, timezone.now(), provider_message_id[:200]
-        _finish(message, Case.objects.select_related("registration").get(pk=message.case_id))
+        _finish(message, _case_of(message))
 
 
 def _provider_message_id(email: EmailMessage) -> str:
