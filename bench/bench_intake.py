@@ -1,7 +1,7 @@
 """What registering a case costs, beside a bare Django view that INSERTs one row (issue 20).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handvest_dev CELERY_BROKER_URL=redis://127.0.0.1:6379/5 \\
-        .venv/bin/python bench/bench_intake.py [--cases 200] [--json]
+        .venv/bin/python bench/bench_intake.py [--cases 200] [--month 1000,100000] [--json]
 
 It makes a throwaway database (``handvest_bench_intake_<pid>``, dropped afterwards), migrates it and
 loads the Harlingen charter, and then posts through Django's test client, with the whole middleware
@@ -11,6 +11,10 @@ form with Celery eager (``make run``: acknowledgement, aggregates and everything
 tagging off, it is measured by ``bench_tagger``). It prints the median milliseconds per request, the
 ratio to the bare view and the median number of SQL queries per registered case (with ``--json``: one
 object with ``webform_ratio``, ``webhook_ratio``, ``eager_ratio`` and ``queries_per_case``).
+
+``--month 1000,100000`` then fills the current month with that many earlier cases (straight into the
+tables in SQL, counted by the nightly rebuild) and measures the eager web form again at each size:
+the cost per case should not grow with its month (``eager_month_growth``: largest ÷ smallest).
 """
 
 from __future__ import annotations
@@ -122,11 +126,76 @@ def measure(count: int) -> dict:
     return results
 
 
+# --- the eager cost per case against the size of its month -------------------------------------------
+FILL_SQL = [
+    """
+    INSERT INTO cases_registration (number, received_on, registered_at, channel, kind, subject, text, sender_name, sender_email,
+                                    sender_phone, sender_address, email_undeliverable, reply_channel, content_hash, triage_state)
+    SELECT 'VUL-' || lpad(i::text, 8, '0'), %(first)s::date + (i %% %(days)s), (%(first)s::date + (i %% %(days)s))::timestamp + interval '9 hours',
+           (ARRAY['web', 'email', 'letter', 'phone', 'counter'])[1 + i %% 5], CASE WHEN i %% 5 = 0 THEN 'suggestion' ELSE 'complaint' END,
+           'Vulling', 'Tekst van een eerdere melding', 'Inwoner ' || i, 'vul' || i || '@example.invalid', '', '', false, 'email', '', ''
+    FROM generate_series(%(start)s, %(stop)s) AS i
+    """,
+    """
+    INSERT INTO cases_case (registration_id, kind, state, acknowledgement_due, answer_due, extension_reason, hearing_waiver, outcome,
+                            decline_ground, forwarded_to, public_token, public_token_revoked, acknowledged_at)
+    SELECT r.id, r.kind, 'in_treatment', r.received_on + 6, r.received_on + 42, '', '', '', '', '', md5('vul' || r.id), false,
+           r.registered_at + interval '1 day'
+    FROM cases_registration r
+    WHERE r.number LIKE 'VUL-%%' AND NOT EXISTS (SELECT 1 FROM cases_case c WHERE c.registration_id = r.id)
+    """,
+    """
+    INSERT INTO cases_casenorm (case_id, norm_id, score, model_version, explanation, source, status, created_at)
+    SELECT c.id, norms.ids[1 + c.id %% norms.n], 0.5, 'bench', '[]', 'tagger', 'confirmed', now()
+    FROM cases_case c, (SELECT array_agg(id ORDER BY id) AS ids, count(*)::int AS n FROM cms_servicenorm) norms
+    WHERE NOT EXISTS (SELECT 1 FROM cases_casenorm t WHERE t.case_id = c.id)
+    """,
+]
+
+
+def month_filled_to(total: int, already: int) -> None:
+    """Fill this month with earlier cases (one norm tag each) up to ``total``, and count them as the nightly rebuild does."""
+    from django.utils import timezone
+
+    from cases.reporting.rollup import rollup_refresh
+
+    today = timezone.localdate()
+    params = {"first": today.replace(day=1), "days": today.day, "start": already + 1, "stop": total}
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in FILL_SQL:
+            cursor.execute(sql, params)
+        cursor.execute("ANALYZE")
+    rollup_refresh(months=None)
+    print(f"  month filled to {total:,} cases in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def eager_by_month(sizes: list[int], count: int) -> dict[int, tuple[float, float]]:
+    """The eager web form's (ms, statements) per case with ``size`` earlier cases in its month, for each size."""
+    from config.celery import app
+
+    client = Client()
+    app.conf.task_always_eager = True
+    results, filled = {}, 0
+    for size in sorted(sizes):
+        month_filled_to(size, filled)
+        filled = size
+        _bare, eager_post, _hook = posts(client, f"month{size}")
+        eager_post(20_000 + 1)
+        results[size] = timed(eager_post, count)
+        print(f"  measured: eager with {size:,} cases in the month", flush=True)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--month", default="", help="also: the eager cost with this many earlier cases in the month, e.g. 1000,100000 (filled in SQL)"
+    )
     args = parser.parse_args()
+    sizes = [int(size) for size in args.month.split(",") if size.strip()]
     if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL:
         print("bench_intake needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://…", file=sys.stderr)
         return 2
@@ -137,6 +206,7 @@ def main() -> int:
         anymail = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": ""}
         with override_settings(ROOT_URLCONF=__name__, ANYMAIL=anymail, DEBUG=False):
             results = measure(args.cases)
+            by_month = eager_by_month(sizes, min(args.cases, 100)) if sizes else {}
     bare_ms = results["bare"][0]
     summary = {
         "cases": args.cases,
@@ -145,6 +215,11 @@ def main() -> int:
         **{f"{name}_ratio": round(results[name][0] / bare_ms, 2) for name in ("webform", "webhook", "eager")},
         "queries_per_case": {name: results[name][1] for name in ("bare", "webform", "webhook", "eager")},
     }
+    if by_month:
+        summary["eager_ms_by_month_size"] = {str(size): round(ms, 2) for size, (ms, _queries) in by_month.items()}
+        summary["eager_queries_by_month_size"] = {str(size): queries for size, (_ms, queries) in by_month.items()}
+        smallest, largest = min(by_month), max(by_month)
+        summary["eager_month_growth"] = round(by_month[largest][0] / by_month[smallest][0], 2)
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -155,6 +230,11 @@ def main() -> int:
     for name, label in labels.items():
         ms, queries = results[name]
         print(f"| {label} | {ms:.1f} | {ms / bare_ms:.1f} | {queries:.0f} |")
+    if by_month:
+        print("\n| earlier cases in the month | eager ms per case | × bare view | SQL queries per case |")
+        print("| ---:| ---:| ---:| ---:|")
+        for size, (ms, queries) in sorted(by_month.items()):
+            print(f"| {size:,} | {ms:.1f} | {ms / bare_ms:.1f} | {queries:.0f} |")
     return 0
 
 
