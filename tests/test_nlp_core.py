@@ -420,9 +420,31 @@ def test_uncertain_norms_are_the_best_scored_below_their_threshold(tagger):
         result = tagger.tag(text, explain=False)
         top = result.ranked(3)
         assert set(result.uncertain) <= set(top)
-        assert all(result.norm_scores[code] < tagger.thresholds[code] for code in result.uncertain)
+        # Uncertain: below its threshold, or held back by a tagging rule (see the test below).
+        held_back = result.kind == "other" or any(result.norm_scores[code] < 0.5 * max(result.norm_scores.values()) for code in result.uncertain)
+        assert held_back or all(result.norm_scores[code] < tagger.thresholds[code] for code in result.uncertain)
         assert all(result.norm_scores[code] >= tagger.thresholds[code] for code in result.norms)
         assert not set(result.uncertain) & set(result.norms)
+
+
+def test_tagging_rules_hold_back_side_norms_and_norms_of_messages_that_are_no_complaint(tagger):
+    """``relative_floor``: a norm besides the best suggested one needs half its score; ``other_has_no_norms``:
+    a message the kind classifier calls 'other' gets no suggested norm (its best stay visible as uncertain)."""
+    everything = {code: 0.0 for code in tagger.labels}  # every norm over its threshold: only the rules decide
+    plain = Tagger(tagger.nlp, everything, version="plain", config={"relative_floor": 0.0, "other_has_no_norms": False})
+    ruled = Tagger(tagger.nlp, everything, version="ruled", config={"relative_floor": 0.5, "other_has_no_norms": True})
+    texts = [m.text for m in tiny_corpus()]
+    kinds = set()
+    for before, after in zip(plain.pipe(texts), ruled.pipe(texts), strict=True):
+        kinds.add(after.kind)
+        assert before.norm_scores == after.norm_scores and before.kind == after.kind
+        assert len(before.norms) == len(tagger.labels)
+        if after.kind == "other":
+            assert after.norms == [] and after.uncertain == [code for code in before.ranked(3) if after.norm_scores[code] >= 0.1]
+            continue
+        best = max(after.norm_scores.values())
+        assert after.norms == [code for code in before.norms if after.norm_scores[code] >= 0.5 * best]
+    assert {"other", "complaint"} <= kinds  # both rules were exercised
 
 
 def test_recall_at_k_counts_annotated_norms_among_the_best_ranked():

@@ -145,7 +145,7 @@ def cmd_crossval(args: argparse.Namespace) -> int:
         bar.update(1)
 
     try:
-        result = cross_validate(folds, load_charter_labels(args.charter), progress=progress)
+        result = cross_validate(folds, load_charter_labels(args.charter), progress=progress, peer=args.peer)
     finally:
         bar.close()
     if args.json:
@@ -158,11 +158,14 @@ def cmd_crossval(args: argparse.Namespace) -> int:
     print(format_evaluation(result, f"cross-validation ({split})"))
     for style, scores in result.get("by_style", {}).items():
         summary = f"micro-F1 {_num(scores['norm_micro_f1'])}, recall@3 {_num(scores['recall_at_3'])}, kind {_num(scores['kind_accuracy'])}"
+        if "peer_norm_micro_f1" in scores:
+            summary += f"; peer micro-F1 {_num(scores['peer_norm_micro_f1'])}, lead {_num(scores['lead'])}"
         print(f"  {style}-style messages ({scores['messages']}): {summary}")
     print()
-    print(f"{'left out':34s} {'messages':>8s} {'micro-F1':>8s}")
+    print(f"{'left out':34s} {'messages':>8s} {'micro-F1':>8s}" + (f" {'peer':>8s}" if args.peer else ""))
     for fold in result["folds"]:
-        print(f"{fold['name']:34s} {fold['messages']:8d} {_num(fold['norm_micro_f1']):>8s}")
+        peer_column = f" {_num(fold.get('peer_norm_micro_f1')):>8s}" if args.peer else ""
+        print(f"{fold['name']:34s} {fold['messages']:8d} {_num(fold['norm_micro_f1']):>8s}{peer_column}")
     return 0
 
 
@@ -244,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     crossval.add_argument("--folds", type=int, default=0, help="K random folds instead of leaving each training file out in turn")
     crossval.add_argument("--real", action="store_true", help="leave out only the real-style files (train-real-*.jsonl) in turn")
     crossval.add_argument("--json", action="store_true", help="print one JSON object")
+    crossval.add_argument("--peer", action="store_true", help="also train the TF-IDF + logistic-regression peer per fold; report its F1 and the lead")
     crossval.set_defaults(handler=cmd_crossval)
 
     similar_ = commands.add_parser("similar", help="precision of the similar-case suggestions on near-duplicates")

@@ -54,6 +54,7 @@ def cross_validate(
     *,
     config: TaggerConfig | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    peer: bool = False,
 ) -> dict:
     """Scores of the pooled out-of-fold predictions (``evaluate``'s keys), plus per fold its
     messages and norm micro-F1; ``progress(done, total, name)`` is called after each fold."""
@@ -64,6 +65,7 @@ def cross_validate(
     predicted_kinds: list[str] = []
     ranked: list[list[str]] = []
     per_fold = []
+    peer_norms: list[list[str]] = []
     for index, fold in enumerate(folds, start=1):
         test, _ = restrict_to_labels(fold.test, codes)
         tagger = train(fold.training, labels, config=config)
@@ -71,7 +73,16 @@ def cross_validate(
         fold_scores = norm_scores([m.norms for m in test], [r.norms for r in results], codes)
         support = sum(len(m.norms) for m in test)
         # A file of messages about no norm has no norm F1 to speak of: None, not 0.
-        per_fold.append({"name": fold.name, "messages": len(test), "norms": support, "norm_micro_f1": fold_scores["norm_micro_f1"] if support else None})
+        entry = {"name": fold.name, "messages": len(test), "norms": support, "norm_micro_f1": fold_scores["norm_micro_f1"] if support else None}
+        if peer:
+            from .baseline import train_baseline
+
+            peer_model = train_baseline(fold.training, labels, config=config)
+            peer_results = [r.norms for r in peer_model.tag_many([m.text for m in test])]
+            peer_norms.extend(peer_results)
+            peer_f1 = norm_scores([m.norms for m in test], peer_results, codes)["norm_micro_f1"]
+            entry["peer_norm_micro_f1"] = peer_f1 if support else None
+        per_fold.append(entry)
         gold.extend(test)
         predicted_norms.extend(r.norms for r in results)
         predicted_kinds.extend(r.kind for r in results)
@@ -89,6 +100,10 @@ def cross_validate(
                 "recall_at_3": recall_at_k([gold[k].norms for k in chosen], [ranked[k] for k in chosen], 3),
                 "kind_accuracy": kind_scores([gold[k].kind for k in chosen], [predicted_kinds[k] for k in chosen])["kind_accuracy"],
             }
+            if peer:
+                peer_f1 = norm_scores([gold[k].norms for k in chosen], [peer_norms[k] for k in chosen], codes)["norm_micro_f1"]
+                by_style[style]["peer_norm_micro_f1"] = peer_f1
+                by_style[style]["lead"] = scores["norm_micro_f1"] - peer_f1
     return {
         "messages": len(gold),
         **norm_scores([m.norms for m in gold], predicted_norms, codes),
@@ -96,4 +111,5 @@ def cross_validate(
         **kind_scores([m.kind for m in gold], predicted_kinds),
         "by_style": by_style,
         "folds": per_fold,
+        **({"peer_norm_micro_f1": norm_scores([m.norms for m in gold], peer_norms, codes)["norm_micro_f1"]} if peer else {}),
     }

@@ -100,6 +100,9 @@ class Tagger:
         self._sentence_weight = float(norms_model.attrs.get("sentence_weight", 0.0))
         self._weights: np.ndarray | None = None
         self._bias: np.ndarray | None = None
+        # Tagging policy (``TaggerConfig``); a model saved without these keys tags as before.
+        self._relative_floor = float(self.config.get("relative_floor", 0.0))
+        self._other_kind = self.kinds.index("other") if self.config.get("other_has_no_norms") and "other" in self.kinds else None
 
     @property
     def is_current(self) -> bool:
@@ -180,8 +183,14 @@ class Tagger:
             batch, row_scores, kind_probs, norm_logits = self._score(docs, units=explain)
             probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
             confident = probabilities >= self._threshold_array
+            if self._relative_floor > 0:
+                best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
+                confident &= probabilities >= self._relative_floor * best
+            kind_best = kind_probs.argmax(axis=1)
+            if self._other_kind is not None:
+                confident[kind_best == self._other_kind] = False
+            kind_best = kind_best.tolist()
             order = np.argsort(-probabilities, axis=1, kind="stable")
-            kind_best = kind_probs.argmax(axis=1).tolist()
             kind_rows = kind_probs.tolist()
             norm_rows = probabilities.tolist()
             labels, kinds = self.labels, self.kinds
