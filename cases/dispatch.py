@@ -55,7 +55,7 @@ _batched: ContextVar[set[str] | None] = ContextVar("handvest_eager_batch", defau
 def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
     """Queue task ``name`` now (eager mode runs it here and now, or at the end of an ``eager_batch``)."""
     batch = _batched.get()
-    if batch is not None and name in COALESCED_TASKS and runs_eagerly():
+    if batch is not None and name in COALESCED_TASKS and not (args or kwargs or countdown) and runs_eagerly():
         batch.add(name)
         return None
     return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)

@@ -42,9 +42,11 @@ TOKEN_SALT = "handvest.intake.webform"
 TOKEN_MAX_AGE = 2 * 24 * 3600  # a form left open over a weekend still counts as the same form
 # The thank-you page finds its registration in a signed cookie, not the session: registering a case
 # then costs no session row (one commit per submission) and the citizen's browser holds only a signed id.
+# It lasts until the browser closes and at most two hours (the signature's age): on a shared computer
+# the next person should not find the private link (the acknowledgement repeats number and link).
 THANKS_COOKIE = "handvest_thanks"
 THANKS_SALT = "handvest.intake.thanks"
-THANKS_MAX_AGE = datetime.timedelta(hours=24)
+THANKS_MAX_AGE = datetime.timedelta(hours=2)
 DESCRIPTION_MAX_LENGTH = 10_000
 # Larger bodies are refused before Django parses them; the files' own limits are checked per file.
 MAX_REQUEST_BYTES = 2 * MAX_FILES * MAX_FILE_SIZE
@@ -253,7 +255,8 @@ def _record_hint(*, registration: Registration, hint: str) -> None:
         return
     prefix, _sep, value = hint.partition(":")
     if prefix == "norm":
-        norm = ServiceNorm.objects.filter(code=value).first()
+        # Published and active now: the form's list may be up to a minute old in this process.
+        norm = ServiceNorm.objects.published_active().filter(code=value).first()
         if norm is not None:
             CaseNorm.objects.get_or_create(case=case, norm=norm, defaults={"source": TagSource.CITIZEN, "status": TagStatus.SUGGESTED})
     CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="citizen_hint", note=hint, data={"hint": hint})
@@ -346,7 +349,7 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
         rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
     response = redirect("intake:complaint_thanks")
     response.set_signed_cookie(
-        THANKS_COOKIE, str(submission.registration.pk), salt=THANKS_SALT, max_age=int(THANKS_MAX_AGE.total_seconds()),
+        THANKS_COOKIE, str(submission.registration.pk), salt=THANKS_SALT,
         path=reverse("intake:complaint_thanks"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
     )
     return response
@@ -360,7 +363,7 @@ def complaint_thanks(request):
         pk = int(request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE))
         registration = Registration.objects.select_related("case").get(pk=pk)
     except (KeyError, ValueError, signing.BadSignature, Registration.DoesNotExist):
-        return redirect("intake:complaint_form")  # none, forged, older than a day, or wiped
+        return redirect("intake:complaint_form")  # none, forged, older than THANKS_MAX_AGE, or wiped
     case = registration.case
     private_path = reverse("cases:case_status", kwargs={"token": case.public_token})
     response = render(

@@ -100,7 +100,7 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
     except NoNormsToTag:
         logger.warning("case %s not tagged: %s", case, NO_NORMS)
         return []
-    result = tagger.tag(text, explain=True)
+    result = tagger.tag(text, explain=True, kind=case.kind)  # decided: the rule for "other" does not guess
     stored = tags_store_suggestions(
         case_id=case.pk,
         scores=result.norm_scores,

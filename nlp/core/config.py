@@ -50,7 +50,8 @@ class TaggerConfig:
     # for all norms, as if that one had been seen on this many extra positive messages.
     threshold_prior_weight: float = 25.0
     # Tagging policy. A message of kind "other" (questions, forms, thanks) never concerns a norm in
-    # the corpus: when the kind classifier says "other", no norm is suggested.
+    # the corpus: when the kind classifier says "other", no norm is suggested. Only where nobody
+    # decided the kind: a case is a complaint or suggestion, and is tagged as one (``Tagger.tag(kind=)``).
     other_has_no_norms: bool = True
     # A norm besides the best one is suggested only when it scores at least this share of the best
     # suggested norm (0: off): a side remark in a long story rarely is a second breach.

@@ -173,12 +173,18 @@ class Tagger:
 
     # -- tagging -----------------------------------------------------------------------------------
 
-    def tag(self, text: str, *, explain: bool = True) -> TagResult:
-        """Tag one message; with ``explain`` the words that weighed most for each shown norm."""
-        return next(self.pipe([text], explain=explain))
+    def tag(self, text: str, *, explain: bool = True, kind: str | None = None) -> TagResult:
+        """Tag one message; with ``explain`` the words that weighed most for each shown norm.
+        ``kind``: the message's kind when a person or the intake decided it (a case is a complaint or a
+        suggestion); the rule for 'other' then follows it instead of the kind classifier's guess."""
+        return next(self.pipe([text], explain=explain, kinds=[kind]))
 
-    def pipe(self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256) -> Iterator[TagResult]:
-        """Tag messages in batches; each result is exactly what ``tag`` gives for that text alone."""
+    def pipe(
+        self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256, kinds: Sequence[str | None] | None = None
+    ) -> Iterator[TagResult]:
+        """Tag messages in batches; each result is exactly what ``tag`` gives for that text alone.
+        ``kinds``: per text, its decided kind or None (see ``tag``)."""
+        offset = 0
         for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
             batch, row_scores, kind_probs, norm_logits = self._score(docs, units=explain)
             probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
@@ -188,12 +194,17 @@ class Tagger:
                 confident &= probabilities >= self._relative_floor * best
             kind_best = kind_probs.argmax(axis=1)
             if self._other_kind is not None:
-                confident[kind_best == self._other_kind] = False
+                other = kind_best == self._other_kind
+                if kinds is not None:
+                    decided = kinds[offset : offset + len(docs)]
+                    other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
+                confident[other] = False
+            offset += len(docs)
             kind_best = kind_best.tolist()
             order = np.argsort(-probabilities, axis=1, kind="stable")
             kind_rows = kind_probs.tolist()
             norm_rows = probabilities.tolist()
-            labels, kinds = self.labels, self.kinds
+            labels, kind_names = self.labels, self.kinds
             for i in range(len(docs)):
                 ranked = order[i].tolist()
                 row = norm_rows[i]
@@ -201,8 +212,8 @@ class Tagger:
                 uncertain = [labels[j] for j in ranked[:TOP_SUGGESTIONS] if not confident[i, j] and row[j] >= UNCERTAIN_FLOOR]
                 reasons = self._explain_row(batch, row_scores, i, suggested + uncertain) if explain and (suggested or uncertain) else {}
                 yield TagResult(
-                    kind=kinds[kind_best[i]],
-                    kind_scores=dict(zip(kinds, kind_rows[i], strict=True)),
+                    kind=kind_names[kind_best[i]],
+                    kind_scores=dict(zip(kind_names, kind_rows[i], strict=True)),
                     norm_scores=dict(zip(labels, row, strict=True)),
                     norms=suggested,
                     explain=reasons,
