@@ -160,6 +160,32 @@ def test_a_message_stored_but_never_processed_is_processed_by_the_relay(municipa
     assert inbound_relay.apply().get() == 0
 
 
+@pytest.mark.parametrize("leftover", ["whole", "damaged"])
+def test_a_retry_after_a_rolled_back_delivery_leaves_no_second_copy_of_the_mail(municipality, settings, leftover):
+    """A webhook post whose transaction rolled back (the database went away before the commit) left
+    the raw file without a row; the provider's retry takes that file when it holds the same bytes,
+    and writes its own when it does not (a write cut short)."""
+    from pathlib import Path
+
+    from django.db import transaction
+
+    raw = message(message_id="<rollback-1@ziggo.nl>")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        email_intake(raw=raw, source="webhook:mailgun", defer=True)
+        raise RuntimeError("the database went away before the commit")
+    assert not InboundMessage.objects.exists()
+    files = list(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
+    assert len(files) == 1
+    if leftover == "damaged":
+        files[0].write_bytes(raw[:20])
+    email_intake(raw=raw, source="webhook:mailgun", defer=True)
+    stored = InboundMessage.objects.get()
+    with stored.raw.open("rb") as handle:
+        assert handle.read() == raw
+    after = sorted(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
+    assert after == files if leftover == "whole" else len(after) == 2
+
+
 # --- replay and the date of receipt ---------------------------------------------------------------------
 def test_a_replayed_webhook_older_than_the_window_is_refused_and_logged(client, webhook_secrets, settings, caplog):
     old = int(time.time()) - settings.HANDVEST_WEBHOOK_MAX_AGE_SECONDS - 60

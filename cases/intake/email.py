@@ -99,13 +99,27 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tup
     if existing is not None:
         return existing, False
     inbound = InboundMessage(received_at=arrived, source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
-    inbound.raw.save(digest[:32] + ".eml", ContentFile(raw), save=False)
+    _keep_raw(inbound, raw, digest)
     try:
         with transaction.atomic():
             inbound.save()
     except IntegrityError:
         return InboundMessage.objects.get(raw_sha256=digest), False
     return inbound, True
+
+
+def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> None:
+    """Write the bytes under a name made of their hash. A file of that name with those very bytes was
+    left by an earlier delivery whose transaction rolled back (the provider then tries again): it is
+    taken as it is, so a retry never leaves a second copy of a citizen's mail behind."""
+    name = inbound.raw.field.generate_filename(inbound, digest[:32] + ".eml")
+    storage = inbound.raw.storage
+    if storage.exists(name):
+        with storage.open(name, "rb") as handle:
+            if hashlib.sha256(handle.read()).hexdigest() == digest:
+                inbound.raw.name = name
+                return
+    inbound.raw.save(digest[:32] + ".eml", ContentFile(raw), save=False)
 
 
 # --- step 2: parse ---------------------------------------------------------------------------------
