@@ -88,7 +88,7 @@ def consent_answer(*, case_id: int, consent_id: int, agreed: bool, channel: str 
             refuse(WorkflowError(texts.CONSENT_NOT_FOUND), "consent answer", case_id)
         if consent.status != ConsentStatus.PENDING:
             refuse(WorkflowError(texts.CONSENT_NOT_PENDING), "consent answer", case_id)
-        if not ConsentRequest.objects.filter(pk=consent.pk).awaiting(timezone.localdate()).exists():
+        if not consent_answerable(consent):
             refuse(WorkflowError(texts.CONSENT_EXPIRED), "consent answer", case_id)
         consent.status = ConsentStatus.AGREED if agreed else ConsentStatus.REFUSED
         consent.answered_at = timezone.now()
@@ -122,6 +122,11 @@ def consent_answer(*, case_id: int, consent_id: int, agreed: bool, channel: str 
         )
     logger.info("case %s: consent %s %s (%s)", case, consent.pk, consent.status, channel)
     return consent
+
+
+def consent_answerable(consent: ConsentRequest) -> bool:
+    """Whether the citizen can still answer this request today (``ConsentRequestQuerySet.awaiting``)."""
+    return ConsentRequest.objects.filter(pk=consent.pk).awaiting(timezone.localdate()).exists()
 
 
 def consents_expire(*, today: datetime.date | None = None) -> int:

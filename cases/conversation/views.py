@@ -11,12 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cases.conversation import texts
-from cases.conversation.consent import consent_answer
+from cases.conversation.consent import consent_answer, consent_answerable
 from cases.conversation.forms import ConsentForm, ReplyForm, SatisfactionForm
 from cases.conversation.questions import question_answer
 from cases.conversation.satisfaction import survey_answer
@@ -102,8 +101,10 @@ def consent_reply(request, token: str, pk: int):
                 return back_to_page(case, "instemming")
         else:
             logger.info("consent answer %s of %s returned with errors", consent.pk, case)
-    answerable = ConsentRequest.objects.filter(pk=consent.pk).awaiting(timezone.localdate()).exists()
-    context = {"case": case, "consent": consent, "form": form, "problems": problems, "answerable": answerable, "expired_text": texts.CONSENT_EXPIRED}
+    context = {
+        "case": case, "consent": consent, "form": form, "problems": problems,
+        "answerable": consent_answerable(consent), "expired_text": texts.CONSENT_EXPIRED,
+    }
     return private(render(request, "cases/conversation/consent.html", context, status=400 if (problems or form.errors) else 200))
 
 

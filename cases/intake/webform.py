@@ -101,18 +101,6 @@ def forget_hint_choices(**kwargs) -> None:
     _hint_cache.clear()
 
 
-def _offers(choices: list, value: str) -> bool:
-    return any(value == option for option, _label in _flat(choices))
-
-
-def _flat(choices: list):
-    for value, label in choices:
-        if isinstance(label, list | tuple):
-            yield from label
-        else:
-            yield value, label
-
-
 class ComplaintForm(forms.Form):
     """The public form. ``clean()`` returns the data ``webform_register`` needs; the view handles spam checks."""
 
@@ -169,10 +157,10 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = hint_choices()
-        if self.is_bound and not _offers(choices, self.data.get("hint", "")):
-            choices = hint_choices(fresh=True)  # published since this process last read the charter
-        self.fields["hint"].choices = choices
+        hint = self.fields["hint"]
+        hint.choices = hint_choices()
+        if self.is_bound and not hint.valid_value(self.data.get("hint", "")):
+            hint.choices = hint_choices(fresh=True)  # published since this process last read the charter
         self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.docx,application/pdf,image/jpeg,image/png"
         if not self.is_bound:
             self.initial.setdefault("form_token", new_form_token())
