@@ -186,6 +186,29 @@ def test_a_retry_after_a_rolled_back_delivery_leaves_no_second_copy_of_the_mail(
     assert after == files if leftover == "whole" else len(after) == 2
 
 
+@pytest.mark.parametrize("where", ["erased", "an earlier month"])
+def test_the_same_mail_again_leaves_no_second_copy_when_its_first_file_is_not_where_a_new_one_would_go(municipality, settings, where):
+    """The hash's unique key refuses the second delivery after its file was written: that file goes
+    again, whether the first delivery's file was erased or lies in the folder of an earlier month."""
+    from pathlib import Path
+
+    raw = message(message_id="<twee-keer@ziggo.nl>")
+    email_intake(raw=raw, source="webhook:mailgun", defer=True)
+    stored = InboundMessage.objects.get()
+    first = Path(stored.raw.path)
+    if where == "erased":
+        first.unlink()
+    else:
+        moved = first.parent.parent / "01" / first.name
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        first.rename(moved)
+        InboundMessage.objects.filter(pk=stored.pk).update(raw=str(moved.relative_to(settings.PRIVATE_MEDIA_ROOT)))
+    before = sorted(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
+    result = email_intake(raw=raw, source="webhook:mailgun", defer=True)
+    assert result.inbound_id == stored.pk and InboundMessage.objects.count() == 1
+    assert sorted(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml")) == before
+
+
 # --- replay and the date of receipt ---------------------------------------------------------------------
 def test_a_replayed_webhook_older_than_the_window_is_refused_and_logged(client, webhook_secrets, settings, caplog):
     old = int(time.time()) - settings.HANDVEST_WEBHOOK_MAX_AGE_SECONDS - 60
@@ -203,6 +226,22 @@ def test_a_webhook_token_is_accepted_once(client, webhook_secrets, caplog):
         replay = client.post(MAILGUN_URL, data=mailgun(message(message_id="<nog-een@ziggo.nl>"), token="a" * 50), **auth())
     assert replay.status_code == 400 and "used before" in caplog.text
     assert Registration.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_with_a_worker_a_replayed_token_is_refused_by_its_key_and_stores_nothing(client, webhook_secrets, monkeypatch, caplog):
+    from cases import dispatch
+    from cases.intake import webhooks
+
+    monkeypatch.setattr(webhooks, "models_stay_out", lambda: True)  # gunicorn with a broker
+    queued = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append(args))
+    assert client.post(MAILGUN_URL, data=mailgun(message(), token="r" * 50), **auth()).status_code == 200
+    with caplog.at_level(logging.WARNING, logger="cases.intake.webhooks"):
+        replay = client.post(MAILGUN_URL, data=mailgun(message(message_id="<nog-een@ziggo.nl>"), token="r" * 50), **auth())
+    assert replay.status_code == 400 and "used before" in caplog.text
+    assert InboundMessage.objects.count() == 1 and len(queued) == 1
+    assert WebhookToken.objects.filter(token="r" * 50).count() == 1
 
 
 def test_the_date_of_receipt_of_a_webhook_is_its_arrival_not_the_senders_date(client, webhook_secrets):

@@ -78,6 +78,9 @@ def test_with_a_worker_a_webhook_post_stores_its_message_and_its_token_in_one_co
     with CaptureQueriesContext(connection) as captured:
         assert client.post(MAILGUN_URL, data=mailgun(message(), token="c" * 50), **auth()).status_code == 200
     assert commits(captured) == 1
+    # The token, the message and its audit entry: no look before either insert, their unique keys
+    # refuse a replay and the same bytes twice.
+    assert len(statements(captured)) == 3, "\n".join(statements(captured))
     assert InboundMessage.objects.count() == 1 and WebhookToken.objects.filter(token="c" * 50).exists()
     assert queued == [dispatch.PROCESS_INBOUND]
 

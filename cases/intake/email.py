@@ -95,31 +95,35 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tup
     answers 5xx and the provider tries again later).
     """
     digest = hashlib.sha256(raw).hexdigest()
-    existing = InboundMessage.objects.filter(raw_sha256=digest).first()
-    if existing is not None:
-        return existing, False
     inbound = InboundMessage(received_at=arrived, source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
-    _keep_raw(inbound, raw, digest)
+    wrote = _keep_raw(inbound, raw, digest)
+    # No look before the insert: the unique key on the hash refuses the same bytes twice, and a
+    # new message (the usual case) costs one statement less.
     try:
         with transaction.atomic():
             inbound.save()
     except IntegrityError:
+        if wrote:  # the row that has these bytes lost its file (erased); leave things as they were
+            inbound.raw.storage.delete(inbound.raw.name)
         return InboundMessage.objects.get(raw_sha256=digest), False
     return inbound, True
 
 
-def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> None:
-    """Write the bytes under a name made of their hash. A file of that name with those very bytes was
-    left by an earlier delivery whose transaction rolled back (the provider then tries again): it is
-    taken as it is, so a retry never leaves a second copy of a citizen's mail behind."""
+def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
+    """Write the bytes under a name made of their hash; True when a file was written.
+
+    A file of that name with those very bytes belongs to the row that has them already (the same
+    message delivered again) or was left by a delivery whose transaction rolled back (the provider
+    then tries again): it is taken as it is, so a message is never kept twice on disk."""
     name = inbound.raw.field.generate_filename(inbound, digest[:32] + ".eml")
     storage = inbound.raw.storage
     if storage.exists(name):
         with storage.open(name, "rb") as handle:
             if hashlib.sha256(handle.read()).hexdigest() == digest:
                 inbound.raw.name = name
-                return
+                return False
     inbound.raw.save(digest[:32] + ".eml", ContentFile(raw), save=False)
+    return True
 
 
 # --- step 2: parse ---------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ inbound webhook without its secret would let anyone on the internet register cas
 Replays: Mailgun signs ``timestamp`` + ``token``. A signed post older than
 ``HANDVEST_WEBHOOK_MAX_AGE_SECONDS``, or one whose token was used before, is refused (400) and
 logged; the token is remembered once its message is stored (with a worker: in the same transaction,
-so a post costs one commit; a post that fails to store leaves no token, and the ESP's retry is taken).
+stored first, so its unique key refuses a replay and a post costs one commit; a post that fails to
+store leaves no token, and the ESP's retry is taken).
 """
 
 from __future__ import annotations
@@ -115,10 +116,18 @@ class StoreFirstMixin:
         # kind with the trained classifier, which the web process never loads (``models_stay_out``).
         messages = self._messages(request)
         if models_stay_out():
-            # Only stored here: the messages and the post's one-time token commit together, once.
-            with transaction.atomic():
-                self._take(messages, source=source, defer=True)
-                self._remember(token)
+            # Only stored here: the post's one-time token and its messages commit together, once. The
+            # token goes first: a replay is refused by its unique key before anything is stored.
+            try:
+                with transaction.atomic():
+                    if token:
+                        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])
+                    self._take(messages, source=source, defer=True)
+            except IntegrityError:
+                if not token or not WebhookToken.objects.filter(provider=esp_slug(self.esp_name), token=token[:200]).exists():
+                    raise
+                logger.warning(REPLAY_TOKEN, self.esp_name)
+                raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name) from None
         else:
             self._take(messages, source=source, defer=False)  # each committed before it is read
             self._remember(token)
@@ -167,7 +176,9 @@ class MailgunInbound(StoreFirstMixin, MailgunInboundWebhookView):
             logger.warning(REPLAY_STALE, self.esp_name, int(age), limit)
             raise AnymailWebhookValidationFailure(REPLAY_STALE % (self.esp_name, int(age), limit))
         token = request.POST.get("token", "")
-        if token and WebhookToken.objects.filter(provider="mailgun", token=token[:200]).exists():
+        # With a worker the token's unique key refuses a replay when it is stored (``post``); without
+        # one each message commits on its own before the token does, so a used token is looked up first.
+        if token and not models_stay_out() and WebhookToken.objects.filter(provider="mailgun", token=token[:200]).exists():
             logger.warning(REPLAY_TOKEN, self.esp_name)
             raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name)
         return token
