@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +125,27 @@ class MunicipalitySettings(BaseGenericSetting):
 
     class Meta:
         verbose_name = _("gemeente")
+
+    @classmethod
+    def current(cls) -> MunicipalitySettings:
+        """``load()``, kept a minute per process: every registration reads the prefix and every letter
+        the contact block, which change a few times a year. A save in this process is seen at once
+        (``forget_municipality``), one in another process within the minute. Read it; never save it."""
+        now = time.monotonic()
+        if _current and now - _current[0] < SETTINGS_KEPT_SECONDS:
+            return _current[1]
+        settings = cls.load()
+        _current[:] = [now, settings]
+        return settings
+
+
+SETTINGS_KEPT_SECONDS = 60
+_current: list = []
+
+
+@receiver(post_save, sender=MunicipalitySettings, dispatch_uid="forget_municipality")
+def forget_municipality(**kwargs) -> None:
+    _current.clear()
 
     def __str__(self) -> str:
         return self.name

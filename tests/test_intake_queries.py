@@ -1,4 +1,4 @@
-"""Registering a case is a short transaction: at most 8 SQL statements from any channel (issue 20),
+"""Registering a case is a short transaction: at most 7 SQL statements from any channel (issue 20 asks 8),
 whatever the history of the year (the registration number is one upsert, not a read and a write).
 
 Counted are the statements that read or write data; BEGIN, COMMIT and savepoints are the
@@ -17,7 +17,7 @@ from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
-MAX_STATEMENTS = 8
+MAX_STATEMENTS = 7  # issue 20 asks for at most 8
 BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
 
@@ -26,7 +26,7 @@ def statements(captured) -> list[str]:
 
 
 @pytest.mark.parametrize("channel", [IntakeChannel.WEB, IntakeChannel.LETTER, IntakeChannel.PHONE, IntakeChannel.COUNTER, IntakeChannel.EMAIL])
-def test_registering_a_case_takes_at_most_eight_statements_from_any_channel(channel, municipality):
+def test_registering_a_case_takes_at_most_seven_statements_from_any_channel(channel, municipality):
     CaseFactory()  # not the year's first: the counter row exists
     with CaptureQueriesContext(connection) as captured:
         registration, created = register_item(
@@ -104,3 +104,28 @@ def test_with_a_worker_a_web_form_submission_is_one_commit_and_writes_no_session
     assert AggregatePending.objects.filter(case_id=case.pk).exists()  # committed with the case
     assert not Session.objects.exists()
     assert dispatch.ACKNOWLEDGE in queued
+
+
+def test_the_municipality_is_read_once_a_minute_and_a_save_is_seen_at_once(municipality, monkeypatch):
+    """Every registration reads the prefix (``MunicipalitySettings.current``): from the database once a
+    minute per process; a save in the CMS is seen by the next registration in this process."""
+    import time
+
+    from cms.models import SETTINGS_KEPT_SECONDS, MunicipalitySettings
+
+    with CaptureQueriesContext(connection) as captured:
+        register_item(channel=IntakeChannel.WEB, kind="complaint", text="Eerste.", hash_value="one")
+        register_item(channel=IntakeChannel.WEB, kind="complaint", text="Tweede.", hash_value="two")
+    assert sum("cms_municipalitysettings" in sql for sql in statements(captured)) == 1
+    settings = MunicipalitySettings.load()
+    settings.registration_prefix = "HRL"
+    settings.save()
+    third, _ = register_item(channel=IntakeChannel.WEB, kind="complaint", text="Derde.", hash_value="three")
+    assert third.number.startswith("HRL-")
+    MunicipalitySettings.objects.update(registration_prefix="HLG")  # another process's save: no signal here
+    fourth, _ = register_item(channel=IntakeChannel.WEB, kind="complaint", text="Vierde.", hash_value="four")
+    assert fourth.number.startswith("HRL-")  # within the minute
+    later = time.monotonic() + SETTINGS_KEPT_SECONDS + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    fifth, _ = register_item(channel=IntakeChannel.WEB, kind="complaint", text="Vijfde.", hash_value="five")
+    assert fifth.number.startswith("HLG-")

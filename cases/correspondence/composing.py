@@ -78,7 +78,7 @@ def one_line(text: str) -> str:
 def letter_context(*, case: Case, **extra) -> dict:
     """What every letter template can use; ``extra`` adds or overrides (e.g. ``findings`` of an answer)."""
     registration = case.registration
-    municipality = MunicipalitySettings.load()
+    municipality = MunicipalitySettings.current()
     outcome = extra.pop("outcome", None) or case.outcome
     outcome_label = ""
     if outcome in ComplaintOutcome.values:

@@ -99,7 +99,7 @@ def _municipality_footer(message: OutgoingMessage, case: Case) -> str:
 
 def email_for(message: OutgoingMessage, case: Case, pdf: bytes | None = None) -> EmailMessage:
     """The e-mail of an outbox row: our Message-ID, threading headers, RFC 3834 headers when automatic."""
-    municipality = MunicipalitySettings.load()
+    municipality = MunicipalitySettings.current()
     headers = {"Message-ID": message.message_id}
     if message.in_reply_to:
         headers["In-Reply-To"] = message.in_reply_to

@@ -50,7 +50,7 @@ def letter_render_pdf(*, case: Case, subject: str, body_text: str, kind: str, le
     from weasyprint import HTML
 
     registration = case.registration
-    municipality = MunicipalitySettings.load()
+    municipality = MunicipalitySettings.current()
     address_lines = [line.strip() for line in registration.sender_address.splitlines() if line.strip()]
     name = registration.sender_name.strip()
     if name and (not address_lines or address_lines[0] != name):

@@ -316,7 +316,7 @@ def complaint_form(request):
 def _rate_limited_page(request):
     logger.warning("web form refused: rate limit reached")
     form = ComplaintForm(request.POST)  # not validated again: only to show back what was typed
-    phone = MunicipalitySettings.load().phone
+    phone = MunicipalitySettings.current().phone
     response = _form_page(request, form, status=429, page_errors=[RATE_LIMITED % {"phone": phone or "ons algemene nummer"}])
     response["Retry-After"] = str(settings.HANDVEST_FORM_RATE_WINDOW)
     return response

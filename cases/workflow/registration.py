@@ -136,7 +136,7 @@ def register_item(
 
 def _create(fields: dict, *, callback_requested: bool) -> tuple[Registration, bool]:
     """Number and save the registration, and open its case, in one transaction; a twin that won the race is returned instead."""
-    prefix = MunicipalitySettings.load().registration_prefix
+    prefix = MunicipalitySettings.current().registration_prefix
     try:
         with transaction.atomic():
             registration = Registration.objects.create(number=next_registration_number(prefix=prefix, year=fields["received_on"].year), **fields)
