@@ -121,7 +121,7 @@ def measure(count: int) -> dict:
     app.conf.task_always_eager = True
     _bare, eager_post, _hook = posts(client, "eager")
     eager_post(10_000 + 1)
-    results["eager"] = timed(eager_post, count)
+    results["eager"] = timed(eager_post, count, show=os.environ.get("BENCH_SHOW_QUERIES") == "eager")
     print("  measured: eager", flush=True)
     return results
 
