@@ -114,6 +114,25 @@ def test_a_worse_model_is_not_activated_unless_forced(tiny_corpus):
     assert activated and TaggerModel.objects.get(active=True).pk == forced.pk
 
 
+def test_the_real_style_held_out_files_are_scored_together_for_the_guard(tiny_corpus):
+    """``heldout-real*.jsonl`` count as one set: the guard's ``real_`` scores are those of all of them."""
+    from cases.tagging import heldout_scores, real_heldout_paths
+    from nlp.core.corpus import read_jsonl
+    from nlp.core.evaluate import evaluate
+
+    write(tiny_corpus / "heldout-real.jsonl", [{"text": WAIT[6], "kind": "complaint", "norms": ["BALIE-WACHTTIJD"]}])
+    # Labelled against its words on purpose: pooled with the first file, the F1 must drop.
+    write(tiny_corpus / "heldout-real-extra.jsonl", [{"text": PHONE[6], "kind": "complaint", "norms": ["BALIE-WACHTTIJD"]}])
+    model, _, _ = tagger_train(force=True)
+    assert [path.name for path in real_heldout_paths()] == ["heldout-real-extra.jsonl", "heldout-real.jsonl"]
+    tagger = tagger_active()
+    pooled = evaluate(tagger, read_jsonl(tiny_corpus / "heldout-real-extra.jsonl") + read_jsonl(tiny_corpus / "heldout-real.jsonl"))
+    first_only = evaluate(tagger, read_jsonl(tiny_corpus / "heldout-real.jsonl"))
+    assert pooled["norm_micro_f1"] != first_only["norm_micro_f1"]
+    assert model.scores["real_norm_micro_f1"] == pytest.approx(pooled["norm_micro_f1"])
+    assert heldout_scores(tagger)["real_norm_micro_f1"] == pytest.approx(pooled["norm_micro_f1"])
+
+
 def test_confirming_an_unknown_norm_code_is_refused(municipality):
     from django.core.exceptions import ValidationError
 

@@ -40,7 +40,7 @@ from cases.tagging.training import (
     heldout_path,
     heldout_scores,
     officer_messages,
-    real_heldout_path,
+    real_heldout_paths,
     tagger_train,
     training_paths,
 )
@@ -65,7 +65,7 @@ __all__ = [
     "models_stay_out",
     "officer_messages",
     "ready_tagger",
-    "real_heldout_path",
+    "real_heldout_paths",
     "similar_cases",
     "similar_stored",
     "tag_candidates",

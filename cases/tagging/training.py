@@ -44,8 +44,10 @@ def heldout_path() -> Path:
     return Path(settings.HANDVEST_CORPUS_DIR) / "heldout.jsonl"
 
 
-def real_heldout_path() -> Path:
-    return Path(settings.HANDVEST_CORPUS_DIR) / "heldout-real.jsonl"
+def real_heldout_paths() -> list[Path]:
+    """The real-style held-out files (``heldout-real*.jsonl``), scored together: 535 messages from five
+    writers guard a retrained model better than any one file."""
+    return sorted(Path(settings.HANDVEST_CORPUS_DIR).glob("heldout-real*.jsonl"))
 
 
 def officer_messages() -> list[Message]:
@@ -57,7 +59,7 @@ def officer_messages() -> list[Message]:
 
 
 def heldout_scores(tagger: Tagger) -> dict:
-    """The model's scores on the held-out files (``real_`` before those of ``heldout-real.jsonl``):
+    """The model's scores on the held-out files (``real_`` before those of the real-style ones together):
     the guard compares them, and ``TaggerModel.scores`` keeps them."""
     # Imported here, not at the top: nlp.core loads spaCy (module docstring).
     from nlp.core.corpus import read_jsonl
@@ -67,8 +69,8 @@ def heldout_scores(tagger: Tagger) -> dict:
     if heldout_path().exists():
         scores = evaluate(tagger, read_jsonl(heldout_path()))
         kept = {key: scores[key] for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "recall_at_3", "per_norm") if key in scores}
-    if real_heldout_path().exists():
-        real = evaluate(tagger, read_jsonl(real_heldout_path()))
+    if real_paths := real_heldout_paths():
+        real = evaluate(tagger, [message for path in real_paths for message in read_jsonl(path)])
         kept.update({f"real_{key}": real[key] for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "recall_at_3") if key in real})
     return kept
 
