@@ -82,8 +82,38 @@ class MeasuredFrom(models.TextChoices):
 CASE_TERM_UNITS = ("working_days", "days", "weeks")
 
 
+SETTINGS_KEPT_SECONDS = 60
+_kept: dict[type, tuple[float, object]] = {}
+
+
+class KeptSetting:
+    """A Wagtail setting read by every registration or letter (the number's prefix, the contact block,
+    the ombudsman named in an answer), which changes a few times a year: ``current()`` is ``load()``
+    kept a minute per process. A save in this process is seen at once (``forget_settings``), one in
+    another process within the minute. Read what it returns; never save it."""
+
+    @classmethod
+    def current(cls):
+        now = time.monotonic()
+        kept = _kept.get(cls)
+        if kept is not None and now - kept[0] < SETTINGS_KEPT_SECONDS:
+            return kept[1]
+        settings = cls.load()
+        _kept[cls] = (now, settings)
+        return settings
+
+
+@receiver(post_save, dispatch_uid="forget_settings")
+def forget_settings(sender=None, **kwargs) -> None:
+    """Forget a kept setting when it is saved (every setting when called without a sender: the tests)."""
+    if sender is None:
+        _kept.clear()
+    elif isinstance(sender, type) and issubclass(sender, KeptSetting):
+        _kept.pop(sender, None)
+
+
 @register_setting(icon="site")
-class MunicipalitySettings(BaseGenericSetting):
+class MunicipalitySettings(KeptSetting, BaseGenericSetting):
     """The municipality behind the charter: its name, contact block and registration prefix.
 
     Shown in the footer of every public page and in every letter; the prefix starts every
@@ -126,26 +156,6 @@ class MunicipalitySettings(BaseGenericSetting):
     class Meta:
         verbose_name = _("gemeente")
 
-    @classmethod
-    def current(cls) -> MunicipalitySettings:
-        """``load()``, kept a minute per process: every registration reads the prefix and every letter
-        the contact block, which change a few times a year. A save in this process is seen at once
-        (``forget_municipality``), one in another process within the minute. Read it; never save it."""
-        now = time.monotonic()
-        if _current and now - _current[0] < SETTINGS_KEPT_SECONDS:
-            return _current[1]
-        settings = cls.load()
-        _current[:] = [now, settings]
-        return settings
-
-
-SETTINGS_KEPT_SECONDS = 60
-_current: list = []
-
-
-@receiver(post_save, sender=MunicipalitySettings, dispatch_uid="forget_municipality")
-def forget_municipality(**kwargs) -> None:
-    _current.clear()
 
     def __str__(self) -> str:
         return self.name

@@ -19,10 +19,10 @@ def _embedded_defaults(settings, tmp_path):
     # Each test has its own charter in its own transaction: the web form's minute-long list of norms
     # and the municipality's settings (per-process caches) must not carry one test's into the next.
     from cases.intake.webform import forget_hint_choices
-    from cms.models import forget_municipality
+    from cms.models import forget_settings
 
     forget_hint_choices()
-    forget_municipality()
+    forget_settings()
     # Factories make an officer per test; the production password hasher would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests of the workspace log in with force_login; the second factor has its own tests

@@ -43,6 +43,14 @@ def test_the_answer_letter_names_the_municipalitys_own_ombudsman_when_set(gemeen
     assert letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer()).pk
 
 
+def test_a_changed_ombudsman_is_in_the_next_letter_at_once_though_the_setting_is_kept_a_minute(gemeente):
+    case = CaseFactory(explained=True)
+    assert "Nationale ombudsman" in letter_compose(case=case, kind="answer").body_text  # now kept a minute
+    own_ombudsman()
+    body = letter_compose(case=case, kind="answer").body_text
+    assert "de Ombudsman Harlingen" in body and "Nationale ombudsman" not in body
+
+
 def test_a_municipal_ombudsman_needs_a_name(gemeente):
     settings = OmbudsmanSettings.load()
     settings.ombudsman = "municipal"

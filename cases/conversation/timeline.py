@@ -149,7 +149,7 @@ def next_place(case: Case) -> OmbudsmanSettings | None:
     """Awb 9:18: after our answer to a complaint, where the complainant can go next."""
     ended_by_us = case.outcome not in (ComplaintOutcome.WITHDRAWN, ComplaintOutcome.FORWARDED)
     if case.is_complaint() and case.state in (CaseState.ANSWERED, CaseState.CLOSED) and ended_by_us:
-        return OmbudsmanSettings.load()
+        return OmbudsmanSettings.current()
     return None
 
 

@@ -108,7 +108,7 @@ def letter_context(*, case: Case, **extra) -> dict:
         "outcome_label": outcome_label,
         "private_link": private_link(case),
         # Where to go after our answer (Awb 9:12 lid 2, 9:18): the Nationale or the municipality's own ombudsman.
-        "ombudsman": OmbudsmanSettings.load(),
+        "ombudsman": OmbudsmanSettings.current(),
     }
     context.update(extra)
     return context

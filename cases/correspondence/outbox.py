@@ -186,7 +186,7 @@ def names_ombudsman(body_text: str) -> bool:
     """Awb 9:12 lid 2: the answer names where to go next: the Nationale ombudsman, or the municipality's own one."""
     if OMBUDSMAN_RE.search(body_text):
         return True
-    own = OmbudsmanSettings.load()
+    own = OmbudsmanSettings.current()
     return own.is_municipal and own.own_name.strip().lower() in body_text.lower()
 
 

@@ -22,6 +22,7 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from cases.models.case import Case, CaseState
 from cases.models.correspondence import OutgoingMessage
 from cases.models.intake import Attachment, InboundMessage
+from cms.models import KeptSetting
 
 __all__ = [
     "AnswerChannel",
@@ -226,7 +227,7 @@ class OmbudsmanReferral(models.Model):
 
 
 @register_setting(icon="group")
-class OmbudsmanSettings(BaseGenericSetting):
+class OmbudsmanSettings(KeptSetting, BaseGenericSetting):
     """Where a complainant can go after our answer (Awb 9:17–9:18): the Nationale ombudsman, or the
     municipality's own ombudsman or complaints committee. Named in the answer letter (Awb 9:12 lid 2),
     in the decision not to reopen, and on the citizen's private page."""
