@@ -10,6 +10,7 @@ process that runs Django knows the tasks, and eager mode (``make run``) still ru
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -49,16 +50,34 @@ def runs_eagerly() -> bool:
 # Tasks without arguments that take whatever is waiting (the aggregates' pending cases): run once for a
 # whole request in eager mode instead of after every commit in it (``eager_batch``).
 COALESCED_TASKS = (REFRESH_AGGREGATES,)
-_batched: ContextVar[set[str] | None] = ContextVar("handvest_eager_batch", default=None)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.tasks: set[str] = set()
+        self.calls: dict[Callable, set] = {}
+
+
+_batched: ContextVar[_Batch | None] = ContextVar("handvest_eager_batch", default=None)
 
 
 def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
     """Queue task ``name`` now (eager mode runs it here and now, or at the end of an ``eager_batch``)."""
     batch = _batched.get()
     if batch is not None and name in COALESCED_TASKS and not (args or kwargs or countdown) and runs_eagerly():
-        batch.add(name)
+        batch.tasks.add(name)
         return None
     return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)
+
+
+def batch_later(function: Callable[[list], None], items) -> bool:
+    """In an ``eager_batch``, collect ``items`` for ``function``, called once with all of them (sorted)
+    when the batch ends, before its coalesced tasks; False outside one (the caller calls it itself)."""
+    batch = _batched.get()
+    if batch is None:
+        return False
+    batch.calls.setdefault(function, set()).update(items)
+    return True
 
 
 @contextmanager
@@ -69,18 +88,27 @@ def eager_batch():
     if _batched.get() is not None:
         yield
         return
-    wanted: set[str] = set()
-    token = _batched.set(wanted)
+    batch = _Batch()
+    token = _batched.set(batch)
     try:
         yield
     finally:
         _batched.reset(token)
-        for name in sorted(wanted):
-            try:
-                enqueue(name)
-            except Exception:
-                # As ``robust`` on_commit work: what is pending stays pending for the next count.
-                logger.exception("eager task %s after the request failed", name)
+        _finish(batch)
+
+
+def _finish(batch: _Batch) -> None:
+    for function, items in batch.calls.items():
+        try:
+            function(sorted(items))
+        except Exception:
+            logger.exception("eager work %s after the request failed", getattr(function, "__name__", function))
+    for name in sorted(batch.tasks):
+        try:
+            enqueue(name)
+        except Exception:
+            # As ``robust`` on_commit work: what is pending stays pending for the next count.
+            logger.exception("eager task %s after the request failed", name)
 
 
 class EagerBatchMiddleware:

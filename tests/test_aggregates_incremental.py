@@ -215,8 +215,13 @@ def test_in_eager_mode_a_web_form_request_counts_once_and_its_case_is_counted_wh
     data = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
             "address": "", "phone": "", "hint": "", "website": "", "form_token": ""}
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
-    assert client.post("/melding/", data).status_code == 302
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post("/melding/", data).status_code == 302
     case = Case.objects.get()
     assert case.state == "acknowledged"  # acknowledged and sent within the request: three commits
     assert counted == [1]
+    # Marked with the registration, and once more for what the acknowledgement and its sending changed
+    # (when the request ends), not after each of their commits.
+    marks = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "cases_aggregatepending"')]
+    assert len(marks) == 2, marks
     assert not AggregatePending.objects.exists() and CaseFact.objects.filter(case_id=case.pk, channel="web").exists()

@@ -152,7 +152,8 @@ def queue_refresh(case_ids: Iterable[int], *, new: bool = False) -> None:
         _mark(ids)
 
     def queue() -> None:
-        if not new:
+        # In an eager request the changed cases of all its commits are marked once, when it ends.
+        if not new and not dispatch.batch_later(_mark, ids):
             _mark(ids)
         if dispatch.runs_eagerly():
             dispatch.enqueue(dispatch.REFRESH_AGGREGATES)
