@@ -138,7 +138,8 @@ def test_a_norm_that_the_charter_file_no_longer_lists_is_no_label(tmp_path):
 
 def test_pipeline_is_built_from_the_given_label_set():
     nlp = build_pipeline(LABELS, TINY_CONFIG)
-    assert nlp.pipe_names == ["lemmatizer", "handvest_features", "kind", "norms"]
+    assert nlp.pipe_names == ["lemmatizer", "handvest_features", "kind", "norms", "norm_gate"]
+    assert "norm_gate" not in build_pipeline(LABELS, dataclasses.replace(TINY_CONFIG, norm_gate_floor=0.0, norm_gate_top=2.0)).pipe_names
     assert sorted(nlp.get_pipe("norms").labels) == sorted(LABELS)
     assert list(nlp.get_pipe("kind").labels) == ["complaint", "suggestion", "other"]
     assert nlp.get_pipe("lemmatizer").mode == "lookup"
@@ -416,6 +417,7 @@ def test_calibration_is_folded_into_the_weights_and_reported(tagger):
 
 
 def test_uncertain_norms_are_the_best_scored_below_their_threshold(tagger):
+    tagger = Tagger(tagger.nlp, tagger.thresholds, version="no gate", config={**tagger.config, "norm_gate_floor": 0.0, "norm_gate_top": 2.0})
     for text in [m.text for m in tiny_corpus()] + ["Ik hing in de wacht bij de balie.", "Een vraag over mijn paspoort."]:
         result = tagger.tag(text, explain=False)
         top = result.ranked(3)
@@ -454,6 +456,37 @@ def test_tagging_rules_hold_back_side_norms_and_norms_of_messages_that_are_no_co
     assert all(result.norms for result in decided)
     assert ruled.tag(guessed_other[0], kind="complaint").norms == decided[0].norms
     assert ruled.tag(guessed_other[0]).norms == []
+
+
+def test_the_norm_gate_holds_back_every_norm_of_a_message_about_none_and_gives_a_sure_one_its_best(tagger):
+    """``norm_gate_floor``: below it no norm is suggested (they stay visible as uncertain);
+    ``norm_gate_top``: at or above it a message with none suggested gets its best-scored norm, unless it is
+    'other'. The gate is a classifier of its own, trained on whether a message concerns any norm."""
+    assert "norm_gate" in tagger.nlp.pipe_names and tagger.config["norm_gate_floor"] > 0
+    texts = [m.text for m in tiny_corpus()]
+    gate = tagger._score(list(tagger.nlp.tokenizer.pipe(texts)))[4].tolist()
+    about_none = [p for p, m in zip(gate, tiny_corpus(), strict=True) if not m.norms]
+    about_some = [p for p, m in zip(gate, tiny_corpus(), strict=True) if m.norms]
+    assert about_none and about_some and sum(about_none) / len(about_none) < sum(about_some) / len(about_some)
+    off = {**tagger.config, "norm_gate_floor": 0.0, "norm_gate_top": 2.0}
+    ungated = Tagger(tagger.nlp, tagger.thresholds, version="off", config=off)
+    closed = Tagger(tagger.nlp, tagger.thresholds, version="closed", config={**off, "norm_gate_floor": 1.01})
+    for before, after in zip(ungated.pipe(texts), closed.pipe(texts), strict=True):
+        assert after.norms == [] and after.norm_scores == before.norm_scores
+        assert set(before.norms) & set(before.ranked(3)) <= set(after.uncertain)
+    never = {code: 1.01 for code in tagger.labels}  # no norm reaches its threshold: only the gate adds
+    opened = Tagger(tagger.nlp, never, version="open", config={**off, "norm_gate_top": 0.0, "other_has_no_norms": True})
+    for text, result in zip(texts, opened.pipe(texts), strict=True):
+        assert result.norms == ([] if result.kind == "other" else result.ranked(1)), text
+    assert opened.tag(texts[0], kind="other").norms == []
+
+
+def test_a_tagger_saved_without_a_gate_tags_as_before(tmp_path):
+    plain = train(tiny_corpus(), LABELS, config=dataclasses.replace(TINY_CONFIG, norm_gate_floor=0.0, norm_gate_top=2.0))
+    assert "norm_gate" not in plain.nlp.pipe_names
+    loaded = Tagger.load(plain.save(tmp_path / "plain"))
+    texts = [m.text for m in tiny_corpus()]
+    assert [r.norms for r in loaded.pipe(texts)] == [r.norms for r in plain.pipe(texts)]
 
 
 def test_recall_at_k_counts_annotated_norms_among_the_best_ranked():

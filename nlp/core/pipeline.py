@@ -4,7 +4,8 @@
 ``handvest_features`` (lemmas, lemma bigrams, character n-grams, charter keywords, channel and
 topic cues) →
 ``kind`` (``textcat``, exclusive: complaint / suggestion / other) →
-``norms`` (``textcat_multilabel``, one label per active norm code).
+``norms`` (``textcat_multilabel``, one label per active norm code) →
+``norm_gate`` (``textcat_multilabel``, one label: the message concerns some norm), when configured.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ from .labels import canonical_labels
 
 KIND_PIPE = "kind"
 NORMS_PIPE = "norms"
+GATE_PIPE = "norm_gate"  # does the message concern any norm at all (``TaggerConfig.norm_gate_floor``)
+GATE_LABEL = "any"
 CLASSIFIER_PIPES = (KIND_PIPE, NORMS_PIPE)
 FEATURES_PIPE = "handvest_features"
+
+
+def uses_gate(config: TaggerConfig) -> bool:
+    return config.norm_gate_floor > 0 or config.norm_gate_top <= 1
 
 
 def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | None = None) -> Language:
@@ -52,6 +59,8 @@ def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | N
     norms = nlp.add_pipe("textcat_multilabel", name=NORMS_PIPE, config={"model": {**norms_architecture, "exclusive_classes": False}})
     for code in labels:
         norms.add_label(code)
+    if uses_gate(config):
+        nlp.add_pipe("textcat_multilabel", name=GATE_PIPE, config={"model": {**architecture, "exclusive_classes": False}}).add_label(GATE_LABEL)
     # The lookup tables are loaded here and saved with the model, so loading needs no lookups package.
     nlp.get_pipe("lemmatizer").initialize()
     return nlp

@@ -25,7 +25,7 @@ from spacy.tokens import Doc
 from .features import Batch, best_sentence_rows, pool
 from .lemmas import LEMMAS_FILE
 from .linear import layer_weights
-from .pipeline import FEATURES_PIPE, KIND_PIPE, NORMS_PIPE
+from .pipeline import FEATURES_PIPE, GATE_PIPE, KIND_PIPE, NORMS_PIPE
 
 # Bump when the feature or model code changes in a way that models trained before do not
 # reflect. It is part of every model version, and saved with the model: a model whose code
@@ -103,6 +103,9 @@ class Tagger:
         # Tagging policy (``TaggerConfig``); a model saved without these keys tags as before.
         self._relative_floor = float(self.config.get("relative_floor", 0.0))
         self._other_kind = self.kinds.index("other") if self.config.get("other_has_no_norms") and "other" in self.kinds else None
+        self._gate = GATE_PIPE in nlp.pipe_names
+        self._gate_floor = float(self.config.get("norm_gate_floor", 0.0))
+        self._gate_top = float(self.config.get("norm_gate_top", 2.0))
 
     @property
     def is_current(self) -> bool:
@@ -142,29 +145,32 @@ class Tagger:
     def _layers(self) -> tuple[np.ndarray, np.ndarray]:
         """The kind and norm classifiers' weights side by side: one matrix product scores both."""
         if self._weights is None:
-            kind_w, kind_b = layer_weights(self.nlp.get_pipe(KIND_PIPE).model)
-            norm_w, norm_b = layer_weights(self.nlp.get_pipe(NORMS_PIPE).model)
-            self._weights = np.ascontiguousarray(np.hstack([kind_w, norm_w]), dtype="float32")
-            self._bias = np.concatenate([kind_b, norm_b]).astype("float64")
+            layers = [layer_weights(self.nlp.get_pipe(name).model) for name in (KIND_PIPE, NORMS_PIPE, *([GATE_PIPE] if self._gate else []))]
+            self._weights = np.ascontiguousarray(np.hstack([w for w, _ in layers]), dtype="float32")
+            self._bias = np.concatenate([b for _, b in layers]).astype("float64")
         return self._weights, self._bias
 
-    def _score(self, docs: Sequence[Doc], *, units: bool = False) -> tuple[Batch, np.ndarray, np.ndarray, np.ndarray]:
-        """(features, every row's linear scores, kind probabilities, pooled norm logits) of a batch."""
+    def _score(self, docs: Sequence[Doc], *, units: bool = False) -> tuple[Batch, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(features, every row's linear norm scores, kind probabilities, pooled norm logits, the norm
+        gate's probability per message or None) of a batch."""
         batch = self._extractor.featurize(docs, units=units)
         weights, bias = self._layers()
         scores = np.asarray(batch.X @ weights, dtype="float64") + bias
-        n_kinds = len(self.kinds)
+        n_kinds, n_norms = len(self.kinds), len(self.labels)
         kind_logits = scores[: batch.n_docs, :n_kinds]
         shifted = np.exp(kind_logits - kind_logits.max(axis=1, keepdims=True))
         kind_probs = shifted / shifted.sum(axis=1, keepdims=True)
-        norm_logits = pool(batch, scores[:, n_kinds:], self._sentence_weight)
-        return batch, scores[:, n_kinds:], kind_probs, norm_logits
+        norm_scores = scores[:, n_kinds : n_kinds + n_norms]
+        norm_logits = pool(batch, norm_scores, self._sentence_weight)
+        # The gate was trained on whole messages: their rows only, no sentence pooling.
+        gate_probs = 1.0 / (1.0 + np.exp(-np.clip(scores[: batch.n_docs, -1], -40, 40))) if self._gate else None
+        return batch, norm_scores, kind_probs, norm_logits, gate_probs
 
     def raw_scores(self, texts: Iterable[str], *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """(kind probabilities, norm linear scores before the sigmoid) as arrays, rows in text order."""
         kinds, norms = [], []
         for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
-            _, _, kind_probs, norm_logits = self._score(docs)
+            _, _, kind_probs, norm_logits, _ = self._score(docs)
             kinds.append(kind_probs)
             norms.append(norm_logits)
         if not kinds:
@@ -186,19 +192,22 @@ class Tagger:
         ``kinds``: per text, its decided kind or None (see ``tag``)."""
         offset = 0
         for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
-            batch, row_scores, kind_probs, norm_logits = self._score(docs, units=explain)
+            batch, row_scores, kind_probs, norm_logits, gate_probs = self._score(docs, units=explain)
             probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
             confident = probabilities >= self._threshold_array
             if self._relative_floor > 0:
                 best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
                 confident &= probabilities >= self._relative_floor * best
             kind_best = kind_probs.argmax(axis=1)
+            other = np.zeros(len(docs), dtype=bool)
             if self._other_kind is not None:
                 other = kind_best == self._other_kind
                 if kinds is not None:
                     decided = kinds[offset : offset + len(docs)]
                     other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
                 confident[other] = False
+            if gate_probs is not None:
+                self._apply_gate(gate_probs, confident, probabilities, other)
             offset += len(docs)
             kind_best = kind_best.tolist()
             order = np.argsort(-probabilities, axis=1, kind="stable")
@@ -221,6 +230,16 @@ class Tagger:
                     uncertain=uncertain,
                 )
 
+    def _apply_gate(self, gate: np.ndarray, confident: np.ndarray, probabilities: np.ndarray, other: np.ndarray) -> None:
+        """The norm gate (``TaggerConfig.norm_gate_floor``, ``norm_gate_top``): a message it deems about no
+        norm gets none suggested (they stay *uncertain*); one it deems surely about a norm, with none
+        suggested and not of kind "other", gets its best-scored norm."""
+        confident[gate < self._gate_floor] = False
+        add = (gate >= self._gate_top) & ~confident.any(axis=1) & ~other
+        if add.any():
+            rows = np.flatnonzero(add)
+            confident[rows, probabilities[rows].argmax(axis=1)] = True
+
     def tag_many(self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256) -> Iterator[TagResult]:
         """The same as ``pipe`` (its older name)."""
         return self.pipe(texts, explain=explain, batch_size=batch_size)
@@ -231,7 +250,7 @@ class Tagger:
         """For each code, the words, word pairs, matched keywords and cue words that pushed its score up most."""
         if isinstance(doc, str):
             doc = self.nlp.make_doc(doc)
-        batch, row_scores, _, _ = self._score([doc], units=True)
+        batch, row_scores, _, _, _ = self._score([doc], units=True)
         return self._explain_row(batch, row_scores, 0, list(codes), top)
 
     def _explain_row(self, batch: Batch, row_scores: np.ndarray, i: int, codes: Sequence[str], top: int = EXPLAIN_WORDS) -> dict[str, list[str]]:

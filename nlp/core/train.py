@@ -31,7 +31,7 @@ from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_lab
 from .labels import canonical_labels
 from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
-from .pipeline import FEATURES_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
+from .pipeline import FEATURES_PIPE, GATE_LABEL, GATE_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
 from .tagger import CODE_VERSION, Tagger
 
 
@@ -167,6 +167,12 @@ def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, pro
         if progress:
             progress(TrainingProgress(stage=stage, step=j + 2, steps=steps, label=code))
     set_layer(norms_pipe.model, norm_weights, norm_bias)
+    if GATE_PIPE in nlp.pipe_names:
+        gate_pipe = nlp.get_pipe(GATE_PIPE)
+        gate_pipe.initialize(lambda: sample, nlp=nlp, labels=[GATE_LABEL])
+        targets = np.array([bool(m.norms) for m in messages], dtype=int)
+        column, intercept = _fit_logistic(matrix, targets, 2, C=config.C, balanced=True, sample_weight=sample_weight)
+        set_layer(gate_pipe.model, (column[:, 1] - column[:, 0])[:, None], np.array([intercept[1] - intercept[0]], dtype="float32"))
 
 
 # A class without any training message can never be predicted: its logit stays this far below.
