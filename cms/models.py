@@ -13,7 +13,7 @@ import time
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
@@ -105,11 +105,13 @@ class KeptSetting:
 
 @receiver(post_save, dispatch_uid="forget_settings")
 def forget_settings(sender=None, **kwargs) -> None:
-    """Forget a kept setting when it is saved (every setting when called without a sender: the tests)."""
+    """Forget a kept setting when it is saved (every setting when called without a sender: the tests),
+    and again when the save commits: a thread of this process may have read the old row in between."""
     if sender is None:
         _kept.clear()
     elif isinstance(sender, type) and issubclass(sender, KeptSetting):
         _kept.pop(sender, None)
+        transaction.on_commit(lambda: _kept.pop(sender, None))
 
 
 @register_setting(icon="site")

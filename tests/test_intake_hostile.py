@@ -186,27 +186,52 @@ def test_a_retry_after_a_rolled_back_delivery_leaves_no_second_copy_of_the_mail(
     assert after == files if leftover == "whole" else len(after) == 2
 
 
-@pytest.mark.parametrize("where", ["erased", "an earlier month"])
+@pytest.mark.parametrize("where", ["erased", "an earlier month", "missing"])
 def test_the_same_mail_again_leaves_no_second_copy_when_its_first_file_is_not_where_a_new_one_would_go(municipality, settings, where):
     """The hash's unique key refuses the second delivery after its file was written: that file goes
-    again, whether the first delivery's file was erased or lies in the folder of an earlier month."""
+    again when no row holds it (the first was wiped by the retention rules, or lies in the folder of an
+    earlier month), and stays when the first row names it but its file had gone missing from disk."""
     from pathlib import Path
 
     raw = message(message_id="<twee-keer@ziggo.nl>")
     email_intake(raw=raw, source="webhook:mailgun", defer=True)
     stored = InboundMessage.objects.get()
     first = Path(stored.raw.path)
+    first.unlink()
     if where == "erased":
-        first.unlink()
-    else:
-        moved = first.parent.parent / "01" / first.name
+        InboundMessage.objects.filter(pk=stored.pk).update(raw="")  # as cases.records.wiping does
+    elif where == "an earlier month":
+        moved = Path(settings.PRIVATE_MEDIA_ROOT) / "inbound" / "1999" / "01" / first.name
         moved.parent.mkdir(parents=True, exist_ok=True)
-        first.rename(moved)
+        moved.write_bytes(raw)
         InboundMessage.objects.filter(pk=stored.pk).update(raw=str(moved.relative_to(settings.PRIVATE_MEDIA_ROOT)))
     before = sorted(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
     result = email_intake(raw=raw, source="webhook:mailgun", defer=True)
     assert result.inbound_id == stored.pk and InboundMessage.objects.count() == 1
-    assert sorted(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml")) == before
+    after = sorted(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
+    if where == "missing":
+        assert after == [first] and first.read_bytes() == raw  # the row's file is back, once
+    else:
+        assert after == before
+
+
+def test_a_twin_delivery_that_took_this_deliverys_file_and_won_the_insert_keeps_it(municipality, settings, monkeypatch):
+    """Two deliveries of the same bytes at the same moment: the first writes the file, the second finds
+    it, takes it and commits first; the first's insert is refused and must not delete the file."""
+    from pathlib import Path
+
+    raw = message(message_id="<tweeling@ziggo.nl>")
+    real_keep = intake_email._keep_raw
+
+    def keep_and_lose_the_race(inbound, raw_bytes, digest):
+        wrote = real_keep(inbound, raw_bytes, digest)
+        InboundMessage.objects.create(received_at=timezone.now(), source="webhook:mailgun", raw_sha256=digest, raw=inbound.raw.name, raw_size=len(raw_bytes))
+        return wrote
+
+    monkeypatch.setattr(intake_email, "_keep_raw", keep_and_lose_the_race)
+    email_intake(raw=raw, source="webhook:mailgun", defer=True)
+    stored = InboundMessage.objects.get()
+    assert Path(stored.raw.path).read_bytes() == raw
 
 
 # --- replay and the date of receipt ---------------------------------------------------------------------

@@ -103,9 +103,12 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tup
         with transaction.atomic():
             inbound.save()
     except IntegrityError:
-        if wrote:  # the row that has these bytes lost its file (erased); leave things as they were
+        existing = InboundMessage.objects.get(raw_sha256=digest)
+        # The file written here is removed again unless a row holds it: a twin delivery at the same
+        # moment may have found it and won the insert with it.
+        if wrote and not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
             inbound.raw.storage.delete(inbound.raw.name)
-        return InboundMessage.objects.get(raw_sha256=digest), False
+        return existing, False
     return inbound, True
 
 

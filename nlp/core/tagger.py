@@ -102,7 +102,8 @@ class Tagger:
         self._bias: np.ndarray | None = None
         # Tagging policy (``TaggerConfig``); a model saved without these keys tags as before.
         self._relative_floor = float(self.config.get("relative_floor", 0.0))
-        self._other_kind = self.kinds.index("other") if self.config.get("other_has_no_norms") and "other" in self.kinds else None
+        self._other_index = self.kinds.index("other") if "other" in self.kinds else None
+        self._other_kind = self._other_index if self.config.get("other_has_no_norms") else None
         self._gate = GATE_PIPE in nlp.pipe_names
         self._gate_floor = float(self.config.get("norm_gate_floor", 0.0))
         self._gate_top = float(self.config.get("norm_gate_top", 2.0))
@@ -199,12 +200,11 @@ class Tagger:
                 best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
                 confident &= probabilities >= self._relative_floor * best
             kind_best = kind_probs.argmax(axis=1)
-            other = np.zeros(len(docs), dtype=bool)
+            other = kind_best == self._other_index if self._other_index is not None else np.zeros(len(docs), dtype=bool)
+            if kinds is not None:
+                decided = kinds[offset : offset + len(docs)]
+                other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
             if self._other_kind is not None:
-                other = kind_best == self._other_kind
-                if kinds is not None:
-                    decided = kinds[offset : offset + len(docs)]
-                    other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
                 confident[other] = False
             if gate_probs is not None:
                 self._apply_gate(gate_probs, confident, probabilities, other)
