@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +25,8 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, Page, PreviewableMixin, RevisionMixin
 from wagtail.search import index
+
+from cms.kept import forget, kept
 
 NORM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 NORM_CODE_IMMUTABLE = _("De code van een norm ligt vast zodra de norm bestaat; maak een nieuwe norm aan.")
@@ -82,36 +83,24 @@ class MeasuredFrom(models.TextChoices):
 CASE_TERM_UNITS = ("working_days", "days", "weeks")
 
 
-SETTINGS_KEPT_SECONDS = 60
-_kept: dict[type, tuple[float, object]] = {}
-
-
 class KeptSetting:
     """A Wagtail setting read by every registration or letter (the number's prefix, the contact block,
     the ombudsman named in an answer), which changes a few times a year: ``current()`` is ``load()``
-    kept a minute per process. A save in this process is seen at once (``forget_settings``), one in
-    another process within the minute. Read what it returns; never save it."""
+    kept a minute per process (``cms.kept``). A save in this process is seen at once
+    (``forget_settings``), one in another process within the minute. Read what it returns; never save it."""
 
     @classmethod
     def current(cls):
-        now = time.monotonic()
-        kept = _kept.get(cls)
-        if kept is not None and now - kept[0] < SETTINGS_KEPT_SECONDS:
-            return kept[1]
-        settings = cls.load()
-        _kept[cls] = (now, settings)
-        return settings
+        return kept(cls, cls.load)
 
 
 @receiver(post_save, dispatch_uid="forget_settings")
-def forget_settings(sender=None, **kwargs) -> None:
-    """Forget a kept setting when it is saved (every setting when called without a sender: the tests),
-    and again when the save commits: a thread of this process may have read the old row in between."""
-    if sender is None:
-        _kept.clear()
-    elif isinstance(sender, type) and issubclass(sender, KeptSetting):
-        _kept.pop(sender, None)
-        transaction.on_commit(lambda: _kept.pop(sender, None))
+def forget_settings(sender, **kwargs) -> None:
+    """Forget a kept setting when it is saved, and again when the save commits: a thread of this
+    process may have read the old row in between."""
+    if isinstance(sender, type) and issubclass(sender, KeptSetting):
+        forget(sender)
+        transaction.on_commit(lambda: forget(sender))
 
 
 @register_setting(icon="site")

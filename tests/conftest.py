@@ -18,11 +18,9 @@ def _embedded_defaults(settings, tmp_path):
     settings.HANDVEST_TAG_ON_REGISTRATION = False
     # Each test has its own charter in its own transaction: the web form's minute-long list of norms
     # and the municipality's settings (per-process caches) must not carry one test's into the next.
-    from cases.intake.webform import forget_hint_choices
-    from cms.models import forget_settings
+    from cms.kept import forget
 
-    forget_hint_choices()
-    forget_settings()
+    forget()
     # Factories make an officer per test; the production password hasher would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests of the workspace log in with force_login; the second factor has its own tests

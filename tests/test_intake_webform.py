@@ -394,6 +394,8 @@ def test_the_list_of_norms_is_read_once_a_minute_and_a_norm_published_elsewhere_
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from cms import kept as keeping
+
     def norm_queries(response_of) -> int:
         """Reads of the whole list (ordered as the form shows it), not the lookup of one hinted norm."""
         with CaptureQueriesContext(connection) as captured:
@@ -414,8 +416,8 @@ def test_the_list_of_norms_is_read_once_a_minute_and_a_norm_published_elsewhere_
     assert 'value="norm:WEB-24UUR"' in html_of(client.get(FORM_URL))
     # A minute later the form reads the charter again by itself.
     ServiceNorm.objects.filter(code="WEB-24UUR").update(active=False)
-    later = time.monotonic() + webform.HINT_CHOICES_SECONDS + 1
-    monkeypatch.setattr(webform.time, "monotonic", lambda: later)
+    later = time.monotonic() + keeping.KEPT_SECONDS + 1
+    monkeypatch.setattr(keeping.time, "monotonic", lambda: later)
     html = html_of(client.get(FORM_URL))
     assert 'value="norm:WEB-24UUR"' not in html and 'value="norm:BALIE-AVOND"' not in html
 

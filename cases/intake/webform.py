@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
 from cases.workflow.registration import Sender, content_hash, register_item
+from cms.kept import forget, kept
 from cms.models import Channel, MunicipalitySettings, ServiceNorm
 
 logger = logging.getLogger(__name__)
@@ -69,18 +69,18 @@ REGISTRATION_FAILED = _("Uw melding kon niet worden opgeslagen. Probeer het opni
 
 # --- the form ---------------------------------------------------------------------------------
 # Every form page and every submission needs the charter's norms, and the charter changes a few times
-# a year: each process keeps the list for a minute. A save of a norm empties it in the process that
-# saved it (``forget_hint_choices``); a submission naming a norm this process does not know yet reads
-# the charter again, so a norm published elsewhere is accepted at once.
-HINT_CHOICES_SECONDS = 60
-_hint_cache: dict[str, tuple[float, list]] = {}
+# a year: each process keeps the list for a minute (``cms.kept``). A save of a norm empties it in the
+# process that saved it (``forget_hint_choices``); a submission naming a norm this process does not know
+# yet reads the charter again, so a norm published elsewhere is accepted at once.
+HINT_CHOICES = "webform.hint_choices"
 
 
 def hint_choices(*, fresh: bool = False) -> list:
     """'Waar gaat het over?': per channel of the published active norms, the channel itself and its norms."""
-    kept = _hint_cache.get("choices")
-    if not fresh and kept is not None and time.monotonic() - kept[0] < HINT_CHOICES_SECONDS:
-        return kept[1]
+    return kept(HINT_CHOICES, _read_hint_choices, fresh=fresh)
+
+
+def _read_hint_choices() -> list:
     choices: list = [("", _("Weet ik niet / sla over"))]
     norms = ServiceNorm.objects.published_active().order_by("sort_order", "code")
     by_channel: dict[str, list[ServiceNorm]] = {}
@@ -92,13 +92,12 @@ def hint_choices(*, fresh: bool = False) -> list:
         options = [(f"kanaal:{value}", format_lazy(_("{channel} in het algemeen"), channel=label))]
         options += [(f"norm:{norm.code}", Truncator(norm.promise).chars(110)) for norm in by_channel[value]]
         choices.append((label, options))
-    _hint_cache["choices"] = (time.monotonic(), choices)
     return choices
 
 
 def forget_hint_choices(**kwargs) -> None:
     """A norm was saved (published, revised, retired): the next form reads the charter again."""
-    _hint_cache.clear()
+    forget(HINT_CHOICES)
 
 
 class ComplaintForm(forms.Form):
