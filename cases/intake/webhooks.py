@@ -121,10 +121,10 @@ class StoreFirstMixin:
             try:
                 with transaction.atomic():
                     if token:
-                        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])
+                        self._store_token(token)
                     self._take(messages, source=source, defer=True)
             except IntegrityError:
-                if not token or not WebhookToken.objects.filter(provider=esp_slug(self.esp_name), token=token[:200]).exists():
+                if not token or not self._token_seen(token):
                     raise
                 logger.warning(REPLAY_TOKEN, self.esp_name)
                 raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name) from None
@@ -150,12 +150,18 @@ class StoreFirstMixin:
             logger.exception("inbound post of %s could not be read by anymail; stored as it came", self.esp_name)
             return [request.body]
 
+    def _store_token(self, token: str) -> None:
+        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])
+
+    def _token_seen(self, token: str) -> bool:
+        return WebhookToken.objects.filter(provider=esp_slug(self.esp_name), token=token[:200]).exists()
+
     def _remember(self, token: str | None) -> None:
         if not token:
             return
         try:
             with transaction.atomic():
-                WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])
+                self._store_token(token)
         except IntegrityError:
             pass  # a twin post with the same token, handled at the same moment
 
@@ -178,7 +184,7 @@ class MailgunInbound(StoreFirstMixin, MailgunInboundWebhookView):
         token = request.POST.get("token", "")
         # With a worker the token's unique key refuses a replay when it is stored (``post``); without
         # one each message commits on its own before the token does, so a used token is looked up first.
-        if token and not models_stay_out() and WebhookToken.objects.filter(provider="mailgun", token=token[:200]).exists():
+        if token and not models_stay_out() and self._token_seen(token):
             logger.warning(REPLAY_TOKEN, self.esp_name)
             raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name)
         return token

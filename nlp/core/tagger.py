@@ -103,7 +103,7 @@ class Tagger:
         # Tagging policy (``TaggerConfig``); a model saved without these keys tags as before.
         self._relative_floor = float(self.config.get("relative_floor", 0.0))
         self._other_index = self.kinds.index("other") if "other" in self.kinds else None
-        self._other_kind = self._other_index if self.config.get("other_has_no_norms") else None
+        self._other_has_no_norms = bool(self.config.get("other_has_no_norms"))
         self._gate = GATE_PIPE in nlp.pipe_names
         self._gate_floor = float(self.config.get("norm_gate_floor", 0.0))
         self._gate_top = float(self.config.get("norm_gate_top", 2.0))
@@ -204,7 +204,7 @@ class Tagger:
             if kinds is not None:
                 decided = kinds[offset : offset + len(docs)]
                 other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
-            if self._other_kind is not None:
+            if self._other_has_no_norms:
                 confident[other] = False
             if gate_probs is not None:
                 self._apply_gate(gate_probs, confident, probabilities, other)
