@@ -9,6 +9,7 @@ process that runs Django knows the tasks, and eager mode (``make run``) still ru
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -53,9 +54,15 @@ COALESCED_TASKS = (REFRESH_AGGREGATES,)
 
 
 class _Batch:
-    def __init__(self) -> None:
+    def __init__(self, *, after_response: bool = False) -> None:
         self.tasks: set[str] = set()
         self.calls: dict[Callable, set] = {}
+        # A request's batch keeps every task it queues for after its response (``EagerBatchMiddleware``).
+        self.after_response = after_response
+        self.later: list[tuple[str, tuple, dict]] = []
+
+    def empty(self) -> bool:
+        return not (self.tasks or self.calls or self.later)
 
 
 _batched: ContextVar[_Batch | None] = ContextVar("handvest_eager_batch", default=None)
@@ -64,9 +71,13 @@ _batched: ContextVar[_Batch | None] = ContextVar("handvest_eager_batch", default
 def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
     """Queue task ``name`` now (eager mode runs it here and now, or at the end of an ``eager_batch``)."""
     batch = _batched.get()
-    if batch is not None and name in COALESCED_TASKS and not (args or kwargs or countdown) and runs_eagerly():
-        batch.tasks.add(name)
-        return None
+    if batch is not None and runs_eagerly():
+        if name in COALESCED_TASKS and not (args or kwargs or countdown):
+            batch.tasks.add(name)
+            return None
+        if batch.after_response:
+            batch.later.append((name, args, kwargs))  # eager mode ignores a countdown anyway
+            return None
     return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)
 
 
@@ -112,7 +123,15 @@ def _finish(batch: _Batch) -> None:
 
 
 class EagerBatchMiddleware:
-    """Each request is one ``eager_batch``: the counts are current when its response is sent."""
+    """Eager mode (``make run``): the work a request queues runs after its response, as a worker would.
+
+    A WSGI server calls the response's ``close()`` once it has sent the response (PEP 3333; Django's
+    test client does too), and that is where the request's tasks run now, in the order queued, in
+    this thread, with the request's trace id; the aggregate count once, at the end. So the citizen
+    sees the thank-you page without waiting for the tagging, the acknowledgement's letter or the
+    counts, and a task that fails there is logged, as a worker's would be, never shown as an error
+    page for a complaint that was registered.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -120,8 +139,40 @@ class EagerBatchMiddleware:
     def __call__(self, request):
         if not runs_eagerly():
             return self.get_response(request)
-        with eager_batch():
-            return self.get_response(request)
+        context = contextvars.copy_context()
+        batch = _Batch(after_response=True)
+        token = _batched.set(batch)
+        try:
+            response = self.get_response(request)
+        finally:
+            _batched.reset(token)
+        if not batch.empty():
+            close = response.close
+
+            def close_after_work():
+                try:
+                    context.run(_after_response, batch)
+                finally:
+                    close()
+
+            response.close = close_after_work
+        return response
+
+
+def _after_response(batch: _Batch) -> None:
+    batch.after_response = False  # what the tasks queue in turn runs at once, as in any eager batch
+    token = _batched.set(batch)
+    try:
+        for name, args, kwargs in batch.later:
+            try:
+                enqueue(name, *args, **kwargs)
+            except Exception:
+                # A worker's task that failed: what it left (an outbox row, a pending mark) is retried
+                # by the relay or the next count, as with a worker.
+                logger.exception("eager task %s after the response failed", name)
+    finally:
+        _batched.reset(token)
+    _finish(batch)
 
 
 def enqueue_on_commit(name: str, *args, robust: bool = False, **kwargs) -> None:

@@ -34,7 +34,7 @@ def tag_new_case(sender, case_id: int, **kwargs) -> None:
 @receiver(case_registered, dispatch_uid="acknowledge_new_case")
 def acknowledge_new_case(sender, case_id: int, **kwargs) -> None:
     """Every new case gets its *ontvangstbevestiging* in the outbox, once (``cases.correspondence.outbox``),
-    written by a worker (eager: here and now), so the request that registered the case renders no letter."""
+    written by a worker (eager: after the request's response), so the request that registered the case renders no letter."""
     try:
         dispatch.enqueue(dispatch.ACKNOWLEDGE, case_id)
     except Exception:

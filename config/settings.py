@@ -74,7 +74,7 @@ MIDDLEWARE = [
     # Static files straight from the web process (gunicorn in production); compressed and cached for a year.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.tracing.TraceMiddleware",
-    # Celery eager (`make run`): the aggregate count runs once per request, not after every commit in it.
+    # Celery eager (`make run`): a request's tasks run after its response is sent, the aggregate count once.
     "cases.dispatch.EagerBatchMiddleware",
     "config.csp.HandvestCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
