@@ -179,21 +179,24 @@ def _arrival(parsed: ParsedEmail, arrived: datetime.datetime, date_from_headers:
 
 # --- steps 3 to 5: dedupe, facts, route --------------------------------------------------------------
 def _claim_identity(inbound: InboundMessage, parsed: ParsedEmail) -> InboundMessage | None:
-    """Give the row its Message-ID key (or content key); the message that had it first when it is a duplicate."""
+    """Give the row its Message-ID key (or content key) and save it as read; the message that had the
+    key first when this one is a duplicate (then this row is left as it was stored).
+
+    No look before the save: the unique keys on the Message-ID key and on the content key of a message
+    without one refuse a second holder, and a new message (the usual case) costs a query and an audited
+    save less. A twin delivery that committed its key while this one was read is refused the same way."""
     key = message_key(parsed.message_id)
-    holders = InboundMessage.objects.select_related("registration", "case__registration").exclude(pk=inbound.pk)
-    existing = holders.filter(message_key=key).first() if key else holders.filter(message_key__isnull=True, content_hash=_content_key(parsed)).first()
-    if existing is not None:
-        return existing
-    inbound.message_key = key
-    inbound.content_hash = _content_key(parsed)
+    inbound.message_key, inbound.content_hash = key, _content_key(parsed)
     try:
         with transaction.atomic():
-            inbound.save(update_fields=["message_key", "content_hash"])
+            inbound.save()
     except IntegrityError:
-        # A twin delivery of the same message committed its key while we were reading this one.
         inbound.message_key, inbound.content_hash = None, ""
-        return holders.filter(message_key=key).first() if key else holders.filter(message_key__isnull=True, content_hash=_content_key(parsed)).first()
+        holders = InboundMessage.objects.select_related("registration", "case__registration").exclude(pk=inbound.pk)
+        existing = holders.filter(message_key=key).first() if key else holders.filter(message_key__isnull=True, content_hash=_content_key(parsed)).first()
+        if existing is None:
+            raise
+        return existing
     return None
 
 
@@ -217,7 +220,6 @@ def _route_stored(inbound_id: int, parsed: ParsedEmail, received_at: datetime.da
         if existing is not None:
             _forget_duplicate(inbound)
             return _duplicate_result(existing, of=inbound)
-        inbound.save()
         facts = read_facts(parsed, own_domain=settings.HANDVEST_MAIL_DOMAIN, own_addresses={settings.DEFAULT_FROM_EMAIL})
         return route(inbound, parsed, facts)
 
