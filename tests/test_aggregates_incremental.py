@@ -205,8 +205,8 @@ def test_parallel_counts_of_cases_in_the_same_cells_add_up(norms):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_in_eager_mode_a_web_form_request_counts_once_and_its_case_is_counted_when_it_answers(client, municipality, monkeypatch, settings):
-    """``make run``: registering, acknowledging and sending commit three times in one request; the
-    counts are taken once, before the response, not after each commit."""
+    """``make run``: registering, acknowledging and sending commit three times for one request; the
+    counts are taken once, after the response (``cases.dispatch``), not after each commit."""
     from cases import tasks
 
     counted = []
@@ -218,7 +218,7 @@ def test_in_eager_mode_a_web_form_request_counts_once_and_its_case_is_counted_wh
     with CaptureQueriesContext(connection) as captured:
         assert client.post("/melding/", data).status_code == 302
     case = Case.objects.get()
-    assert case.state == "acknowledged"  # acknowledged and sent within the request: three commits
+    assert case.state == "acknowledged"  # acknowledged and sent after the response, before the client returns: three commits
     assert counted == [1]
     # Marked with the registration, and once more for what the acknowledgement and its sending changed
     # (when the request ends), not after each of their commits.
