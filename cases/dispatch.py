@@ -99,7 +99,13 @@ def eager_batch():
     if _batched.get() is not None:
         yield
         return
-    batch = _Batch()
+    with _collecting(_Batch()):
+        yield
+
+
+@contextmanager
+def _collecting(batch: _Batch):
+    """Collect into ``batch`` in the block; when it ends, run what was collected (``_finish``)."""
     token = _batched.set(batch)
     try:
         yield
@@ -161,8 +167,7 @@ class EagerBatchMiddleware:
 
 def _after_response(batch: _Batch) -> None:
     batch.after_response = False  # what the tasks queue in turn runs at once, as in any eager batch
-    token = _batched.set(batch)
-    try:
+    with _collecting(batch):
         # Citizen mail first, as the workers' queues have it: an acknowledgement never waits for a tagging.
         for name, args, kwargs in sorted(batch.later, key=lambda task: task[0] not in MAIL_TASKS):
             try:
@@ -171,9 +176,6 @@ def _after_response(batch: _Batch) -> None:
                 # A worker's task that failed: what it left (an outbox row, a pending mark) is retried
                 # by the relay or the next count, as with a worker.
                 logger.exception("eager task %s after the response failed", name)
-    finally:
-        _batched.reset(token)
-    _finish(batch)
 
 
 def enqueue_on_commit(name: str, *args, robust: bool = False, **kwargs) -> None:

@@ -147,7 +147,6 @@ class MunicipalitySettings(KeptSetting, BaseGenericSetting):
     class Meta:
         verbose_name = _("gemeente")
 
-
     def __str__(self) -> str:
         return self.name
 
