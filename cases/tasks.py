@@ -52,12 +52,12 @@ def send_outgoing_message(self, outgoing_id: int) -> str:
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries))
 
 
-# The letter is rendered here, not in the request that registered the case; idempotent (one outbox row
-# per case), and a case whose task was lost is acknowledged by the relay below after a few minutes.
+# The letter is rendered (and, with no hold, sent) here, not in the request that registered the case;
+# idempotent (one outbox row per case, sent once), and a case whose task was lost is acknowledged by
+# the relay below after a few minutes.
 @shared_task(name=dispatch.ACKNOWLEDGE, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def acknowledge(case_id: int) -> str:
-    message = outbox.acknowledgement_queue(case_id=case_id)
-    return "none" if message is None else message.status
+    return delivery.acknowledgement_send(case_id=case_id, retry_in=backoff_seconds(0))
 
 
 @shared_task(name=dispatch.OUTBOX_RELAY)

@@ -29,7 +29,7 @@ from cases.correspondence.outbox import REASON_BOUNCED, REASON_NO_EMAIL, acknowl
 from cases.correspondence.pdf import letter_render_pdf
 from cases.correspondence.post import NOT_TO_PRINT, letters_mark_posted, outgoing_mark_printed
 from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
-from cases.tasks import SEND_MAX_RETRIES, backoff_seconds, outbox_relay, send_outgoing_message
+from cases.tasks import SEND_MAX_RETRIES, acknowledge, backoff_seconds, outbox_relay, send_outgoing_message
 from cases.workflow.transitions import case_transition
 from cms.roles import EDITORS
 from tests.factories import CaseFactory, UserFactory, officer
@@ -382,6 +382,66 @@ def test_the_relay_requeues_a_letter_whose_queueing_was_lost(municipality):
     assert message.pk not in outbox_due()
     OutgoingMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=6))
     assert message.pk in outbox_due()
+
+
+@pytest.fixture
+def queued_sends(monkeypatch):
+    """The send tasks queued, as (outbox id, countdown), instead of run."""
+    queued = []
+    monkeypatch.setattr(send_outgoing_message, "apply_async", lambda args, kwargs=None, countdown=None, **_: queued.append((args[0], countdown)))
+    return queued
+
+
+def test_the_acknowledgement_task_sends_what_it_wrote_without_queueing_a_send(municipality, settings, queued_sends):
+    """A send task queued behind every acknowledgement written meanwhile would hold the letter back in a burst."""
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    case = CaseFactory(email="piet@example.nl")
+    assert acknowledge.apply(args=(case.pk,)).get() == "sent"
+    message = OutgoingMessage.objects.get(case=case)
+    assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
+    assert len(mail.outbox) == 1 and queued_sends == []
+    assert acknowledge.apply(args=(case.pk,)).get() == "sent"  # delivered again: found sent, nothing more
+    assert len(mail.outbox) == 1 and OutgoingMessage.objects.filter(case=case).count() == 1
+
+
+def test_a_held_acknowledgement_is_written_by_the_task_but_not_sent(municipality, settings, queued_sends):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60
+    case = CaseFactory(email="piet@example.nl")
+    assert acknowledge.apply(args=(case.pk,)).get() == "queued"
+    assert mail.outbox == [] and queued_sends == []
+
+
+def test_a_refused_acknowledgement_goes_to_the_send_tasks_retries(municipality, settings, flaky, queued_sends):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    flaky.failures = 1
+    case = CaseFactory(email="piet@example.nl")
+    assert acknowledge.apply(args=(case.pk,)).get() == "retrying"
+    message = OutgoingMessage.objects.get(case=case)
+    assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 1)
+    assert "Poging 1 mislukt" in message.last_error and "ConnectionRefusedError" in message.last_error
+    assert queued_sends == [(message.pk, backoff_seconds(0))] and mail.outbox == []
+    # Delivered again before the retry is due: the row is in the retry chain, so it waits for it.
+    assert acknowledge.apply(args=(case.pk,)).get() == "queued" and flaky.calls == 1
+    assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_an_acknowledgement_written_by_a_worker_that_died_is_sent_by_the_redelivered_task(municipality, settings, queued_sends):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    case = CaseFactory(email="piet@example.nl")
+    written = acknowledgement_queue(case_id=case.pk, queue_sending=False)  # the write committed, then SIGKILL
+    assert written.status == OutboxStatus.QUEUED and mail.outbox == []
+    assert acknowledge.apply(args=(case.pk,)).get() == "sent"  # acks_late: the task comes again
+    assert OutgoingMessage.objects.get(case=case).pk == written.pk and len(mail.outbox) == 1
+    assert written.pk not in outbox_due(now=timezone.now() + datetime.timedelta(minutes=10))
+
+
+def test_an_acknowledgement_whose_task_was_lost_after_the_write_is_sent_by_the_relay(municipality, settings):
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    case = CaseFactory(email="piet@example.nl")
+    written = acknowledgement_queue(case_id=case.pk, queue_sending=False)
+    assert written.pk not in outbox_due()
+    assert outbox_due(now=timezone.now() + datetime.timedelta(minutes=6)) == [written.pk]
 
 
 def test_a_send_error_is_retried_and_the_letter_goes_once(municipality, flaky):

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.client import ClientHandler
 
 from cases import dispatch
-from cases.correspondence import outbox
+from cases.correspondence import delivery
 from cases.models import Case, OutgoingMessage
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -64,7 +64,7 @@ def test_a_task_that_fails_after_the_response_is_logged_and_the_complaint_stays_
     def broken(*, case_id):
         raise RuntimeError("template missing")
 
-    monkeypatch.setattr(outbox, "acknowledgement_queue", broken)
+    monkeypatch.setattr(delivery, "acknowledgement_queue", broken)
     with caplog.at_level(logging.ERROR, logger="cases.dispatch"):
         response = noting_client.post("/melding/", FORM)
     assert response.status_code == 302 and response.url == "/melding/ontvangen/"

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import errors
 from cases.correspondence.composing import FORMAL_KINDS, letter_context, render_text, tidy_text
 from cases.correspondence.departure import letter_left
-from cases.correspondence.outbox import delivery_channel, send_after_commit
+from cases.correspondence.outbox import acknowledgement_queue, delivery_channel, queue_send, send_after_commit
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
 from cases.mailaddresses import is_automatic_address
 from cases.models import Case, DeliveryChannel, LetterKind, OutboxStatus, OutgoingMessage
@@ -264,6 +264,29 @@ def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool, max_at
             logger.warning("outgoing message %s attempt %s failed: %s", message.pk, message.attempts, error)
         message.save(update_fields=["status", "last_error"])
     return message
+
+
+def acknowledgement_send(*, case_id: int, retry_in: int) -> str:
+    """Write a new case's acknowledgement and, with no hold, send it here: returns its status.
+
+    Queueing its sending instead would put the letter at the back of the queue, behind every
+    acknowledgement written meanwhile; in a burst of thousands no letter would leave until all were
+    written. Nothing is lost in between: a worker that dies after the write leaves the row queued
+    and untried, which a redelivery of the task or the outbox relay sends; a provider's refusal
+    counts as an attempt and hands the row to the send task's retry chain in ``retry_in`` seconds.
+    """
+    send_here = settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES <= 0
+    message = acknowledgement_queue(case_id=case_id, queue_sending=not send_here)
+    if message is None:
+        return "none"
+    if not send_here or message.status != OutboxStatus.QUEUED or message.attempts:
+        return message.status
+    try:
+        return outgoing_send(outgoing_id=message.pk)
+    except DeliveryError as exc:
+        outgoing_record_failure(outgoing_id=message.pk, error=str(exc), final=False)
+        queue_send(message.pk, countdown=retry_in)
+        return "retrying"
 
 
 def outgoing_mark_unknown(*, older_than_minutes: int | None = None, now: datetime.datetime | None = None) -> list[int]:

@@ -280,11 +280,12 @@ def _replace_acknowledgement(existing: OutgoingMessage, *, subject: str, body_te
     return existing
 
 
-def acknowledgement_queue(*, case_id: int) -> OutgoingMessage | None:
+def acknowledgement_queue(*, case_id: int, queue_sending: bool = True) -> OutgoingMessage | None:
     """Write the automatic *ontvangstbevestiging* (Awb 9:6) of a new case to the outbox, once.
 
     It waits ``HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES`` before it goes (beat's outbox relay releases
-    it), so a question answered at once gets none; with 0 it is queued at once.
+    it), so a question answered at once gets none; with 0 its sending is queued at once, unless
+    ``queue_sending`` is false because the caller sends it itself (``delivery.acknowledgement_send``).
     """
     case = Case.objects.select_related("registration").get(pk=case_id)
     existing = OutgoingMessage.objects.filter(dedupe_key=acknowledgement_key(case.pk)).first()
@@ -301,7 +302,7 @@ def acknowledgement_queue(*, case_id: int) -> OutgoingMessage | None:
         subject=draft.subject,
         body_text=draft.body_text,
         automatic=True,
-        send_now=settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES <= 0,
+        send_now=queue_sending and settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES <= 0,
     )
     return message
 
