@@ -49,7 +49,7 @@ def runs_eagerly() -> bool:
 
 
 # Tasks without arguments that take whatever is waiting (the aggregates' pending cases): run once for a
-# whole request in eager mode instead of after every commit in it (``eager_batch``).
+# whole request in eager mode instead of after every commit in it (``AfterResponseMiddleware``).
 COALESCED_TASKS = (REFRESH_AGGREGATES,)
 
 
@@ -57,50 +57,40 @@ class _Batch:
     def __init__(self, *, after_response: bool = False) -> None:
         self.tasks: set[str] = set()
         self.calls: dict[Callable, set] = {}
-        # A request's batch keeps every task it queues for after its response (``EagerBatchMiddleware``).
+        # A request's batch keeps every task it queues for after its response (``AfterResponseMiddleware``).
         self.after_response = after_response
-        self.later: list[tuple[str, tuple, dict]] = []
+        self.later: list[tuple[str, tuple, dict, int | None]] = []
 
     def empty(self) -> bool:
         return not (self.tasks or self.calls or self.later)
 
 
-_batched: ContextVar[_Batch | None] = ContextVar("handvest_eager_batch", default=None)
+_batched: ContextVar[_Batch | None] = ContextVar("handvest_request_batch", default=None)
 
 
 def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
-    """Queue task ``name`` now (eager mode runs it here and now, or at the end of an ``eager_batch``)."""
+    """Queue task ``name`` now; in a request, once its response is ready (``AfterResponseMiddleware``).
+
+    Eager mode runs it in this process (at the end of a request's batch for a coalesced task)."""
     batch = _batched.get()
-    if batch is not None and runs_eagerly():
-        if name in COALESCED_TASKS and not (args or kwargs or countdown):
+    if batch is not None:
+        if runs_eagerly() and name in COALESCED_TASKS and not (args or kwargs or countdown):
             batch.tasks.add(name)
             return None
         if batch.after_response:
-            batch.later.append((name, args, kwargs))  # eager mode ignores a countdown anyway
+            batch.later.append((name, args, kwargs, countdown))
             return None
     return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)
 
 
 def batch_later(function: Callable[[list], None], items) -> bool:
-    """In an ``eager_batch``, collect ``items`` for ``function``, called once with all of them (sorted)
-    when the batch ends, before its coalesced tasks; False outside one (the caller calls it itself)."""
+    """In an eager request, collect ``items`` for ``function``, called once with all of them (sorted)
+    when the request's work is done, before its coalesced tasks; False otherwise (the caller calls it itself)."""
     batch = _batched.get()
-    if batch is None:
+    if batch is None or not runs_eagerly():
         return False
     batch.calls.setdefault(function, set()).update(items)
     return True
-
-
-@contextmanager
-def eager_batch():
-    """Eager mode (``make run``): a coalesced task asked for any number of times in the block runs once,
-    when the block ends. A web form registers, acknowledges and sends in one request, and each of those
-    commits changes the counts; with a worker the refresh window coalesces them, here this does."""
-    if _batched.get() is not None:
-        yield
-        return
-    with _collecting(_Batch()):
-        yield
 
 
 @contextmanager
@@ -128,23 +118,27 @@ def _finish(batch: _Batch) -> None:
             logger.exception("eager task %s after the request failed", name)
 
 
-class EagerBatchMiddleware:
-    """Eager mode (``make run``): the work a request queues runs after its response, as a worker would.
+class AfterResponseMiddleware:
+    """The work a request queues goes after its response: the citizen never waits for it.
 
-    A WSGI server calls the response's ``close()`` once it has sent the response (PEP 3333; Django's
-    test client does too), and that is where the request's tasks run: citizen mail first, otherwise
-    in the order queued, in this thread, with the request's trace id, and the aggregate count once at
-    the end. So the citizen sees the thank-you page without waiting for the tagging (a first model
-    load or training takes seconds), the acknowledgement's letter or the counts, and a task that fails
-    there is logged, as a worker's would be, never shown as an error page for a registered complaint.
+    A WSGI server calls the response's ``close()`` once it has sent the response (PEP 3333; gunicorn,
+    ``runserver`` and Django's test client do), and that is where the request's tasks go, in this
+    thread, with the request's trace id:
+
+    - with a worker, they are put on the broker there. What the request committed does not depend on
+      them: a process that dies before leaves it to the relays, as a broker that is down does (a stored
+      e-mail to the inbound relay, a missing acknowledgement to the outbox relay).
+    - in eager mode (``make run``) they run there: citizen mail first, otherwise in the order queued,
+      and the aggregate count once at the end. A first tagging (loading or training the model takes
+      seconds), the acknowledgement's letter and the counts never hold the thank-you page, and a task
+      that fails there is logged, as a worker's would be, never shown as an error page for a
+      registered complaint.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not runs_eagerly():
-            return self.get_response(request)
         context = contextvars.copy_context()
         batch = _Batch(after_response=True)
         token = _batched.set(batch)
@@ -166,16 +160,16 @@ class EagerBatchMiddleware:
 
 
 def _after_response(batch: _Batch) -> None:
-    batch.after_response = False  # what the tasks queue in turn runs at once, as in any eager batch
+    batch.after_response = False  # what the tasks queue in turn goes at once
     with _collecting(batch):
         # Citizen mail first, as the workers' queues have it: an acknowledgement never waits for a tagging.
-        for name, args, kwargs in sorted(batch.later, key=lambda task: task[0] not in MAIL_TASKS):
+        for name, args, kwargs, countdown in sorted(batch.later, key=lambda task: task[0] not in MAIL_TASKS):
             try:
-                enqueue(name, *args, **kwargs)
+                enqueue(name, *args, countdown=countdown, **kwargs)
             except Exception:
-                # A worker's task that failed: what it left (an outbox row, a pending mark) is retried
-                # by the relay or the next count, as with a worker.
-                logger.exception("eager task %s after the response failed", name)
+                # A task that failed (eager) or was not queued (the broker is down): what it left (a
+                # stored e-mail, an outbox row, a pending mark) is taken up by the relays or the next count.
+                logger.exception("task %s after the response failed", name)
 
 
 def enqueue_on_commit(name: str, *args, robust: bool = False, **kwargs) -> None:

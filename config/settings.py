@@ -74,8 +74,8 @@ MIDDLEWARE = [
     # Static files straight from the web process (gunicorn in production); compressed and cached for a year.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.tracing.TraceMiddleware",
-    # Celery eager (`make run`): a request's tasks run after its response is sent, the aggregate count once.
-    "cases.dispatch.EagerBatchMiddleware",
+    # A request's tasks go after its response is sent: onto the broker, or (Celery eager, `make run`) run.
+    "cases.dispatch.AfterResponseMiddleware",
     "config.csp.HandvestCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

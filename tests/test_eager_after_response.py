@@ -69,7 +69,7 @@ def test_a_task_that_fails_after_the_response_is_logged_and_the_complaint_stays_
         response = noting_client.post("/melding/", FORM)
     assert response.status_code == 302 and response.url == "/melding/ontvangen/"
     assert Case.objects.count() == 1 and not OutgoingMessage.objects.exists() and mailoutbox == []
-    assert [record.getMessage() for record in caplog.records] == [f"eager task {dispatch.ACKNOWLEDGE} after the response failed"]
+    assert [record.getMessage() for record in caplog.records] == [f"task {dispatch.ACKNOWLEDGE} after the response failed"]
 
 
 def test_the_work_after_the_response_carries_the_requests_trace_id(client, municipality):
@@ -108,7 +108,7 @@ def test_citizen_mail_runs_first_after_the_response_then_the_rest_in_the_order_q
         assert ran == []  # nothing runs before the response
         return HttpResponse()
 
-    response = dispatch.EagerBatchMiddleware(view)(object())
+    response = dispatch.AfterResponseMiddleware(view)(object())
     assert ran == []
     response.close()
     assert ran == [(dispatch.ACKNOWLEDGE, (1,), {}), (dispatch.TAG_CASE, (1,), {"replace": False}), (dispatch.SATISFACTION_SURVEY, (1,), {})]

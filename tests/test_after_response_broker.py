@@ -1,0 +1,134 @@
+"""With a worker (gunicorn and a broker): a request's tasks go onto the broker after its response.
+
+A WSGI server sends the response and only then calls its ``close()``; Django's test client does the
+same. The citizen and the mail provider are answered once the submission is committed; putting the
+task on the broker (a network round trip, or a timeout when the broker is down) is not part of their
+wait, and what it would have started is taken up by the relays when it fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+import pytest
+from celery import current_app
+from django.test import Client
+from django.test.client import ClientHandler
+from django.utils import timezone
+
+from cases import dispatch
+from cases.correspondence.outbox import cases_missing_acknowledgement
+from cases.intake import webhooks
+from cases.intake.email import inbound_pending
+from cases.models import Case, InboundMessage, Registration
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+FORM = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
+        "address": "", "phone": "", "hint": "", "website": "", "form_token": ""}
+
+
+class Broker:
+    """The broker's side of ``apply_async``: what was published, and whether it is reachable."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, tuple, int | None]] = []
+        self.down = False
+
+    def publish(self, name, args, kwargs=None, countdown=None, **options):
+        if self.down:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.published.append((name, tuple(args), countdown))
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    broker = Broker()
+    for name in (dispatch.ACKNOWLEDGE, dispatch.TAG_CASE, dispatch.PROCESS_INBOUND, dispatch.REFRESH_AGGREGATES):
+        task = current_app.tasks[name]
+        monkeypatch.setattr(task, "apply_async", lambda args, kwargs=None, countdown=None, name=name, **options: broker.publish(name, args, kwargs, countdown))
+    monkeypatch.setattr(webhooks, "models_stay_out", lambda: True)  # a web process, as gunicorn's
+    eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = False
+    yield broker
+    current_app.conf.task_always_eager = eager
+
+
+class NotingHandler(ClientHandler):
+    """Notes, when the response is ready, what had been published by then."""
+
+    def get_response(self, request):
+        response = super().get_response(request)
+        self.published_at_response = list(self.broker.published)
+        return response
+
+
+@pytest.fixture
+def noting_client(broker):
+    client = Client()
+    client.handler = NotingHandler(enforce_csrf_checks=False)
+    client.handler.broker = broker
+    return client
+
+
+def test_the_web_forms_acknowledgement_task_is_published_after_the_response(noting_client, broker, municipality):
+    response = noting_client.post("/melding/", FORM)
+    assert response.status_code == 302
+    assert noting_client.handler.published_at_response == []  # the citizen did not wait for the broker
+    case = Case.objects.get()
+    assert (dispatch.ACKNOWLEDGE, (case.pk,), None) in broker.published
+    assert [name for name, _args, _countdown in broker.published].count(dispatch.ACKNOWLEDGE) == 1
+
+
+def test_a_webhooks_message_is_stored_before_the_response_and_its_task_published_after(noting_client, broker, municipality, settings):
+    from tests.test_intake_hostile import BASIC_AUTH, MAILGUN_URL, SIGNING_KEY, auth, mailgun, message
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": BASIC_AUTH}
+    response = noting_client.post(MAILGUN_URL, data=mailgun(message(), token="d" * 50), **auth())
+    assert response.status_code == 200
+    assert noting_client.handler.published_at_response == []
+    inbound = InboundMessage.objects.get()
+    assert broker.published == [(dispatch.PROCESS_INBOUND, (inbound.pk,), None)]
+
+
+def test_with_the_broker_down_the_complaint_is_registered_and_the_relays_take_it_up(noting_client, broker, municipality, caplog):
+    broker.down = True
+    with caplog.at_level(logging.ERROR, logger="cases.dispatch"):
+        response = noting_client.post("/melding/", FORM)
+    assert response.status_code == 302 and response.url == "/melding/ontvangen/"
+    case = Case.objects.get()
+    assert f"task {dispatch.ACKNOWLEDGE} after the response failed" in [record.getMessage() for record in caplog.records]
+    # Beat's outbox relay writes the acknowledgement that no task wrote, once its grace is over.
+    Registration.objects.filter(pk=case.registration_id).update(registered_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert cases_missing_acknowledgement() == [case.pk]
+
+
+def test_with_the_broker_down_a_webhooks_message_stays_stored_for_the_inbound_relay(noting_client, broker, municipality, settings, caplog):
+    from tests.test_intake_hostile import BASIC_AUTH, MAILGUN_URL, SIGNING_KEY, auth, mailgun, message
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": BASIC_AUTH}
+    broker.down = True
+    with caplog.at_level(logging.ERROR, logger="cases.dispatch"):
+        assert noting_client.post(MAILGUN_URL, data=mailgun(message(), token="e" * 50), **auth()).status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert inbound.outcome == "" and f"task {dispatch.PROCESS_INBOUND} after the response failed" in caplog.text
+    assert inbound_pending(now=timezone.now() + datetime.timedelta(minutes=6)) == [inbound.pk]
+
+
+def test_outside_a_request_a_task_is_published_at_once(broker):
+    dispatch.enqueue(dispatch.TAG_CASE, 7, replace=False)
+    assert broker.published == [(dispatch.TAG_CASE, (7,), None)]
+
+
+def test_a_countdown_is_kept_when_the_task_is_published_after_the_response(broker):
+    from django.http import HttpResponse
+
+    def view(request):
+        dispatch.enqueue(dispatch.REFRESH_AGGREGATES, countdown=30)
+        return HttpResponse()
+
+    response = dispatch.AfterResponseMiddleware(view)(object())
+    assert broker.published == []
+    response.close()
+    assert broker.published == [(dispatch.REFRESH_AGGREGATES, (), 30)]
