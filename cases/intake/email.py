@@ -88,28 +88,42 @@ def _content_key(parsed: ParsedEmail) -> str:
 
 
 # --- step 1: store ---------------------------------------------------------------------------------
-def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tuple[InboundMessage, bool]:
+class ReplayedToken(Exception):
+    """A signed post's one-time token came again: a replayed signature, perhaps with another message."""
+
+
+def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, webhook_token: str = "") -> tuple[InboundMessage, bool]:
     """Keep the raw bytes, committed, before anything reads them; the same bytes twice are one row.
 
-    Returns (row, created). Raises only when the database itself is unreachable (the webhook then
-    answers 5xx and the provider tries again later).
+    Returns (row, created). ``webhook_token`` (a signed post's one-time token) is kept on the row, in
+    the same statement: a second post with it raises :class:`ReplayedToken` and stores nothing. Raises
+    otherwise only when the database itself is unreachable (the webhook then answers 5xx and the
+    provider tries again later).
     """
     digest = hashlib.sha256(raw).hexdigest()
-    inbound = InboundMessage(received_at=arrived, source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
+    source, webhook_token = source[:40], webhook_token[:200]
+    inbound = InboundMessage(received_at=arrived, source=source, raw_sha256=digest, raw_size=len(raw), handled=False, webhook_token=webhook_token)
     wrote = _keep_raw(inbound, raw, digest)
-    # No look before the insert: the unique key on the hash refuses the same bytes twice, and a
-    # new message (the usual case) costs one statement less.
+    # No look before the insert: the unique keys on the hash and the token refuse the same bytes and
+    # a used token, and a new message (the usual case) costs one statement.
     try:
         with transaction.atomic():
             inbound.save()
     except IntegrityError:
+        if webhook_token and InboundMessage.objects.filter(source=source, webhook_token=webhook_token).exists():
+            _forget_file(inbound, wrote)
+            raise ReplayedToken(webhook_token) from None
         existing = InboundMessage.objects.get(raw_sha256=digest)
-        # The file written here is removed again unless a row holds it: a twin delivery at the same
-        # moment may have found it and won the insert with it.
-        if wrote and not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
-            inbound.raw.storage.delete(inbound.raw.name)
+        _forget_file(inbound, wrote)
         return existing, False
     return inbound, True
+
+
+def _forget_file(inbound: InboundMessage, wrote: bool) -> None:
+    """The file written for a row that was refused is removed again unless a row holds it: a twin
+    delivery at the same moment may have found it and won the insert with it."""
+    if wrote and not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
+        inbound.raw.storage.delete(inbound.raw.name)
 
 
 def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
@@ -244,7 +258,13 @@ def inbound_process(inbound: InboundMessage, raw: bytes, *, date_from_headers: b
 
 
 def email_intake(
-    *, raw: bytes, source: str, received_at: datetime.datetime | None = None, date_from_headers: bool = False, defer: bool = False
+    *,
+    raw: bytes,
+    source: str,
+    received_at: datetime.datetime | None = None,
+    date_from_headers: bool = False,
+    defer: bool = False,
+    webhook_token: str = "",
 ) -> IntakeResult:
     """Take in one e-mail (raw RFC 5322 bytes) from ``source`` (``webhook:mailgun``, ``eml``, ``mbox`` ...).
 
@@ -252,11 +272,12 @@ def email_intake(
     takes it from the message's topmost Received header instead, for imported mailboxes.
     ``defer``: only store it here, and have a worker process it after commit (``STORED``): the web
     process that takes a webhook never loads the tagger, and the worker decides the kind with it.
+    ``webhook_token``: the signed post's one-time token; a second post with it raises :class:`ReplayedToken`.
     Idempotent: the same message again returns ``duplicate`` and changes nothing.
     """
     raw = bytes(raw or b"")
     now = timezone.now()
-    inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now))
+    inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now), webhook_token=webhook_token)
     if not created and inbound.outcome:
         return _duplicate_result(inbound)
     if defer:
