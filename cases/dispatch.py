@@ -48,6 +48,12 @@ def runs_eagerly() -> bool:
     return bool(current_app.conf.task_always_eager)
 
 
+# With a worker, only these wait for the response before they are published: if the process dies
+# in between, beat's relays do their work (a missing acknowledgement, a letter never tried, mail
+# stored but not processed, pending counts). The others (tagging, a destruction list, a reply's
+# notice) have no relay, and are published as soon as they are queued.
+RELAYED_TASKS = (ACKNOWLEDGE, SEND_LETTER, PROCESS_INBOUND, REFRESH_AGGREGATES)
+
 # Tasks without arguments that take whatever is waiting (the aggregates' pending cases): run once for a
 # whole request in eager mode instead of after every commit in it (``AfterResponseMiddleware``).
 COALESCED_TASKS = (REFRESH_AGGREGATES,)
@@ -77,7 +83,7 @@ def enqueue(name: str, *args, countdown: int | None = None, **kwargs):
         if runs_eagerly() and name in COALESCED_TASKS and not (args or kwargs or countdown):
             batch.tasks.add(name)
             return None
-        if batch.after_response:
+        if batch.after_response and (name in RELAYED_TASKS or runs_eagerly()):
             batch.later.append((name, args, kwargs, countdown))
             return None
     return current_app.tasks[name].apply_async(args, kwargs, countdown=countdown)
@@ -125,9 +131,10 @@ class AfterResponseMiddleware:
     ``runserver`` and Django's test client do), and that is where the request's tasks go, in this
     thread, with the request's trace id:
 
-    - with a worker, they are put on the broker there. What the request committed does not depend on
-      them: a process that dies before leaves it to the relays, as a broker that is down does (a stored
-      e-mail to the inbound relay, a missing acknowledgement to the outbox relay).
+    - with a worker, the ones a relay makes good (``RELAYED_TASKS``) are put on the broker there: a
+      process that dies before, or a broker that is down, leaves their work to beat's relays (a stored
+      e-mail to the inbound relay, a missing acknowledgement to the outbox relay). The others are
+      published when queued, as before.
     - in eager mode (``make run``) they run there: citizen mail first, otherwise in the order queued,
       and the aggregate count once at the end. A first tagging (loading or training the model takes
       seconds), the acknowledgement's letter and the counts never hold the thank-you page, and a task

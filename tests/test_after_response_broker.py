@@ -116,6 +116,22 @@ def test_with_the_broker_down_a_webhooks_message_stays_stored_for_the_inbound_re
     assert inbound_pending(now=timezone.now() + datetime.timedelta(minutes=6)) == [inbound.pk]
 
 
+def test_in_a_request_a_task_no_relay_makes_good_is_published_at_once(broker):
+    """Tagging has no relay: a process that died after the response would lose it, so it does not wait."""
+    from django.http import HttpResponse
+
+    def view(request):
+        dispatch.enqueue(dispatch.TAG_CASE, 7, replace=False)
+        dispatch.enqueue(dispatch.ACKNOWLEDGE, 7)
+        assert broker.published == [(dispatch.TAG_CASE, (7,), None)]
+        return HttpResponse()
+
+    response = dispatch.AfterResponseMiddleware(view)(object())
+    assert broker.published == [(dispatch.TAG_CASE, (7,), None)]
+    response.close()
+    assert broker.published == [(dispatch.TAG_CASE, (7,), None), (dispatch.ACKNOWLEDGE, (7,), None)]
+
+
 def test_outside_a_request_a_task_is_published_at_once(broker):
     dispatch.enqueue(dispatch.TAG_CASE, 7, replace=False)
     assert broker.published == [(dispatch.TAG_CASE, (7,), None)]

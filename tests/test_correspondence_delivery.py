@@ -392,11 +392,12 @@ def queued_sends(monkeypatch):
     return queued
 
 
-def test_the_acknowledgement_task_sends_what_it_wrote_without_queueing_a_send(municipality, settings, queued_sends):
+def test_the_acknowledgement_task_sends_what_it_wrote_without_queueing_a_send(municipality, settings, queued_sends, django_capture_on_commit_callbacks):
     """A send task queued behind every acknowledgement written meanwhile would hold the letter back in a burst."""
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
     case = CaseFactory(email="piet@example.nl")
-    assert acknowledge.apply(args=(case.pk,)).get() == "sent"
+    with django_capture_on_commit_callbacks(execute=True):  # what it queues after its commits is queued
+        assert acknowledge.apply(args=(case.pk,)).get() == "sent"
     message = OutgoingMessage.objects.get(case=case)
     assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
     assert len(mail.outbox) == 1 and queued_sends == []
@@ -404,10 +405,11 @@ def test_the_acknowledgement_task_sends_what_it_wrote_without_queueing_a_send(mu
     assert len(mail.outbox) == 1 and OutgoingMessage.objects.filter(case=case).count() == 1
 
 
-def test_a_held_acknowledgement_is_written_by_the_task_but_not_sent(municipality, settings, queued_sends):
+def test_a_held_acknowledgement_is_written_by_the_task_but_not_sent(municipality, settings, queued_sends, django_capture_on_commit_callbacks):
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60
     case = CaseFactory(email="piet@example.nl")
-    assert acknowledge.apply(args=(case.pk,)).get() == "queued"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert acknowledge.apply(args=(case.pk,)).get() == "queued"
     assert mail.outbox == [] and queued_sends == []
 
 

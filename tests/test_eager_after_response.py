@@ -61,7 +61,7 @@ def test_the_acknowledgement_is_written_and_sent_after_the_response_not_before(n
 
 
 def test_a_task_that_fails_after_the_response_is_logged_and_the_complaint_stays_registered(noting_client, municipality, monkeypatch, caplog, mailoutbox):
-    def broken(*, case_id):
+    def broken(*, case_id, **kwargs):
         raise RuntimeError("template missing")
 
     monkeypatch.setattr(delivery, "acknowledgement_queue", broken)

@@ -88,42 +88,36 @@ def _content_key(parsed: ParsedEmail) -> str:
 
 
 # --- step 1: store ---------------------------------------------------------------------------------
-class ReplayedToken(Exception):
-    """A signed post's one-time token came again: a replayed signature, perhaps with another message."""
-
-
-def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, webhook_token: str = "") -> tuple[InboundMessage, bool]:
+def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, savepoint: bool = True) -> tuple[InboundMessage, bool]:
     """Keep the raw bytes, committed, before anything reads them; the same bytes twice are one row.
 
-    Returns (row, created). ``webhook_token`` (a signed post's one-time token) is kept on the row, in
-    the same statement: a second post with it raises :class:`ReplayedToken` and stores nothing. Raises
-    otherwise only when the database itself is unreachable (the webhook then answers 5xx and the
-    provider tries again later).
+    Returns (row, created). Raises only when the database itself is unreachable (the webhook then
+    answers 5xx and the provider tries again later). ``savepoint=False``: the caller's transaction
+    takes the refusal of the same bytes (an ``IntegrityError``) itself, and is spared a savepoint's
+    two round trips on every new message.
     """
     digest = hashlib.sha256(raw).hexdigest()
-    source, webhook_token = source[:40], webhook_token[:200]
-    inbound = InboundMessage(received_at=arrived, source=source, raw_sha256=digest, raw_size=len(raw), handled=False, webhook_token=webhook_token)
-    wrote = _keep_raw(inbound, raw, digest)
-    # No look before the insert: the unique keys on the hash and the token refuse the same bytes and
-    # a used token, and a new message (the usual case) costs one statement.
+    inbound = InboundMessage(received_at=arrived, source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
+    _keep_raw(inbound, raw, digest)
+    if not savepoint:
+        # A refusal fails the caller's transaction, and no query can run in it; the caller tries again
+        # with a savepoint, which takes this file (the same name, the same bytes) or removes it.
+        inbound.save()
+        return inbound, True
+    # No look before the insert: the unique key on the hash refuses the same bytes twice, and a
+    # new message (the usual case) costs one statement less.
     try:
         with transaction.atomic():
             inbound.save()
     except IntegrityError:
-        if webhook_token and InboundMessage.objects.filter(source=source, webhook_token=webhook_token).exists():
-            _forget_file(inbound, wrote)
-            raise ReplayedToken(webhook_token) from None
         existing = InboundMessage.objects.get(raw_sha256=digest)
-        _forget_file(inbound, wrote)
+        # The file is removed again unless a row holds it: a twin delivery at the same moment may have
+        # found it and won the insert with it. One that no row holds was written here, or left by a
+        # delivery that was rolled back; the bytes are the existing row's, in its own file.
+        if not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
+            inbound.raw.storage.delete(inbound.raw.name)
         return existing, False
     return inbound, True
-
-
-def _forget_file(inbound: InboundMessage, wrote: bool) -> None:
-    """The file written for a row that was refused is removed again unless a row holds it: a twin
-    delivery at the same moment may have found it and won the insert with it."""
-    if wrote and not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
-        inbound.raw.storage.delete(inbound.raw.name)
 
 
 def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
@@ -264,7 +258,7 @@ def email_intake(
     received_at: datetime.datetime | None = None,
     date_from_headers: bool = False,
     defer: bool = False,
-    webhook_token: str = "",
+    savepoint: bool = True,
 ) -> IntakeResult:
     """Take in one e-mail (raw RFC 5322 bytes) from ``source`` (``webhook:mailgun``, ``eml``, ``mbox`` ...).
 
@@ -272,12 +266,13 @@ def email_intake(
     takes it from the message's topmost Received header instead, for imported mailboxes.
     ``defer``: only store it here, and have a worker process it after commit (``STORED``): the web
     process that takes a webhook never loads the tagger, and the worker decides the kind with it.
-    ``webhook_token``: the signed post's one-time token; a second post with it raises :class:`ReplayedToken`.
+    ``savepoint=False`` (with ``defer``, in the caller's transaction): the same bytes again raise the
+    ``IntegrityError`` of their unique key, for the caller to take (``inbound_store``).
     Idempotent: the same message again returns ``duplicate`` and changes nothing.
     """
     raw = bytes(raw or b"")
     now = timezone.now()
-    inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now), webhook_token=webhook_token)
+    inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now), savepoint=savepoint or not defer)
     if not created and inbound.outcome:
         return _duplicate_result(inbound)
     if defer:

@@ -15,11 +15,11 @@ the trained kind classifier decides complaint, suggestion or other (the web proc
 Anymail lets posts through when no secret is configured (it only warns). We refuse them: an
 inbound webhook without its secret would let anyone on the internet register cases.
 
-Replays: Mailgun signs ``timestamp`` + ``token``, not the message. A signed post older than
+Replays: Mailgun signs ``timestamp`` + ``token``. A signed post older than
 ``HANDVEST_WEBHOOK_MAX_AGE_SECONDS``, or one whose token was used before, is refused (400) and
-logged. The token is kept on its message's row, in the statement that stores it: the row's unique
-key refuses it a second time (nothing looked up first; a post is one statement and its audit entry,
-one commit), and a post that fails to store leaves no token, so the ESP's retry is taken.
+logged; the token is remembered once its message is stored (with a worker: in the same transaction,
+stored first, so its unique key refuses a replay and a post costs one commit; a post that fails to
+store leaves no token, and the ESP's retry is taken).
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.urls import re_path
 from django.utils import timezone
 
-from cases.intake.email import IntakeResult, ReplayedToken, email_intake
+from cases.intake.email import IntakeResult, email_intake
+from cases.models import WebhookToken
 from cases.tagging import models_stay_out
 
 logger = logging.getLogger(__name__)
@@ -108,20 +110,43 @@ class StoreFirstMixin:
     def post(self, request, *args, **kwargs):
         require_secret(self.esp_name)
         self.run_validators(request)
-        token = self.check_replay(request) or ""
+        token = self.check_replay(request)
         source = f"webhook:{esp_slug(self.esp_name)}"
         # A web process with a worker only stores the mail: the worker registers it and decides its
         # kind with the trained classifier, which the web process never loads (``models_stay_out``).
-        defer = models_stay_out()
-        try:
-            # A signed post carries one message (Mailgun's); its token is kept on that message's row.
-            for index, raw in enumerate(self._messages(request)):
-                result = email_intake(raw=raw, source=source, defer=defer, webhook_token=token if index == 0 else "")
-                logger.info("inbound mail via %s: %s %s", self.esp_name, result.outcome, result.reference or "")
-        except ReplayedToken:
-            logger.warning(REPLAY_TOKEN, self.esp_name)
-            raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name) from None
+        messages = self._messages(request)
+        if models_stay_out():
+            # Only stored here: the post's one-time token and its messages commit together, once. The
+            # token goes first: a replay is refused by its unique key before anything is stored.
+            # Without savepoints first (the usual post: new messages). Bytes stored before (the provider's
+            # retry with a new signature, a twin post) fail that whole transaction: then again, each
+            # message on its own savepoint, so the duplicate is answered and the new token is kept.
+            for savepoint in (False, True):
+                try:
+                    self._store(messages, source=source, token=token, savepoint=savepoint)
+                    break
+                except IntegrityError:
+                    if token and self._token_seen(token):
+                        logger.warning(REPLAY_TOKEN, self.esp_name)
+                        raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name) from None
+                    if savepoint:
+                        raise
+        else:
+            self._take(messages, source=source, defer=False)  # each committed before it is read
+            self._remember(token)
         return HttpResponse()
+
+    def _store(self, messages: list[bytes], *, source: str, token: str | None, savepoint: bool) -> None:
+        """The token and the messages in one transaction; without ``savepoint``, bytes stored before fail all of it."""
+        with transaction.atomic():
+            if token:
+                self._store_token(token)
+            self._take(messages, source=source, defer=True, savepoint=savepoint)
+
+    def _take(self, messages: list[bytes], *, source: str, defer: bool, savepoint: bool = True) -> None:
+        for raw in messages:
+            result = email_intake(raw=raw, source=source, defer=defer, savepoint=savepoint)
+            logger.info("inbound mail via %s: %s %s", self.esp_name, result.outcome, result.reference or "")
 
     def _messages(self, request) -> list[bytes]:
         raw = self.raw_mime(request)
@@ -134,6 +159,21 @@ class StoreFirstMixin:
             # the post itself, so a person can see what came; it lands in quarantine as no e-mail.
             logger.exception("inbound post of %s could not be read by anymail; stored as it came", self.esp_name)
             return [request.body]
+
+    def _store_token(self, token: str) -> None:
+        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])
+
+    def _token_seen(self, token: str) -> bool:
+        return WebhookToken.objects.filter(provider=esp_slug(self.esp_name), token=token[:200]).exists()
+
+    def _remember(self, token: str | None) -> None:
+        if not token:
+            return
+        try:
+            with transaction.atomic():
+                self._store_token(token)
+        except IntegrityError:
+            pass  # a twin post with the same token, handled at the same moment
 
 
 class MailgunInbound(StoreFirstMixin, MailgunInboundWebhookView):
@@ -151,8 +191,13 @@ class MailgunInbound(StoreFirstMixin, MailgunInboundWebhookView):
         if abs(age) > limit:
             logger.warning(REPLAY_STALE, self.esp_name, int(age), limit)
             raise AnymailWebhookValidationFailure(REPLAY_STALE % (self.esp_name, int(age), limit))
-        # Not looked up here: it is stored with the message, whose row's unique key refuses it a second time.
-        return request.POST.get("token", "")
+        token = request.POST.get("token", "")
+        # With a worker the token's unique key refuses a replay when it is stored (``post``); without
+        # one each message commits on its own before the token does, so a used token is looked up first.
+        if token and not models_stay_out() and self._token_seen(token):
+            logger.warning(REPLAY_TOKEN, self.esp_name)
+            raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name)
+        return token
 
 
 class PostmarkInbound(StoreFirstMixin, PostmarkInboundWebhookView):

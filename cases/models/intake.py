@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.storage import private_storage
 
-__all__ = ["UNPROCESSED_OUTCOMES", "Attachment", "InboundMessage", "InboundOutcome"]
+__all__ = ["UNPROCESSED_OUTCOMES", "Attachment", "InboundMessage", "InboundOutcome", "WebhookToken"]
 
 
 class InboundOutcome(models.TextChoices):
@@ -59,14 +59,10 @@ class InboundMessage(models.Model):
     registration = models.ForeignKey("cases.Registration", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
     case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
     handled = models.BooleanField(_("afgehandeld"), default=False)
-    # The signed post's one-time token (Mailgun's ``token``; its signature covers the token and the
-    # time, not the message): a replay of the signature with another message is refused by the key below.
-    webhook_token = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("binnengekomen e-mail")
         constraints = [
-            models.UniqueConstraint(fields=["source", "webhook_token"], condition=~models.Q(webhook_token=""), name="one_message_per_webhook_token"),
             # A message without a Message-ID is known by its content key; the first one processed holds it.
             models.UniqueConstraint(
                 fields=["content_hash"], condition=models.Q(message_key__isnull=True) & ~models.Q(content_hash=""), name="one_inbound_per_content_key"
@@ -94,3 +90,17 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         # Not the file name (it may hold a name): this text is what the audit log records about the file.
         return f"bijlage {self.pk}"
+
+
+class WebhookToken(models.Model):
+    """A signed webhook post's one-time token (Mailgun's ``token``): a replayed post carries a token seen before and is refused."""
+
+    provider = models.CharField(max_length=20)
+    token = models.CharField(max_length=200)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "token"], name="one_use_per_webhook_token")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.token[:12]}"
