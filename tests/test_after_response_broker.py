@@ -22,11 +22,10 @@ from cases.correspondence.outbox import cases_missing_acknowledgement
 from cases.intake import webhooks
 from cases.intake.email import inbound_pending
 from cases.models import Case, InboundMessage, Registration
+from tests.test_eager_after_response import FORM
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-FORM = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
-        "address": "", "phone": "", "hint": "", "website": "", "form_token": ""}
 
 
 class Broker:

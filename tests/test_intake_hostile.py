@@ -166,7 +166,6 @@ def test_a_retry_after_a_rolled_back_delivery_leaves_no_second_copy_of_the_mail(
     """A webhook post whose transaction rolled back (the database went away before the commit) left
     the raw file without a row; the provider's retry takes that file when it holds the same bytes,
     and writes its own when it does not (a write cut short)."""
-
     from django.db import transaction
 
     raw = message(message_id="<rollback-1@ziggo.nl>")
@@ -191,7 +190,6 @@ def test_the_same_mail_again_leaves_no_second_copy_when_its_first_file_is_not_wh
     """The hash's unique key refuses the second delivery after its file was written: that file goes
     again when no row holds it (the first was wiped by the retention rules, or lies in the folder of an
     earlier month), and stays when the first row names it but its file had gone missing from disk."""
-
     raw = message(message_id="<twee-keer@ziggo.nl>")
     email_intake(raw=raw, source="webhook:mailgun", defer=True)
     stored = InboundMessage.objects.get()
@@ -217,14 +215,12 @@ def test_the_same_mail_again_leaves_no_second_copy_when_its_first_file_is_not_wh
 def test_a_twin_delivery_that_took_this_deliverys_file_and_won_the_insert_keeps_it(municipality, settings, monkeypatch):
     """Two deliveries of the same bytes at the same moment: the first writes the file, the second finds
     it, takes it and commits first; the first's insert is refused and must not delete the file."""
-
     raw = message(message_id="<tweeling@ziggo.nl>")
     real_keep = intake_email._keep_raw
 
     def keep_and_lose_the_race(inbound, raw_bytes, digest):
-        wrote = real_keep(inbound, raw_bytes, digest)
+        real_keep(inbound, raw_bytes, digest)
         InboundMessage.objects.create(received_at=timezone.now(), source="webhook:mailgun", raw_sha256=digest, raw=inbound.raw.name, raw_size=len(raw_bytes))
-        return wrote
 
     monkeypatch.setattr(intake_email, "_keep_raw", keep_and_lose_the_race)
     email_intake(raw=raw, source="webhook:mailgun", defer=True)

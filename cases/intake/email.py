@@ -120,8 +120,8 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, savepo
     return inbound, True
 
 
-def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
-    """Write the bytes under a name made of their hash; True when a file was written.
+def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> None:
+    """Write the bytes under a name made of their hash.
 
     A file of that name with those very bytes belongs to the row that has them already (the same
     message delivered again) or was left by a delivery whose transaction rolled back (the provider
@@ -132,9 +132,8 @@ def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
         with storage.open(name, "rb") as handle:
             if hashlib.sha256(handle.read()).hexdigest() == digest:
                 inbound.raw.name = name
-                return False
+                return
     inbound.raw.save(digest[:32] + ".eml", ContentFile(raw), save=False)
-    return True
 
 
 # --- step 2: parse ---------------------------------------------------------------------------------
