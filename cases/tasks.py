@@ -26,30 +26,20 @@ from cases.tagging import case_tag, tagger_train
 
 logger = logging.getLogger(__name__)
 
-# Why these numbers: an ESP or SMTP server that is down usually comes back within minutes to an
-# hour. 6 retries at 1, 2, 4, 8, 16 and 32 minutes span about an hour before a letter is 'failed'
-# and shown to officers; acks_late redelivers the task if a worker dies meanwhile.
-SEND_MAX_RETRIES = 6
-SEND_BACKOFF_SECONDS = 60
-
-
-def backoff_seconds(retries: int) -> int:
-    return SEND_BACKOFF_SECONDS * 2**retries
-
-
 # --- correspondence --------------------------------------------------------------------------------
-@shared_task(name=dispatch.SEND_LETTER, bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
+# The back-off and the number of attempts are the outbox's (``delivery.SEND_MAX_ATTEMPTS``): the row
+# counts its attempts and says when the next is due, so the relay can take over a chain that was lost;
+# acks_late redelivers the task if a worker dies meanwhile.
+@shared_task(name=dispatch.SEND_LETTER, bind=True, max_retries=delivery.SEND_MAX_ATTEMPTS - 1, acks_late=True)
 def send_outgoing_message(self, outgoing_id: int) -> str:
     """Send outbox row ``outgoing_id`` once; a second delivery finds it sent and does nothing."""
     try:
         return delivery.outgoing_send(outgoing_id=outgoing_id)
     except delivery.DeliveryError as exc:
-        message = delivery.outgoing_record_failure(
-            outgoing_id=outgoing_id, error=str(exc), final=self.request.retries >= self.max_retries, max_attempts=SEND_MAX_RETRIES + 1
-        )
+        message = delivery.outgoing_record_failure(outgoing_id=outgoing_id, error=str(exc), final=self.request.retries >= self.max_retries)
         if message is None or message.status != OutboxStatus.QUEUED:
             return "failed"
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries))
+        raise self.retry(exc=exc, countdown=delivery.retry_countdown(message))
 
 
 # The letter is rendered (and, with no hold, sent) here, not in the request that registered the case;
@@ -57,7 +47,7 @@ def send_outgoing_message(self, outgoing_id: int) -> str:
 # the relay below after a few minutes.
 @shared_task(name=dispatch.ACKNOWLEDGE, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def acknowledge(case_id: int) -> str:
-    return delivery.acknowledgement_send(case_id=case_id, retry_in=backoff_seconds(0))
+    return delivery.acknowledgement_send(case_id=case_id)
 
 
 @shared_task(name=dispatch.OUTBOX_RELAY)

@@ -22,6 +22,9 @@ from cases.correspondence.delivery import (
     REASON_ANSWERED_AT_ONCE,
     REASON_AUTOMATIC_ADDRESS,
     REASON_RATE_LIMIT,
+    SEND_MAX_ATTEMPTS,
+    DeliveryError,
+    backoff_seconds,
     outgoing_requeue,
     outgoing_send,
 )
@@ -29,7 +32,7 @@ from cases.correspondence.outbox import REASON_BOUNCED, REASON_NO_EMAIL, acknowl
 from cases.correspondence.pdf import letter_render_pdf
 from cases.correspondence.post import NOT_TO_PRINT, letters_mark_posted, outgoing_mark_printed
 from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
-from cases.tasks import SEND_MAX_RETRIES, acknowledge, backoff_seconds, outbox_relay, send_outgoing_message
+from cases.tasks import acknowledge, outbox_relay, send_outgoing_message
 from cases.workflow.transitions import case_transition
 from cms.roles import EDITORS
 from tests.factories import CaseFactory, UserFactory, officer
@@ -421,7 +424,9 @@ def test_a_refused_acknowledgement_goes_to_the_send_tasks_retries(municipality, 
     message = OutgoingMessage.objects.get(case=case)
     assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 1)
     assert "Poging 1 mislukt" in message.last_error and "ConnectionRefusedError" in message.last_error
-    assert queued_sends == [(message.pk, backoff_seconds(0))] and mail.outbox == []
+    [(queued_pk, countdown)] = queued_sends
+    assert queued_pk == message.pk and 58 <= countdown <= 60 and mail.outbox == []
+    assert abs((message.retry_at - timezone.now()).total_seconds() - 60) < 3
     # Delivered again before the retry is due: the row is in the retry chain, so it waits for it.
     assert acknowledge.apply(args=(case.pk,)).get() == "queued" and flaky.calls == 1
     assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
@@ -464,7 +469,7 @@ def test_a_letter_that_keeps_failing_is_marked_failed_with_the_error(municipalit
     assert send_outgoing_message.apply(args=(message.pk,)).get() == "failed"
     message.refresh_from_db()
     assert message.status == OutboxStatus.FAILED
-    assert message.attempts == SEND_MAX_RETRIES + 1
+    assert message.attempts == SEND_MAX_ATTEMPTS and message.retry_at is None
     assert "ConnectionRefusedError" in message.last_error and "smtp.example.nl:587" in message.last_error
     assert mail.outbox == []
     case.refresh_from_db()
@@ -472,7 +477,53 @@ def test_a_letter_that_keeps_failing_is_marked_failed_with_the_error(municipalit
 
 
 def test_retries_back_off(municipality):
-    assert [backoff_seconds(n) for n in range(4)] == [60, 120, 240, 480]
+    assert [backoff_seconds(attempts) for attempts in range(1, 5)] == [60, 120, 240, 480]
+
+
+def test_a_worker_that_dies_after_a_refusal_leaves_a_row_the_relay_takes_when_it_is_due(municipality, flaky):
+    """The row says when its next attempt is due in the commit that queues it again: a worker killed
+    before its task could retry loses nothing, and the letter waits minutes, not the old two hours."""
+    flaky.failures = 1
+    case = CaseFactory(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    with pytest.raises(DeliveryError):
+        outgoing_send(outgoing_id=message.pk)  # then SIGKILL: no failure recorded, no retry queued
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 1)
+    assert abs((message.retry_at - timezone.now()).total_seconds() - backoff_seconds(1)) < 3
+    assert message.pk not in outbox_due(now=timezone.now() + datetime.timedelta(minutes=5))
+    assert message.pk in outbox_due(now=timezone.now() + datetime.timedelta(minutes=7))
+
+
+def test_the_relay_leaves_a_letter_alone_while_its_retry_chain_waits(municipality, flaky):
+    """A letter written hours ago that is still backing off is not sent early beside its own retry."""
+    flaky.failures = 1
+    case = CaseFactory(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    with pytest.raises(DeliveryError):
+        outgoing_send(outgoing_id=message.pk)
+    waiting = timezone.now() + datetime.timedelta(minutes=8)
+    OutgoingMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(hours=3), attempts=5, retry_at=waiting)
+    assert message.pk not in outbox_due(now=timezone.now() + datetime.timedelta(minutes=10))
+    assert message.pk in outbox_due(now=waiting + datetime.timedelta(minutes=6))
+
+
+def test_the_back_off_follows_the_rows_attempts_not_the_tasks_retries(municipality, settings, flaky, queued_sends, monkeypatch):
+    """After the acknowledgement's own refused attempt, the send task's first retry waits two minutes, not one again."""
+    from celery.exceptions import Retry
+
+    settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
+    flaky.failures = 100
+    case = CaseFactory(email="piet@example.nl")
+    assert acknowledge.apply(args=(case.pk,)).get() == "retrying"
+    message = OutgoingMessage.objects.get(case=case)
+    countdowns = []
+    monkeypatch.setattr(send_outgoing_message, "retry", lambda exc=None, countdown=None, **_: countdowns.append(countdown) or Retry("captured"))
+    send_outgoing_message.apply(args=(message.pk,))  # the chain's first task: request.retries is 0
+    message.refresh_from_db()
+    assert message.attempts == 2 and len(countdowns) == 1
+    assert backoff_seconds(2) - 2 <= countdowns[0] <= backoff_seconds(2)
+    assert abs((message.retry_at - timezone.now()).total_seconds() - backoff_seconds(2)) < 3
 
 
 def test_an_officer_requeues_a_failed_letter(municipality, flaky):
@@ -481,7 +532,8 @@ def test_an_officer_requeues_a_failed_letter(municipality, flaky):
     message = acknowledgement_for(case)
     send_outgoing_message.apply(args=(message.pk,))
     flaky.failures = 0
-    outgoing_requeue(outgoing_id=message.pk, actor=officer())
+    requeued = outgoing_requeue(outgoing_id=message.pk, actor=officer())
+    assert (requeued.attempts, requeued.retry_at) == (0, None)
     assert send_outgoing_message.apply(args=(message.pk,)).get() == "sent"
     assert len(mail.outbox) == 1
 
@@ -515,9 +567,12 @@ def test_without_a_worker_a_failed_send_stays_queued_for_the_relay(municipality,
     message.refresh_from_db()
     assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 1)
     assert "Poging 1 mislukt" in message.last_error and "ConnectionRefusedError" in message.last_error
-    assert message.pk not in outbox_due()
-    assert message.pk in outbox_due(now=timezone.now() + datetime.timedelta(minutes=121))
+    # Due a minute after the refusal; the relay takes it five minutes after that, not hours later.
+    assert message.pk not in outbox_due(now=timezone.now() + datetime.timedelta(minutes=5))
+    assert message.pk in outbox_due(now=timezone.now() + datetime.timedelta(minutes=7))
     assert send(message) == "sent"
+    message.refresh_from_db()
+    assert message.retry_at is None
 
 
 def test_a_letter_that_was_sent_cannot_be_requeued(municipality):

@@ -55,6 +55,26 @@ REASON_UNKNOWN = _(
 )
 
 
+# Why these numbers: an ESP or SMTP server that is down usually comes back within minutes to an
+# hour. 7 attempts, the retries 1, 2, 4, 8, 16 and 32 minutes apart, span about an hour before a
+# letter is 'failed' and shown to officers. The wait follows the row's attempts, not a task's
+# retries: a chain restarted by the relay, or the acknowledgement's first refusal, goes on backing off.
+SEND_MAX_ATTEMPTS = 7
+SEND_BACKOFF_SECONDS = 60
+
+
+def backoff_seconds(attempts: int) -> int:
+    """The wait after the ``attempts``-th refused attempt."""
+    return SEND_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+
+
+def retry_countdown(message: OutgoingMessage) -> int:
+    """Seconds until a refused row's next attempt is due (``retry_at``)."""
+    if message.retry_at is None:
+        return backoff_seconds(message.attempts)
+    return max(1, round((message.retry_at - timezone.now()).total_seconds()))
+
+
 class DeliveryError(Exception):
     """The mail backend refused or failed; the task retries with backoff."""
 
@@ -195,13 +215,15 @@ def _claim(outgoing_id: int) -> Claim | str:
 
 
 def _release(claim: Claim, error: str) -> None:
-    """The provider refused: nothing went, so the row is queued again (the task decides on a retry)."""
+    """The provider refused: nothing went, so the row is queued again, due after its back-off. In the
+    same commit: a worker that dies before its task can retry leaves a row the relay finds when due."""
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().get(pk=claim.outgoing_id)
         if message.status == OutboxStatus.SENDING and message.claim_token == claim.token:
             message.status, message.claim_token = OutboxStatus.QUEUED, ""
+            message.retry_at = timezone.now() + datetime.timedelta(seconds=backoff_seconds(message.attempts))
             message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
-            message.save(update_fields=["status", "claim_token", "last_error"])
+            message.save(update_fields=["status", "claim_token", "retry_at", "last_error"])
 
 
 def _confirm(claim: Claim, provider_message_id: str) -> None:
@@ -214,6 +236,7 @@ def _confirm(claim: Claim, provider_message_id: str) -> None:
         if message.status == OutboxStatus.UNKNOWN:
             message.last_error = ""  # it did go: the provider took it after all
         message.status, message.sent_at, message.provider_message_id = OutboxStatus.SENT, timezone.now(), provider_message_id[:200]
+        message.retry_at = None
         _finish(message, _case_of(message))
 
 
@@ -247,33 +270,34 @@ def outgoing_send(*, outgoing_id: int) -> str:
     return "sent"
 
 
-def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool, max_attempts: int | None = None) -> OutgoingMessage | None:
-    """After a failed attempt (counted when it was claimed): on the last one (``final``, or
-    ``max_attempts`` reached) the row is 'failed' and officers see the error. Returns the row;
-    still 'queued' means: retry."""
+def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool = False) -> OutgoingMessage | None:
+    """After a refused attempt (counted when it was claimed): on the last one (``final``, or the
+    ``SEND_MAX_ATTEMPTS``-th) the row is 'failed' and officers see the error. Returns the row; still
+    'queued' means: retry at its ``retry_at``."""
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
         if message is None or message.status != OutboxStatus.QUEUED:
             return message
-        if final or (max_attempts is not None and message.attempts >= max_attempts):
-            message.status = OutboxStatus.FAILED
+        if final or message.attempts >= SEND_MAX_ATTEMPTS:
+            message.status, message.retry_at = OutboxStatus.FAILED, None
             message.last_error = str(REASON_SEND_FAILED % {"attempts": message.attempts, "error": error})
             logger.error("outgoing message %s failed for good after %s attempts: %s", message.pk, message.attempts, error)
         else:
+            message.retry_at = message.retry_at or timezone.now() + datetime.timedelta(seconds=backoff_seconds(message.attempts))
             message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
-            logger.warning("outgoing message %s attempt %s failed: %s", message.pk, message.attempts, error)
-        message.save(update_fields=["status", "last_error"])
+            logger.warning("outgoing message %s attempt %s failed: %s; next at %s", message.pk, message.attempts, error, message.retry_at)
+        message.save(update_fields=["status", "retry_at", "last_error"])
     return message
 
 
-def acknowledgement_send(*, case_id: int, retry_in: int) -> str:
+def acknowledgement_send(*, case_id: int) -> str:
     """Write a new case's acknowledgement and, with no hold, send it here: returns its status.
 
     Queueing its sending instead would put the letter at the back of the queue, behind every
     acknowledgement written meanwhile; in a burst of thousands no letter would leave until all were
     written. Nothing is lost in between: a worker that dies after the write leaves the row queued
     and untried, which a redelivery of the task or the outbox relay sends; a provider's refusal
-    counts as an attempt and hands the row to the send task's retry chain in ``retry_in`` seconds.
+    counts as an attempt and hands the row to the send task's retry chain, due after its back-off.
     """
     send_here = settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES <= 0
     message = acknowledgement_queue(case_id=case_id, queue_sending=not send_here)
@@ -284,8 +308,8 @@ def acknowledgement_send(*, case_id: int, retry_in: int) -> str:
     try:
         return outgoing_send(outgoing_id=message.pk)
     except DeliveryError as exc:
-        outgoing_record_failure(outgoing_id=message.pk, error=str(exc), final=False)
-        queue_send(message.pk, countdown=retry_in)
+        message = outgoing_record_failure(outgoing_id=message.pk, error=str(exc))
+        queue_send(message.pk, countdown=retry_countdown(message))
         return "retrying"
 
 
@@ -313,11 +337,11 @@ def outgoing_requeue(*, outgoing_id: int, actor) -> OutgoingMessage:
             logger.warning("outgoing message %s is %s; not requeued", message.pk, message.status)
             raise ValidationError({"status": NOT_RESENDABLE % {"status": message.get_status_display()}})
         message.status = OutboxStatus.QUEUED
-        message.attempts = 0
+        message.attempts, message.retry_at = 0, None
         message.last_error = ""
         # An officer's explicit choice is no automatic reply: the loop guards do not apply to it.
         message.automatic = False
-        message.save(update_fields=["status", "attempts", "last_error", "automatic"])
+        message.save(update_fields=["status", "attempts", "retry_at", "last_error", "automatic"])
         send_after_commit(message.pk)
     logger.info("outgoing message %s requeued by %s", message.pk, getattr(actor, "username", "system"))
     return message

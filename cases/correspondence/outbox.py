@@ -307,10 +307,11 @@ def acknowledgement_queue(*, case_id: int, queue_sending: bool = True) -> Outgoi
     return message
 
 
-def outbox_due(*, now: datetime.datetime | None = None, stale_minutes: int = 5, lost_retry_minutes: int = 120) -> list[int]:
+def outbox_due(*, now: datetime.datetime | None = None, stale_minutes: int = 5) -> list[int]:
     """Outbox rows the relay should queue: held acknowledgements whose hold is over, rows never
-    tried for ``stale_minutes`` (their on-commit queueing was lost), and rows still queued after a
-    failed attempt ``lost_retry_minutes`` after they were written (the retry chain was lost)."""
+    tried for ``stale_minutes`` (their on-commit queueing was lost), and refused rows whose next
+    attempt (``retry_at``) is ``stale_minutes`` overdue (their retry chain was lost: a worker died, the
+    broker lost the delayed task, or eager mode, which has no worker to wait for it)."""
     now = now or timezone.now()
     hold = datetime.timedelta(minutes=max(settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES, 0))
     stale = datetime.timedelta(minutes=stale_minutes)
@@ -318,7 +319,7 @@ def outbox_due(*, now: datetime.datetime | None = None, stale_minutes: int = 5, 
     untried = queued.filter(attempts=0)
     held = untried.filter(automatic=True, kind=LetterKind.ACKNOWLEDGEMENT, created_at__lte=now - (hold if hold else stale))
     others = untried.exclude(automatic=True, kind=LetterKind.ACKNOWLEDGEMENT).filter(created_at__lte=now - stale)
-    lost = queued.filter(attempts__gt=0, created_at__lte=now - datetime.timedelta(minutes=lost_retry_minutes))
+    lost = queued.filter(attempts__gt=0, retry_at__lte=now - stale)
     return sorted({pk for rows in (held, others, lost) for pk in rows.values_list("pk", flat=True)})
 
 

@@ -74,6 +74,9 @@ class OutgoingMessage(models.Model):
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a refused attempt: when the next is due. The outbox relay takes over a row whose retry did not come."
+    )
     claim_token = models.CharField(max_length=32, blank=True, help_text="Set when a worker claims the row to send it; only that claim may mark it sent.")
     claimed_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True, help_text="The id the mail provider gave the message (anymail).")

@@ -33,7 +33,7 @@ PERSONAL_FIELDS = {
     CaseNorm: ["explanation"],
 }
 # Bookkeeping of the outbox's claim on a letter: noise in a history a person reads.
-NOISE_FIELDS = {OutgoingMessage: ["claim_token", "claimed_at", "attempts"]}
+NOISE_FIELDS = {OutgoingMessage: ["claim_token", "claimed_at", "attempts", "retry_at"]}
 
 
 def hide_value(value: str) -> str:
