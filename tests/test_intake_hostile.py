@@ -247,6 +247,43 @@ def test_a_webhook_token_is_accepted_once(client, webhook_secrets, caplog):
     assert Registration.objects.count() == 1
 
 
+def test_the_same_post_again_with_its_token_is_the_providers_retry_and_gets_200(client, webhook_secrets, caplog):
+    """Mailgun retries a post whose answer it never got (a timeout) with the same token and bytes: a 400
+    would make it retry for hours. It is answered 200 and nothing is stored or registered twice."""
+    post = mailgun(message(), token="b" * 50)
+    assert client.post(MAILGUN_URL, data=post, **auth()).status_code == 200
+    with caplog.at_level(logging.INFO, logger="cases.intake.webhooks"):
+        again = client.post(MAILGUN_URL, data=post, **auth())
+    assert again.status_code == 200 and "the same post again" in caplog.text
+    assert Registration.objects.count() == 1 and InboundMessage.objects.count() == 1
+    assert WebhookToken.objects.filter(token="b" * 50).count() == 1
+
+
+def test_a_token_remembered_without_its_post_is_refused_as_before(client, webhook_secrets, caplog):
+    WebhookToken.objects.create(provider="mailgun", token="c" * 50)  # remembered before tokens kept their post's digest
+    with caplog.at_level(logging.WARNING, logger="cases.intake.webhooks"):
+        response = client.post(MAILGUN_URL, data=mailgun(message(), token="c" * 50), **auth())
+    assert response.status_code == 400 and "used before" in caplog.text
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_with_a_worker_the_same_post_again_with_its_token_gets_200_and_is_queued_once(client, webhook_secrets, monkeypatch, caplog):
+    from cases import dispatch
+    from cases.intake import webhooks
+
+    monkeypatch.setattr(webhooks, "models_stay_out", lambda: True)
+    queued = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append(args))
+    post = mailgun(message(), token="d" * 50)
+    assert client.post(MAILGUN_URL, data=post, **auth()).status_code == 200
+    with caplog.at_level(logging.INFO, logger="cases.intake.webhooks"):
+        assert client.post(MAILGUN_URL, data=post, **auth()).status_code == 200
+    assert "the same post again" in caplog.text
+    assert InboundMessage.objects.count() == 1 and len(queued) == 1
+    assert WebhookToken.objects.filter(token="d" * 50).count() == 1
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_a_worker_a_replayed_token_is_refused_by_its_key_and_stores_nothing(client, webhook_secrets, monkeypatch, caplog):
     from cases import dispatch

@@ -16,16 +16,19 @@ Anymail lets posts through when no secret is configured (it only warns). We refu
 inbound webhook without its secret would let anyone on the internet register cases.
 
 Replays: Mailgun signs ``timestamp`` + ``token``. A signed post older than
-``HANDVEST_WEBHOOK_MAX_AGE_SECONDS``, or one whose token was used before, is refused (400) and
-logged; the token is remembered once its message is stored (with a worker: in the same transaction,
-stored first, so its unique key refuses a replay and a post costs one commit; a post that fails to
-store leaves no token, and the ESP's retry is taken).
+``HANDVEST_WEBHOOK_MAX_AGE_SECONDS``, or one whose token was used before with other content, is
+refused (400) and logged; the token is remembered with a digest of its post once its message is stored
+(with a worker: in the same transaction, stored first, so its unique key refuses a replay and a post
+costs one commit; a post that fails to store leaves no token, and the ESP's retry is taken). The same
+token with the very same content is the ESP retrying a post whose answer it never got (a timeout, a
+dropped connection): it gets 200 and nothing is stored twice, so the ESP stops retrying.
 """
 
 from __future__ import annotations
 
 import datetime
 import email.policy
+import hashlib
 import json
 import logging
 
@@ -49,6 +52,7 @@ logger = logging.getLogger(__name__)
 NOT_CONFIGURED = "Inbound webhook for %s refused: %s is not configured, so the post cannot be verified."
 REPLAY_STALE = "Inbound webhook for %s refused: signed %s s ago, more than %s s (a replayed post?)."
 REPLAY_TOKEN = "Inbound webhook for %s refused: its token was used before (a replayed post)."
+SAME_POST_AGAIN = "Inbound webhook for %s: the same post again with its token (a retry after a lost answer); stored before, answered 200."
 
 
 def esp_slug(esp_name: str) -> str:
@@ -88,6 +92,11 @@ def _text_bytes(value: str) -> bytes:
     return value.encode("utf-8", "surrogateescape")
 
 
+def post_digest(messages: list[bytes]) -> str:
+    """What a webhook token is remembered with: the SHA-256 over its post's messages."""
+    return hashlib.sha256(b"".join(hashlib.sha256(raw).digest() for raw in messages)).hexdigest()
+
+
 def handle_inbound_email(sender, event, esp_name: str, **kwargs) -> IntakeResult:
     """Register one message posted to another anymail inbound webhook (the ``inbound`` signal)."""
     require_secret(esp_name)
@@ -112,35 +121,35 @@ class StoreFirstMixin:
         self.run_validators(request)
         token = self.check_replay(request)
         source = f"webhook:{esp_slug(self.esp_name)}"
+        messages = self._messages(request)
+        digest = post_digest(messages)
         # A web process with a worker only stores the mail: the worker registers it and decides its
         # kind with the trained classifier, which the web process never loads (``models_stay_out``).
-        messages = self._messages(request)
         if models_stay_out():
             # Only stored here: the post's one-time token and its messages commit together, once. The
-            # token goes first: a replay is refused by its unique key before anything is stored.
+            # token goes first: a used token is caught by its unique key before anything is stored.
             # Without savepoints first (the usual post: new messages). Bytes stored before (the provider's
             # retry with a new signature, a twin post) fail that whole transaction: then again, each
             # message on its own savepoint, so the duplicate is answered and the new token is kept.
             for savepoint in (False, True):
                 try:
-                    self._store(messages, source=source, token=token, savepoint=savepoint)
+                    self._store(messages, source=source, token=token, digest=digest, savepoint=savepoint)
                     break
                 except IntegrityError:
-                    if token and self._token_seen(token):
-                        logger.warning(REPLAY_TOKEN, self.esp_name)
-                        raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name) from None
+                    if token and self._seen_before(token, digest):
+                        break
                     if savepoint:
                         raise
-        else:
+        elif not (token and self._seen_before(token, digest)):
             self._take(messages, source=source, defer=False)  # each committed before it is read
-            self._remember(token)
+            self._remember(token, digest)
         return HttpResponse()
 
-    def _store(self, messages: list[bytes], *, source: str, token: str | None, savepoint: bool) -> None:
+    def _store(self, messages: list[bytes], *, source: str, token: str | None, digest: str, savepoint: bool) -> None:
         """The token and the messages in one transaction; without ``savepoint``, bytes stored before fail all of it."""
         with transaction.atomic():
             if token:
-                self._store_token(token)
+                self._store_token(token, digest)
             self._take(messages, source=source, defer=True, savepoint=savepoint)
 
     def _take(self, messages: list[bytes], *, source: str, defer: bool, savepoint: bool = True) -> None:
@@ -160,18 +169,27 @@ class StoreFirstMixin:
             logger.exception("inbound post of %s could not be read by anymail; stored as it came", self.esp_name)
             return [request.body]
 
-    def _store_token(self, token: str) -> None:
-        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200])
+    def _store_token(self, token: str, digest: str) -> None:
+        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200], digest=digest)
 
-    def _token_seen(self, token: str) -> bool:
-        return WebhookToken.objects.filter(provider=esp_slug(self.esp_name), token=token[:200]).exists()
+    def _seen_before(self, token: str, digest: str) -> bool:
+        """True when ``token`` came before with this very post (the ESP's retry; answer 200 and store
+        nothing); False when it is new. A token seen with other content is a replay: refused (400)."""
+        seen = WebhookToken.objects.filter(provider=esp_slug(self.esp_name), token=token[:200]).values_list("digest", flat=True).first()
+        if seen is None:
+            return False
+        if seen == digest:
+            logger.info(SAME_POST_AGAIN, self.esp_name)
+            return True
+        logger.warning(REPLAY_TOKEN, self.esp_name)
+        raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name)
 
-    def _remember(self, token: str | None) -> None:
+    def _remember(self, token: str | None, digest: str) -> None:
         if not token:
             return
         try:
             with transaction.atomic():
-                self._store_token(token)
+                self._store_token(token, digest)
         except IntegrityError:
             pass  # a twin post with the same token, handled at the same moment
 
@@ -191,13 +209,9 @@ class MailgunInbound(StoreFirstMixin, MailgunInboundWebhookView):
         if abs(age) > limit:
             logger.warning(REPLAY_STALE, self.esp_name, int(age), limit)
             raise AnymailWebhookValidationFailure(REPLAY_STALE % (self.esp_name, int(age), limit))
-        token = request.POST.get("token", "")
-        # With a worker the token's unique key refuses a replay when it is stored (``post``); without
-        # one each message commits on its own before the token does, so a used token is looked up first.
-        if token and not models_stay_out() and self._token_seen(token):
-            logger.warning(REPLAY_TOKEN, self.esp_name)
-            raise AnymailWebhookValidationFailure(REPLAY_TOKEN % self.esp_name)
-        return token
+        # A used token is caught in ``post``: with a worker by its unique key when it is stored; without
+        # one each message commits on its own before the token does, so it is looked up first there.
+        return request.POST.get("token", "")
 
 
 class PostmarkInbound(StoreFirstMixin, PostmarkInboundWebhookView):

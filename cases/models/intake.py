@@ -97,6 +97,9 @@ class WebhookToken(models.Model):
 
     provider = models.CharField(max_length=20)
     token = models.CharField(max_length=200)
+    # SHA-256 over the post's messages: the same token with the same content again is the provider's
+    # retry of a post whose answer it never got (answered 200, nothing stored twice); with other content, a replay.
+    digest = models.CharField(max_length=64, blank=True)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
