@@ -82,3 +82,11 @@ def officer_client(client, handler):
     """A test client logged in as ``handler``."""
     client.force_login(handler)
     return client
+
+
+@pytest.fixture
+def archivist(db):
+    from cases.permissions import ARCHIVISTS
+    from tests.factories import UserFactory
+
+    return UserFactory(username="archivaris", first_name="Anne", last_name="Archief", role=ARCHIVISTS)

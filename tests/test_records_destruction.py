@@ -30,7 +30,6 @@ from cases.models import (
     RecordHold,
     Registration,
 )
-from cases.permissions import ARCHIVISTS
 from cases.records import destruction, retention
 from cases.records.wiping import case_wiping
 from cases.reporting.report import report_build, report_to_data
@@ -49,11 +48,6 @@ NAME = "Wietske Wiersma"
 EMAIL = "w.wiersma@voorbeeld.nl"
 TEXT = "De bode gooide mijn brief in de sloot bij de Zuiderhaven."
 NORM_CELL = ("month", "norm", "tag_status", "kind", "channel", "outcome")
-
-
-@pytest.fixture
-def archivist(db):
-    return UserFactory(username="archivaris", first_name="Anne", last_name="Archief", role=ARCHIVISTS)
 
 
 def dossier(case: Case) -> dict:
@@ -152,8 +146,35 @@ def test_nothing_is_destroyed_while_the_list_awaits_approval_or_was_withdrawn(ge
     with pytest.raises(WorkflowError):
         destruction.destruction_list_execute(list_id=destruction_list.pk)
     assert Registration.objects.get(pk=case.registration_id).text == TEXT
+    assert destruction_list.items.get().state == DestructionItemState.WITHDRAWN  # no longer proposed
     # Its cases can go on a new list.
     assert destruction.destruction_list_create(actor=archivist).items.get().case_id == case.pk
+
+
+def test_the_database_proposes_a_case_on_one_list_at_a_time(gemeente, archivist):
+    from django.db import IntegrityError, transaction
+
+    case = destroyable()
+    first = destruction.destruction_list_create(actor=archivist)
+    twin = DestructionList.objects.create(as_of=first.as_of, created_by=archivist)  # as a list made at the same moment would
+    item = first.items.get()
+    copy = type(item)(destruction_list=twin, case=case, number=item.number, kind=item.kind, source_date=item.source_date, destroy_on=item.destroy_on)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save()
+    with pytest.raises(WorkflowError):  # and the service finds nothing left to propose
+        destruction.destruction_list_create(actor=archivist)
+
+
+def test_an_exclusion_cannot_be_undone_once_the_case_is_on_a_newer_list(gemeente, archivist):
+    case = destroyable()
+    first = destruction.destruction_list_create(actor=archivist)
+    excluded = destruction.destruction_item_exclude(item_id=first.items.get().pk, reason="bezwaar loopt nog", actor=archivist)
+    second = destruction.destruction_list_create(actor=archivist)  # no postponement: the case is proposed again
+    assert second.items.get().case_id == case.pk
+    with pytest.raises(WorkflowError, match=second.number):
+        destruction.destruction_item_include(item_id=excluded.pk, actor=archivist)
+    excluded.refresh_from_db()
+    assert (excluded.state, excluded.reason) == (DestructionItemState.EXCLUDED, "bezwaar loopt nog")
 
 
 def test_open_held_permanent_and_not_yet_due_cases_are_never_proposed(municipality, archivist):

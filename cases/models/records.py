@@ -251,6 +251,7 @@ class DestructionItemState(models.TextChoices):
     EXCLUDED = "excluded", _("uitgezonderd")
     DESTROYED = "destroyed", _("vernietigd")
     SKIPPED = "skipped", _("overgeslagen")
+    WITHDRAWN = "withdrawn", _("lijst ingetrokken")
 
 
 class DestructionListItem(models.Model):
@@ -279,7 +280,12 @@ class DestructionListItem(models.Model):
         verbose_name_plural = _("zaken op een vernietigingslijst")
         ordering = ["destroy_on", "number"]
         default_permissions = ()
-        constraints = [models.UniqueConstraint(fields=["destruction_list", "case"], name="one_item_per_case_and_list")]
+        constraints = [
+            models.UniqueConstraint(fields=["destruction_list", "case"], name="one_item_per_case_and_list"),
+            # A case is proposed for destruction on one list at a time: two lists made at once (a double
+            # click, two archivists) cannot both hold it, so an exclusion on one is never undone by the other.
+            models.UniqueConstraint(fields=["case"], condition=models.Q(state="proposed"), name="one_open_proposal_per_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} on list {self.destruction_list_id}"

@@ -19,7 +19,7 @@ import logging
 from dataclasses import asdict, dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +51,7 @@ LIST_LOCKED = _("Deze lijst is %(status)s; alleen een lijst die ter beoordeling 
 EXCLUSION_NEEDS_REASON = _("Vermeld waarom deze zaak niet vernietigd wordt; dat komt in de verklaring van vernietiging.")
 POSTPONE_NOT_LATER = _("De nieuwe datum moet na vandaag liggen.")
 NOT_EXCLUDED = _("Deze zaak is niet uitgezonderd.")
+ON_ANOTHER_LIST = _("Deze zaak staat inmiddels op vernietigingslijst %(list)s; beoordeel haar daar.")
 DESTROYED_NOTE = _("Persoonsgegevens vernietigd volgens vernietigingslijst %(list)s (Archiefwet; Selectielijst %(item)s, %(term)s jaar).")
 
 
@@ -120,6 +121,18 @@ def destruction_list_create(*, as_of: datetime.date | None = None, actor) -> Des
     as_of = as_of or timezone.localdate()
     if as_of > timezone.localdate():
         raise ValidationError({"as_of": AS_OF_IN_FUTURE})
+    try:
+        destruction_list, count = _list_create(as_of, actor)
+    except IntegrityError:
+        # A twin list (a double click, two archivists at once) proposed these cases first: the database
+        # refuses a case proposed on two lists. Looked at again, only what the twin left is proposed.
+        logger.info("destruction list: a list made at the same moment took the cases; looking again")
+        destruction_list, count = _list_create(as_of, actor)
+    logger.info("destruction list %s proposed with %s cases by %s", destruction_list.number, count, getattr(actor, "username", "system"))
+    return destruction_list
+
+
+def _list_create(as_of: datetime.date, actor) -> tuple[DestructionList, int]:
     with transaction.atomic():
         taken = cases_on_open_lists()
         records = [record for record in destruction_candidates(as_of=as_of) if record.case_id not in taken]
@@ -132,8 +145,7 @@ def destruction_list_create(*, as_of: datetime.date | None = None, actor) -> Des
             _snapshot(item, record)
             items.append(item)
         DestructionListItem.objects.bulk_create(items)
-    logger.info("destruction list %s proposed with %s cases by %s", destruction_list.number, len(items), getattr(actor, "username", "system"))
-    return destruction_list
+    return destruction_list, len(items)
 
 
 def _locked_item(item_id: int) -> DestructionListItem:
@@ -167,7 +179,12 @@ def destruction_item_include(*, item_id: int, actor) -> DestructionListItem:
         if item.state != DestructionItemState.EXCLUDED:
             raise WorkflowError(NOT_EXCLUDED)
         item.state, item.reason, item.decided_by, item.decided_at = DestructionItemState.PROPOSED, "", actor, timezone.now()
-        item.save()
+        try:
+            with transaction.atomic():
+                item.save()
+        except IntegrityError:
+            # Excluded here, it went on a newer list meanwhile (``one_open_proposal_per_case``).
+            raise WorkflowError(ON_ANOTHER_LIST % {"list": cases_on_open_lists().get(item.case_id, "?")}) from None
         CaseRecord.objects.filter(case_id=item.case_id).update(destroy_on=item.destroy_on, updated_at=timezone.now())
     return item
 
@@ -195,12 +212,13 @@ def destruction_list_approve(*, list_id: int, actor) -> DestructionList:
 
 
 def destruction_list_cancel(*, list_id: int, actor) -> DestructionList:
-    """Withdraw a list under review; its cases can go on a new list."""
+    """Withdraw a list under review; its cases are no longer proposed and can go on a new list."""
     require(actor, REVIEW_DESTRUCTION, message=NOT_ARCHIVIST)
     with transaction.atomic():
         destruction_list = _locked_list(list_id)
         destruction_list.status = DestructionListStatus.CANCELLED
         destruction_list.save(update_fields=["status"])
+        destruction_list.items.filter(state=DestructionItemState.PROPOSED).update(state=DestructionItemState.WITHDRAWN)
     return destruction_list
 
 
