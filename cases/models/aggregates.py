@@ -27,7 +27,8 @@ class CaseFact(models.Model):
     ``extended_on`` is the day the answer term was extended (Awb 9:11(2)). Dates are local dates.
     """
 
-    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # ``fact``: the counts are rebuilt from the stored facts, tags joined to their case's fact (``rollup``).
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="fact")
     received_on = models.DateField(db_index=True)
     kind = models.CharField(max_length=12)
     channel = models.CharField(max_length=10)

@@ -148,17 +148,18 @@ def tag_fact_queryset(tags: models.QuerySet[CaseNorm]) -> models.QuerySet:
     return tags.order_by().annotate(t_case=F("case_id"), t_norm=F("norm_id"), t_tag_status=F("status")).values("t_case", "t_norm", "t_tag_status")
 
 
-def norm_count_queryset(tags: models.QuerySet[CaseNorm]) -> models.QuerySet:
-    """Tags grouped into the cells of ``NormMonthCount``, in ``NORM_COUNT_COLUMNS`` order."""
+def norm_count_queryset(tag_facts: models.QuerySet[CaseTagFact]) -> models.QuerySet:
+    """Stored tag facts joined to their case's stored fact, grouped into the cells of ``NormMonthCount``
+    (in ``NORM_COUNT_COLUMNS`` order): what ``increments.contribution`` adds up, case by case."""
     return (
-        tags.order_by()
+        tag_facts.order_by()
         .annotate(
-            r_month=TruncMonth("case__registration__received_on", output_field=models.DateField()),
+            r_month=TruncMonth("case__fact__received_on", output_field=models.DateField()),
             r_norm=F("norm_id"),
-            r_tag_status=F("status"),
-            r_kind=F("case__kind"),
-            r_channel=F("case__registration__channel"),
-            r_outcome=F("case__outcome"),
+            r_tag_status=F("tag_status"),
+            r_kind=F("case__fact__kind"),
+            r_channel=F("case__fact__channel"),
+            r_outcome=F("case__fact__outcome"),
         )
         .values("r_month", "r_norm", "r_tag_status", "r_kind", "r_channel", "r_outcome")
         .annotate(r_cases=Count("pk"))
@@ -226,7 +227,13 @@ def rollup_refresh(*, months: Iterable[datetime.date] | None = None) -> RefreshR
             tags = tags.filter(_received_in(wanted, "case__registration__received_on"))
         facts = insert_select(CaseFact, FACT_COLUMNS, fact_queryset(cases))
         insert_select(CaseTagFact, TAG_FACT_COLUMNS, tag_fact_queryset(tags))
-        norm_rows = insert_select(NormMonthCount, NORM_COUNT_COLUMNS, norm_count_queryset(tags))
+        # Counted from the facts just stored, not from the cases and tags again: each statement sees
+        # what was committed when it began, so a change committed between them would be in the counts
+        # but not in its case's facts, and that case's refresh would count it a second time.
+        stored = CaseTagFact.objects.filter(case__fact__isnull=False)
+        if wanted is not None:
+            stored = stored.filter(_received_in(wanted, "case__fact__received_on"))
+        norm_rows = insert_select(NormMonthCount, NORM_COUNT_COLUMNS, norm_count_queryset(stored))
     scope = "all months" if wanted is None else ", ".join(f"{month:%Y-%m}" for month in wanted)
     logger.info("aggregates refreshed for %s: %d case facts, %d norm rows", scope, facts, norm_rows)
     return RefreshResult(months=wanted, facts=facts, norm_rows=norm_rows)
