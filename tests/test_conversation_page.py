@@ -13,7 +13,7 @@ from cases.conversation.satisfaction import survey_ask
 from cases.conversation.timeline import conversation_entries
 from cases.correspondence.delivery import outgoing_send
 from cases.correspondence.steps import case_step_with_letter
-from cases.models import CitizenQuestion, OutgoingMessage, SatisfactionSurvey
+from cases.models import CaseEvent, CitizenQuestion, InboundMessage, OutgoingMessage, SatisfactionSurvey
 from tests.factories import CaseFactory, officer
 from tests.test_browser_flow import Steps, browser  # noqa: F401 (browser is a fixture)
 
@@ -147,3 +147,21 @@ def test_the_citizens_own_emails_stand_in_the_conversation_once(client, gemeente
     entries = [entry for entry in conversation_entries(case) if entry.title == "Uw e-mail"]
     assert len(entries) == 1 and "om 10 uur" in entries[0].text
     assert page(client, case).count("Ik vergat te zeggen") == 1
+
+
+def test_mail_from_another_address_that_names_the_number_never_shows_on_the_citizens_page(client, gemeente):
+    """Registration numbers run in sequence: anyone can mail "Re: HLG-…". Such mail joins the case for the
+    officer (marked as from another sender), but the citizen's private page shows only their own mail."""
+    from cases.intake.email import email_intake
+
+    case = CaseFactory(in_treatment=True, email="piet@example.nl")
+    number = case.registration.number
+    raw = (
+        f"From: Onbekende <iemand@example.org>\nTo: info@harlingen.nl\nSubject: Re: {number}\nMessage-ID: <vreemd-1@example.org>\n"
+        "Date: Wed, 02 Dec 2026 10:00:00 +0100\nContent-Type: text/plain; charset=utf-8\n\nKlik hier om uw gegevens te bevestigen.\n"
+    ).encode()
+    email_intake(raw=raw, source="eml")
+    assert InboundMessage.objects.get(message_id="<vreemd-1@example.org>").case_id == case.pk  # the officer has it
+    assert "niet het adres van de indiener" in CaseEvent.objects.filter(case=case, kind="message_in").get().note
+    assert [entry for entry in conversation_entries(case) if entry.title == "Uw e-mail"] == []
+    assert "gegevens te bevestigen" not in page(client, case)

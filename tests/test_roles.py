@@ -195,6 +195,27 @@ def test_the_mailroom_may_not_open_the_scan_of_an_email(client, world):
     assert login(client, world, "mailroom").get(reverse("handvest_mailroom:scan", args=[mail_attachment.pk])).status_code == 404
 
 
+def test_the_mailroom_sees_a_letters_scan_but_not_what_joined_its_case_later(client, world):
+    """A file the citizen sent later (by e-mail, or with an answer to a question) is the case's content:
+    for the officers, not for the mailroom that registered the letter."""
+    from cases.models import CitizenQuestion
+
+    registration = world["registration"]
+    inbound = InboundMessage.objects.create(source="eml", from_address=EMAIL, subject="Re", text="bijlage", outcome="thread", registration=registration)
+    by_mail = Attachment(registration=registration, inbound_message=inbound, filename="medisch-rapport.pdf", content_type="application/pdf", size=9)
+    by_mail.file.save("medisch-rapport.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    with_answer = Attachment(registration=registration, filename="verklaring-huisarts.pdf", content_type="application/pdf", size=9)
+    with_answer.file.save("verklaring-huisarts.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    question = CitizenQuestion.objects.create(case=world["case"], text="Wanneer was het?", status="answered")
+    question.attachments.add(with_answer)
+    mailroom = login(client, world, "mailroom")
+    page = mailroom.get(reverse("handvest_mailroom:letter", args=[registration.pk])).content.decode()
+    assert "scan.pdf" in page and "medisch-rapport" not in page and "verklaring-huisarts" not in page
+    assert mailroom.get(reverse("handvest_mailroom:scan", args=[world["attachment"].pk])).status_code == 200
+    for later in (by_mail, with_answer):
+        assert mailroom.get(reverse("handvest_mailroom:scan", args=[later.pk])).status_code == 404
+
+
 def menu_names(client) -> str:
     """The admin's start page, whose sidebar props list the menu items this user is shown."""
     return client.get(reverse("wagtailadmin_home")).content.decode()

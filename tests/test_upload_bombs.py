@@ -52,6 +52,14 @@ def test_a_png_claiming_absurd_dimensions_is_refused_before_decoding():
     assert excinfo.value.messages == [str(IMAGE_TOO_LARGE % {"name": "foto.png", "width": 100000, "height": 100000})]
 
 
+def test_a_refused_upload_is_logged_by_its_extension_not_its_name(caplog):
+    """Citizens name files after themselves; the Dutch message names the file, the log does not."""
+    with caplog.at_level("INFO", logger="cases.intake.uploads"), pytest.raises(ValidationError) as excinfo:
+        check_upload(SimpleUploadedFile("klacht Jan de Vries.png", png_bomb(), content_type="image/png"))
+    assert "klacht Jan de Vries.png" in excinfo.value.messages[0]
+    assert "upload refused: a .png file" in caplog.text and "Vries" not in caplog.text
+
+
 def jpeg_claiming(width: int, height: int) -> bytes:
     """A JPEG start: an APP0 segment, then a frame header (SOF0) that claims width × height."""
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"

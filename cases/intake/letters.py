@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import errors
 from cases.intake.ocr import ExtractedText, extract_letter_text
 from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
-from cases.models import Case, CaseEvent, CaseState, EventKind, IntakeChannel, Kind, Registration
+from cases.models import Attachment, Case, CaseEvent, CaseState, CitizenQuestion, EventKind, IntakeChannel, Kind, Registration
 from cases.permissions import CORRECT_LETTER_TEXT, HANDLE_CASE, REGISTER_POST, require
 from cases.tagging import case_tag_later
 from cases.workflow.registration import Sender, content_hash, register_item
@@ -169,3 +169,11 @@ def letter_correct_text(*, registration_id: int, text: str, actor) -> Registrati
             case_tag_later(case_id=case.pk, replace=True)
     logger.info("letter %s: text corrected by %s", registration.number, actor)
     return registration
+
+
+def letter_scans():
+    """The scans of registered letters: what the mailroom may open. Not what joined a letter's case
+    later (an e-mail's attachment, a file sent with an answer to a question): that is the case's
+    content, for the officers who handle it."""
+    later = CitizenQuestion.attachments.through.objects.values("attachment_id")
+    return Attachment.objects.filter(registration__channel=IntakeChannel.LETTER, inbound_message__isnull=True).exclude(pk__in=later)

@@ -149,7 +149,7 @@ def _route_auto_reply(inbound: InboundMessage, parsed: ParsedEmail, reason: str,
         logger.info("auto-reply (%s) joins %s; no acknowledgement", reason, registration.number)
         message = AUTO_REPLY_THREADED % {"number": registration.number, "reason": reason}
         return IntakeResult(InboundOutcome.AUTO_REPLY, registration.number, str(message), inbound.pk)
-    logger.info("auto-reply from %s not registered (%s)", parsed.from_address or "?", reason)
+    logger.info("auto-reply (inbound message %s) not registered (%s)", inbound.pk, reason)
     return IntakeResult(InboundOutcome.AUTO_REPLY, "", str(AUTO_REPLY % {"reason": reason}), inbound.pk)
 
 
@@ -157,12 +157,10 @@ def _route_advertising(inbound: InboundMessage, reason: str) -> IntakeResult:
     _finish(inbound, outcome=InboundOutcome.IGNORED, reason=reason)
     day = timezone.localdate(inbound.received_at)
     count = InboundMessage.objects.filter(outcome=InboundOutcome.IGNORED, received_at__date=day).count()
+    # The message's id, not its subject or sender: a complaint taken for advertising would put personal data in the log.
     logger.info(
-        "advertising not registered (charter: 'behalve reclame'): %s from %s; %d advertising message(s) received on %s",
-        inbound.subject,
-        inbound.from_address,
-        count,
-        day.isoformat(),
+        "advertising not registered (charter: 'behalve reclame'): inbound message %s; %d advertising message(s) received on %s",
+        inbound.pk, count, day.isoformat(),
     )
     return IntakeResult(InboundOutcome.IGNORED, "", str(ADVERTISING % {"reason": reason}), inbound.pk)
 

@@ -163,10 +163,10 @@ def _check_bomb(file, name: str, content_type: str) -> None:
     if content_type in (PNG, JPEG):
         size = _image_size(file, content_type)
         if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
-            logger.warning("upload refused: %r claims %s x %s pixels (a decompression bomb?)", name, *size)
+            logger.warning("upload refused: %s claims %s x %s pixels (a decompression bomb?)", _logged(name), *size)
             raise ValidationError(IMAGE_TOO_LARGE, code="bomb", params={"name": name, "width": size[0], "height": size[1]})
     elif content_type == DOCX and _docx_unpacks_too_large(file):
-        logger.warning("upload refused: %r unpacks far larger than it is (a zip bomb?)", name)
+        logger.warning("upload refused: %s unpacks far larger than it is (a zip bomb?)", _logged(name))
         raise ValidationError(DOCX_TOO_LARGE, code="bomb", params={"name": name})
 
 
@@ -179,6 +179,11 @@ def _sha256(file) -> str:
     return digest.hexdigest()
 
 
+def _logged(name: str) -> str:
+    """A file as the log names it: its extension only. Citizens name files after themselves ("klacht Jan de Vries.pdf")."""
+    return f"a {os.path.splitext(name)[1].lower()[:10] or 'extensionless'} file"
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",")
 
@@ -187,15 +192,16 @@ def check_upload(file: UploadedFile, *, allowed: frozenset[str] = ATTACHMENT_TYP
     """Check one upload's size and real type; raise ValidationError with a Dutch message naming the file."""
     name = os.path.basename(file.name or "bestand")
     if file.size == 0:
-        logger.info("upload refused: %r is empty", name)
+        logger.info("upload refused: %s is empty", _logged(name))
         raise ValidationError(FILE_EMPTY, code="empty", params={"name": name})
     if file.size > MAX_FILE_SIZE:
-        logger.info("upload refused: %r is %s bytes", name, file.size)
+        logger.info("upload refused: %s is %s bytes", _logged(name), file.size)
         raise ValidationError(FILE_TOO_LARGE, code="too_large", params={"name": name, "size": _megabytes(file.size), "max": MAX_FILE_SIZE // (1024 * 1024)})
     content_type = sniff_content_type(file)
     if content_type not in allowed:
         logger.info(
-            "upload refused: %r is %s (declared %s), not one of %s", name, content_type or "unknown", getattr(file, "content_type", "-"), sorted(allowed)
+            "upload refused: %s is %s (declared %s), not one of %s",
+            _logged(name), content_type or "unknown", getattr(file, "content_type", "-"), sorted(allowed),
         )
         raise ValidationError(_ERROR_FOR_TYPES.get(allowed, FILE_TYPE_NOT_ALLOWED), code="type", params={"name": name})
     _check_bomb(file, name, content_type)

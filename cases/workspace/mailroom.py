@@ -26,8 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.correspondence.post import IN_THE_MAILROOM, NOTHING_CHOSEN, letters_mark_posted, outgoing_mark_printed
 from cases.intake.forms import LetterForm, LetterTextForm
-from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct
-from cases.models import UNPROCESSED_OUTCOMES, Attachment, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
+from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct, letter_scans
+from cases.models import UNPROCESSED_OUTCOMES, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
 from cases.permissions import CORRECT_LETTER_TEXT
 from cases.records.read_log import record_read
 from cases.workspace.actions import run_action
@@ -106,7 +106,7 @@ def letter_check(request, pk: int):
 
             if run_action(request, correct, what=f"letter text correction of {registration.number}"):
                 return redirect("handvest_mailroom:letter", registration.pk)
-    scans = Attachment.objects.filter(registration=registration).order_by("pk")
+    scans = letter_scans().filter(registration=registration).order_by("pk")
     record_read(request, registration, registration, activity="postregistratie")
     return render(
         request,
@@ -132,7 +132,7 @@ def letter_check(request, pk: int):
 @uses_mailroom
 def letter_scan(request, pk: int):
     """The scan of a letter, for the mailroom that registered it."""
-    attachment = get_object_or_404(Attachment.objects.select_related("registration"), pk=pk, registration__channel=IntakeChannel.LETTER)
+    attachment = get_object_or_404(letter_scans().select_related("registration"), pk=pk)
     logger.info("letter scan %s opened by %s", attachment.pk, request.user.get_username())
     record_read(request, attachment, attachment.registration, activity="postregistratie")
     return private_file_response(attachment.file, filename=attachment.filename, content_type=attachment.content_type, inline=True)
