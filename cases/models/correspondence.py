@@ -25,10 +25,14 @@ class LetterKind(models.TextChoices):
     CONSENT_REQUEST = "consent_request", _("verzoek om instemming met uitstel")
     SATISFACTION = "satisfaction", _("vraag: bent u tevreden?")
     REOPEN_DECISION = "reopen_decision", _("besluit over heropenen")
+    # A new private link (``cases.correspondence.links``), written by that service only.
+    PRIVATE_LINK = "private_link", _("nieuwe persoonlijke link")
 
 
-# Letters that only the conversation's services write; not offered as a free letter.
-CONVERSATION_LETTER_KINDS = frozenset({LetterKind.QUESTION, LetterKind.CONSENT_REQUEST, LetterKind.SATISFACTION, LetterKind.REOPEN_DECISION})
+# Letters that only their own services write (the conversation's, the private link's); not offered as a free letter.
+CONVERSATION_LETTER_KINDS = frozenset(
+    {LetterKind.QUESTION, LetterKind.CONSENT_REQUEST, LetterKind.SATISFACTION, LetterKind.REOPEN_DECISION, LetterKind.PRIVATE_LINK}
+)
 
 
 class DeliveryChannel(models.TextChoices):

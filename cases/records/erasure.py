@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
+from cases.correspondence.links import private_link_renew
 from cases.models import (
     ArchivalVerdict,
     CaseEvent,
@@ -58,6 +59,7 @@ REFUSED_KEEP = _("de zaak wordt volgens de Selectielijst blijvend bewaard")
 REFUSED_NO_RECORD = _("de zaak heeft geen bewaartermijn; vraag de archivaris om een resultaattype")
 REFUSED_TRIAGE = _("het bericht wacht nog op beoordeling; wissen kan nadat het is afgehandeld")
 ALREADY_ERASED = _("al gewist of vernietigd")
+LINK_AFTER_RECTIFIED = _("e-mailadres verbeterd (AVG art. 16); de oude link ging naar het oude adres")
 RECTIFIED_NOTE = _("Persoonsgegevens verbeterd op verzoek van de indiener (AVG art. 16): %(fields)s. Reden: %(reason)s")
 ERASED_NOTE = _("Persoonsgegevens gewist op verzoek van de indiener (AVG art. 17). Reden: %(reason)s")
 
@@ -115,6 +117,9 @@ def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], re
                 CaseEvent.objects.create(
                     case=registration.case, actor=actor, kind=EventKind.NOTE, name="rectified", note=str(note), data={"fields": list(changes)}
                 )
+                if "sender_email" in changes and registration.case.merged_into_id is None:
+                    # The private link went to the old, wrong address: a new one goes to the corrected one.
+                    private_link_renew(case_id=registration.case.pk, reason=str(LINK_AFTER_RECTIFIED), actor=actor)
             outcome.done.append(registration.number)
         _log(RequestKind.RECTIFICATION, match, outcome, reason, actor)
     return outcome

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from cases import errors
+from cases.correspondence.links import private_link_renew
 from cases.correspondence.steps import case_extend_with_notice
 from cases.errors import WorkflowError
 from cases.models import Case
@@ -40,6 +41,7 @@ DONE_NOTE = _("Notitie toegevoegd.")
 DONE_CONFIRM = _("Norm %(code)s bevestigd.")
 DONE_REJECT = _("Norm %(code)s afgewezen.")
 DONE_MERGE = _("Zaak samengevoegd met %(number)s.")
+DONE_LINK = _("Nieuwe persoonlijke link gemaakt; de oude werkt niet meer. De nieuwe gaat naar de indiener (zie Brieven).")
 
 
 def error_text(exc: ValidationError) -> str:
@@ -131,6 +133,14 @@ def do_merge(request, case: Case) -> str:
     return DONE_MERGE % {"number": Case.objects.select_related("registration").get(pk=merged.merged_into_id).registration.number}
 
 
+def do_new_link(request, case: Case) -> str:
+    form = wf.PrivateLinkForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(STALE_FORM if "seen" in form.errors else _form_errors(form))
+    private_link_renew(case_id=case.pk, reason=form.cleaned_data["reason"], actor=request.user, seen=form.cleaned_data["seen"])
+    return DONE_LINK
+
+
 ACTIONS = {
     "transition": do_transition,
     "extend": do_extend,
@@ -141,8 +151,9 @@ ACTIONS = {
     "tag_reject": do_tag_reject,
     "tag_add": do_tag_add,
     "merge": do_merge,
+    "new_link": do_new_link,
 }
-ANCHORS = {"note": "tijdlijn", "tag_confirm": "normen", "tag_reject": "normen", "tag_add": "normen"}
+ANCHORS = {"note": "tijdlijn", "tag_confirm": "normen", "tag_reject": "normen", "tag_add": "normen", "new_link": "persoonlijke-link"}
 
 
 def run_action(request, handler, *, what: str) -> bool:

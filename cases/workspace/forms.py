@@ -291,3 +291,18 @@ class MergeForm(ActionForm):
         label=_("Samenvoegen met zaak"), max_length=24, help_text=_("Registratienummer van de zaak die de zaak behandelt, bijv. HLG-2026-000042.")
     )
     note = forms.CharField(label=_("Toelichting"), required=False, max_length=500)
+
+
+class PrivateLinkForm(forms.Form):
+    """A new private link for the citizen; ``seen`` is the fingerprint of the link on the page (a double click renews once)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_link_%s")
+        super().__init__(*args, **kwargs)
+
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=16)
+    reason = forms.CharField(
+        label=_("Waarom een nieuwe link?"),
+        max_length=300,
+        help_text=_("Bijvoorbeeld: de link ging naar een verkeerd e-mailadres. Komt op de tijdlijn; de indiener ziet het niet."),
+    )

@@ -1,0 +1,74 @@
+"""The citizen's private link (``Case.public_token``): replaced on request, the old one dead at once.
+
+A link sent to a mistyped e-mail address, forwarded, or read over someone's shoulder shows the
+complaint and its letters for as long as it lives. An officer replaces it, with the reason on the
+timeline, and the new link goes to the citizen in a letter of its own (``LetterKind.PRIVATE_LINK``),
+in the same transaction: the citizen is never left without a working link. Correcting the e-mail
+address (AVG art. 16, ``cases.records.erasure``) replaces it too, since the old one went to the
+wrong address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from cases import errors
+from cases.correspondence.composing import letter_compose
+from cases.correspondence.outbox import letter_queue
+from cases.errors import WorkflowError
+from cases.models import CaseEvent, EventKind, LetterKind, OutgoingMessage, new_public_token
+from cases.permissions import HANDLE_CASE, HANDLE_DATA_REQUESTS, require
+from cases.workflow.transitions import locked_case
+
+logger = logging.getLogger(__name__)
+
+LINK_REASON_NEEDED = _("Vermeld waarom de link vernieuwd wordt (bijvoorbeeld: naar een verkeerd e-mailadres gestuurd).")
+LINK_GONE = _("De persoonsgegevens van deze zaak zijn vernietigd of gewist: er is geen persoonlijke pagina meer.")
+LINK_ALREADY_RENEWED = _("De link is zojuist al vernieuwd (door u of een collega); de indiener krijgt die nieuwe link. Er is niets dubbel gedaan.")
+LINK_RENEWED_NOTE = _("Nieuwe persoonlijke link gemaakt en naar de indiener gestuurd: %(reason)s. De oude link werkt niet meer.")
+
+
+def link_fingerprint(case) -> str:
+    """What the officer's form carries of the link it replaces (never the link itself)."""
+    return hashlib.sha256(case.public_token.encode()).hexdigest()[:16]
+
+
+def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = None) -> OutgoingMessage:
+    """Give the case a new private link, send it to the citizen, and note why; returns the letter.
+
+    ``seen``: the ``link_fingerprint`` on the officer's page; when the link was replaced meanwhile (a
+    double click, a colleague), nothing happens again. Refused (nothing changes) for a case whose
+    personal data is gone, a merged case (its citizen follows the case it was merged into), and a
+    citizen with neither an e-mail nor a postal address.
+    """
+    require(actor, HANDLE_CASE, HANDLE_DATA_REQUESTS, message=errors.NO_PERMISSION)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": LINK_REASON_NEEDED})
+    with transaction.atomic():
+        case = locked_case(case_id)
+        if case.public_token_revoked:
+            raise WorkflowError(LINK_GONE)
+        if seen is not None and seen != link_fingerprint(case):
+            raise WorkflowError(LINK_ALREADY_RENEWED)
+        case.public_token = new_public_token()
+        case.save(update_fields=["public_token"])
+        letter = letter_compose(case=case, kind=LetterKind.PRIVATE_LINK)
+        message = letter_queue(
+            case_id=case.pk,
+            kind=LetterKind.PRIVATE_LINK,
+            subject=letter.subject,
+            body_text=letter.body_text,
+            actor=actor,
+            dedupe_key=f"case:{case.pk}:private_link:{case.public_token[:16]}",
+        )
+        CaseEvent.objects.create(
+            case=case, actor=actor, kind=EventKind.NOTE, name="private_link_renewed", note=str(LINK_RENEWED_NOTE % {"reason": reason}), internal=True
+        )
+    logger.info("private link of %s renewed by %s", case, getattr(actor, "username", "system"))
+    return message
