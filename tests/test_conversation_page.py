@@ -165,3 +165,26 @@ def test_mail_from_another_address_that_names_the_number_never_shows_on_the_citi
     assert "niet het adres van de indiener" in CaseEvent.objects.filter(case=case, kind="message_in").get().note
     assert [entry for entry in conversation_entries(case) if entry.title == "Uw e-mail"] == []
     assert "gegevens te bevestigen" not in page(client, case)
+
+
+def test_the_citizens_reply_from_behind_a_reply_to_address_stands_in_the_conversation(client, gemeente):
+    """Registered from its Reply-To (a work account forwarding to a home address): the citizen's next mail
+    with the same headers is theirs, and is shown."""
+    from cases.intake.email import email_intake
+
+    first = (
+        b"From: Jan <jan@werk.example.nl>\nReply-To: jan@thuis.example.nl\nTo: info@harlingen.nl\nSubject: Klacht over de balie\n"
+        b"Message-ID: <eerste-1@werk.example.nl>\nDate: Tue, 01 Dec 2026 09:00:00 +0100\nContent-Type: text/plain; charset=utf-8\n\n"
+        b"Ik ben aan de balie afgesnauwd door een medewerker. Dit is een klacht.\n"
+    )
+    email_intake(raw=first, source="eml")
+    case = InboundMessage.objects.get(message_id="<eerste-1@werk.example.nl>").registration.case
+    assert case.registration.sender_email == "jan@thuis.example.nl"
+    follow_up = (
+        f"From: Jan <jan@werk.example.nl>\nReply-To: jan@thuis.example.nl\nTo: info@harlingen.nl\nSubject: Aanvulling {case.registration.number}\n"
+        "Message-ID: <tweede-1@werk.example.nl>\nDate: Wed, 02 Dec 2026 10:00:00 +0100\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Het was om half elf, bij loket 3.\n"
+    ).encode()
+    email_intake(raw=follow_up, source="eml")
+    assert [entry.text.strip() for entry in conversation_entries(case) if entry.title == "Uw e-mail"] == ["Het was om half elf, bij loket 3."]
+    assert "niet het adres van de indiener" not in CaseEvent.objects.get(case=case, kind="message_in", name="email").note

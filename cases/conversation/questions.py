@@ -130,8 +130,7 @@ def question_for_inbound(case: Case, inbound: InboundMessage) -> CitizenQuestion
     for question in open_questions:
         if question.letter is not None and angle(question.letter.message_id) in named:
             return question
-    citizen = case.registration.sender_email.strip().lower()
-    if citizen and inbound.from_address.strip().lower() == citizen:
+    if inbound.from_sender:  # from the citizen's own address (its From or Reply-To)
         return open_questions[0]
     return None
 

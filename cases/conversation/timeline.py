@@ -88,16 +88,14 @@ def _answers(case: Case) -> list[Entry]:
 def _emails(case: Case) -> list[Entry]:
     """The citizen's own e-mails that joined the case (not the ones taken as an answer: those stand as answers).
 
-    Only mail from the address the case was registered with: anyone can put a registration number in a
-    subject, and the reply of a citizen whose case was merged into this one is theirs, not this
-    citizen's. Such mail is on the officer's timeline (marked as from another sender), never on this page.
+    Only mail from the address the case was registered with (``from_sender``, decided when it joined):
+    anyone can put a registration number in a subject, and the reply of a citizen whose case was merged
+    into this one is theirs, not this citizen's. Such mail is on the officer's timeline (marked as from
+    another sender), never on this page.
     """
-    citizen = case.registration.sender_email.strip()
-    if not citizen:
-        return []
     answers = CitizenQuestion.objects.filter(case=case, answer_inbound__isnull=False).values("answer_inbound")
     mails = (
-        InboundMessage.objects.filter(case=case, outcome=InboundOutcome.THREAD, from_address__iexact=citizen)
+        InboundMessage.objects.filter(case=case, outcome=InboundOutcome.THREAD, from_sender=True)
         .exclude(pk__in=answers)
         .prefetch_related("attachments")
     )

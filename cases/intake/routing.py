@@ -88,12 +88,15 @@ def _classify(parsed: ParsedEmail, facts: MailFacts, target: ThreadTarget | None
 
 
 # --- the outcomes ----------------------------------------------------------------------------------
-def _finish(inbound: InboundMessage, *, outcome: str, reason: str, registration: Registration | None = None, case: Case | None = None) -> None:
+def _finish(
+    inbound: InboundMessage, *, outcome: str, reason: str, registration: Registration | None = None, case: Case | None = None, from_sender: bool = False
+) -> None:
     inbound.outcome = outcome
     inbound.reason = reason
     inbound.registration = registration or (case.registration if case is not None else None)
     inbound.case = case
-    inbound.save(update_fields=["outcome", "reason", "registration", "case"])
+    inbound.from_sender = from_sender
+    inbound.save(update_fields=["outcome", "reason", "registration", "case", "from_sender"])
 
 
 def _sender_label(parsed: ParsedEmail) -> str:
@@ -165,10 +168,15 @@ def _route_advertising(inbound: InboundMessage, reason: str) -> IntakeResult:
     return IntakeResult(InboundOutcome.IGNORED, "", str(ADVERTISING % {"reason": reason}), inbound.pk)
 
 
-def _reply_note(parsed: ParsedEmail, registration: Registration) -> str:
+def _from_sender(parsed: ParsedEmail, registration: Registration) -> bool:
+    """Whether the mail comes from the address the case was registered with (its Reply-To or From)."""
+    known = registration.sender_email.strip().lower()
+    return bool(known) and known in (parsed.reply_address.lower(), parsed.from_address.lower())
+
+
+def _reply_note(parsed: ParsedEmail, registration: Registration, from_sender: bool) -> str:
     note = str(NOTE_REPLY % {"sender": _sender_label(parsed), "subject": parsed.subject or "(geen onderwerp)"})
-    known = {address.lower() for address in (registration.sender_email,) if address}
-    if known and parsed.reply_address.lower() not in known and parsed.from_address.lower() not in known:
+    if registration.sender_email.strip() and not from_sender:
         note += " " + str(NOTE_REPLY_OTHER_SENDER % {"sender": parsed.from_address or "?"})
     return note
 
@@ -177,11 +185,14 @@ def _route_thread(inbound: InboundMessage, parsed: ParsedEmail, target: ThreadTa
     """A reply joins the timeline of the case it answers, attachments included; no new registration."""
     registration, case = target.registration, target.case
     notes = store_attachments(inbound, parsed.attachments, registration)
+    from_sender = _from_sender(parsed, registration)
     if case is not None:
         data = _event_data(inbound, parsed, how=target.how, text=parsed.text[:5000])
-        CaseEvent.objects.create(case=case, kind=EventKind.MESSAGE_IN, name="email", note=_reply_note(parsed, registration), internal=True, data=data)
+        note = _reply_note(parsed, registration, from_sender)
+        CaseEvent.objects.create(case=case, kind=EventKind.MESSAGE_IN, name="email", note=note, internal=True, data=data)
         note_dropped(case, notes)
-    _finish(inbound, outcome=InboundOutcome.THREAD, reason=target.how + dropped_suffix(notes), registration=registration, case=case)
+    reason = target.how + dropped_suffix(notes)
+    _finish(inbound, outcome=InboundOutcome.THREAD, reason=reason, registration=registration, case=case, from_sender=from_sender)
     if case is not None:
         # The conversation takes a reply to an open question as its answer (cases.conversation), in this transaction.
         citizen_reply_threaded.send(sender=Case, case_id=case.pk, inbound=inbound)

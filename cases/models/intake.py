@@ -58,6 +58,9 @@ class InboundMessage(models.Model):
     reason = models.TextField(_("reden"), blank=True, help_text=_("Waarom de intake deed wat ze deed (bijv. waarom niet te verwerken)."))
     registration = models.ForeignKey("cases.Registration", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
     case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
+    # A reply from the address the case was registered with (its From or Reply-To), decided when it joined
+    # the case: only such mail shows on the citizen's private page (anyone can put a number in a subject).
+    from_sender = models.BooleanField(default=False)
     handled = models.BooleanField(_("afgehandeld"), default=False)
 
     class Meta:
