@@ -77,17 +77,26 @@ def test_a_renewal_needs_a_reason_and_a_case_handler(officer_client, gemeente):
     assert not OutgoingMessage.objects.filter(case=case, kind=LetterKind.PRIVATE_LINK).exists()
 
 
-def test_no_new_link_for_a_wiped_or_merged_case(officer_client, gemeente):
+def test_no_new_link_for_a_wiped_case_and_no_letter_for_a_merged_one(client, officer_client, gemeente):
     wiped = CaseFactory(closed=True, email=EMAIL)
     Case.objects.filter(pk=wiped.pk).update(public_token_revoked=True)
     with pytest.raises(WorkflowError, match=str(LINK_GONE)):
         private_link_renew(case_id=wiped.pk, reason="doorgestuurd", actor=officer())
+    # A merged duplicate's leaked link must die too; its citizen follows the case it was merged into.
     duplicate, kept = CaseFactory(email=EMAIL), CaseFactory(email=EMAIL)
     case_merge(case_id=duplicate.pk, into_number=kept.registration.number, actor=officer())
-    with pytest.raises(WorkflowError):
-        private_link_renew(case_id=duplicate.pk, reason="doorgestuurd", actor=officer())
-    assert "Nieuwe persoonlijke link maken" not in officer_client.get(reverse("handvest_workspace:case", args=[duplicate.pk])).content.decode()
-    assert "Nieuwe persoonlijke link maken" in officer_client.get(reverse("handvest_workspace:case", args=[kept.pk])).content.decode()
+    old = duplicate.public_token
+    assert "Nieuwe persoonlijke link maken" in officer_client.get(reverse("handvest_workspace:case", args=[duplicate.pk])).content.decode()
+    assert private_link_renew(case_id=duplicate.pk, reason="doorgestuurd", actor=officer()) is None
+    assert page(client, old).status_code == 404 and Case.objects.get(pk=duplicate.pk).public_token != old
+    assert not OutgoingMessage.objects.filter(case=duplicate, kind=LetterKind.PRIVATE_LINK).exists()
+    assert "geen brief" in CaseEvent.objects.get(case=duplicate, name="private_link_renewed").note
+
+
+def test_the_form_says_where_the_new_link_goes(officer_client, gemeente):
+    case = CaseFactory(acknowledged=True, email=EMAIL)
+    html = officer_client.get(reverse("handvest_workspace:case", args=[case.pk])).content.decode()
+    assert f"<strong>{EMAIL}</strong>" in html and "Privacyverzoeken" in html
 
 
 def test_correcting_the_email_address_sends_a_new_link_to_the_corrected_one(gemeente, django_capture_on_commit_callbacks):
@@ -103,3 +112,26 @@ def test_correcting_the_email_address_sends_a_new_link_to_the_corrected_one(geme
     letter = OutgoingMessage.objects.get(case=case, kind=LetterKind.PRIVATE_LINK)
     assert case.public_token in letter.body_text
     assert letter.status == "sent" and letter.to_email == "geartsje@voorbeeld.nl"
+    assert letter.created_by is None  # the system writes it
+
+
+def test_a_privacy_officer_without_case_handling_corrects_an_address_and_the_link_follows(gemeente, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+
+    case = CaseFactory(acknowledged=True, email=EMAIL)
+    privacy = UserFactory(username="privacy")
+    privacy.user_permissions.add(Permission.objects.get(codename="handle_data_requests"))
+    privacy = type(privacy).objects.get(pk=privacy.pk)  # permissions are cached per instance
+    match = person_find(PersonQuery(email=EMAIL))
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure.registrations_rectify(match=match, corrections={"sender_email": "nieuw@voorbeeld.nl"}, reason="typfout", actor=privacy)
+    assert OutgoingMessage.objects.get(case=case, kind=LetterKind.PRIVATE_LINK).to_email == "nieuw@voorbeeld.nl"
+
+
+def test_correcting_an_address_to_what_it_already_is_keeps_the_link(gemeente):
+    case = CaseFactory(acknowledged=True, email=EMAIL)
+    old = case.public_token
+    match = person_find(PersonQuery(email=EMAIL))
+    erasure.registrations_rectify(match=match, corrections={"sender_email": EMAIL.upper()}, reason="controle", actor=officer())
+    assert Case.objects.get(pk=case.pk).public_token == old
+    assert not OutgoingMessage.objects.filter(case=case, kind=LetterKind.PRIVATE_LINK).exists()

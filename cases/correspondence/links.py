@@ -19,11 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.correspondence.composing import letter_compose
-from cases.correspondence.outbox import letter_queue
+from cases.correspondence.outbox import delivery_channel, letter_queue
 from cases.errors import WorkflowError
-from cases.models import CaseEvent, EventKind, LetterKind, OutgoingMessage, new_public_token
+from cases.models import Case, CaseEvent, DeliveryChannel, EventKind, LetterKind, OutgoingMessage, new_public_token
 from cases.permissions import HANDLE_CASE, HANDLE_DATA_REQUESTS, require
-from cases.workflow.transitions import locked_case
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +30,7 @@ LINK_REASON_NEEDED = _("Vermeld waarom de link vernieuwd wordt (bijvoorbeeld: na
 LINK_GONE = _("De persoonsgegevens van deze zaak zijn vernietigd of gewist: er is geen persoonlijke pagina meer.")
 LINK_ALREADY_RENEWED = _("De link is zojuist al vernieuwd (door u of een collega); de indiener krijgt die nieuwe link. Er is niets dubbel gedaan.")
 LINK_RENEWED_NOTE = _("Nieuwe persoonlijke link gemaakt en naar de indiener gestuurd: %(reason)s. De oude link werkt niet meer.")
+LINK_RENEWED_MERGED_NOTE = _("Nieuwe persoonlijke link gemaakt (samengevoegde zaak: geen brief): %(reason)s. De oude link werkt niet meer.")
 
 
 def link_fingerprint(case) -> str:
@@ -38,37 +38,48 @@ def link_fingerprint(case) -> str:
     return hashlib.sha256(case.public_token.encode()).hexdigest()[:16]
 
 
-def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = None) -> OutgoingMessage:
+def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = None) -> OutgoingMessage | None:
     """Give the case a new private link, send it to the citizen, and note why; returns the letter.
 
     ``seen``: the ``link_fingerprint`` on the officer's page; when the link was replaced meanwhile (a
-    double click, a colleague), nothing happens again. Refused (nothing changes) for a case whose
-    personal data is gone, a merged case (its citizen follows the case it was merged into), and a
-    citizen with neither an e-mail nor a postal address.
+    double click, a colleague), nothing happens again. A merged case gets a new link but no letter
+    (its citizen follows the case it was merged into; the old link must still die). Refused (nothing
+    changes) for a case whose personal data is gone, and a citizen with neither an e-mail nor a postal
+    address.
     """
     require(actor, HANDLE_CASE, HANDLE_DATA_REQUESTS, message=errors.NO_PERMISSION)
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": LINK_REASON_NEEDED})
     with transaction.atomic():
-        case = locked_case(case_id)
+        case = Case.objects.select_for_update().select_related("registration").get(pk=case_id)
         if case.public_token_revoked:
             raise WorkflowError(LINK_GONE)
         if seen is not None and seen != link_fingerprint(case):
             raise WorkflowError(LINK_ALREADY_RENEWED)
         case.public_token = new_public_token()
         case.save(update_fields=["public_token"])
-        letter = letter_compose(case=case, kind=LetterKind.PRIVATE_LINK)
-        message = letter_queue(
-            case_id=case.pk,
-            kind=LetterKind.PRIVATE_LINK,
-            subject=letter.subject,
-            body_text=letter.body_text,
-            actor=actor,
-            dedupe_key=f"case:{case.pk}:private_link:{case.public_token[:16]}",
-        )
-        CaseEvent.objects.create(
-            case=case, actor=actor, kind=EventKind.NOTE, name="private_link_renewed", note=str(LINK_RENEWED_NOTE % {"reason": reason}), internal=True
-        )
+        message = None
+        if case.merged_into_id is None:
+            letter = letter_compose(case=case, kind=LetterKind.PRIVATE_LINK)
+            # The system writes it (the permission was checked above): a privacy officer who corrects an
+            # address need not also be a case handler.
+            message = letter_queue(
+                case_id=case.pk,
+                kind=LetterKind.PRIVATE_LINK,
+                subject=letter.subject,
+                body_text=letter.body_text,
+                dedupe_key=f"case:{case.pk}:private_link:{case.public_token[:16]}",
+            )
+        note = LINK_RENEWED_NOTE if message is not None else LINK_RENEWED_MERGED_NOTE
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="private_link_renewed", note=str(note % {"reason": reason}), internal=True)
     logger.info("private link of %s renewed by %s", case, getattr(actor, "username", "system"))
     return message
+
+
+def link_destination(case) -> str:
+    """Where the letter with a new link would go: the e-mail address, else the postal address (one line)."""
+    channel, _note = delivery_channel(case.registration)
+    if channel == DeliveryChannel.EMAIL:
+        return case.registration.sender_email
+    return ", ".join(line.strip() for line in case.registration.sender_address.splitlines() if line.strip())

@@ -107,6 +107,7 @@ def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], re
             if registration.pk in wiped:
                 outcome.refused[registration.number] = str(ALREADY_ERASED)
                 continue
+            new_address = "sender_email" in changes and changes["sender_email"].lower() != registration.sender_email.strip().lower()
             for key, value in changes.items():
                 setattr(registration, key, value)
             if "sender_email" in changes:
@@ -117,8 +118,9 @@ def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], re
                 CaseEvent.objects.create(
                     case=registration.case, actor=actor, kind=EventKind.NOTE, name="rectified", note=str(note), data={"fields": list(changes)}
                 )
-                if "sender_email" in changes and registration.case.merged_into_id is None:
-                    # The private link went to the old, wrong address: a new one goes to the corrected one.
+                if new_address:
+                    # The private link went to the old, wrong address: a new one goes to the corrected one
+                    # (a merged case's link dies too; its citizen follows the case it was merged into).
                     private_link_renew(case_id=registration.case.pk, reason=str(LINK_AFTER_RECTIFIED), actor=actor)
             outcome.done.append(registration.number)
         _log(RequestKind.RECTIFICATION, match, outcome, reason, actor)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from cases.correspondence.links import link_fingerprint
+from cases.correspondence.links import link_destination, link_fingerprint
 from cases.models import Attachment, Case, CaseEvent, CaseState, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.records.read_log import record_read
 from cases.tagging import similar_stored, tag_candidates
@@ -157,7 +157,8 @@ def case_context(request, case: Case, **extra) -> dict:
         "assign_form": wf.AssignForm(initial={**expected, "officer": case.assigned_to_id}) if open_case else None,
         "note_form": wf.NoteForm(),
         "merge_form": wf.MergeForm(initial=expected) if open_case else None,
-        "link_form": wf.PrivateLinkForm(initial={"seen": link_fingerprint(case)}) if not merged and not case.public_token_revoked else None,
+        "link_form": wf.PrivateLinkForm(initial={"seen": link_fingerprint(case)}) if not case.public_token_revoked else None,
+        "link_destination": link_destination(case) if not merged and not case.public_token_revoked else "",
         "attachments": list(Attachment.objects.filter(Q(registration=case.registration_id) | Q(inbound_message__case=case)).distinct().order_by("pk")),
         "originals": list(_originals(case)),
         "outgoing": list(OutgoingMessage.objects.filter(case=case).order_by("created_at", "pk")),

@@ -304,5 +304,5 @@ class PrivateLinkForm(forms.Form):
     reason = forms.CharField(
         label=_("Waarom een nieuwe link?"),
         max_length=300,
-        help_text=_("Bijvoorbeeld: de link ging naar een verkeerd e-mailadres. Komt op de tijdlijn; de indiener ziet het niet."),
+        help_text=_("Bijvoorbeeld: de indiener stuurde de link door. Komt op de tijdlijn; de indiener ziet het niet."),
     )
