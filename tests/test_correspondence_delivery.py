@@ -508,6 +508,15 @@ def test_the_relay_leaves_a_letter_alone_while_its_retry_chain_waits(municipalit
     assert message.pk in outbox_due(now=waiting + datetime.timedelta(minutes=6))
 
 
+def test_a_row_refused_by_a_worker_of_the_release_before_is_taken_as_that_release_did(municipality):
+    """During a rolling deploy an old worker queues a refused row again without retry_at."""
+    case = CaseFactory(email="piet@example.nl")
+    message = acknowledgement_for(case)
+    OutgoingMessage.objects.filter(pk=message.pk).update(attempts=1, retry_at=None, created_at=timezone.now() - datetime.timedelta(minutes=119))
+    assert message.pk not in outbox_due()
+    assert message.pk in outbox_due(now=timezone.now() + datetime.timedelta(minutes=2))
+
+
 def test_the_back_off_follows_the_rows_attempts_not_the_tasks_retries(municipality, settings, flaky, queued_sends, monkeypatch):
     """After the acknowledgement's own refused attempt, the send task's first retry waits two minutes, not one again."""
     from celery.exceptions import Retry

@@ -343,3 +343,16 @@ def test_an_interrupted_destruction_resumes_and_never_destroys_twice(gemeente, a
     assert (again.destroyed, again.done_before, again.finished) == (0, 3, True)
     destruction_list.refresh_from_db()
     assert destruction_list.status == DestructionListStatus.DONE and destruction_list.statement_sha256
+
+
+def test_a_list_that_loses_the_race_twice_gets_the_dutch_message_not_an_error(gemeente, archivist, monkeypatch):
+    from django.db import IntegrityError
+
+    destroyable()
+
+    def taken_meanwhile(as_of, actor):
+        raise IntegrityError("one_open_proposal_per_case")
+
+    monkeypatch.setattr(destruction, "_list_create", taken_meanwhile)
+    with pytest.raises(WorkflowError, match="geen zaken"):
+        destruction.destruction_list_create(actor=archivist)

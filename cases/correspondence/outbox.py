@@ -18,6 +18,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -307,6 +308,9 @@ def acknowledgement_queue(*, case_id: int, queue_sending: bool = True) -> Outgoi
     return message
 
 
+LOST_RETRY_MINUTES = 120
+
+
 def outbox_due(*, now: datetime.datetime | None = None, stale_minutes: int = 5) -> list[int]:
     """Outbox rows the relay should queue: held acknowledgements whose hold is over, rows never
     tried for ``stale_minutes`` (their on-commit queueing was lost), and refused rows whose next
@@ -319,7 +323,10 @@ def outbox_due(*, now: datetime.datetime | None = None, stale_minutes: int = 5) 
     untried = queued.filter(attempts=0)
     held = untried.filter(automatic=True, kind=LetterKind.ACKNOWLEDGEMENT, created_at__lte=now - (hold if hold else stale))
     others = untried.exclude(automatic=True, kind=LetterKind.ACKNOWLEDGEMENT).filter(created_at__lte=now - stale)
-    lost = queued.filter(attempts__gt=0, retry_at__lte=now - stale)
+    # Without retry_at: refused by a worker of the release before it (a rolling deploy); taken as that release did.
+    lost = queued.filter(attempts__gt=0).filter(
+        Q(retry_at__lte=now - stale) | Q(retry_at__isnull=True, created_at__lte=now - datetime.timedelta(minutes=LOST_RETRY_MINUTES))
+    )
     return sorted({pk for rows in (held, others, lost) for pk in rows.values_list("pk", flat=True)})
 
 

@@ -10,7 +10,9 @@ def withdraw_and_untwin(apps, schema_editor):
     Item = apps.get_model("cases", "DestructionListItem")
     Item.objects.filter(state="proposed", destruction_list__status="cancelled").update(state="withdrawn")
     seen = set()
-    for item in Item.objects.filter(state="proposed").order_by("case_id", "destruction_list_id", "pk"):
+    # An approved list (perhaps being carried out) keeps its case; else the older list does.
+    proposed = Item.objects.filter(state="proposed").select_related("destruction_list")
+    for item in sorted(proposed, key=lambda item: (item.case_id, item.destruction_list.status != "approved", item.destruction_list_id, item.pk)):
         if item.case_id in seen:
             item.state, item.reason = "withdrawn", "Stond al op een eerdere open vernietigingslijst (twee lijsten tegelijk opgesteld)."
             item.save(update_fields=["state", "reason"])

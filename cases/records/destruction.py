@@ -127,7 +127,10 @@ def destruction_list_create(*, as_of: datetime.date | None = None, actor) -> Des
         # A twin list (a double click, two archivists at once) proposed these cases first: the database
         # refuses a case proposed on two lists. Looked at again, only what the twin left is proposed.
         logger.info("destruction list: a list made at the same moment took the cases; looking again")
-        destruction_list, count = _list_create(as_of, actor)
+        try:
+            destruction_list, count = _list_create(as_of, actor)
+        except IntegrityError:
+            raise WorkflowError(NOTHING_TO_DESTROY % {"date": f"{as_of:%d-%m-%Y}"}) from None
     logger.info("destruction list %s proposed with %s cases by %s", destruction_list.number, count, getattr(actor, "username", "system"))
     return destruction_list
 
