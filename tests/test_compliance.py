@@ -31,7 +31,7 @@ def test_acknowledgements_within_four_working_days(cases):
     figures = compliance_figures(**YEAR_2025, as_of=AS_OF)
     # due: c1 c2 c3 c4 c5 c7 c8 c9 s1 (c6 answered at once, c10 not yet due); on time: c1 c3 c4 c7 c8 s1
     assert (figures.acknowledgement_on_time.part, figures.acknowledgement_on_time.whole) == (6, 9)
-    assert figures.acknowledgement_on_time.percent == 66.7
+    assert figures.acknowledgement_on_time.percent == 66.6  # rounded down: never more than was reached
     assert figures.acknowledgement_not_needed.count == 1
 
 
@@ -142,8 +142,11 @@ def test_shares_and_handling_times_of_too_few_cases_are_not_shown(municipality):
     assert figures.handling.median is None and figures.handling.p90 is None
 
 
-def test_share_shows_a_dutch_percentage():
-    assert str(Share(2, 3, 3)) == "66,7%"
+def test_share_shows_a_dutch_percentage_rounded_down():
+    # Down: a percentage never shows more than was reached (999 of 1,000 is not 100,0%).
+    assert str(Share(2, 3, 3)) == "66,6%"
+    assert str(Share(999, 1000, 3)) == "99,9%" and Share(999, 1000, 3).percent == 99.9
+    assert str(Share(1000, 1000, 3)) == "100,0%"
     assert str(Share(0, 0, 3)) == "—"
 
 
@@ -159,3 +162,30 @@ def test_nothing_received_gives_empty_figures(municipality):
     assert figures.received.count == 0
     assert figures.answer_within_six_weeks.percent is None
     assert figures.handling.median is None
+
+
+def test_an_extension_after_the_term_had_passed_does_not_make_a_late_answer_timely(municipality):
+    """Awb 9:11 lid 2: the term is extended within the term. Extended a week after it ran out and answered
+    within the new date, the answer was late, as the charter's own measure of the same promise says."""
+    from cases.workflow.deadlines import case_deadlines
+
+    due = case_deadlines(received_on=D(2025, 3, 3))["answer_due"]
+    build_case(
+        received_on=D(2025, 3, 3), acknowledged=at(D(2025, 3, 4)), extended_on=at(due + datetime.timedelta(days=7)),
+        extended_to=due + datetime.timedelta(days=21), answered=at(due + datetime.timedelta(days=14)),
+    )
+    rollup_refresh()
+    figures = compliance_figures(start=D(2025, 3, 1), end=D(2025, 4, 1), as_of=AS_OF)
+    assert (figures.answer_within_term.part, figures.answer_within_term.whole) == (0, 1)
+    assert (figures.answer_within_six_weeks.part, figures.answer_within_six_weeks.whole) == (0, 1)
+
+
+def test_the_figures_stand_as_they_were_on_the_day_of_reference(municipality):
+    """The annual report of 2025 made with its day of reference 15 January 2026: a case answered on 20 January
+    was still open then, and its handling time is not yet in the figures."""
+    build_case(received_on=D(2025, 11, 3), acknowledged=at(D(2025, 11, 4)), answered=at(D(2026, 1, 20)))
+    rollup_refresh()
+    then = compliance_figures(start=D(2025, 11, 1), end=D(2025, 12, 1), as_of=D(2026, 1, 15))
+    assert (then.open_cases.count, then.handling.handled.count, then.answer_within_six_weeks.part) == (1, 0, 0)
+    later = compliance_figures(start=D(2025, 11, 1), end=D(2025, 12, 1), as_of=D(2026, 2, 1))
+    assert (later.open_cases.count, later.handling.handled.count) == (0, 1)

@@ -210,3 +210,17 @@ def test_latest_attainment_gives_each_measured_norm_its_latest_period_with_obser
     latest = found["TEL-25SEC"].latest
     assert (latest.period, latest.attained, latest.met, latest.in_progress) == ("2026-11", 0.7, False, True)
     assert found["BALIE-AFSPRAAK"].latest is None
+
+
+def test_a_period_just_short_of_its_norm_never_shows_100_percent():
+    """2,499 of 2,500 within, where every one must be: 'niet gehaald' beside 99,9%, not beside 100,0%."""
+    from decimal import Decimal
+
+    from cases.measurements.attainment import PeriodAttainment
+
+    period = PeriodAttainment(period="2026-Q1", start=D(2026, 1, 1), end=D(2026, 3, 31), observations=2500, within=2499, required=Decimal("1"))
+    assert (period.attained, period.percent_display, period.met_display) == (0.999, "99,9%", "niet gehaald")
+    calls = PeriodAttainment(period="2026-Q1", start=D(2026, 1, 1), end=D(2026, 3, 31), observations=50000, within=39998, required=Decimal("0.8"))
+    assert (calls.percent_display, calls.met) == ("79,9%", False)
+    full = PeriodAttainment(period="2026-Q1", start=D(2026, 1, 1), end=D(2026, 3, 31), observations=2500, within=2500, required=Decimal("1"))
+    assert (full.percent_display, full.met) == ("100,0%", True)

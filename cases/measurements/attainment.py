@@ -57,10 +57,11 @@ class PeriodAttainment:
 
     @property
     def attained(self) -> float | None:
-        """The share within, as a fraction rounded to 3 decimals; None without (enough) observations."""
+        """The share within, as a fraction rounded down to 3 decimals; None without (enough) observations.
+        Down, in integers: 2,499 of 2,500 is 0.999, never a 1.0 beside the verdict 'niet gehaald'."""
         if self.observations == 0 or self.suppressed:
             return None
-        return round(self.within / self.observations, 3)
+        return (1000 * self.within // self.observations) / 1000
 
     @property
     def met(self) -> bool | None:
@@ -78,7 +79,7 @@ class PeriodAttainment:
 
     @property
     def percent_display(self) -> str:
-        return "—" if self.attained is None else f"{100 * self.within / self.observations:.1f}%".replace(".", ",")
+        return "—" if self.attained is None else f"{100 * self.attained:.1f}%".replace(".", ",")
 
     @property
     def met_display(self) -> str:

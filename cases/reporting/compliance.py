@@ -56,7 +56,8 @@ class Share:
     def percent(self) -> float | None:
         if self.whole == 0 or self.whole < self.threshold:
             return None
-        return round(100 * self.part / self.whole, 1)
+        # Rounded down, in integers: 999 of 1,000 answers on time is 99.9%, never a 100.0% that was not reached.
+        return (1000 * self.part // self.whole) / 10
 
     @property
     def part_figure(self) -> Figure:
@@ -125,15 +126,19 @@ ALL_KINDS = "all"
 
 def _counters(as_of: datetime.date) -> dict[str, Count]:
     """Every count the compliance figures need, as conditional COUNTs over the case facts."""
-    acknowledged = Q(acknowledged_on__isnull=False)
+    acknowledged = Q(acknowledged_on__isnull=False, acknowledged_on__lte=as_of)
     finished_in_ack_term = Q(finished_on__isnull=False, finished_on__lte=F("acknowledgement_due"))
     ack_needed = acknowledged | (Q(acknowledgement_due__lt=as_of) & ~finished_in_ack_term)
     not_needed = Q(acknowledged_on__isnull=True) & finished_in_ack_term
-    handled = Q(handled_on__isnull=False)
-    open_case = Q(closed=False, handled_on__isnull=True)
+    # As it stood on ``as_of``: an answer or an ending after it had not happened yet.
+    handled = Q(handled_on__isnull=False, handled_on__lte=as_of)
+    open_case = Q(finished_on__isnull=True) | Q(finished_on__gt=as_of)
     six_weeks_due = Q(withdrawn=False) & (handled | Q(answer_due__lt=as_of))
     term_due = Q(withdrawn=False) & (handled | Q(effective_answer_due__lt=as_of))
-    notice_needed = Q(finished_on__gt=F("answer_due")) | Q(finished_on__isnull=True, answer_due__lt=as_of)
+    finished = Q(finished_on__isnull=False, finished_on__lte=as_of)
+    notice_needed = (finished & Q(finished_on__gt=F("answer_due"))) | (~finished & Q(answer_due__lt=as_of))
+    # The extended term counts only when the extension came within the first (Awb 9:11 lid 2).
+    in_term = Q(handled_on__lte=F("answer_due")) | Q(extended_on__lte=F("answer_due"), handled_on__lte=F("effective_answer_due"))
     return {
         "received": Count("pk"),
         "ack_whole": Count("pk", filter=ack_needed),
@@ -142,9 +147,10 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
         "six_whole": Count("pk", filter=six_weeks_due),
         "six_part": Count("pk", filter=handled & Q(handled_on__lte=F("answer_due"))),
         "term_whole": Count("pk", filter=term_due),
-        "term_part": Count("pk", filter=handled & Q(handled_on__lte=F("effective_answer_due"))),
+        "term_part": Count("pk", filter=handled & in_term),
         "notice_whole": Count("pk", filter=notice_needed),
         "notice_part": Count("pk", filter=notice_needed & Q(extended_on__isnull=False, extended_on__lte=F("answer_due"))),
+        "handled": Count("pk", filter=handled),
         "open": Count("pk", filter=open_case),
         "overdue": Count("pk", filter=open_case & Q(effective_answer_due__lt=as_of)),
     }
@@ -167,8 +173,8 @@ def _tally(facts, counted: dict[str, Count], kinds: tuple[str, ...]) -> dict[str
         tally = tallies[row["kind"]]
         for name in counted:
             tally.counts[name] += row[name]
-        if row["handling_days"] is not None:
-            tally.histogram[row["handling_days"]] = tally.histogram.get(row["handling_days"], 0) + row["received"]
+        if row["handling_days"] is not None and row["handled"]:  # handled by the day of reference
+            tally.histogram[row["handling_days"]] = tally.histogram.get(row["handling_days"], 0) + row["handled"]
         if row["closed"]:
             tally.outcomes[row["outcome"]] = tally.outcomes.get(row["outcome"], 0) + row["received"]
     return tallies
