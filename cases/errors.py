@@ -15,6 +15,10 @@ EXTENSION_TOO_LONG = _("Verlengen kan met ten hoogste vier weken (Awb 9:11 lid 2
 EXTENSION_NOT_LATER = _("De nieuwe datum moet na de huidige termijn (%(current)s) liggen.")
 EXTENSION_NEEDS_REASON = _("Vermeld waarom het langer duurt; dat staat in de tussentijdse mededeling.")
 EXTENSION_CLOSED = _("Een afgehandelde zaak kan niet meer verlengd worden.")
+EXTENSION_TOO_LATE = _(
+    "De antwoordtermijn liep af op %(due)s. Verdagen kan alleen zolang die termijn loopt (Awb 9:11 lid 2); "
+    "stuur de indiener nu zo snel mogelijk het antwoord, of een bericht waarom het later wordt."
+)
 NO_CONTACT = _("Vul een e-mailadres of een postadres in, zodat wij u kunnen antwoorden.")
 EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
 CASE_IS_MERGED = _("Deze zaak is samengevoegd met %(number)s; behandel die zaak.")

@@ -159,6 +159,22 @@ def test_reopening_a_complaint_takes_it_back_to_treatment(gemeente, django_captu
     assert CaseEvent.objects.filter(case=case, name="reopen_complaint", from_state="closed", to_state="in_treatment").exists()
 
 
+def test_a_reopened_complaint_answered_again_keeps_its_first_answer_for_the_figures(gemeente):
+    """The charter's six weeks measure the first answer: a second one after reopening must not make it late."""
+    from cases.workflow.transitions import case_transition, case_waive_hearing
+
+    case = CaseFactory(closed=True)
+    first = Case.objects.get(pk=case.pk).answered_at
+    assert first is not None
+    answered_survey(case, 1)
+    reopen_decide(case_id=case.pk, request_id=ReopenRequest.objects.get(case=case).pk, reopen=True, explanation="", actor=officer())
+    if Case.objects.get(pk=case.pk).hearing_waivable():
+        case_waive_hearing(case_id=case.pk, reason="Kennelijk ongegrond", actor=officer())
+    case_transition(case_id=case.pk, name="answer", actor=officer())
+    again = Case.objects.get(pk=case.pk)
+    assert again.state == CaseState.ANSWERED and again.answered_at == first
+
+
 def test_reopening_a_suggestion_takes_it_back_to_consideration(gemeente):
     case = CaseFactory(suggestion=True, closed=True)
     answered_survey(case, 2)

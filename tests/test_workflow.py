@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
@@ -163,7 +164,20 @@ def test_allowed_transitions_are_only_those_possible_now(municipality):
 
 
 # --- extension (Awb 9:11 lid 2) ------------------------------------------------------------
-def test_extension_moves_the_answer_deadline_once(municipality):
+@pytest.fixture
+def mid_september(monkeypatch):
+    """Today is 15 September 2026: the answer term of a case received on 1 September still runs."""
+    from django.utils import timezone
+
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return real(value, timezone) if value is not None else datetime.date(2026, 9, 15)
+
+    monkeypatch.setattr(timezone, "localdate", localdate)
+
+
+def test_extension_moves_the_answer_deadline_once(municipality, mid_september):
     case = CaseFactory(in_treatment=True, received_on=datetime.date(2026, 9, 1))
     assert case.answer_due == datetime.date(2026, 10, 13)
     case = case_extend(case_id=case.pk, new_due=datetime.date(2026, 11, 2), reason="Wij wachten op informatie van de aannemer.", actor=officer())
@@ -173,7 +187,7 @@ def test_extension_moves_the_answer_deadline_once(municipality):
         case_extend(case_id=case.pk, new_due=datetime.date(2026, 11, 5), reason="nog langer", actor=officer())
 
 
-def test_extension_by_more_than_four_weeks_is_refused(municipality):
+def test_extension_by_more_than_four_weeks_is_refused(municipality, mid_september):
     case = CaseFactory(acknowledged=True, received_on=datetime.date(2026, 9, 1))
     with pytest.raises(ValidationError, match="vier weken"):
         case_extend(case_id=case.pk, new_due=datetime.date(2026, 11, 11), reason="drukte", actor=officer())
@@ -184,6 +198,15 @@ def test_extension_needs_a_reason(municipality):
     case = CaseFactory(acknowledged=True)
     with pytest.raises(ValidationError):
         case_extend(case_id=case.pk, new_due=case.answer_due + datetime.timedelta(days=7), reason=" ", actor=officer())
+
+
+def test_extension_is_refused_once_the_answer_term_has_run_out(municipality):
+    """Awb 9:11 lid 2: the term is extended while it runs; afterwards the case is late, and the figures say so."""
+    case = CaseFactory(in_treatment=True, received_on=timezone.localdate() - datetime.timedelta(weeks=8))
+    assert case.answer_due < timezone.localdate() and not case.is_extendable()
+    with pytest.raises(WorkflowError, match="liep af op"):
+        case_extend(case_id=case.pk, new_due=timezone.localdate() + datetime.timedelta(days=7), reason="drukte", actor=officer())
+    assert Case.objects.get(pk=case.pk).extended_answer_due is None
 
 
 def test_extension_is_refused_on_an_answered_case(municipality):

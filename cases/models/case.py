@@ -206,7 +206,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def is_extendable(self) -> bool:
         """Awb 9:11(2): an answer term still running, and not extended before."""
-        return not self.is_answered() and self.not_extended_yet()
+        return not self.is_answered() and self.not_extended_yet() and timezone.localdate() <= self.answer_due
 
     def hearing_waivable(self) -> bool:
         """Awb 9:10(2): a complaint in handling, not heard, and no reason to waive recorded yet."""
@@ -265,7 +265,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         permission=HANDLE_CASE,
     )
     def answer(self) -> None:
-        self.answered_at = timezone.now()
+        # The first answer stays the answer the charter's term is measured by; a reopened case answered
+        # again keeps it (the second is on the timeline and measured against the reopened term's letter).
+        self.answered_at = self.answered_at or timezone.now()
 
     @transition(field=state, source=CaseState.ANSWERED, target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
     def close(self, *, outcome: str) -> None:
@@ -285,7 +287,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     def respond(self, *, outcome: str) -> None:
         self.outcome = SuggestionOutcome(outcome)
-        self.answered_at = timezone.now()
+        self.answered_at = self.answered_at or timezone.now()  # the first response, as ``answer``
 
     @transition(field=state, source=CaseState.RESPONDED, target=CaseState.CLOSED, conditions=[is_suggestion], permission=HANDLE_CASE)
     def close_suggestion(self) -> None:
