@@ -34,9 +34,26 @@ def test_an_officer_sees_their_cases_due_this_week_what_is_overdue_and_the_unass
     case_assign(case_id=due_soon.pk, officer_id=handler.pk, actor=handler)
     CaseFactory(received_on=today - datetime.timedelta(days=20))  # acknowledgement overdue, nobody assigned
     seen = figures(officer_client)
-    assert seen["Mijn zaken met een termijn deze week"] == 1
+    assert seen["Mijn zaken met een termijn binnen 5 werkdagen"] == 1
     assert seen["Zaken te laat"] == 1
     assert seen["Zaken zonder behandelaar"] == 1
+
+
+def test_my_cases_due_soon_count_what_the_inbox_lists_behind_the_link(officer_client, handler, municipality):
+    """On a Thursday a case due next Tuesday is within five working days: counted, and listed behind the link."""
+    from cases.workflow.deadlines import due_soon_limit
+
+    today = timezone.localdate()
+    due = CaseFactory(acknowledged=True)
+    last_soon = due_soon_limit(today) - datetime.timedelta(days=1)  # the last day that is still 'soon'
+    Case.objects.filter(pk=due.pk).update(answer_due=last_soon)
+    case_assign(case_id=due.pk, officer_id=handler.pk, actor=handler)
+    later = CaseFactory(acknowledged=True)
+    Case.objects.filter(pk=later.pk).update(answer_due=due_soon_limit(today))
+    case_assign(case_id=later.pk, officer_id=handler.pk, actor=handler)
+    assert figures(officer_client)["Mijn zaken met een termijn binnen 5 werkdagen"] == 1
+    listed = officer_client.get(reverse("handvest_workspace:inbox"), {"assigned": "me", "deadline": "soon"}).content.decode()
+    assert due.registration.number in listed and later.registration.number not in listed
 
 
 def test_the_mailroom_sees_letters_to_print_and_mail_in_quarantine(client, municipality):

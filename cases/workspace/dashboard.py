@@ -1,5 +1,5 @@
 """The officer's and the mailroom's work on the Wagtail dashboard (the admin's start page):
-my cases due this week, what is overdue, triage, the mailroom's letters and quarantine.
+my cases due soon (within DUE_SOON_WORKING_DAYS working days, the inbox's rule), what is overdue, triage, the mailroom's letters and quarantine.
 Each figure links to the list it counts; a role sees only the figures of its work."""
 
 from __future__ import annotations
@@ -13,20 +13,19 @@ from wagtail.admin.ui.components import Component
 
 from cases.models import UNPROCESSED_OUTCOMES, Case, CaseState, InboundMessage, Kind, OutboxStatus, OutgoingMessage, Registration, TriageState
 from cases.permissions import can_handle_cases, can_use_mailroom
+from cases.workflow.deadlines import DUE_SOON_WORKING_DAYS, due_soon_limit
 from cases.workspace import forms as wf
-
-
-def _end_of_week(today: datetime.date) -> datetime.date:
-    return today + datetime.timedelta(days=6 - today.weekday())
 
 
 def officer_figures(user, today: datetime.date) -> list[dict]:
     """What a quality officer has on their plate: (label, count, link)."""
     open_cases = Case.objects.filter(state__in=CaseState.open_states(), merged_into__isnull=True).with_next_due()
     inbox = reverse("handvest_workspace:inbox")
-    mine = open_cases.filter(assigned_to=user, next_due__gte=today, next_due__lte=_end_of_week(today))
+    # The inbox's own rule, so the count is the length of the list it links to.
+    mine = open_cases.filter(assigned_to=user, next_due__gte=today, next_due__lt=due_soon_limit(today))
+    soon = _("Mijn zaken met een termijn binnen %(days)s werkdagen") % {"days": DUE_SOON_WORKING_DAYS}
     return [
-        {"label": _("Mijn zaken met een termijn deze week"), "count": mine.count(), "url": f"{inbox}?assigned={wf.ASSIGNED_ME}&deadline={wf.DEADLINE_SOON}"},
+        {"label": soon, "count": mine.count(), "url": f"{inbox}?assigned={wf.ASSIGNED_ME}&deadline={wf.DEADLINE_SOON}"},
         {"label": _("Zaken te laat"), "count": open_cases.filter(next_due__lt=today).count(), "url": f"{inbox}?deadline={wf.DEADLINE_OVERDUE}"},
         {
             "label": _("Zaken zonder behandelaar"),
