@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from cases.models import CaseFact, OutgoingMessage
+from cases.models import Case, CaseFact, OutgoingMessage
 from cases.reporting.compliance import Share, compliance_figures, percentile
 from cases.reporting.rollup import rollup_refresh
 from tests.test_aggregates_data import AS_OF, D, at, build_case, build_compliance_cases  # noqa: F401
@@ -189,3 +189,14 @@ def test_the_figures_stand_as_they_were_on_the_day_of_reference(municipality):
     assert (then.open_cases.count, then.handling.handled.count, then.answer_within_six_weeks.part) == (1, 0, 0)
     later = compliance_figures(start=D(2025, 11, 1), end=D(2025, 12, 1), as_of=D(2026, 2, 1))
     assert (later.open_cases.count, later.handling.handled.count) == (0, 1)
+
+
+def test_a_reopened_case_being_handled_again_counts_as_open(municipality):
+    case = build_case(received_on=D(2025, 11, 3), acknowledged=at(D(2025, 11, 4)), answered=at(D(2025, 11, 20)))
+    rollup_refresh()
+    assert compliance_figures(start=D(2025, 11, 1), end=D(2025, 12, 1), as_of=D(2026, 1, 15)).open_cases.count == 0
+    Case.objects.filter(pk=case.pk).update(state="in_treatment")  # reopened: its first answer stays
+    rollup_refresh()
+    figures = compliance_figures(start=D(2025, 11, 1), end=D(2025, 12, 1), as_of=D(2026, 1, 15))
+    assert figures.open_cases.count == 1
+    assert (figures.answer_within_six_weeks.part, figures.answer_within_six_weeks.whole) == (1, 1)  # the first answer was in time

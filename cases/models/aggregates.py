@@ -34,6 +34,9 @@ class CaseFact(models.Model):
     channel = models.CharField(max_length=10)
     outcome = models.CharField(max_length=20, blank=True)
     closed = models.BooleanField(default=False)
+    # No answer term runs any more (answered, responded or closed); false again for a reopened case,
+    # whose first answer stays in ``handled_on``: it is open, and counted so.
+    answered = models.BooleanField(default=False)
     withdrawn = models.BooleanField(default=False, help_text="Closed without an answer or decision (the sender withdrew).")
     acknowledgement_due = models.DateField()
     acknowledged_on = models.DateField(null=True, blank=True)

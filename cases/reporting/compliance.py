@@ -132,7 +132,8 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
     not_needed = Q(acknowledged_on__isnull=True) & finished_in_ack_term
     # As it stood on ``as_of``: an answer or an ending after it had not happened yet.
     handled = Q(handled_on__isnull=False, handled_on__lte=as_of)
-    open_case = Q(finished_on__isnull=True) | Q(finished_on__gt=as_of)
+    # A reopened case being handled again is open too, though its first answer stays its handled_on.
+    open_case = Q(finished_on__isnull=True) | Q(finished_on__gt=as_of) | Q(answered=False, closed=False)
     six_weeks_due = Q(withdrawn=False) & (handled | Q(answer_due__lt=as_of))
     term_due = Q(withdrawn=False) & (handled | Q(effective_answer_due__lt=as_of))
     finished = Q(finished_on__isnull=False, finished_on__lte=as_of)
