@@ -188,3 +188,30 @@ def test_the_citizens_reply_from_behind_a_reply_to_address_stands_in_the_convers
     email_intake(raw=follow_up, source="eml")
     assert [entry.text.strip() for entry in conversation_entries(case) if entry.title == "Uw e-mail"] == ["Het was om half elf, bij loket 3."]
     assert "niet het adres van de indiener" not in CaseEvent.objects.get(case=case, kind="message_in", name="email").note
+
+
+@pytest.mark.parametrize(
+    ("results", "shown"),
+    [
+        ("mx.harlingen.nl; dmarc=fail (p=none) header.from=example.nl; spf=fail smtp.mailfrom=example.nl", False),
+        ("mx.harlingen.nl; spf=softfail smtp.mailfrom=example.nl; dkim=none", False),
+        ("mx.harlingen.nl; spf=fail smtp.mailfrom=example.nl; dkim=pass header.d=example.nl", True),  # forwarded, still signed
+        ("mx.harlingen.nl; spf=pass smtp.mailfrom=example.nl; dkim=pass header.d=example.nl; dmarc=pass", True),
+    ],
+)
+def test_mail_in_the_citizens_name_that_failed_authentication_stays_with_the_officer(client, gemeente, results, shown):
+    """A forged From with the citizen's own address: the receiving server's verdict (the topmost
+    Authentication-Results) keeps it off their page; a forwarded mail whose signature still holds is theirs."""
+    from cases.intake.email import email_intake
+
+    case = CaseFactory(in_treatment=True, email="piet@example.nl")
+    raw = (
+        f"Authentication-Results: {results}\nFrom: Piet <piet@example.nl>\nTo: info@harlingen.nl\n"
+        f"Subject: Re: {case.registration.number}\nMessage-ID: <mogelijk-vals@example.nl>\nDate: Wed, 02 Dec 2026 10:00:00 +0100\n"
+        "Content-Type: text/plain; charset=utf-8\n\nKlik hier om uw gegevens te bevestigen.\n"
+    ).encode()
+    email_intake(raw=raw, source="eml")
+    assert InboundMessage.objects.get(message_id="<mogelijk-vals@example.nl>").case_id == case.pk
+    assert ("gegevens te bevestigen" in page(client, case)) is shown
+    note = CaseEvent.objects.get(case=case, kind="message_in").note
+    assert ("mogelijk vervalst" in note) is not shown

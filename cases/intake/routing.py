@@ -19,7 +19,7 @@ from cases.correspondence.bounces import outgoing_reroute_to_post
 from cases.intake import classify
 from cases.intake.mail_attachments import dropped_suffix, note_dropped, store_attachments
 from cases.intake.parsing.mime import ParsedEmail
-from cases.intake.parsing.rules import BounceInfo, MailFacts
+from cases.intake.parsing.rules import BounceInfo, MailFacts, sender_unverified
 from cases.intake.threading import ThreadTarget, find_thread, follow_merges, outgoing_for
 from cases.models import Case, CaseEvent, EventKind, InboundMessage, InboundOutcome, IntakeChannel, Registration
 from cases.signals import citizen_reply_threaded
@@ -38,6 +38,10 @@ REGISTERED_TRIAGE = _("Geregistreerd als overige post, wacht in triage: %(number
 # Timeline notes for the officer.
 NOTE_REPLY = _("E-mail ontvangen van %(sender)s: %(subject)s")
 NOTE_REPLY_OTHER_SENDER = _("Let op: afzender %(sender)s is niet het adres van de indiener.")
+NOTE_REPLY_UNVERIFIED = _(
+    "Let op: de mailserver kon niet bevestigen dat deze e-mail echt van %(sender)s komt (SPF/DKIM/DMARC mislukt); "
+    "mogelijk vervalst. Hij staat niet op de pagina van de indiener."
+)
 NOTE_AUTO_REPLY = _("Automatisch antwoord ontvangen van %(sender)s: %(subject)s")
 NOTE_BOUNCE_PERMANENT = _("E-mail aan %(recipient)s kwam niet aan (%(diagnostic)s). Het adres is als onbestelbaar gemarkeerd: volgende brieven gaan per post.")
 NOTE_BOUNCE_TEMPORARY = _("E-mail aan %(recipient)s is vertraagd (%(diagnostic)s); de ESP probeert het opnieuw.")
@@ -168,16 +172,22 @@ def _route_advertising(inbound: InboundMessage, reason: str) -> IntakeResult:
     return IntakeResult(InboundOutcome.IGNORED, "", str(ADVERTISING % {"reason": reason}), inbound.pk)
 
 
-def _from_sender(parsed: ParsedEmail, registration: Registration) -> bool:
-    """Whether the mail comes from the address the case was registered with (its Reply-To or From)."""
+def _names_sender(parsed: ParsedEmail, registration: Registration) -> bool:
+    """Whether the mail names the address the case was registered with (as its Reply-To or From)."""
     known = registration.sender_email.strip().lower()
     return bool(known) and known in (parsed.reply_address.lower(), parsed.from_address.lower())
+
+
+def _from_sender(parsed: ParsedEmail, registration: Registration) -> bool:
+    """From the case's sender: it names their address, and the receiving server did not find that forged."""
+    return _names_sender(parsed, registration) and not sender_unverified(parsed)
 
 
 def _reply_note(parsed: ParsedEmail, registration: Registration, from_sender: bool) -> str:
     note = str(NOTE_REPLY % {"sender": _sender_label(parsed), "subject": parsed.subject or "(geen onderwerp)"})
     if registration.sender_email.strip() and not from_sender:
-        note += " " + str(NOTE_REPLY_OTHER_SENDER % {"sender": parsed.from_address or "?"})
+        warning = NOTE_REPLY_UNVERIFIED if _names_sender(parsed, registration) else NOTE_REPLY_OTHER_SENDER
+        note += " " + str(warning % {"sender": parsed.from_address or "?"})
     return note
 
 

@@ -154,6 +154,19 @@ class MailFacts:
     registration_numbers: list[str]
 
 
+def sender_unverified(parsed: ParsedEmail) -> bool:
+    """The receiving mail server found the From forged or unproven: the topmost ``Authentication-Results``
+    (RFC 8601; each server puts its own above the ones it received) says DMARC failed, or SPF failed
+    without a passing DKIM signature. Only a failure is read, never a pass: a sender can write a header
+    of their own below ours, not above it, and a missing header proves nothing either way."""
+    results = parsed.header("authentication-results").lower()
+    if not results:
+        return False
+    if re.search(r"\bdmarc=fail\b", results):
+        return True
+    return bool(re.search(r"\bspf=(?:fail|softfail)\b", results)) and not re.search(r"\bdkim=pass\b", results)
+
+
 def read_facts(parsed: ParsedEmail, *, own_domain: str, own_addresses: Iterable[str]) -> MailFacts:
     """Apply every rule to the message once."""
     return MailFacts(
