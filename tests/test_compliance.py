@@ -144,7 +144,9 @@ def test_shares_and_handling_times_of_too_few_cases_are_not_shown(municipality):
 
 def test_share_shows_a_dutch_percentage_rounded_down():
     # Down: a percentage never shows more than was reached (999 of 1,000 is not 100,0%).
-    assert str(Share(2, 3, 3)) == "66,6%"
+    assert str(Share(2, 3, 3)) == "—"  # the part is shown as <3: its percentage would give it away
+    assert str(Share(2, 3, 1)) == "66,6%" and str(Share(0, 10, 3)) == "0,0%"
+    assert (Share(2, 10, 3).percent, str(Share(2, 10, 3).part_figure)) == (None, "<3")
     assert str(Share(999, 1000, 3)) == "99,9%" and Share(999, 1000, 3).percent == 99.9
     assert str(Share(1000, 1000, 3)) == "100,0%"
     assert str(Share(0, 0, 3)) == "—"

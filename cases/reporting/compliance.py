@@ -54,7 +54,8 @@ class Share:
 
     @property
     def percent(self) -> float | None:
-        if self.whole == 0 or self.whole < self.threshold:
+        # Not beside a part shown as "<threshold": 20 % of 10 would give the hidden 2 away.
+        if self.whole == 0 or self.whole < self.threshold or 0 < self.part < self.threshold:
             return None
         # Rounded down, in integers: 999 of 1,000 answers on time is 99.9%, never a 100.0% that was not reached.
         return (1000 * self.part // self.whole) / 10
