@@ -68,6 +68,11 @@ def backoff_seconds(attempts: int) -> int:
     return SEND_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
 
 
+def _due_after_refusal(attempts: int) -> datetime.datetime:
+    """When the next attempt is due after the ``attempts``-th refusal (``OutgoingMessage.retry_at``)."""
+    return timezone.now() + datetime.timedelta(seconds=backoff_seconds(attempts))
+
+
 def retry_countdown(message: OutgoingMessage) -> int:
     """Seconds until a refused row's next attempt is due (``retry_at``)."""
     if message.retry_at is None:
@@ -221,7 +226,7 @@ def _release(claim: Claim, error: str) -> None:
         message = OutgoingMessage.objects.select_for_update().get(pk=claim.outgoing_id)
         if message.status == OutboxStatus.SENDING and message.claim_token == claim.token:
             message.status, message.claim_token = OutboxStatus.QUEUED, ""
-            message.retry_at = timezone.now() + datetime.timedelta(seconds=backoff_seconds(message.attempts))
+            message.retry_at = _due_after_refusal(message.attempts)
             message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
             message.save(update_fields=["status", "claim_token", "retry_at", "last_error"])
 
@@ -283,7 +288,7 @@ def outgoing_record_failure(*, outgoing_id: int, error: str, final: bool = False
             message.last_error = str(REASON_SEND_FAILED % {"attempts": message.attempts, "error": error})
             logger.error("outgoing message %s failed for good after %s attempts: %s", message.pk, message.attempts, error)
         else:
-            message.retry_at = message.retry_at or timezone.now() + datetime.timedelta(seconds=backoff_seconds(message.attempts))
+            message.retry_at = message.retry_at or _due_after_refusal(message.attempts)
             message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
             logger.warning("outgoing message %s attempt %s failed: %s; next at %s", message.pk, message.attempts, error, message.retry_at)
         message.save(update_fields=["status", "retry_at", "last_error"])

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
-from cases.correspondence.composing import letter_compose
+from cases.correspondence.composing import letter_compose, one_line
 from cases.correspondence.outbox import delivery_channel, letter_queue
 from cases.errors import WorkflowError
 from cases.models import Case, CaseEvent, DeliveryChannel, EventKind, LetterKind, OutgoingMessage, new_public_token
@@ -82,4 +82,4 @@ def link_destination(case) -> str:
     channel, _note = delivery_channel(case.registration)
     if channel == DeliveryChannel.EMAIL:
         return case.registration.sender_email
-    return ", ".join(line.strip() for line in case.registration.sender_address.splitlines() if line.strip())
+    return one_line(case.registration.sender_address)

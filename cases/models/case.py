@@ -204,9 +204,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
         """The answer or response went out, or the case ended."""
         return self.state in CaseState.answered_states()
 
+    def first_term_running(self) -> bool:
+        """Awb 9:11(2): the first answer term has not run out yet (it is extended only while it runs)."""
+        return timezone.localdate() <= self.answer_due
+
     def is_extendable(self) -> bool:
         """Awb 9:11(2): an answer term still running, and not extended before."""
-        return not self.is_answered() and self.not_extended_yet() and timezone.localdate() <= self.answer_due
+        return not self.is_answered() and self.not_extended_yet() and self.first_term_running()
 
     def hearing_waivable(self) -> bool:
         """Awb 9:10(2): a complaint in handling, not heard, and no reason to waive recorded yet."""

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from cases import errors
@@ -163,7 +162,7 @@ def case_extend(*, case_id: int, new_due: datetime.date, reason: str, actor=None
             raise WorkflowError(errors.EXTENSION_CLOSED)
         if not case.not_extended_yet():
             raise WorkflowError(errors.EXTENSION_TWICE)
-        if timezone.localdate() > case.answer_due:
+        if not case.first_term_running():
             raise WorkflowError(errors.EXTENSION_TOO_LATE % {"due": f"{case.answer_due:%d-%m-%Y}"})
         calendar = default_calendar()
         new_due = calendar.roll_forward(new_due)
