@@ -55,6 +55,9 @@ class TaggerModel(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Two trainings finishing at once each deactivated the other's model before it was committed, and both
+        # became active; which one tagged a case was then up to the database's row order.
+        constraints = [models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="one_active_tagger")]
 
     def __str__(self) -> str:
         return f"{self.version[:12]}{' (actief)' if self.active else ''}"

@@ -106,21 +106,32 @@ def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bo
             "officer_examples": len(extra),
         },
     )
-    current = TaggerModel.objects.filter(active=True).exclude(pk=model.pk).first()
-    worse = [
-        key
-        for key in GUARDED_SCORES
-        if current is not None and key in current.scores and key in model.scores and model.scores[key] < current.scores[key] - TOLERANCE
-    ]
-    if worse and not force:
-        reason = "not activated: worse than the active model on " + ", ".join(
-            f"{key} ({model.scores.get(key, 0):.3f} < {current.scores[key]:.3f})" for key in worse
-        )
-        logger.warning("tagger %s %s", model.version[:12], reason)
-        return model, False, reason
+    return tagger_activate(model, force=force, officer_examples=len(extra))
+
+
+def tagger_activate(model: TaggerModel, *, force: bool = False, officer_examples: int = 0) -> tuple[TaggerModel, bool, str]:
+    """Make ``model`` the one active tagger unless it scores worse than the active one (``force``: anyway).
+
+    Every model row is locked first, so two trainings finishing at once decide one after the other, the
+    second against the first's model (locking only the active row would not do: a row another training is
+    deactivating no longer matches when its lock is released). ``one_active_tagger`` is the database's guard.
+    """
     with transaction.atomic():
+        models = list(TaggerModel.objects.select_for_update().order_by("pk").only("pk", "version", "active", "scores"))
+        current = next((row for row in models if row.active and row.pk != model.pk), None)
+        worse = [
+            key
+            for key in GUARDED_SCORES
+            if current is not None and key in current.scores and key in model.scores and model.scores[key] < current.scores[key] - TOLERANCE
+        ]
+        if worse and not force:
+            reason = "not activated: worse than the active model on " + ", ".join(
+                f"{key} ({model.scores.get(key, 0):.3f} < {current.scores[key]:.3f})" for key in worse
+            )
+            logger.warning("tagger %s %s", model.version[:12], reason)
+            return model, False, reason
         TaggerModel.objects.filter(active=True).exclude(pk=model.pk).update(active=False)
-        model.active = True
-        model.save(update_fields=["active"])
-    logger.info("tagger %s active (%d officer examples)", model.version[:12], len(extra))
+        TaggerModel.objects.filter(pk=model.pk).update(active=True)
+    model.active = True
+    logger.info("tagger %s active (%d officer examples)", model.version[:12], officer_examples)
     return model, True, "activated" if not worse else "activated (forced) although worse on " + ", ".join(worse)
