@@ -1,0 +1,68 @@
+"""The data migrations that make existing rows fit a new unique key, run as a deploy runs them: the database
+is taken back to the migration before, given the rows an older release could leave, and migrated forward."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from cases.models import DestructionItemState, DestructionList, DestructionListItem, TaggerModel
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def migrate(target: tuple[str, str]):
+    """Migrate the test database to ``target`` and return the historical apps there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([target])
+    return MigrationExecutor(connection).loader.project_state([target]).apps
+
+
+@pytest.fixture
+def back_to_latest():
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_two_active_taggers_left_by_a_race_keep_the_newest(back_to_latest):
+    apps = migrate(("cases", "0023_case_fact_answered"))
+    old = apps.get_model("cases", "TaggerModel")
+    now = datetime.datetime(2026, 12, 1, 10, tzinfo=datetime.UTC)
+    for version, hours in (("a", 0), ("b", 2), ("c", 1)):
+        old.objects.create(version=version, path=f"/tmp/{version}", active=True, created_at=now + datetime.timedelta(hours=hours))
+    old.objects.create(version="d", path="/tmp/d", active=False, created_at=now + datetime.timedelta(hours=3))
+    migrate(("cases", "0024_one_active_tagger"))
+    assert list(TaggerModel.objects.filter(active=True).values_list("version", flat=True)) == ["b"]
+
+
+def test_a_case_proposed_on_two_open_lists_stays_on_the_approved_one(back_to_latest):
+    cases = [CaseFactory(closed=True), CaseFactory(closed=True)]
+    apps = migrate(("cases", "0018_webhook_token_digest"))
+    lists = apps.get_model("cases", "DestructionList")
+    items = apps.get_model("cases", "DestructionListItem")
+    today = datetime.date(2026, 12, 1)
+    older = lists.objects.create(as_of=today, status="proposed")
+    approved = lists.objects.create(as_of=today, status="approved")
+    cancelled = lists.objects.create(as_of=today, status="cancelled")
+
+    def item(on, case, state="proposed"):
+        return items.objects.create(
+            destruction_list=on, case_id=case.pk, number=f"N{case.pk}", kind="complaint", result_type_name="x",
+            selectielijst_item="11.1.2", source_date=today, destroy_on=today, state=state,
+        )
+
+    item(older, cases[0]), item(approved, cases[0]), item(cancelled, cases[0])  # a double click, then a withdrawn list
+    item(older, cases[1]), item(cancelled, cases[1], state="excluded")
+    migrate(("cases", "0019_one_open_proposal_per_case"))
+
+    def states(case):
+        rows = DestructionListItem.objects.filter(case_id=case.pk).order_by("destruction_list_id")
+        return [(row.destruction_list_id, row.state) for row in rows]
+
+    assert states(cases[0]) == [(older.pk, DestructionItemState.WITHDRAWN), (approved.pk, DestructionItemState.PROPOSED), (cancelled.pk, DestructionItemState.WITHDRAWN)]
+    assert states(cases[1]) == [(older.pk, DestructionItemState.PROPOSED), (cancelled.pk, DestructionItemState.EXCLUDED)]
+    assert "eerdere open vernietigingslijst" in DestructionListItem.objects.get(case_id=cases[0].pk, destruction_list_id=older.pk).reason
+    assert DestructionList.objects.count() == 3
