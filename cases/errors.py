@@ -8,7 +8,7 @@ NO_PERMISSION = _("U mag zaken niet behandelen.")
 RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
 UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
 EXTENSION_TWICE = _(
-    "De termijn is al een keer verlengd. Nog eens uitstellen mag alleen als de indiener daar schriftelijk mee instemt (Awb 9:11 lid 2): "
+    "De termijn is al een keer verlengd. Nog eens uitstellen mag alleen als de indiener daar schriftelijk mee instemt (Awb 9:11 lid 3): "
     "vraag eerst om instemming bij 'Gesprek met de indiener'."
 )
 EXTENSION_TOO_LONG = _("Verlengen kan met ten hoogste vier weken (Awb 9:11 lid 2): uiterlijk %(latest)s.")

@@ -1,4 +1,4 @@
-"""Consent to wait longer (Awb 9:11 lid 2): one extension with a notice; any further one only with
+"""Consent to wait longer (Awb 9:11 lid 2 and 3): one extension with a notice; any further one only with
 the complainant's written consent, asked for here and given on the private page or by letter."""
 
 import datetime
@@ -58,7 +58,7 @@ def test_asking_consent_sends_a_letter_through_the_outbox_and_leaves_the_term(ge
     case = extended_case()
     consent = ask_consent(case)
     letter = OutgoingMessage.objects.get(pk=consent.letter_id)
-    assert letter.kind == LetterKind.CONSENT_REQUEST and REASON in letter.body_text and "9:11 lid 2" in letter.body_text
+    assert letter.kind == LetterKind.CONSENT_REQUEST and REASON in letter.body_text and "9:11 lid 3" in letter.body_text
     assert f"{consent.proposed_due:%Y}" in letter.body_text
     case.refresh_from_db()
     assert case.extended_answer_due < consent.proposed_due
@@ -134,6 +134,20 @@ def test_only_an_officer_records_consent_by_letter(gemeente):
     with pytest.raises(PermissionDenied):
         consent_answer(case_id=case.pk, consent_id=consent.pk, agreed=True, channel="letter", actor=UserFactory(username="buiten"))
     assert ConsentRequest.objects.get().status == ConsentStatus.PENDING
+
+
+def test_consent_by_phone_does_not_move_the_term_and_a_refusal_by_phone_is_recorded(gemeente, caplog):
+    """Awb 9:11 lid 3: further delay needs the complainant's written consent; saying no needs no writing."""
+    case = extended_case()
+    consent = ask_consent(case)
+    with pytest.raises(ValidationError) as refused, caplog.at_level(logging.WARNING):
+        consent_answer(case_id=case.pk, consent_id=consent.pk, agreed=True, channel="phone", actor=officer())
+    assert refused.value.message_dict == {"channel": [str(texts.CONSENT_NOT_IN_WRITING)]}
+    assert "consent answer refused" in caplog.text
+    assert ConsentRequest.objects.get().status == ConsentStatus.PENDING
+    assert Case.objects.get(pk=case.pk).effective_answer_due == case.effective_answer_due
+    consent_answer(case_id=case.pk, consent_id=consent.pk, agreed=False, channel="phone", actor=officer())
+    assert ConsentRequest.objects.get().status == ConsentStatus.REFUSED
 
 
 def test_consent_requests_need_a_reason_and_a_later_date(gemeente):

@@ -21,7 +21,7 @@ from cases.correspondence.outbox import (
 )
 from cases.correspondence.steps import case_extend_with_notice, case_step_with_letter
 from cases.errors import WorkflowError
-from cases.models import CaseEvent, LetterKind, OutboxStatus, OutgoingMessage, Registration
+from cases.models import CaseEvent, CaseState, DeclineGround, LetterKind, OutboxStatus, OutgoingMessage, Registration
 from cases.workflow.transitions import case_extend, case_transition
 from cms.roles import EDITORS
 from tests.factories import CaseFactory, UserFactory, officer
@@ -89,7 +89,7 @@ def test_forward_notice_names_the_other_authority_and_awb_9_7(gemeente):
     case = case_transition(case_id=case.pk, name="forward", actor=officer(), to="Wetterskip Fryslân")
     letter = letter_compose(case=case, kind="forward_notice")
     assert letter.body_text.count("Wetterskip Fryslân") == 2
-    assert "artikel 9:7" in letter.body_text
+    assert "artikel 2:3" in letter.body_text
     assert "[[" not in letter.body_text
 
 
@@ -214,6 +214,22 @@ def test_an_answer_without_the_ombudsman_is_refused(municipality):
     with pytest.raises(ValidationError) as excinfo:
         letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=body, actor=officer())
     assert errors_of(excinfo) == str(OMBUDSMAN_MISSING)
+
+
+def test_a_decline_without_the_ombudsman_is_refused_and_the_case_stays_open(municipality):
+    """Awb 9:8 lid 3: the notice that a complaint is not handled names the ombudsman too (9:12 lid 2 applies)."""
+    case = CaseFactory(acknowledged=True)
+    draft = letter_compose(case=case, kind="decline", decline_ground=DeclineGround.OLDER_THAN_A_YEAR.label, explanation="Het gesprek was in 2024.")
+    assert "Nationale ombudsman" in draft.body_text and "[[" not in draft.body_text
+    body = draft.body_text.replace("Nationale ombudsman", "klachtencommissie")
+    with pytest.raises(ValidationError) as excinfo:
+        case_step_with_letter(
+            case_id=case.pk, name="decline", kind="decline", subject=draft.subject, body_text=body, actor=officer(), ground=DeclineGround.OLDER_THAN_A_YEAR
+        )
+    assert errors_of(excinfo) == str(OMBUDSMAN_MISSING)
+    case.refresh_from_db()
+    assert case.state == CaseState.ACKNOWLEDGED and not case.decline_ground
+    assert not OutgoingMessage.objects.filter(kind="decline").exists()
 
 
 def test_a_letter_to_a_citizen_without_any_address_is_refused(municipality):

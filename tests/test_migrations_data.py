@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from cases.models import DestructionItemState, DestructionList, DestructionListItem, TaggerModel
+from cases.models import Case, DeclineGround, DestructionItemState, DestructionList, DestructionListItem, TaggerModel
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -62,7 +62,20 @@ def test_a_case_proposed_on_two_open_lists_stays_on_the_approved_one(back_to_lat
         rows = DestructionListItem.objects.filter(case_id=case.pk).order_by("destruction_list_id")
         return [(row.destruction_list_id, row.state) for row in rows]
 
-    assert states(cases[0]) == [(older.pk, DestructionItemState.WITHDRAWN), (approved.pk, DestructionItemState.PROPOSED), (cancelled.pk, DestructionItemState.WITHDRAWN)]
+    withdrawn, proposed = DestructionItemState.WITHDRAWN, DestructionItemState.PROPOSED
+    assert states(cases[0]) == [(older.pk, withdrawn), (approved.pk, proposed), (cancelled.pk, withdrawn)]
     assert states(cases[1]) == [(older.pk, DestructionItemState.PROPOSED), (cancelled.pk, DestructionItemState.EXCLUDED)]
     assert "eerdere open vernietigingslijst" in DestructionListItem.objects.get(case_id=cases[0].pk, destruction_list_id=older.pk).reason
     assert DestructionList.objects.count() == 3
+
+
+def test_declined_cases_keep_their_ground_when_the_codes_of_9_8_lid_1_e_and_f_are_put_right(back_to_latest):
+    criminal, court, late = (CaseFactory(acknowledged=True) for _ in range(3))
+    apps = migrate(("cases", "0024_one_active_tagger"))
+    old = apps.get_model("cases", "Case")
+    for case, code in ((criminal, "9:8-1e"), (court, "9:8-1f"), (late, "9:8-1b")):  # the old codes: e criminal, f court
+        old.objects.filter(pk=case.pk).update(decline_ground=code, state="closed")
+    migrate(("cases", "0025_awb_citations"))
+    assert Case.objects.get(pk=criminal.pk).decline_ground == DeclineGround.CRIMINAL == "9:8-1f"
+    assert Case.objects.get(pk=court.pk).decline_ground == DeclineGround.COURT == "9:8-1e"
+    assert Case.objects.get(pk=late.pk).decline_ground == DeclineGround.OLDER_THAN_A_YEAR

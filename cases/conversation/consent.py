@@ -1,4 +1,4 @@
-"""Consent to wait longer (Awb 9:11 lid 2).
+"""Consent to wait longer (Awb 9:11 lid 3).
 
 The answer may be postponed once, by at most four weeks, with a written notice
 (``cases.workflow.transitions.case_extend``); any further delay only with the complainant's
@@ -81,6 +81,8 @@ def consent_answer(*, case_id: int, consent_id: int, agreed: bool, channel: str 
     if channel != AnswerChannel.WEB:
         # An answer by letter, e-mail or phone is recorded by an officer, who answers for it.
         require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    if agreed and channel == AnswerChannel.PHONE:
+        refuse(ValidationError({"channel": texts.CONSENT_NOT_IN_WRITING}), "consent answer", case_id)  # a refusal may be oral
     with transaction.atomic():
         case = locked_case(case_id)
         consent = ConsentRequest.objects.select_for_update().filter(pk=consent_id, case=case).first()

@@ -66,7 +66,7 @@ class ReplyForm(CitizenForm):
 
 
 class ConsentForm(CitizenForm):
-    """Agree or not with waiting longer (Awb 9:11 lid 2)."""
+    """Agree or not with waiting longer (Awb 9:11 lid 3)."""
 
     prefix_key = "consent"
     answer = forms.ChoiceField(

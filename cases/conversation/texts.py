@@ -17,6 +17,10 @@ CONSENT_ALREADY_PENDING = _("Er staat al een verzoek om instemming open bij de i
 CONSENT_DATE_NOT_LATER = _("De nieuwe datum moet na de huidige termijn (%(current)s) liggen.")
 CONSENT_NEEDS_REASON = _("Vermeld waarom het langer duurt; dat staat in het verzoek aan de indiener.")
 CONSENT_NOT_PENDING = _("Op dit verzoek is al geantwoord. U hoeft niets meer te doen.")
+CONSENT_NOT_IN_WRITING = _(
+    "Instemmen met langer wachten moet schriftelijk (Awb 9:11 lid 3): via de eigen pagina, per e-mail of per brief. "
+    "Leg een telefonisch 'ja' vast als notitie en vraag de indiener het schriftelijk te bevestigen."
+)
 CONSENT_EXPIRED_NOTE = _("Verzoek om instemming verlopen zonder antwoord: de voorgestelde datum is voorbij of de zaak is beantwoord.")
 CONSENT_EXPIRED = _(
     "Dit verzoek is verlopen: de voorgestelde datum is voorbij of uw zaak is al beantwoord. U hoeft niets meer te doen."

@@ -84,7 +84,7 @@ def question_reply(request, token: str, pk: int):
 @require_http_methods(["GET", "POST"])
 @never_cache
 def consent_reply(request, token: str, pk: int):
-    """Agree or not with waiting longer (Awb 9:11 lid 2); a pending request of this case only."""
+    """Agree or not with waiting longer (Awb 9:11 lid 3); a pending request of this case only."""
     case = citizen_case(token)
     consent = ConsentRequest.objects.filter(pk=pk, case=case).first()
     if consent is None:

@@ -44,7 +44,10 @@ logger = logging.getLogger(__name__)
 EMPTY_SUBJECT = _("Vul een onderwerp in.")
 EMPTY_BODY = _("De brief is leeg. Schrijf eerst de tekst.")
 PLACEHOLDER_LEFT = _("Vul eerst alle invulplekken in: de tekst tussen [[ en ]].")
-OMBUDSMAN_MISSING = _("Het antwoord op een klacht noemt de ombudsman: de Nationale ombudsman of die van de gemeente (Awb 9:12 lid 2). Zet die alinea terug.")
+OMBUDSMAN_MISSING = _(
+    "Het antwoord op een klacht, en ook de brief dat een klacht niet in behandeling wordt genomen, noemt de ombudsman: "
+    "de Nationale ombudsman of die van de gemeente (Awb 9:12 lid 2, 9:8 lid 3). Zet die alinea terug."
+)
 NO_ADDRESS = _("Er is geen e-mailadres en geen postadres bekend. Vul eerst een adres in bij de registratie.")
 ACKNOWLEDGEMENT_ALREADY_SENT = _("De ontvangstbevestiging is al verstuurd (%(status)s). Die gaat maar één keer.")
 
@@ -183,6 +186,10 @@ def outbox_write(
     return message, True
 
 
+# Awb 9:12 lid 2 for the answer; 9:8 lid 3 applies it to the notice that a complaint is not handled.
+OMBUDSMAN_LETTERS = (LetterKind.ANSWER, LetterKind.DECLINE)
+
+
 def names_ombudsman(body_text: str) -> bool:
     """Awb 9:12 lid 2: the answer names where to go next: the Nationale ombudsman, or the municipality's own one."""
     if OMBUDSMAN_RE.search(body_text):
@@ -199,7 +206,7 @@ def _check_content(kind: LetterKind, subject: str, body_text: str) -> None:
         problems["body_text"] = EMPTY_BODY
     elif PLACEHOLDER_RE.search(body_text) or PLACEHOLDER_RE.search(subject):
         problems["body_text"] = PLACEHOLDER_LEFT
-    elif kind == LetterKind.ANSWER and not names_ombudsman(body_text):
+    elif kind in OMBUDSMAN_LETTERS and not names_ombudsman(body_text):
         problems["body_text"] = OMBUDSMAN_MISSING
     if problems:
         logger.warning("letter %s refused: %s", kind, "; ".join(str(p) for p in problems.values()))

@@ -23,7 +23,7 @@ class CaseFact(models.Model):
     ``acknowledged_on`` is the day the *ontvangstbevestiging* left (the acknowledgement letter's
     sent or posted date, else the day of the ``acknowledge`` transition); ``handled_on`` is the
     day of the answer or response, or of the decision that ended the case without one (Awb 9:5,
-    9:7, 9:8); ``finished_on`` is ``handled_on`` or, for a withdrawn case, the day it was closed;
+    2:3, 9:8); ``finished_on`` is ``handled_on`` or, for a withdrawn case, the day it was closed;
     ``extended_on`` is the day the answer term was extended (Awb 9:11(2)). Dates are local dates.
     """
 

@@ -92,7 +92,7 @@ class ComplaintOutcome(models.TextChoices):
     UNFOUNDED = "ongegrond", _("ongegrond")
     NO_JUDGEMENT = "geen_oordeel", _("geen oordeel")
     RESOLVED_INFORMALLY = "informeel_opgelost", _("naar tevredenheid opgelost (Awb 9:5)")
-    FORWARDED = "doorgezonden", _("doorgezonden (Awb 9:7)")
+    FORWARDED = "doorgezonden", _("doorgezonden (Awb 2:3)")
     DECLINED = "niet_behandeld", _("niet in behandeling genomen (Awb 9:8)")
     WITHDRAWN = "ingetrokken", _("ingetrokken")
 
@@ -108,10 +108,10 @@ class DeclineGround(models.TextChoices):
 
     ALREADY_HANDLED = "9:8-1a", _("Awb 9:8 lid 1a: over deze gedraging is al eerder een klacht behandeld")
     OLDER_THAN_A_YEAR = "9:8-1b", _("Awb 9:8 lid 1b: de gedraging was langer dan een jaar geleden")
-    OBJECTION_POSSIBLE = "9:8-1c", _("Awb 9:8 lid 1c: u kon bezwaar maken of beroep instellen")
-    APPEAL_OPEN = "9:8-1d", _("Awb 9:8 lid 1d: er staat of stond beroep open bij de rechter")
-    CRIMINAL = "9:8-1e", _("Awb 9:8 lid 1e: de gedraging is onderwerp van strafrechtelijk onderzoek")
-    COURT = "9:8-1f", _("Awb 9:8 lid 1f: de gedraging ligt bij de rechter")
+    OBJECTION_POSSIBLE = "9:8-1c", _("Awb 9:8 lid 1c: u kon bezwaar maken")
+    APPEAL_OPEN = "9:8-1d", _("Awb 9:8 lid 1d: er staat of stond beroep open bij de bestuursrechter")
+    COURT = "9:8-1e", _("Awb 9:8 lid 1e: de gedraging ligt of lag bij een andere rechter")
+    CRIMINAL = "9:8-1f", _("Awb 9:8 lid 1f: de gedraging is onderwerp van strafrechtelijk onderzoek")
     INSUFFICIENT_INTEREST = "9:8-2", _("Awb 9:8 lid 2: het belang of het gewicht van de gedraging is kennelijk onvoldoende")
 
 
@@ -166,7 +166,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(_("uitkomst"), max_length=20, choices=ComplaintOutcome.choices + SuggestionOutcome.choices, blank=True)
     decline_ground = models.CharField(_("grond Awb 9:8"), max_length=8, choices=DeclineGround.choices, blank=True)
-    forwarded_to = models.CharField(_("doorgezonden aan (Awb 9:7)"), max_length=200, blank=True)
+    forwarded_to = models.CharField(_("doorgezonden aan (Awb 2:3)"), max_length=200, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
     public_token_revoked = models.BooleanField(default=False)
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("samengevoegd met"))

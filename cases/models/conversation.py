@@ -117,7 +117,7 @@ class ConsentRequestQuerySet(models.QuerySet):
 
 
 class ConsentRequest(models.Model):
-    """A request for the complainant's written consent to postpone the answer further (Awb 9:11 lid 2).
+    """A request for the complainant's written consent to postpone the answer further (Awb 9:11 lid 3).
 
     The first postponement (four weeks at most) needs only a written notice; every further one
     needs this consent. Agreed, the answer term moves to ``proposed_due``.

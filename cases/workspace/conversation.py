@@ -260,7 +260,7 @@ def _ombudsman_panel(case: Case) -> dict:
 
 
 def _consent_panel(case: Case) -> dict:
-    """Awb 9:11 lid 2: after the one extension, a further one only with the complainant's consent."""
+    """Awb 9:11 lid 3: after the one extension, a further one only with the complainant's consent."""
     consents = list(ConsentRequest.objects.filter(case=case))
     pending = ConsentRequest.objects.filter(case=case).awaiting(timezone.localdate()).exists()
     can_ask = not case.is_answered() and not case.not_extended_yet() and not pending and case.merged_into_id is None

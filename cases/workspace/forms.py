@@ -38,7 +38,7 @@ SORT_NUMBER = "number"
 TRANSITION_LABELS = {
     "acknowledge": _("Ontvangst bevestigen"),
     "resolve_informally": _("Indiener is tevreden: afsluiten (Awb 9:5)"),
-    "forward": _("Doorzenden (Awb 9:7)"),
+    "forward": _("Doorzenden (Awb 2:3)"),
     "decline": _("Niet behandelen (Awb 9:8)"),
     "start_treatment": _("In behandeling nemen"),
     "schedule_hearing": _("Hoorzitting plannen"),
@@ -73,7 +73,7 @@ OTHER_ENDINGS = ("resolve_informally", "forward", "decline", "withdraw")
 SATISFIED_IS_A_NEXT_STEP = (CaseState.EXPLAINED, CaseState.HEARING)
 SHORT_LABELS = {
     "resolve_informally": _("opgelost (Awb 9:5)"),
-    "forward": _("doorzenden (Awb 9:7)"),
+    "forward": _("doorzenden (Awb 2:3)"),
     "decline": _("niet behandelen (Awb 9:8)"),
     "withdraw": _("ingetrokken"),
 }
