@@ -62,6 +62,16 @@ def test_a_change_to_personal_data_is_logged_without_the_values(web_case):
     assert change.changes_dict["sender_email"] == [HIDDEN, HIDDEN]
 
 
+def test_to_whom_a_complaint_was_forwarded_is_logged_without_the_value(web_case):
+    """The wipe blanks ``forwarded_to`` as personal (a contact person's name); the log must not keep it either."""
+    case = Case.objects.get(pk=web_case.pk)
+    case.forwarded_to = "Wetterskip Fryslân, t.a.v. Hiltje Zwart"
+    case.save()
+    change = entries_for(case, LogEntry.Action.UPDATE).latest("timestamp")
+    assert change.changes_dict["forwarded_to"] == ["", HIDDEN]
+    assert "Hiltje" not in everything_logged()
+
+
 def test_the_log_of_a_whole_case_holds_no_personal_data(officer_client, web_case):
     url = reverse("handvest_workspace:case_action", args=[web_case.pk, "transition"])
     officer_client.post(url, {"name": "acknowledge", "expected_state": web_case.state})

@@ -5,6 +5,8 @@ import io
 import json
 import re
 import zipfile
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +14,7 @@ from django.core.files.base import ContentFile
 from pypdf import PdfReader
 
 from cases.errors import WorkflowError
+from cases.intake.email import email_intake
 from cases.models import Attachment, DataSubjectRequest, InboundMessage
 from cases.records.subject_access import PersonQuery, case_access_data, match_select, person_find, subject_access_export
 from cases.workflow.registration import Sender, register_item
@@ -94,6 +97,30 @@ def test_the_export_by_e_mail_holds_every_case_of_the_person_and_nothing_of_anyo
     assert any(name.endswith("jan-bewijs.pdf") for name in names)
     first = next(row for row in data["registrations"] if row["number"] == people["jan"][0].registration.number)
     assert first["case"]["retention"]["destroy_on"] and first["case"]["timeline"]
+
+
+def mail(*, sender: str, name: str, subject: str, text: str) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = f"{name} <{sender}>", "info@harlingen.nl", subject
+    message["Message-ID"], message["Date"] = make_msgid(domain="voorbeeld.nl"), "Mon, 02 Nov 2026 10:00:00 +0100"
+    message.set_content(text)
+    return message.as_bytes()
+
+
+def test_mail_someone_else_sent_about_the_persons_case_stays_out_of_their_export(people):
+    """AVG art. 15 lid 4: Piet mails with Jan's number; his mail joins Jan's case for the officer, not Jan's export.
+    Jan's own reply is his, and is in the export."""
+    case = people["jan"][0]
+    number = case.registration.number
+    piet = email_intake(raw=mail(sender="piet.bakker@voorbeeld.nl", name="Piet Bakker", subject=f"Over {number}", text="Piet heeft schulden."), source="eml")
+    own = email_intake(raw=mail(sender=JAN["email"], name="Jan de Vries", subject=f"Re: {number}", text="Jans aanvulling."), source="eml")
+    assert piet.outcome == own.outcome == "thread"
+    _filename, archive, _match = subject_access_export(query=PersonQuery(email=JAN["email"]), actor=officer())
+    data, pdf_text, names = unzip(archive)
+    dumped = json.dumps(data, ensure_ascii=False)
+    assert [needle for needle in ("Piet Bakker", "piet.bakker@voorbeeld.nl", "schulden") if needle in dumped + pdf_text] == []
+    assert "Jans aanvulling." in dumped
+    assert len([name for name in names if name.endswith(".eml")]) == 1  # Jan's, not Piet's
 
 
 def test_the_export_by_registration_number_finds_the_persons_other_cases(people):

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import WorkflowError
-from cases.models import Case, CaseEvent, CaseRecord, CaseState, DataSubjectRequest, InboundMessage, OutgoingMessage, Registration, RequestKind
+from cases.models import Case, CaseEvent, CaseRecord, CaseState, DataSubjectRequest, InboundMessage, InboundOutcome, OutgoingMessage, Registration, RequestKind
 from cases.permissions import HANDLE_DATA_REQUESTS, require
 from cases.storage import private_storage
 from cms.models import MunicipalitySettings
@@ -124,7 +124,10 @@ def person_find(query: PersonQuery) -> PersonMatch:
     loose_condition = Q(pk__in=[])
     for email in emails:
         loose_condition |= Q(from_address__iexact=email)
-    loose = InboundMessage.objects.filter(loose_condition).exclude(registration_id__in=found).exclude(case__registration_id__in=found)
+    # Their mail in the bundle under none of their registrations (a reply from a second address is no
+    # ``from_sender`` of their case, so it comes here rather than be left out).
+    theirs = Q(registration_id__in=found) | Q(case__registration_id__in=found)
+    loose = InboundMessage.objects.filter(loose_condition).exclude(theirs & ~Q(outcome=InboundOutcome.THREAD, from_sender=False))
     return PersonMatch(query=query, registrations=registrations, loose_messages=list(loose.order_by("received_at")))
 
 
@@ -163,7 +166,9 @@ def _case_data(registration: Registration, folder: str, files: dict[str, str]) -
     case = registration.case
     record = CaseRecord.objects.filter(case=case).select_related("result_type").first()
     letters = OutgoingMessage.objects.filter(case=case).order_by("created_at", "pk")
-    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "pk")
+    # Not the timeline lines that quote someone else's mail on this case (AVG art. 15 lid 4).
+    others = InboundMessage.objects.filter(case=case).exclude(_own_messages(registration)).values_list("pk", flat=True)
+    events = CaseEvent.objects.filter(case=case).exclude(data__inbound_message_id__in=list(others)).select_related("actor").order_by("at", "pk")
     return {
         "state": case.get_state_display(),
         "outcome": case.get_outcome_display() if case.outcome else "",
@@ -212,9 +217,15 @@ def _retention_data(record: CaseRecord | None) -> dict | None:
     }
 
 
+def _own_messages(registration: Registration) -> Q:
+    """The registration's own e-mail, and the replies on its case that came from its sender (``from_sender``):
+    a message someone else sent about the case (a guessed number, a merged duplicate's citizen) is theirs."""
+    return (Q(registration=registration) | Q(case__registration=registration)) & ~Q(outcome=InboundOutcome.THREAD, from_sender=False)
+
+
 def _registration_data(registration: Registration, files: dict[str, str]) -> dict:
     folder = f"zaken/{registration.number}"
-    messages = InboundMessage.objects.filter(Q(registration=registration) | Q(case__registration=registration)).distinct().order_by("received_at", "pk")
+    messages = InboundMessage.objects.filter(_own_messages(registration)).distinct().order_by("received_at", "pk")
     data = {
         "number": registration.number,
         "kind": registration.get_kind_display(),
