@@ -4,6 +4,8 @@ figures and the annual report keep their counts; a run that breaks off is simply
 
 import datetime
 import io
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -13,7 +15,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 from wagtail.models import ModelLogEntry
 
+from cases.correspondence.outbox import letter_queue
 from cases.errors import WorkflowError
+from cases.intake.email import email_intake
 from cases.models import (
     Attachment,
     Case,
@@ -280,6 +284,33 @@ def test_a_merged_duplicate_goes_with_the_case_it_was_merged_into(gemeente, arch
     destruction_list = approve(archivist, destruction.destruction_list_create(actor=archivist), django_capture_on_commit_callbacks)
     assert destruction_list.items.get().merged_numbers == duplicate.registration.number
     assert Registration.objects.get(pk=duplicate.registration_id).text == ""
+
+
+def mail_to_us(*, subject: str, in_reply_to: str = "") -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = f"{NAME} <{EMAIL}>", "info@harlingen.nl", subject
+    message["Message-ID"], message["Date"] = make_msgid(domain="voorbeeld.nl"), "Mon, 02 Nov 2026 10:00:00 +0100"
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    message.set_content(f"Hallo, ik ben {NAME}, Voorstraat 3. Hoe staat het met mijn klacht?")
+    return message.as_bytes()
+
+
+def test_mail_about_a_destroyed_case_is_a_new_matter_and_writes_nothing_into_it(gemeente, archivist, django_capture_on_commit_callbacks):
+    """Nothing personal may come back into a destroyed case, where no list or erasure would find it again."""
+    case = destroyable()
+    letter = letter_queue(case_id=case.pk, kind="other", subject="Uw klacht", body_text="Beste inwoner, een bericht.", actor=officer())
+    OutgoingMessage.objects.filter(pk=letter.pk).update(message_id="<brief-1.other@handvest.harlingen.nl>")  # as sent
+    letter.refresh_from_db()
+    approve(archivist, destruction.destruction_list_create(actor=archivist), django_capture_on_commit_callbacks)
+    number = case.registration.number
+    with django_capture_on_commit_callbacks(execute=True):
+        by_number = email_intake(raw=mail_to_us(subject=f"Re: uw kenmerk {number}"), source="eml")
+        by_reply = email_intake(raw=mail_to_us(subject="Re: uw brief", in_reply_to=letter.message_id), source="eml")
+    assert by_number.outcome == by_reply.outcome == "case"  # registered as new, each with a number of its own
+    assert not InboundMessage.objects.filter(case=case).exclude(text="").exists()
+    assert not CaseEvent.objects.filter(case=case).exclude(note="").filter(note__contains=NAME).exists()
+    assert Registration.objects.get(pk=case.registration_id).text == ""
 
 
 def test_the_figures_and_the_annual_report_keep_their_counts(harlingen, archivist, django_capture_on_commit_callbacks):

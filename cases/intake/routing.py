@@ -20,7 +20,7 @@ from cases.intake import classify
 from cases.intake.mail_attachments import dropped_suffix, note_dropped, store_attachments
 from cases.intake.parsing.mime import ParsedEmail
 from cases.intake.parsing.rules import BounceInfo, MailFacts, sender_unverified
-from cases.intake.threading import ThreadTarget, find_thread, follow_merges, outgoing_for
+from cases.intake.threading import ThreadTarget, case_is_wiped, find_thread, follow_merges, outgoing_for
 from cases.models import Case, CaseEvent, EventKind, InboundMessage, InboundOutcome, IntakeChannel, Registration
 from cases.signals import citizen_reply_threaded
 from cases.workflow.registration import Sender, register_item
@@ -124,6 +124,8 @@ def _route_bounce(inbound: InboundMessage, parsed: ParsedEmail, info: BounceInfo
     marked undeliverable and the letter goes again by post after commit."""
     outgoing = outgoing_for(info.returned_message_ids)
     reason = "bounce" + (f": {info.diagnostic}" if info.diagnostic else "")
+    if outgoing is not None and case_is_wiped(follow_merges(outgoing.case)):
+        outgoing = None  # a letter of a case whose personal data is gone: nothing to note on it, nothing to send again
     if outgoing is None:
         _finish(inbound, outcome=InboundOutcome.AUTO_REPLY, reason=reason)
         logger.info("bounce for a message that is not ours (returned %s); not registered", ", ".join(info.returned_message_ids) or "unknown")

@@ -1,13 +1,20 @@
 """What a message answers: one of our letters, an earlier mail of the same thread, or a case
-named by its registration number in the subject. A case merged into another leads to that one."""
+named by its registration number in the subject. A case merged into another leads to that one.
+
+A case whose personal data was destroyed or erased (``CaseRecord.wiped``) is answered by nothing: mail
+that names it is a new matter, registered as one, so nothing personal is written back into a wiped case
+where no destruction list or erasure would ever find it again."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from cases.intake.parsing.rules import MailFacts
-from cases.models import UNPROCESSED_OUTCOMES, Case, InboundMessage, OutgoingMessage, Registration
+from cases.models import UNPROCESSED_OUTCOMES, Case, CaseRecord, InboundMessage, OutgoingMessage, Registration
 from cases.workflow.registration import message_key
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,20 @@ def _earlier_mail(ids: list[str]) -> InboundMessage | None:
 
 
 def find_thread(facts: MailFacts) -> ThreadTarget | None:
-    """What this message answers (In-Reply-To/References first, then a number in the subject), or None."""
+    """What this message answers (In-Reply-To/References first, then a number in the subject), or None;
+    None too for a case whose personal data is gone."""
+    target = _thread_of(facts)
+    if target is not None and target.case is not None and case_is_wiped(target.case):
+        logger.info("mail names %s, whose personal data was destroyed or erased: a new matter", target.registration.number)
+        return None
+    return target
+
+
+def case_is_wiped(case: Case) -> bool:
+    return CaseRecord.objects.filter(case=case).exclude(destroyed_at=None, erased_at=None).exists()
+
+
+def _thread_of(facts: MailFacts) -> ThreadTarget | None:
     outgoing = outgoing_for(facts.thread_ids)
     if outgoing is not None:
         case = follow_merges(outgoing.case)
