@@ -16,7 +16,7 @@ from cases import errors
 from cases.errors import CASE_IS_MERGED
 from cases.models import Attachment, CaseEvent, CaseNorm, CaseState, EventKind, InboundMessage, TagStatus
 from cases.tagging import tags_store_suggestions
-from cases.workflow.handling import MERGE_SELF, MERGE_UNKNOWN, case_assign, case_merge
+from cases.workflow.handling import MERGE_SELF, MERGE_TARGET_CLOSED, MERGE_UNKNOWN, case_assign, case_merge
 from cases.workflow.transitions import case_transition
 from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
@@ -311,6 +311,17 @@ def test_merging_into_a_case_that_was_merged_itself_names_the_right_case(officer
     third.refresh_from_db()
     assert third.merged_into is None
     assert first.registration.number in shown(response)[0]
+
+
+def test_merging_into_a_closed_case_is_refused_so_it_cannot_be_destroyed_with_it(officer_client, municipality, handler, caplog):
+    """A new complaint merged into an old closed case would go on that case's destruction list at once."""
+    old, new = CaseFactory(closed=True), CaseFactory(acknowledged=True)
+    with caplog.at_level("WARNING"):
+        response = act(officer_client, new, "merge", {"expected_state": new.state, "into": old.registration.number})
+    new.refresh_from_db()
+    assert new.merged_into is None
+    assert shown(response) == [str(MERGE_TARGET_CLOSED % {"number": old.registration.number})]
+    assert "merge of" in caplog.text and "is closed" in caplog.text
 
 
 def test_a_merged_case_refuses_further_steps(officer_client, municipality, handler):

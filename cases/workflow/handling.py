@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, EventKind
+from cases.models import Case, CaseEvent, CaseState, EventKind
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
 
@@ -25,6 +25,12 @@ MERGE_SELF = _("Een zaak kan niet met zichzelf worden samengevoegd.")
 MERGE_ALREADY = _("Deze zaak is al samengevoegd met %(number)s.")
 MERGE_TARGET_MERGED = _("Zaak %(number)s is zelf al samengevoegd met %(into)s; kies die zaak.")
 MERGE_UNKNOWN = _("Er is geen zaak met nummer %(number)s.")
+# A case merged into a closed one would be kept and destroyed by that case's term, not its own: an open
+# complaint could go on a destruction list on the day it arrived.
+MERGE_TARGET_CLOSED = _(
+    "Zaak %(number)s is al afgesloten. Samenvoegen kan alleen met een zaak die nog loopt: behandel deze melding als nieuwe zaak, "
+    "of heropen %(number)s als de indiener daarom vraagt."
+)
 MERGE_HAS_DUPLICATES = _("Er zijn al zaken met deze zaak samengevoegd; voeg eerst die samen met de andere zaak.")
 ASSIGN_NOT_OFFICER = _("%(name)s is geen kwaliteitsmedewerker en kan deze zaak niet behandelen.")
 
@@ -85,6 +91,9 @@ def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | N
         if target.merged_into_id is not None:
             into = Case.objects.select_related("registration").get(pk=target.merged_into_id)
             raise ValidationError({"into": MERGE_TARGET_MERGED % {"number": target.registration.number, "into": into.registration.number}})
+        if target.state == CaseState.CLOSED:
+            logger.warning("merge of %s refused: %s is closed", duplicate.registration.number, target.registration.number)
+            raise ValidationError({"into": MERGE_TARGET_CLOSED % {"number": target.registration.number}})
         if Case.objects.filter(merged_into=duplicate).exists():
             raise WorkflowError(MERGE_HAS_DUPLICATES)
         duplicate.merged_into = target
