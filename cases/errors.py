@@ -22,7 +22,9 @@ EXTENSION_TOO_LATE = _(
 NO_CONTACT = _("Vul een e-mailadres of een postadres in, zodat wij u kunnen antwoorden.")
 EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
 CASE_IS_MERGED = _("Deze zaak is samengevoegd met %(number)s; behandel die zaak.")
-ANSWER_NEEDS_HEARING = _("Eerst horen: plan een hoorzitting, of leg vast waarom de indiener niet gehoord wordt (Awb 9:10).")
+ANSWER_NEEDS_HEARING = _(
+    "Eerst horen: plan een hoorzitting en antwoord op of na die dag, of leg vast waarom de indiener niet gehoord wordt (Awb 9:10)."
+)
 HEARING_NEEDS_REASON = _("Vermeld waarom er geen hoorzitting is (Awb 9:10 lid 2).")
 HEARING_NOT_WAIVABLE = _("Afzien van horen kan alleen bij een klacht in behandeling die nog niet gehoord is (nu: '%(state)s').")
 NOTE_EMPTY = _("Een notitie kan niet leeg zijn.")

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from cases.correspondence.delivery import outgoing_send
@@ -36,7 +37,7 @@ def test_the_answer_and_the_outcome_are_on_the_page_with_every_letter_to_downloa
     _case, explanation = case_step_with_letter(
         case_id=case.pk, name="explain", kind="explanation", subject="Uitleg", body_text="Beste inwoner, de uitleg.", actor=officer()
     )
-    case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=case.answer_due)
+    case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=timezone.localdate())
     _case, answer = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject="Antwoord op uw klacht", body_text=ANSWER, actor=officer())
     for letter in (explanation, answer):
         outgoing_send(outgoing_id=letter.pk)

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import errors
-from cases.models import Case, CaseEvent, EventKind
+from cases.errors import WorkflowError
+from cases.models import Case, CaseEvent, CaseState, EventKind
 from cases.tagging import tag_confirm, tags_store_suggestions
 from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import deadline_status
@@ -269,6 +270,21 @@ def test_after_an_explanation_both_roads_are_offered_and_the_answer_waits_with_i
     officer_client.post(waive, {"expected_state": "explained", "reason": "Kennelijk ongegrond."})
     after = officer_client.get(case_url(case))
     assert "answer" in step_buttons(after) and "Antwoord versturen" not in dict(after.context["blocked_steps"])
+
+
+def test_a_hearing_that_is_only_planned_does_not_open_the_answer_until_its_day(officer_client, municipality, handler):
+    """Awb 9:10: the complainant is heard before the answer; a date in the diary is not a hearing held."""
+    case = CaseFactory(in_treatment=True, actor=handler)
+    on = timezone.localdate() + datetime.timedelta(days=14)
+    case_transition(case_id=case.pk, name="schedule_hearing", actor=handler, on=on)
+    response = officer_client.get(case_url(case))
+    assert "answer" not in step_buttons(response)
+    assert dict(response.context["blocked_steps"])["Antwoord versturen"] == str(errors.ANSWER_NEEDS_HEARING)
+    with pytest.raises(WorkflowError):
+        case_transition(case_id=case.pk, name="answer", actor=handler)
+    assert Case.objects.get(pk=case.pk).state == CaseState.HEARING
+    Case.objects.filter(pk=case.pk).update(hearing_on=timezone.localdate())  # the day has come
+    assert "answer" in step_buttons(officer_client.get(case_url(case)))
 
 
 def test_case_page_of_a_suggestion_offers_the_suggestion_steps(officer_client, municipality, handler):

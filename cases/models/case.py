@@ -193,8 +193,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return self.kind == Kind.SUGGESTION
 
     def hearing_done_or_waived(self) -> bool:
-        """Awb 9:10: the complainant was heard, or hearing was waived with a reason."""
-        return self.state == CaseState.HEARING or bool(self.hearing_waiver) or self.hearing_on is not None
+        """Awb 9:10: the complainant was heard (the hearing's day has come), or hearing was waived with a reason.
+
+        A hearing that is only planned is no hearing: the answer waits for its day (and its letter says
+        "op ... hebben wij met u gesproken")."""
+        return bool(self.hearing_waiver) or (self.hearing_on is not None and self.hearing_on <= timezone.localdate())
 
     def not_extended_yet(self) -> bool:
         """Awb 9:11(2): the answer term is extended once."""
