@@ -22,6 +22,7 @@ EXTENSION_TOO_LATE = _(
 NO_CONTACT = _("Vul een e-mailadres of een postadres in, zodat wij u kunnen antwoorden.")
 EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
 CASE_IS_MERGED = _("Deze zaak is samengevoegd met %(number)s; behandel die zaak.")
+STEP_NEEDS_LETTER = _("'%(step)s' gaat altijd met een brief aan de indiener (Awb 9:12, 9:8 lid 3, 2:3): kies 'Met brief…'.")
 ANSWER_NEEDS_HEARING = _(
     "Eerst horen: plan een hoorzitting en antwoord op of na die dag, of leg vast waarom de indiener niet gehoord wordt (Awb 9:10)."
 )

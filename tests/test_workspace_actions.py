@@ -13,11 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import errors
+from cases.correspondence.outbox import PLACEHOLDER_RE
 from cases.errors import CASE_IS_MERGED
-from cases.models import Attachment, CaseEvent, CaseNorm, CaseState, EventKind, InboundMessage, TagStatus
+from cases.models import Attachment, Case, CaseEvent, CaseNorm, CaseState, DeclineGround, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.tagging import tags_store_suggestions
 from cases.workflow.handling import MERGE_SELF, MERGE_TARGET_CLOSED, MERGE_UNKNOWN, case_assign, case_merge
 from cases.workflow.transitions import case_transition
+from cases.workspace import forms as wf
 from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
 from tests.factories import CaseFactory, UserFactory, officer
@@ -137,28 +139,55 @@ def test_closing_with_an_outcome_that_is_no_judgement_is_refused(officer_client,
     assert "Oordeel" in shown(response)[0]
 
 
+def step_with_letter(client, case, name, **fields):
+    """The step with its letter, as 'Met brief…' on the case page sends it: the draft, its places filled in."""
+    url = reverse("handvest_workspace:compose", args=[case.pk])
+    draft = client.post(url, {"name": name, "expected_state": case.state, **fields}).context["form"].initial
+    body = PLACEHOLDER_RE.sub("Wij hebben met de afdeling gesproken.", draft["body_text"])
+    return client.post(url, {**draft, **fields, "body_text": body, "action": "send"})
+
+
+@pytest.mark.parametrize(("name", "fields"), [("answer", {}), ("decline", {"ground": "9:8-1b"}), ("forward", {"to": "Provincie Fryslân"})])
+def test_the_steps_the_law_wants_in_writing_go_only_with_their_letter(officer_client, municipality, name, fields, caplog):
+    """Awb 9:12 (answer), 9:8 lid 3 (decline) and 2:3 (forward): not without a letter to the complainant."""
+    case = CaseFactory(in_treatment=True) if name == "answer" else CaseFactory()
+    if name == "answer":
+        case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=timezone.localdate())
+        case.refresh_from_db()
+    page = officer_client.get(reverse("handvest_workspace:case", args=[case.pk])).content.decode()
+    step_form = page[page.index(f'data-transition="{name}"') :].split("</form>")[0]
+    assert "Met brief" in step_form and "Zonder brief" not in step_form
+    with caplog.at_level("WARNING"):
+        response = step(officer_client, case, name, **fields)
+    assert shown(response) == [str(errors.STEP_NEEDS_LETTER % {"step": wf.TRANSITION_LABELS[name]})]
+    assert CaseState(Case.objects.get(pk=case.pk).state) == case.state and not OutgoingMessage.objects.filter(case=case).exclude(kind="acknowledgement")
+
+
 def test_declining_records_the_ground_of_awb_9_8(officer_client, municipality):
     case = CaseFactory()
-    step(officer_client, case, "decline", ground="9:8-1b")
+    step_with_letter(officer_client, case, "decline", ground="9:8-1b")
     case.refresh_from_db()
     assert (case.state, case.decline_ground, case.outcome) == (CaseState.CLOSED, "9:8-1b", "niet_behandeld")
+    assert str(DeclineGround.OLDER_THAN_A_YEAR.label) in OutgoingMessage.objects.get(case=case, kind="decline").body_text
 
 
 def test_forwarding_records_the_other_authority(officer_client, municipality):
     case = CaseFactory()
-    step(officer_client, case, "forward", to="Provincie Fryslân")
+    step_with_letter(officer_client, case, "forward", to="Provincie Fryslân")
     case.refresh_from_db()
     assert (case.state, case.forwarded_to) == (CaseState.CLOSED, "Provincie Fryslân")
+    assert "Provincie Fryslân" in OutgoingMessage.objects.get(case=case, kind="forward_notice").body_text
 
 
 def test_answering_needs_a_hearing_or_a_waiver_first(officer_client, municipality):
     case = CaseFactory(in_treatment=True)
-    response = step(officer_client, case, "answer")
+    response = step_with_letter(officer_client, case, "answer")
     case.refresh_from_db()
     assert case.state == CaseState.IN_TREATMENT
     assert shown(response) == [str(errors.TRANSITION_NOT_ALLOWED % {"state": "in behandeling"})]
     act(officer_client, case, "waive_hearing", {"expected_state": case.state, "reason": "kennelijk ongegrond"})
-    step(officer_client, case, "answer")
+    case.refresh_from_db()
+    step_with_letter(officer_client, case, "answer")
     case.refresh_from_db()
     assert case.state == CaseState.ANSWERED and case.hearing_waiver == "kennelijk ongegrond"
 

@@ -70,6 +70,8 @@ def do_transition(request, case: Case) -> str:
     name = request.POST.get("name", "")
     if name not in wf.TRANSITION_LABELS:
         raise ValidationError(STALE_FORM)
+    if name in wf.STEPS_IN_WRITING:
+        raise WorkflowError(errors.STEP_NEEDS_LETTER % {"step": wf.TRANSITION_LABELS[name]})
     form = wf.TransitionForm(request.POST, transition=name)
     data = _valid(form)
     try:

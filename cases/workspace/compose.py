@@ -75,7 +75,11 @@ def composer_context(request, case: Case) -> dict | None:
     """What the case page needs to offer a letter: the kinds to choose from; None when unavailable."""
     if case.merged_into_id is not None:
         return None
-    return {"kinds": [(k.value, k.label) for k in letter_kinds(case)], "step_letters": {name: kind.value for name, kind in STEP_LETTERS.items()}}
+    return {
+        "kinds": [(k.value, k.label) for k in letter_kinds(case)],
+        "step_letters": {name: kind.value for name, kind in STEP_LETTERS.items()},
+        "in_writing": wf.STEPS_IN_WRITING,
+    }
 
 
 def _step_params(step: str, source) -> tuple[dict, dict]:

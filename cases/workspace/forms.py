@@ -65,6 +65,9 @@ TRANSITION_HELP = {
     "close_suggestion": _("De reactie is verstuurd; de zaak sluit."),
     "withdraw": _("De indiener trekt de klacht of suggestie in; de zaak sluit."),
 }
+# Steps the law wants in writing: the answer (Awb 9:12), not handling a complaint (9:8 lid 3) and forwarding it,
+# with notice to the complainant (2:3). The case page offers them only with their letter.
+STEPS_IN_WRITING = ("answer", "decline", "forward")
 # Steps that end the case get a visual warning and a confirmation in the browser.
 CLOSING_TRANSITIONS = {"resolve_informally", "forward", "decline", "close", "close_suggestion", "withdraw"}
 # Ways to end a case besides the usual road; the case page folds them away so the next step stands out.
