@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from cases.measurements.importing import (
     BAD_MOMENT,
     BAD_NUMBER,
+    BROKEN_CSV,
     EMPTY_FILE,
     NEGATIVE,
     NORM_FROM_CASES,
@@ -150,6 +151,33 @@ def test_an_empty_file_is_refused(norms):
 
 def test_a_moment_in_the_future_is_refused(norms):
     (message,) = refused(b"TEL-25SEC,2999-01-01T00:00:00,18\n")
+    assert message.startswith("regel 1: ") and "toekomst" in message
+
+
+def test_a_stray_quote_as_excel_leaves_it_is_refused_from_its_line_in_dutch(norms, tmp_path, caplog):
+    """One unclosed quote turns the rest of the file into one field (csv: 'field larger than field limit')."""
+    content = TOTALS + b'BALIE-AFSPRAAK,2026-05-01,2026-05-31,"120,118\n' + b"TEL-25SEC,2026-05-01,2026-05-31,1,1\n" * 20_000
+    with caplog.at_level("WARNING"):
+        assert refused(content) == [f"regel 4: {BROKEN_CSV}"]
+    assert "no CSV after line 3" in caplog.text
+    path = tmp_path / "excel.csv"
+    path.write_bytes(content)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="geweigerd"):
+        call_command("import_measurements", str(path), "--no-progress", stdout=io.StringIO(), stderr=err)
+    assert "aanhalingsteken" in err.getvalue()
+    assert MeasurementTotal.objects.count() == 0
+
+
+@pytest.mark.parametrize(("count", "reason"), [("3000000000", "te groot"), ("1²", "geen geheel getal")])
+def test_a_count_beyond_reason_or_a_digit_that_is_no_digit_is_refused(norms, count, reason):
+    (message,) = refused(b"TEL-25SEC,2026-04-01,2026-04-30," + count.encode() + b",1\n")
+    assert message.startswith("regel 1: ") and reason in message
+    assert MeasurementTotal.objects.count() == 0
+
+
+def test_totals_of_a_period_that_has_not_begun_are_refused(norms):
+    (message,) = refused(b"TEL-25SEC,2999-01-01,2999-01-31,10,9\n")
     assert message.startswith("regel 1: ") and "toekomst" in message
 
 

@@ -20,6 +20,7 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,8 +38,10 @@ from cms.models import MeasuredFrom, ServiceNorm, TargetKind
 RAW_HEADER = ("norm", "observed_at", "value")
 TOTALS_HEADER = ("norm", "period_start", "period_end", "observations", "within_target")
 RAW, TOTALS = "raw", "totals"
+logger = logging.getLogger(__name__)
 MAX_LISTED_PROBLEMS = 200
 MAX_VALUE = Decimal(10) ** 9
+MAX_COUNT = 10**9  # below the integer column's limit; no service counts a billion observations in a period
 PROGRESS_EVERY = 10_000
 
 LINE_PROBLEM = gettext_lazy("regel %(line)s: %(reason)s")
@@ -58,6 +61,10 @@ NEGATIVE = gettext_lazy("de waarde %(value)s is negatief")
 TOO_PRECISE = gettext_lazy("de waarde %(value)s heeft meer dan 3 decimalen")
 TOO_LARGE = gettext_lazy("de waarde %(value)s is te groot")
 BAD_COUNT = gettext_lazy("‘%(value)s’ is geen geheel getal van 0 of meer")
+COUNT_TOO_LARGE = gettext_lazy("het aantal %(value)s is te groot")
+BROKEN_CSV = gettext_lazy(
+    "vanaf hier is het bestand geen geldige CSV meer: waarschijnlijk een aanhalingsteken (\") zonder sluitend aanhalingsteken"
+)
 END_BEFORE_START = gettext_lazy("de laatste dag (%(end)s) ligt vóór de eerste (%(start)s)")
 WITHIN_EXCEEDS = gettext_lazy("binnen de norm (%(within)s) is meer dan het aantal waarnemingen (%(observations)s)")
 DOUBLE_PERIOD = gettext_lazy("dezelfde norm en periode staan al op regel %(line)s, met andere aantallen")
@@ -123,6 +130,7 @@ class _Reader:
         self.rows = csv.reader(io.StringIO(first), delimiter=self.delimiter)
         self.first = next(self.rows, [])
         self.rows = csv.reader(self.text, delimiter=self.delimiter)
+        self.last_line = 1
 
     def close(self) -> None:
         # Detached, not closed: the caller owns the stream (an upload, an open file).
@@ -208,16 +216,19 @@ def _parse_raw(reader: _Reader, first: list[str] | None, problems: _Problems, ou
 
 def _numbered(reader: _Reader, before: list):
     """(line number in the file, row); the reader started after the first line, hence the + 1."""
-    yield from before
+    for line, row in before:
+        reader.last_line = line
+        yield line, row
     for row in reader.rows:
-        yield reader.rows.line_num + 1, row
+        reader.last_line = reader.rows.line_num + 1
+        yield reader.last_line, row
 
 
 def _count(text: str) -> int | str:
     value = text.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # not "²", which isdigit() calls a digit and int() refuses
         return str(BAD_COUNT % {"value": text})
-    return int(value)
+    return int(value) if int(value) < MAX_COUNT else str(COUNT_TOO_LARGE % {"value": value})
 
 
 def _date(text: str) -> datetime.date | str:
@@ -233,6 +244,8 @@ def _total_row(row: list[str], norms: dict[str, _Norm]) -> ParsedTotal | str:
     code = row[0].strip()
     norm = norms.get(code)
     start, end, observations, within = _date(row[1]), _date(row[2]), _count(row[3]), _count(row[4])
+    if isinstance(start, datetime.date) and start > timezone.localdate():
+        start = str(IN_FUTURE % {"value": start})  # counts of a period that has not begun would feed the figures
     reasons = [reason for reason in (_norm_problem(norm, code, raw=False), start, end, observations, within) if isinstance(reason, str)]
     if not reasons and end < start:
         reasons.append(str(END_BEFORE_START % {"start": start, "end": end}))
@@ -297,6 +310,9 @@ def measurements_import(
             return storing.store_observations(rows_file, rows_count=count, meta=meta, progress=progress)
     except UnicodeDecodeError:
         raise MeasurementFileRefused([_not_utf8(stream)]) from None
+    except csv.Error as exc:
+        logger.warning("measurement file %s refused: no CSV after line %s (%s)", file_name, reader.last_line, exc)
+        raise MeasurementFileRefused([str(LINE_PROBLEM % {"line": reader.last_line + 1, "reason": BROKEN_CSV})]) from None
     finally:
         reader.close()
 
