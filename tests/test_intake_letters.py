@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from cases import errors, tasks
 from cases.intake import ocr as extraction
@@ -134,6 +135,43 @@ def test_a_pdf_without_text_layer_is_rendered_and_ocrd():
     result = extraction.extract_letter_text(data, uploads.PDF)
     assert result.source == extraction.OCR
     assert key_words_in(result.text), result.text
+
+
+def pdf_of_blank_pages(points: int, pages: int) -> bytes:
+    """A valid PDF of a few hundred bytes whose blank pages measure ``points`` × ``points`` pt."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)), pages)]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % (points, points)] * pages
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+@needs_ocr
+def test_a_tiny_pdf_with_huge_pages_is_read_at_a_bounded_size(monkeypatch):
+    """A 400-byte PDF may declare pages of 42 inches: at 300 dpi 156 million pixels a page, minutes of tesseract
+    in the mailroom's request. Every page is rendered within an A4-at-300-dpi box instead."""
+    data = pdf_of_blank_pages(3000, pages=2)  # 3000 pt: 12,500 pixels a side at 300 dpi
+    sizes = []
+    read = extraction._tesseract
+
+    def measured(path, language):
+        with Image.open(path) as page:
+            sizes.append(page.size)
+        return read(path, language)
+
+    monkeypatch.setattr(extraction, "_tesseract", measured)
+    assert len(data) < 600
+    extraction.extract_letter_text(data, uploads.PDF)
+    assert len(sizes) == 2
+    assert all(max(size) <= extraction.OCR_MAX_SIDE_PIXELS for size in sizes), sizes
+    normal = pdf_of_blank_pages(595, pages=1)  # an A4-wide page still gets its 300 dpi (2479 px)
+    sizes.clear()
+    extraction.extract_letter_text(normal, uploads.PDF)
+    assert sizes[0][0] >= 2400
 
 
 def test_a_pdf_with_a_text_layer_is_read_without_ocr(monkeypatch):

@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 OCR_LANGUAGE = "nld"
 OCR_DPI = 300
+# The long side of a rendered page at most: an A4 page at 300 dpi. A PDF may declare pages of any size (a
+# 416-byte file with 3000-inch pages rendered to 156 million pixels a page and took tesseract minutes);
+# pdftoppm's -scale-to keeps every page within this box, so a large page is read at a lower resolution.
+OCR_MAX_SIDE_PIXELS = 3508
 OCR_TIMEOUT_SECONDS = 120  # per page; a normal A4 page takes a few seconds
 MAX_OCR_PAGES = 20
 # A text layer with fewer letters than this is a scanner's stamp or page number, not the letter.
@@ -131,7 +135,8 @@ def ocr_pdf(data: bytes, *, language: str = OCR_LANGUAGE) -> str:
     with tempfile.TemporaryDirectory(prefix="handvest-ocr-") as folder:
         source = Path(folder) / "scan.pdf"
         source.write_bytes(data)
-        _run(["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", "-l", str(MAX_OCR_PAGES), str(source), str(Path(folder) / "page")])
+        pages = ["-l", str(MAX_OCR_PAGES), "-scale-to", str(OCR_MAX_SIDE_PIXELS)]
+        _run(["pdftoppm", "-r", str(OCR_DPI), *pages, "-gray", "-png", str(source), str(Path(folder) / "page")])
         pages = sorted(Path(folder).glob("page*.png"))
         return tidy("\n\n".join(_tesseract(page, language) for page in pages))
 
