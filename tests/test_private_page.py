@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from cases.correspondence.delivery import outgoing_send
 from cases.correspondence.outbox import acknowledgement_queue
 from cases.correspondence.steps import case_step_with_letter
+from cases.workflow.handling import case_merge
 from cases.workflow.transitions import case_transition
 from tests.factories import CaseFactory, officer
 
@@ -53,6 +54,32 @@ def test_the_answer_and_the_outcome_are_on_the_page_with_every_letter_to_downloa
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert f'filename="antwoord-{case.registration.number}.pdf"' in response["Content-Disposition"]
     assert "gegrond" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_a_closed_case_names_the_ombudsman_the_municipality_chose_and_only_once(client, gemeente):
+    from tests.test_conversation_ombudsman import own_ombudsman
+
+    own_ombudsman()
+    html = page(client, CaseFactory(closed=True))
+    assert "Nationale ombudsman" not in html
+    assert "de Ombudsman Harlingen" in html and "Hieronder staat waar u dan terecht kunt" in html
+
+
+def test_a_forwarded_complaint_says_who_takes_it_up_and_no_ombudsman(client, gemeente):
+    case = CaseFactory(acknowledged=True)
+    case_transition(case_id=case.pk, name="forward", actor=officer(), to="Wetterskip Fryslân")
+    html = page(client, case)
+    assert "naar hen doorgestuurd" in html and "Wetterskip Fryslân" in html and "zij nemen contact met u op" in html
+    assert "ombudsman" not in html.lower() and "is afgehandeld" not in html
+
+
+def test_a_merged_case_says_it_is_handled_with_another_and_promises_no_date(client, gemeente):
+    target, duplicate = CaseFactory(acknowledged=True), CaseFactory(acknowledged=True)
+    case_merge(case_id=duplicate.pk, into_number=target.registration.number, actor=officer())
+    html = page(client, duplicate)
+    assert "samen met een andere melding" in html
+    assert "Antwoord uiterlijk" not in html and "binnenkort bekeken" not in html
+    assert target.registration.number not in html  # the other melding may be someone else's
 
 
 def test_a_letter_of_another_case_or_one_not_yet_sent_is_not_found(client, gemeente):

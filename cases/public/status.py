@@ -43,11 +43,23 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# A closed case's text depends on how it ended: forwarded or declined is not "afgehandeld" as an answer is.
+CLOSED_BY_OUTCOME = {
+    ComplaintOutcome.RESOLVED_INFORMALLY: "resolved",
+    ComplaintOutcome.FORWARDED: "forwarded",
+    ComplaintOutcome.DECLINED: "declined",
+    ComplaintOutcome.WITHDRAWN: "withdrawn",
+}
+MERGED_STATE_TEXT = "Wij behandelen uw melding samen met een andere melding over hetzelfde."
+
+
 def next_step_template(case: Case) -> str:
     """The 'what happens next' text of the case's state (plain Dutch, B1): a template per state."""
+    if case.merged_into_id is not None:
+        return "cases/public/next/merged.html"  # no step is taken on it any more, and no letter goes from it
     state = case.state
-    if state == CaseState.CLOSED and case.outcome == ComplaintOutcome.RESOLVED_INFORMALLY:
-        state = "resolved"
+    if state == CaseState.CLOSED:
+        state = CLOSED_BY_OUTCOME.get(case.outcome, state)
     return f"cases/public/next/{state}.html"
 
 
@@ -58,11 +70,12 @@ def case_status(request, token: str):
     case = _case_or_404(token)
     letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT).order_by("created_at", "pk"))
     answer = next((letter for letter in reversed(letters) if letter.kind in ANSWER_KINDS), None)
-    deadline = case.next_deadline()
+    merged = case.merged_into_id is not None
+    deadline = None if merged else case.next_deadline()
     context = {
         "case": case,
         "registration": case.registration,
-        "state_text": case.public_state_text(),
+        "state_text": MERGED_STATE_TEXT if merged else case.public_state_text(),
         "deadline": (DEADLINE_TEXT[deadline[0]], deadline[1]) if deadline else None,
         "letters": letters,
         "answer": answer,
