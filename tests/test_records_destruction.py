@@ -173,7 +173,8 @@ def test_an_exclusion_cannot_be_undone_once_the_case_is_on_a_newer_list(gemeente
     case = destroyable()
     first = destruction.destruction_list_create(actor=archivist)
     excluded = destruction.destruction_item_exclude(item_id=first.items.get().pk, reason="bezwaar loopt nog", actor=archivist)
-    second = destruction.destruction_list_create(actor=archivist)  # no postponement: the case is proposed again
+    retention.record_lift_hold(case_id=case.pk, reason="bezwaar ingetrokken", actor=officer())  # the exclusion's hold
+    second = destruction.destruction_list_create(actor=archivist)  # no postponement, no hold: the case is proposed again
     assert second.items.get().case_id == case.pk
     with pytest.raises(WorkflowError, match=second.number):
         destruction.destruction_item_include(item_id=excluded.pk, actor=archivist)
@@ -209,6 +210,33 @@ def test_an_excluded_case_stays_with_its_reason_in_the_statement(gemeente, archi
     assert Registration.objects.get(pk=first.registration_id).text == ""
     assert CaseRecord.objects.get(case=second).destroy_on == later
     assert "historisch belang: raadsdebat 2031" in pdf_text(DestructionList.objects.get(pk=destruction_list.pk).statement.read())
+
+
+def test_an_exclusion_without_a_date_holds_the_case_from_the_next_list_and_from_erasure(gemeente, archivist, django_capture_on_commit_callbacks):
+    """Else the next list proposed it again with no reason shown, and an erasure request wiped it meanwhile."""
+    from cases.records import erasure
+    from cases.records.subject_access import PersonQuery, person_find
+
+    case = destroyable()
+    destruction_list = destruction.destruction_list_create(actor=archivist)
+    destruction.destruction_item_exclude(item_id=destruction_list.items.get().pk, reason="Woo-verzoek loopt nog", actor=archivist)
+    record = CaseRecord.objects.get(case=case)
+    assert record.hold == RecordHold.OTHER and "Woo-verzoek loopt nog" in record.hold_reason
+    assert CaseEvent.objects.filter(case=case, name="hold", note__contains="Woo-verzoek").exists()
+    approve(archivist, destruction_list, django_capture_on_commit_callbacks)
+    with pytest.raises(WorkflowError):
+        destruction.destruction_list_create(actor=archivist)  # nothing else to propose: the case is held
+    outcome = erasure.registrations_erase(match=person_find(PersonQuery(email=EMAIL)), reason="verzoek van de indiener", actor=officer())
+    assert case.registration.number in outcome.refused
+    assert Registration.objects.get(pk=case.registration_id).text == TEXT
+
+
+def test_undoing_an_exclusion_lifts_the_hold_it_set(gemeente, archivist):
+    case = destroyable()
+    item = destruction.destruction_list_create(actor=archivist).items.get()
+    destruction.destruction_item_exclude(item_id=item.pk, reason="Woo-verzoek loopt nog", actor=archivist)
+    destruction.destruction_item_include(item_id=item.pk, actor=archivist)
+    assert CaseRecord.objects.get(case=case).hold == ""
 
 
 def test_an_exclusion_needs_a_reason_and_only_the_archivist_decides(gemeente, archivist):

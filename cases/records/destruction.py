@@ -36,6 +36,7 @@ from cases.models import (
     DestructionListItem,
     DestructionListStatus,
     EventKind,
+    RecordHold,
 )
 from cases.permissions import REVIEW_DESTRUCTION, require
 from cases.records.retention import record_is_destroyable
@@ -51,6 +52,9 @@ LIST_LOCKED = _("Deze lijst is %(status)s; alleen een lijst die ter beoordeling 
 EXCLUSION_NEEDS_REASON = _("Vermeld waarom deze zaak niet vernietigd wordt; dat komt in de verklaring van vernietiging.")
 POSTPONE_NOT_LATER = _("De nieuwe datum moet na vandaag liggen.")
 NOT_EXCLUDED = _("Deze zaak is niet uitgezonderd.")
+# An exclusion without a later date holds the case (``RecordHold.OTHER``) until an officer lifts it: else the
+# next list proposed it again with no reason shown, and an erasure request wiped it in the meantime.
+EXCLUDED_HOLD = "Uitgezonderd van vernietigingslijst %(list)s: %(reason)s"
 ON_ANOTHER_LIST = _("Deze zaak staat inmiddels op vernietigingslijst %(list)s; beoordeel haar daar.")
 DESTROYED_NOTE = _("Persoonsgegevens vernietigd volgens vernietigingslijst %(list)s (Archiefwet; Selectielijst %(item)s, %(term)s jaar).")
 
@@ -171,6 +175,10 @@ def destruction_item_exclude(*, item_id: int, reason: str, postpone_until: datet
         item.save()
         if postpone_until is not None:
             CaseRecord.objects.filter(case_id=item.case_id).update(destroy_on=postpone_until, updated_at=timezone.now())
+        else:
+            held = EXCLUDED_HOLD % {"list": item.destruction_list.number, "reason": item.reason}
+            if CaseRecord.objects.filter(case_id=item.case_id, hold="").update(hold=RecordHold.OTHER, hold_reason=held, updated_at=timezone.now()):
+                CaseEvent.objects.create(case_id=item.case_id, actor=actor, kind=EventKind.NOTE, name="hold", note=f"Niet vernietigen. {held}")
     return item
 
 
@@ -189,6 +197,10 @@ def destruction_item_include(*, item_id: int, actor) -> DestructionListItem:
             # Excluded here, it went on a newer list meanwhile (``one_open_proposal_per_case``).
             raise WorkflowError(ON_ANOTHER_LIST % {"list": cases_on_open_lists().get(item.case_id, "?")}) from None
         CaseRecord.objects.filter(case_id=item.case_id).update(destroy_on=item.destroy_on, updated_at=timezone.now())
+        excluded_here = EXCLUDED_HOLD % {"list": item.destruction_list.number, "reason": ""}
+        CaseRecord.objects.filter(case_id=item.case_id, hold=RecordHold.OTHER, hold_reason__startswith=excluded_here).update(
+            hold="", hold_reason="", updated_at=timezone.now()
+        )
     return item
 
 
