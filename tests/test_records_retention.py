@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from cases.errors import WorkflowError
-from cases.models import ArchivalVerdict, CaseEvent, CaseRecord, RecordHold, ResultType, add_years
+from cases.models import ArchivalVerdict, Case, CaseEvent, CaseRecord, RecordHold, ResultType, add_years
 from cases.permissions import ARCHIVISTS
 from cases.records import retention
 from cases.records.destruction import destruction_candidates
@@ -184,6 +184,19 @@ def test_a_case_that_closes_again_keeps_the_ombudsman_term_and_its_hold(municipa
     # Reopened and closed again (the conversation's reopening): the record is fixed anew at closure.
     record = CaseRecord.fix_at_closure(CaseRecord.objects.get(case=case).case)
     assert (record.result_type.code, record.term_years, record.hold) == ("complaint_ombudsman", 10, RecordHold.OMBUDSMAN)
+
+
+def test_a_result_type_chosen_by_hand_survives_reopening_and_closing_again(municipality):
+    """Blijvend bewaren chosen by an officer is not undone by the derivation from a new outcome."""
+    case = _closed("complaint", "close", outcome="gegrond")
+    keep = ResultType.objects.get(code="complaint_keep")
+    retention.record_set_result_type(case_id=case.pk, result_type_id=keep.pk, reason="raakt het bestemmingsplan", actor=officer())
+    Case.objects.filter(pk=case.pk).update(outcome="ongegrond")  # reopened, answered again, closed with another judgement
+    record = CaseRecord.fix_at_closure(Case.objects.get(pk=case.pk))
+    assert (record.result_type.code, record.verdict, record.destroy_on) == ("complaint_keep", ArchivalVerdict.KEEP, None)
+    other = _closed("complaint", "close", outcome="gegrond")  # without a hand choice the outcome still decides
+    Case.objects.filter(pk=other.pk).update(outcome="ongegrond")
+    assert CaseRecord.fix_at_closure(Case.objects.get(pk=other.pk)).verdict == ArchivalVerdict.DESTROY
 
 
 def test_the_migration_makes_the_archivists_group_and_gives_officers_the_data_requests():

@@ -133,6 +133,10 @@ class ResultType(models.Model):
             raise ValidationError({"term_years": _("Blijvend te bewaren stukken hebben geen bewaartermijn; maak dit veld leeg.")})
 
 
+# The timeline event of an officer choosing a result type (``cases.records.retention.record_set_result_type``).
+HAND_CHOSEN_EVENT = "result_type"
+
+
 class RecordHold(models.TextChoices):
     """Why a closed case may not be destroyed now, whatever its date."""
 
@@ -194,9 +198,14 @@ class CaseRecord(models.Model):
         closed_on = timezone.localdate(case.closed_at) if case.closed_at else timezone.localdate()
         record = cls.objects.filter(case=case).first() or cls(case=case)
         record.source_date = closed_on
-        # A reopened case that closes again keeps what the ombudsman made of it (13.1.2) and any hold.
-        code = ResultCode.COMPLAINT_OMBUDSMAN if record.ombudsman_on else result_code_for(case.kind, case.outcome)
-        record.apply(ResultType.objects.filter(code=code).first())
+        # A reopened case that closes again keeps what the ombudsman made of it (13.1.2), a result type an
+        # officer chose by hand (e.g. *blijvend bewaren*: never to be undone by a derivation), and any hold.
+        if record.pk and record.result_type_id and case.events.filter(name=HAND_CHOSEN_EVENT).exists():
+            result_type = record.result_type
+        else:
+            code = ResultCode.COMPLAINT_OMBUDSMAN if record.ombudsman_on else result_code_for(case.kind, case.outcome)
+            result_type = ResultType.objects.filter(code=code).first()
+        record.apply(result_type)
         record.save()
         return record
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import errors
 from cases.errors import WorkflowError
 from cases.models import ArchivalVerdict, CaseEvent, CaseRecord, CaseState, EventKind, Kind, RecordHold, ResultCode, ResultType
+from cases.models.records import HAND_CHOSEN_EVENT
 from cases.permissions import HANDLE_CASE, require
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def record_set_result_type(*, case_id: int, result_type_id: int, reason: str, ac
         before = record.result_type.code if record.result_type else ""
         record.apply(result_type)
         record.save()
-        _log(record, actor, "result_type", f"Resultaattype: {result_type}. {reason}", before=before, after=result_type.code)
+        _log(record, actor, HAND_CHOSEN_EVENT, f"Resultaattype: {result_type}. {reason}", before=before, after=result_type.code)
     logger.info("case %s: result type %s -> %s by %s", case_id, before, result_type.code, getattr(actor, "username", "system"))
     return record
 
