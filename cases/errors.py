@@ -7,6 +7,7 @@ CONCURRENT_CHANGE = _("Een collega heeft deze zaak net gewijzigd (nu: '%(state)s
 NO_PERMISSION = _("U mag zaken niet behandelen.")
 RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
 UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
+RETIRED_NORM = _("Norm %(code)s is ingetrokken. Kies een norm die nu geldt; een zaak die deze norm al had, houdt haar.")
 EXTENSION_TWICE = _(
     "De termijn is al een keer verlengd. Nog eens uitstellen mag alleen als de indiener daar schriftelijk mee instemt (Awb 9:11 lid 3): "
     "vraag eerst om instemming bij 'Gesprek met de indiener'."

@@ -142,6 +142,24 @@ def test_confirming_an_unknown_norm_code_is_refused(municipality):
     assert not CaseNorm.objects.filter(case=case).exists()
 
 
+def test_a_retired_norm_is_no_new_tag_but_a_case_that_had_it_keeps_it(harlingen, caplog):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from cms.models import ServiceNorm
+
+    had_it, new = CaseFactory(), CaseFactory()
+    tag_confirm(case_id=had_it.pk, code="TEL-NUMMER", actor=officer())
+    tag_reject(case_id=had_it.pk, code="TEL-NUMMER", actor=officer())
+    ServiceNorm.objects.filter(code="TEL-NUMMER").update(active=False, retired_on=datetime.date(2026, 1, 1))
+    with pytest.raises(ValidationError, match="TEL-NUMMER is ingetrokken"), caplog.at_level("WARNING"):
+        tag_confirm(case_id=new.pk, code="TEL-NUMMER", actor=officer())
+    assert "retired norm TEL-NUMMER refused" in caplog.text
+    assert not CaseNorm.objects.filter(case=new).exists()
+    assert tag_confirm(case_id=had_it.pk, code="TEL-NUMMER", actor=officer()).status == TagStatus.CONFIRMED  # a correction back
+
+
 def test_tagging_again_after_a_correction_withdraws_only_the_taggers_open_suggestions(harlingen):
     from cases.tagging import tags_store_suggestions
 

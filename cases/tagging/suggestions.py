@@ -146,6 +146,10 @@ def _decide(*, case_id: int, code: str, status: str, actor, expected_state: str 
                 "explanation": candidate.explanation,
                 "model_version": (latest.data or {}).get("model_version", "") if latest else "",
             }
+        if status == TagStatus.CONFIRMED and not norm.active and not CaseNorm.objects.filter(case=case, norm=norm).exists():
+            # A retired norm is no new tag: it would go into the training data and the figures as if it still held.
+            logger.warning("case %s: confirming retired norm %s refused", case, code)
+            raise ValidationError({"norm": errors.RETIRED_NORM % {"code": code}})
         tag, created = CaseNorm.objects.get_or_create(case=case, norm=norm, defaults=defaults)
         if not created and tag.status == status:
             return tag
