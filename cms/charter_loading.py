@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DataError, transaction
 
 from cms.models import (
     CASE_TERM_UNITS,
@@ -68,6 +70,27 @@ NORM_MODEL_FIELDS = (
 )
 # The period a norm is judged over, read from its text when the file gives no 'per'.
 PERIOD_WORDS = {"maand": MeasurementPeriod.MONTH, "kwartaal": MeasurementPeriod.QUARTER, "jaar": MeasurementPeriod.YEAR}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML with each key once per mapping: PyYAML keeps the last of two equal keys without a word, so a
+    norm with 'promise:' written twice silently lost the first (written ourselves: PyYAML has no option)."""
+
+
+def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    mapping = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise CharterFileError(f"line {key_node.start_mark.line + 1}: field '{key}' appears twice in the same block")
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+TEXT_TYPES = (str, int, float)
 
 
 class CharterFileError(ValueError):
@@ -174,7 +197,7 @@ def _parse_measuring(raw: dict, period_text: str, where: str) -> dict[str, str]:
 def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:
     """Parse and validate a charter file's text into plain data; raise ``CharterFileError``."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader that refuses duplicate keys
     except yaml.YAMLError as exc:
         raise CharterFileError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -192,11 +215,15 @@ def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:
         _require(municipality, name, "municipality", required)
     for name, required in CHARTER_FIELDS.items():
         _require(charter, name, "charter", required)
+    _check_texts(municipality, "municipality")
+    _check_texts({name: value for name, value in charter.items() if name != "year"}, "charter")
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise CharterFileError(f"{source}: field 'key' must be lower-case letters, digits and hyphens, e.g. harlingen-2017")
     prefix = str(municipality["registration_prefix"])
     if not prefix.isalpha() or not prefix.isupper() or not 2 <= len(prefix) <= 6:
         raise CharterFileError("municipality: field 'registration_prefix' must be 2 to 6 capital letters")
-    if not isinstance(charter["year"], int):
-        raise CharterFileError("charter: field 'year' must be a year, e.g. 2017")
+    if not isinstance(charter["year"], int) or isinstance(charter["year"], bool) or not 1990 <= charter["year"] <= 2100:
+        raise CharterFileError("charter: field 'year' must be a year from 1990 to 2100, e.g. 2017")
 
     parsed_norms: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -219,6 +246,8 @@ def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:
         if channel not in Channel.values:
             raise CharterFileError(f"{where}: field 'channel' is '{channel}', expected one of {', '.join(Channel.values)}")
         promise = _require(raw, "promise", where)
+        if not isinstance(promise, str):
+            raise CharterFileError(f"{where}: field 'promise' must be text")
         keywords = raw.get("keywords") or []
         if not isinstance(keywords, list) or not all(isinstance(word, str) for word in keywords):
             raise CharterFileError(f"{where}: field 'keywords' must be a list of words")
@@ -234,6 +263,12 @@ def parse_charter(text: str, *, source: str = "charter file") -> dict[str, Any]:
             }
         )
     return {"key": str(key), "municipality": municipality, "charter": charter, "norms": parsed_norms}
+
+
+def _check_texts(mapping: dict, where: str) -> None:
+    for name, value in mapping.items():
+        if value is not None and (not isinstance(value, TEXT_TYPES) or isinstance(value, bool)):
+            raise CharterFileError(f"{where}: field '{name}' must be text, not a {type(value).__name__}")
 
 
 def _apply_settings(municipality: dict[str, Any], report: LoadReport, force: bool) -> None:
@@ -338,6 +373,27 @@ def load_charter(*, path: Path, retire_missing: bool = False, force: bool = Fals
         raise CharterFileError(f"{path}: cannot be read: {exc}") from exc
     data = parse_charter(text, source=str(path))
     report = LoadReport()
+    try:
+        _load(data, report, retire_missing=retire_missing, force=force, today=today)
+    except ValidationError as exc:  # the models' own checks, e.g. an e-mail address or a website that is none
+        problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+        raise CharterFileError(f"{path}: {problems}") from exc
+    except DataError as exc:  # e.g. a text longer than its column
+        raise CharterFileError(f"{path}: a value does not fit its field: {str(exc).splitlines()[0]}") from exc
+    logger.info(
+        "charter %s loaded: %d created, %d updated, %d unchanged, %d missing, %d retired",
+        data["key"],
+        len(report.created),
+        len(report.updated),
+        len(report.unchanged),
+        len(report.missing),
+        len(report.retired),
+    )
+    return report
+
+
+def _load(data: dict[str, Any], report: LoadReport, *, retire_missing: bool, force: bool, today: datetime.date | None) -> None:
+    """Write the parsed file: all or nothing."""
     with transaction.atomic():
         _apply_settings(data["municipality"], report, force)
         charter = _apply_charter(data["key"], data["charter"], report, force)
@@ -352,13 +408,3 @@ def load_charter(*, path: Path, retire_missing: bool = False, force: bool = Fals
                 _publish(norm)
                 report.retired.append(norm.code)
         _apply_page(charter, force)
-    logger.info(
-        "charter %s loaded: %d created, %d updated, %d unchanged, %d missing, %d retired",
-        data["key"],
-        len(report.created),
-        len(report.updated),
-        len(report.unchanged),
-        len(report.missing),
-        len(report.retired),
-    )
-    return report

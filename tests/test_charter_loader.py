@@ -97,6 +97,12 @@ def test_retire_missing_retires_with_a_date(harlingen, tmp_path):
         (lambda d: d["norms"][0].update(colour="red"), r"norm TEL-OPENINGSTIJDEN: unknown field\(s\) colour"),
         (lambda d: d["municipality"].pop("registration_prefix"), r"municipality: field 'registration_prefix' is missing"),
         (lambda d: d["norms"][0].update(code="tel 1"), r"field 'code' must look like"),
+        (lambda d: d["charter"].update(year=20177), r"charter: field 'year' must be a year from 1990 to 2100"),
+        (lambda d: d.update(key="Sneek 2024 (concept)"), r"field 'key' must be lower-case letters"),
+        (lambda d: d["norms"][1].update(promise=["a", "b"]), r"norm TEL-NUMMER: field 'promise' must be text"),
+        (lambda d: d["charter"].update(title={"nl": "Handvest"}), r"charter: field 'title' must be text, not a dict"),
+        (lambda d: d["municipality"].update(complaint_email="klachten-at-sneek"), r"complaint_email: .*e-mailadres"),
+        (lambda d: d["charter"].update(title="H" * 201), r"a value does not fit its field"),
     ],
 )
 def test_a_bad_file_names_norm_and_field_and_writes_nothing(tmp_path, mutate, expected):
@@ -104,6 +110,16 @@ def test_a_bad_file_names_norm_and_field_and_writes_nothing(tmp_path, mutate, ex
         load_charter(path=write_variant(tmp_path, mutate))
     assert ServiceNorm.objects.count() == 0
     assert MunicipalitySettings.load().name == "Gemeente"
+
+
+def test_a_field_written_twice_is_refused_not_half_read(tmp_path):
+    """YAML keeps the last of two equal keys without a word: the first promise would be lost."""
+    text = HARLINGEN.read_text(encoding="utf-8")
+    path = tmp_path / "twice.yaml"
+    path.write_text(text.replace("  promise:", "  promise: Eerste tekst\n    promise:", 1), encoding="utf-8")
+    with pytest.raises(CommandError, match=r"field 'promise' appears twice"):
+        call_command("load_charter", str(path))
+    assert ServiceNorm.objects.count() == 0
 
 
 def test_bad_yaml_fails_and_writes_nothing(tmp_path):
