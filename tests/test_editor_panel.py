@@ -186,9 +186,10 @@ def test_the_dashboard_lists_every_norm_with_its_figures(client, editor, norm_ca
     assert "Meeste klachten" in html
 
 
-def test_a_bad_period_falls_back_to_this_year_with_a_message(client, editor, norms):
+@pytest.mark.parametrize("period", ["2025-Q9", "0001", "9999-12"])
+def test_a_bad_period_falls_back_to_this_year_with_a_message(client, editor, norms, period):
     client.force_login(editor)
-    response = client.get(reverse("handvest_revision:dashboard") + "?periode=2025-Q9", follow=True)
+    response = client.get(reverse("handvest_revision:dashboard") + f"?periode={period}", follow=True)
     assert response.status_code == 200
     assert "Onbekende periode" in response.content.decode()
 

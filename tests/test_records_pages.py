@@ -258,6 +258,16 @@ def test_a_rectification_with_a_bad_e_mail_address_is_refused_on_the_page(client
     assert not DataSubjectRequest.objects.exists()
 
 
+def test_a_forged_registration_id_is_ignored_not_a_500(client, world):
+    response = as_user(client, world, "officer").post(
+        reverse("handvest_privacy:rectify"),
+        {"email": EMAIL, "registrations": ["²", "1e3"], "verbeteren-sender_address": "Zoutsloot 4", "verbeteren-reason": "verhuisd"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Registration.objects.get(pk=world["case"].registration_id).sender_address != "Zoutsloot 4"
+
+
 def test_the_officer_rectifies_an_address_on_the_page(client, world):
     response = as_user(client, world, "officer").post(
         reverse("handvest_privacy:rectify"),

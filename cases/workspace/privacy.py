@@ -75,7 +75,7 @@ class ExportForm(forms.Form):
 
 
 def _selected(request) -> list[int]:
-    return [int(value) for value in request.POST.getlist("registrations") if value.isdigit()]
+    return [int(value) for value in request.POST.getlist("registrations") if value.isascii() and value.isdigit()]  # not "²"
 
 
 def _back(query_data) -> str:

@@ -61,7 +61,9 @@ def _this_year() -> str:
 def _chosen_period(request) -> str:
     key = request.GET.get("periode") or _this_year()
     try:
-        periods.period_range(key)
+        start, _end = periods.period_range(key)
+        if not 1990 <= start.year <= 2100:
+            raise ValueError(key)  # year 1 has no year before it to compare with (OverflowError)
     except ValueError:
         messages.warning(request, BAD_PERIOD)
         return _this_year()
