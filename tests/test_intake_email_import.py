@@ -51,10 +51,26 @@ def test_the_fixture_folder_is_imported_with_every_outcome_of_the_contract(munic
     # The mbox holds the same complaint again (a duplicate), a robot's report and a suggestion.
     assert [by_name[f"info-harlingen-export.mbox#{n}"]["outcome"] for n in (1, 2, 3)] == ["duplicate", "auto_reply", "case"]
     # Every file in the folder, and each message of the mbox, is one line; nothing is dropped.
-    expected = len(list(FIXTURES.glob("*.eml"))) + 3
+    expected = len([path for path in FIXTURES.iterdir() if path.is_file()]) + 3  # README.md too: every file is one line
+    assert by_name["README.md"]["outcome"] in ("error", "triage")
     assert len(lines) == expected == InboundMessage.objects.count() + sum(line["outcome"] == "duplicate" for line in lines)
     assert "import_eml" in stderr  # the progress bar goes to stderr, never into the JSON
     assert all(line.startswith("{") for line in stdout.splitlines())
+
+
+def test_a_file_without_eml_suffix_and_a_name_that_is_no_utf8_are_each_one_valid_line(municipality, tmp_path):
+    """A saved message without .eml is still someone's message; a Windows archive's file name may be no UTF-8."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "plain-klacht.eml", folder / "bericht")
+    (folder / "junk.bin").write_bytes(b"\x00\x01 geen e-mail")
+    odd = bytes(folder) + b"/klacht-\xe9t\xe9.eml"
+    Path(odd.decode("utf-8", "surrogateescape")).write_bytes((FIXTURES / "other-question.eml").read_bytes())
+    lines, stdout, _ = run(folder)
+    outcomes = {Path(line["path"]).name: line["outcome"] for line in lines}
+    assert outcomes == {"bericht": "case", "junk.bin": "error", "klacht-\\udce9t\\udce9.eml": "triage"}
+    stdout.encode("utf-8")  # prints under a UTF-8 locale
+    assert InboundMessage.objects.count() == 3
 
 
 def test_importing_the_same_folder_twice_changes_nothing(municipality):

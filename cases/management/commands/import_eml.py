@@ -83,7 +83,9 @@ def collect_sources(path: Path, opened: list) -> Iterator[Source]:
         for child in sorted(path.iterdir()):
             if child.name.startswith("."):
                 continue
-            if child.is_dir() or child.suffix.lower() == ".eml" or child.suffix.lower() in MBOX_SUFFIXES:
+            # Every file, whatever its name: one without .eml (a saved "bericht", a .txt) is still someone's
+            # message, and junk becomes an "error" line a person sees rather than a file skipped without a word.
+            if child.is_dir() or child.is_file():
                 yield from collect_sources(child, opened)
     elif _is_mbox(path):
         yield from _mbox_sources(path, opened)
@@ -155,6 +157,9 @@ class Command(BaseCommand):
             return IntakeResult(InboundOutcome.ERROR, "", STORE_FAILED % {"path": source.label, "error": type(exc).__name__})
 
     def _emit(self, label: str, result: IntakeResult, *, as_json: bool) -> None:
+        # A file name that is no UTF-8 (a Windows archive's) comes as surrogates; written as \udcxx escapes
+        # it prints under any locale, and the JSON stays valid.
+        label = label.encode("utf-8", "backslashreplace").decode("utf-8")
         if as_json:
             self.stdout.write(json.dumps({"path": label, **result.as_dict()}, ensure_ascii=False))
         else:
