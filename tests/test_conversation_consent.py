@@ -8,6 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import formats
 
 from cases import errors
 from cases.conversation import texts
@@ -21,6 +22,10 @@ from tests.factories import CaseFactory, UserFactory, officer
 pytestmark = pytest.mark.django_db
 
 REASON = "Wij wachten op een verklaring van een collega die ziek is."
+
+
+def date_nl(day: datetime.date) -> str:
+    return formats.date_format(day, "j F Y")
 
 
 def extended_case(**traits):
@@ -69,13 +74,16 @@ def test_agreed_on_the_private_page_moves_the_answer_term(client, gemeente):
     consent = ask_consent(case)
     html = client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
     assert "Mogen wij meer tijd nemen?" in html and consent_url(case, consent) in html
+    assert f"in plaats van {date_nl(case.effective_answer_due)}" in html
     response = client.post(consent_url(case, consent), {"answer": "agreed"})
     assert response.status_code == 302
     case.refresh_from_db()
     consent.refresh_from_db()
     assert consent.status == ConsentStatus.AGREED and consent.applied and case.extended_answer_due == consent.proposed_due
     assert CaseEvent.objects.filter(case=case, name="extend_with_consent").count() == 1
-    assert "Ja, ik ga akkoord met meer tijd." in client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
+    after = client.get(reverse("cases:case_status", kwargs={"token": case.public_token})).content.decode()
+    assert "Ja, ik ga akkoord met meer tijd." in after
+    assert "in plaats van" not in after  # the term moved: 'by 8 March instead of 8 March' made no sense
 
 
 def test_refused_leaves_the_term_and_a_second_postponement_stays_refused(client, gemeente):

@@ -26,6 +26,8 @@ def page(client, case) -> str:
 def test_the_page_says_what_happens_next_in_each_state(client, gemeente):
     received = CaseFactory()
     assert "Binnen 4 werkdagen krijgt u een ontvangstbevestiging" in page(client, received)
+    # What the acknowledgement holds (date of receipt, number), not a handler it never names.
+    assert "Daarin staan de datum waarop wij uw klacht ontvingen en uw registratienummer." in page(client, received)
     explained = CaseFactory(explained=True)
     assert "Bent u daarmee tevreden, dan sluiten wij uw klacht af" in page(client, explained)
     resolved = CaseFactory(in_treatment=True)
