@@ -4,7 +4,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from pypdf import PdfReader
 
 from cases.correspondence.delivery import outgoing_send
@@ -82,6 +82,24 @@ def test_a_merged_case_says_it_is_handled_with_another_and_promises_no_date(clie
     assert "samen met een andere melding" in html
     assert "Antwoord uiterlijk" not in html and "binnenkort bekeken" not in html
     assert target.registration.number not in html  # the other melding may be someone else's
+
+
+def test_a_reopened_case_shows_the_answer_as_the_earlier_one_with_the_new_date(client, gemeente):
+    from cases.conversation.reopening import reopen_decide
+    from cases.models import ReopenRequest
+
+    case = CaseFactory(in_treatment=True, email="piet@example.nl")
+    case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=timezone.localdate())
+    _case, answer = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject="Antwoord op uw klacht", body_text=ANSWER, actor=officer())
+    outgoing_send(outgoing_id=answer.pk)
+    case_transition(case_id=case.pk, name="close", actor=officer(), outcome="ongegrond")
+    assert "Ons eerdere antwoord" not in page(client, case)
+    request = ReopenRequest.objects.create(case=case)
+    reopen_decide(case_id=case.pk, request_id=request.pk, reopen=True, explanation="", actor=officer())
+    case.refresh_from_db()
+    html = page(client, case)
+    assert "Ons eerdere antwoord" in html and "Wij hebben uw klacht onderzocht" in html
+    assert f"sturen u uiterlijk {formats.date_format(case.effective_answer_due, 'j F Y')} een nieuw antwoord" in html
 
 
 def test_a_letter_of_another_case_or_one_not_yet_sent_is_not_found(client, gemeente):

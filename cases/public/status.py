@@ -79,6 +79,8 @@ def case_status(request, token: str):
         "deadline": (DEADLINE_TEXT[deadline[0]], deadline[1]) if deadline else None,
         "letters": letters,
         "answer": answer,
+        # Reopened and being handled again: the letter shown is the earlier answer, not the answer.
+        "earlier_answer": answer is not None and case.reopened_answer_due is not None and not case.is_answered(),
         "next_step": next_step_template(case),
         "municipality": MunicipalitySettings.load(),
         # The conversation (cases.conversation): what waits for the citizen, and every message both ways.
