@@ -116,6 +116,15 @@ def test_scheduling_a_hearing_records_its_date(officer_client, municipality):
     assert case.state == CaseState.HEARING and case.hearing_on == on
 
 
+@pytest.mark.parametrize("on", ["0001-01-01", "2062-03-01"])
+def test_a_hearing_date_before_receipt_or_years_ahead_is_refused(officer_client, municipality, on):
+    case = CaseFactory(in_treatment=True)
+    response = step(officer_client, case, "schedule_hearing", on=on)
+    case.refresh_from_db()
+    assert (case.state, case.hearing_on) == (CaseState.IN_TREATMENT, None)
+    assert "vanaf de dag van ontvangst en binnen een jaar" in shown(response)[0]
+
+
 def test_a_hearing_date_that_is_no_date_is_refused(officer_client, municipality):
     case = CaseFactory(in_treatment=True)
     response = step(officer_client, case, "schedule_hearing", on="volgende week")

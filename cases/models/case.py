@@ -11,6 +11,7 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -113,6 +114,9 @@ class DeclineGround(models.TextChoices):
     COURT = "9:8-1e", _("Awb 9:8 lid 1e: de gedraging ligt of lag bij een andere rechter")
     CRIMINAL = "9:8-1f", _("Awb 9:8 lid 1f: de gedraging is onderwerp van strafrechtelijk onderzoek")
     INSUFFICIENT_INTEREST = "9:8-2", _("Awb 9:8 lid 2: het belang of het gewicht van de gedraging is kennelijk onvoldoende")
+
+
+HEARING_DATE_OUT_OF_RANGE = _("Kies voor de hoorzitting een datum vanaf de dag van ontvangst en binnen een jaar vanaf vandaag.")
 
 
 def new_public_token() -> str:
@@ -258,6 +262,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state, source=[CaseState.IN_TREATMENT, CaseState.EXPLAINED], target=CaseState.HEARING, conditions=[is_complaint], permission=HANDLE_CASE
     )
     def schedule_hearing(self, *, on: datetime.date) -> None:
+        # A typo (0001-01-01, 2062) would move the case to "hoorzitting gepland" and, in the past, open the answer.
+        if on < self.registration.received_on or on > timezone.localdate() + datetime.timedelta(days=366):
+            raise ValidationError({"on": HEARING_DATE_OUT_OF_RANGE})
         self.hearing_on = on
 
     @transition(field=state, source=[CaseState.IN_TREATMENT, CaseState.HEARING], target=CaseState.EXPLAINED, conditions=[is_complaint], permission=HANDLE_CASE)
