@@ -390,6 +390,18 @@ def test_hint_lists_only_published_active_norms_grouped_by_channel(client, harli
     assert 'value="norm:BALIE-AVOND"' not in html
 
 
+def test_a_long_promise_in_the_list_is_cut_between_words(client, harlingen):
+    from cases.intake.webform import hint_choices
+
+    labels = [str(label) for group in hint_choices(fresh=True)[1:] for _value, label in group[1]]
+    long_ones = [label for label in labels if label.endswith(" …")]
+    assert long_ones, "the Harlingen charter has promises longer than 110 characters"
+    promises = set(ServiceNorm.objects.values_list("promise", flat=True))
+    for label in long_ones:
+        kept = label.removesuffix(" …")
+        assert len(label) <= 110 and any(promise.startswith(kept + " ") for promise in promises), label
+
+
 def test_the_list_of_norms_is_read_once_a_minute_and_a_norm_published_elsewhere_is_accepted_at_once(client, harlingen, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

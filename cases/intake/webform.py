@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import textwrap
 import uuid
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.text import Truncator, format_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -90,7 +91,8 @@ def _read_hint_choices() -> list:
         if value not in by_channel:
             continue
         options = [(f"kanaal:{value}", format_lazy(_("{channel} in het algemeen"), channel=label))]
-        options += [(f"norm:{norm.code}", Truncator(norm.promise).chars(110)) for norm in by_channel[value]]
+        # Cut between words: a screen reader reads "de juiste persoon o…" aloud as a broken word.
+        options += [(f"norm:{norm.code}", textwrap.shorten(norm.promise, width=110, placeholder=" …")) for norm in by_channel[value]]
         choices.append((label, options))
     return choices
 
