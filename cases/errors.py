@@ -28,6 +28,7 @@ ANSWER_NEEDS_HEARING = _(
     "Eerst horen: plan een hoorzitting en antwoord op of na die dag, of leg vast waarom de indiener niet gehoord wordt (Awb 9:10)."
 )
 HEARING_NEEDS_REASON = _("Vermeld waarom er geen hoorzitting is (Awb 9:10 lid 2).")
+HEARING_NEEDS_GROUND = _("Kies de grond uit Awb 9:10 lid 2: alleen dan mag de indiener niet gehoord worden.")
 HEARING_NOT_WAIVABLE = _("Afzien van horen kan alleen bij een klacht in behandeling die nog niet gehoord is (nu: '%(state)s').")
 NOTE_EMPTY = _("Een notitie kan niet leeg zijn.")
 UNKNOWN_STEP = _("Onbekende stap: %(name)s")

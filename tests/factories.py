@@ -80,7 +80,7 @@ def walk_to(case: Case, state: str, actor) -> Case:
     steps = (SUGGESTION_STEPS if case.kind == Kind.SUGGESTION else COMPLAINT_STEPS)[state]
     for step in steps:
         if step == "answer" and not case.hearing_on:
-            case_waive_hearing(case_id=case.pk, reason="afgezien")
+            case_waive_hearing(case_id=case.pk, ground="afgezien", reason="de indiener zag af van horen")
         case = case_transition(case_id=case.pk, name=step, actor=actor, **_step_params(step, actor))
     case.refresh_from_db()
     return case

@@ -180,6 +180,7 @@ def test_a_complaint_from_the_web_form_is_handled_and_closed_in_the_workspace(br
 
     # --- no hearing needed (Awb 9:10 lid 2), then the answer ---------------------------------------------------
     assert "Eerst horen" in page.inner_text("[data-blocked-steps]")  # the answer waits, and says why
+    page.select_option("#id_waive_ground", "afgezien")
     page.fill("#id_waive_reason", "De klager ziet af van horen; de uitleg is telefonisch besproken.")
     page.click('[data-action="waive_hearing"] button[type=submit]')
     page.wait_for_selector("text=Vastgelegd waarom er geen hoorzitting is.")

@@ -119,7 +119,7 @@ def test_a_citizen_answers_a_question_and_gives_a_score_on_a_phone(browser, live
 
     from cases.workflow.transitions import case_transition, case_waive_hearing  # the officer finishes the case
 
-    case_waive_hearing(case_id=case.pk, reason="Kennelijk ongegrond", actor=officer())
+    case_waive_hearing(case_id=case.pk, ground="kennelijk_ongegrond", reason="Kennelijk ongegrond", actor=officer())
     case_transition(case_id=case.pk, name="answer", actor=officer())
     case_transition(case_id=case.pk, name="close", actor=officer(), outcome="ongegrond")
     survey_ask(case_id=case.pk)

@@ -169,7 +169,7 @@ def test_a_reopened_complaint_answered_again_keeps_its_first_answer_for_the_figu
     answered_survey(case, 1)
     reopen_decide(case_id=case.pk, request_id=ReopenRequest.objects.get(case=case).pk, reopen=True, explanation="", actor=officer())
     if Case.objects.get(pk=case.pk).hearing_waivable():
-        case_waive_hearing(case_id=case.pk, reason="Kennelijk ongegrond", actor=officer())
+        case_waive_hearing(case_id=case.pk, ground="kennelijk_ongegrond", reason="Kennelijk ongegrond", actor=officer())
     case_transition(case_id=case.pk, name="answer", actor=officer())
     again = Case.objects.get(pk=case.pk)
     assert again.state == CaseState.ANSWERED and again.answered_at == first

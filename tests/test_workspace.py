@@ -267,7 +267,7 @@ def test_after_an_explanation_both_roads_are_offered_and_the_answer_waits_with_i
     blocked = dict(response.context["blocked_steps"])
     assert blocked["Antwoord versturen"] == str(errors.ANSWER_NEEDS_HEARING)
     waive = reverse("handvest_workspace:case_action", args=[case.pk, "waive_hearing"])
-    officer_client.post(waive, {"expected_state": "explained", "reason": "Kennelijk ongegrond."})
+    officer_client.post(waive, {"expected_state": "explained", "ground": "kennelijk_ongegrond", "reason": "Het voorval is er niet geweest."})
     after = officer_client.get(case_url(case))
     assert "answer" in step_buttons(after) and "Antwoord versturen" not in dict(after.context["blocked_steps"])
 

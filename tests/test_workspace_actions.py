@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from cases.errors import CASE_IS_MERGED
 from cases.models import Attachment, Case, CaseEvent, CaseNorm, CaseState, DeclineGround, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.tagging import tags_store_suggestions
 from cases.workflow.handling import MERGE_SELF, MERGE_TARGET_CLOSED, MERGE_UNKNOWN, case_assign, case_merge
-from cases.workflow.transitions import case_transition
+from cases.workflow.transitions import case_transition, case_waive_hearing
 from cases.workspace import forms as wf
 from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
@@ -194,19 +195,33 @@ def test_answering_needs_a_hearing_or_a_waiver_first(officer_client, municipalit
     case.refresh_from_db()
     assert case.state == CaseState.IN_TREATMENT
     assert shown(response) == [str(errors.TRANSITION_NOT_ALLOWED % {"state": "in behandeling"})]
-    act(officer_client, case, "waive_hearing", {"expected_state": case.state, "reason": "kennelijk ongegrond"})
+    act(officer_client, case, "waive_hearing", {"expected_state": case.state, "ground": "afgezien", "reason": "telefonisch gezegd op 3 december"})
     case.refresh_from_db()
     step_with_letter(officer_client, case, "answer")
     case.refresh_from_db()
-    assert case.state == CaseState.ANSWERED and case.hearing_waiver == "kennelijk ongegrond"
+    assert case.state == CaseState.ANSWERED
+    assert case.hearing_waiver == "Awb 9:10 lid 2b: de indiener wil niet gehoord worden. telefonisch gezegd op 3 december"
 
 
 def test_waiving_the_hearing_needs_a_reason(officer_client, municipality):
     case = CaseFactory(in_treatment=True)
-    response = act(officer_client, case, "waive_hearing", {"expected_state": case.state, "reason": ""})
+    response = act(officer_client, case, "waive_hearing", {"expected_state": case.state, "ground": "afgezien", "reason": ""})
     case.refresh_from_db()
     assert case.hearing_waiver == ""
     assert "Waarom geen hoorzitting?" in shown(response)[0]
+
+
+@pytest.mark.parametrize("ground", ["", "geen_tijd"])
+def test_waiving_the_hearing_needs_one_of_the_three_grounds_of_the_law(officer_client, municipality, ground, caplog):
+    """Awb 9:10 lid 2 knows three grounds; 'geen tijd deze maand' is none of them."""
+    case = CaseFactory(in_treatment=True)
+    response = act(officer_client, case, "waive_hearing", {"expected_state": case.state, "ground": ground, "reason": "Geen tijd deze maand."})
+    case.refresh_from_db()
+    assert case.hearing_waiver == "" and not case.hearing_done_or_waived()
+    assert str(errors.HEARING_NEEDS_GROUND) in shown(response)[0]
+    with pytest.raises(ValidationError), caplog.at_level("WARNING"):
+        case_waive_hearing(case_id=case.pk, ground="geen_tijd", reason="Geen tijd.", actor=officer())
+    assert "hearing waiver on case" in caplog.text
 
 
 # --- extension, assignment, notes ---------------------------------------------------------------

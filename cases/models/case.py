@@ -29,6 +29,7 @@ __all__ = [
     "CaseState",
     "ComplaintOutcome",
     "DeclineGround",
+    "HearingWaiverGround",
     "SuggestionOutcome",
     "effective_answer_due_sql",
     "new_public_token",
@@ -117,6 +118,14 @@ class DeclineGround(models.TextChoices):
 
 
 HEARING_DATE_OUT_OF_RANGE = _("Kies voor de hoorzitting een datum vanaf de dag van ontvangst en binnen een jaar vanaf vandaag.")
+
+
+class HearingWaiverGround(models.TextChoices):
+    """The only grounds on which the complainant need not be heard (Awb 9:10 lid 2)."""
+
+    UNFOUNDED = "kennelijk_ongegrond", _("Awb 9:10 lid 2a: de klacht is kennelijk ongegrond")
+    DECLINED = "afgezien", _("Awb 9:10 lid 2b: de indiener wil niet gehoord worden")
+    NO_REPLY = "niet_gereageerd", _("Awb 9:10 lid 2c: de indiener heeft niet binnen een redelijke termijn gezegd gehoord te willen worden")
 
 
 def new_public_token() -> str:

@@ -17,7 +17,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, CaseRecord, CaseState, ComplaintOutcome, DeclineGround, EventKind, SuggestionOutcome
+from cases.models import Case, CaseEvent, CaseRecord, CaseState, ComplaintOutcome, DeclineGround, EventKind, HearingWaiverGround, SuggestionOutcome
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
 from cases.workflow.calendar import default_calendar
@@ -179,10 +179,14 @@ def case_extend(*, case_id: int, new_due: datetime.date, reason: str, actor=None
     return case
 
 
-def case_waive_hearing(*, case_id: int, reason: str, actor=None, expected_state: str | None = None) -> Case:
-    """Awb 9:10(2): record why the complainant is not heard (obviously unfounded, waived, ...)."""
+def case_waive_hearing(*, case_id: int, ground: str, reason: str, actor=None, expected_state: str | None = None) -> Case:
+    """Awb 9:10 lid 2: record on which of its three grounds the complainant is not heard, and why it applies."""
+    if ground not in HearingWaiverGround.values:
+        logger.warning("hearing waiver on case %s refused: ground %r", case_id, ground)
+        raise ValidationError({"ground": errors.HEARING_NEEDS_GROUND})
     if not reason.strip():
         raise ValidationError({"reason": errors.HEARING_NEEDS_REASON})
+    reason = f"{HearingWaiverGround(ground).label}. {reason.strip()}"
     require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
     with transaction.atomic():
         case = locked_case(case_id, expected_state)

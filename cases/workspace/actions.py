@@ -93,7 +93,7 @@ def do_extend(request, case: Case) -> str:
 
 def do_waive_hearing(request, case: Case) -> str:
     data = _valid(wf.WaiveHearingForm(request.POST))
-    case_waive_hearing(case_id=case.pk, reason=data["reason"], actor=request.user, expected_state=data["expected_state"])
+    case_waive_hearing(case_id=case.pk, ground=data["ground"], reason=data["reason"], actor=request.user, expected_state=data["expected_state"])
     return DONE_WAIVE
 
 

@@ -15,7 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CaseState, ComplaintOutcome, DeclineGround, IntakeChannel, Kind, SuggestionOutcome
+from cases import errors
+from cases.models import CaseState, ComplaintOutcome, DeclineGround, HearingWaiverGround, IntakeChannel, Kind, SuggestionOutcome
 from cases.permissions import HANDLE_CASE
 from cases.workflow.transitions import FINAL_OUTCOMES
 from cms.models import ServiceNorm
@@ -247,9 +248,14 @@ class ExtendForm(ActionForm):
 
 class WaiveHearingForm(ActionForm):
     key = "waive"
+    ground = forms.ChoiceField(
+        label=_("Grond"),
+        choices=[("", _("— kies een grond —")), *HearingWaiverGround.choices],
+        error_messages={"required": errors.HEARING_NEEDS_GROUND, "invalid_choice": errors.HEARING_NEEDS_GROUND},
+    )
     reason = forms.CharField(
         label=_("Waarom geen hoorzitting?"),
-        help_text=_("Awb 9:10 lid 2: kennelijk ongegrond, of de indiener ziet ervan af."),
+        help_text=_("Waarom de grond hier geldt, bijvoorbeeld wanneer de indiener zei niet gehoord te willen worden."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
