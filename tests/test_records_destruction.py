@@ -231,6 +231,29 @@ def test_an_exclusion_without_a_date_holds_the_case_from_the_next_list_and_from_
     assert Registration.objects.get(pk=case.registration_id).text == TEXT
 
 
+def test_the_reads_of_a_destroyed_case_no_longer_tie_it_to_the_person(gemeente, archivist, officer_client, django_capture_on_commit_callbacks):
+    """The read log keeps who read what and when, but no longer the person's pseudonym: with the server key
+    and an e-mail address it tied the kept registration number back to them."""
+    from auditlog.models import LogEntry
+    from django.urls import reverse
+
+    from cases.records.read_log import UNLINKED, data_subject
+
+    case = destroyable()
+    pseudonym = data_subject(EMAIL, case.registration.number)
+    officer_client.get(reverse("handvest_workspace:case", args=[case.pk]))
+    reads = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
+    assert reads.filter(additional_data__data_subject=pseudonym).exists()
+    other = CaseFactory(email="ander@example.nl", closed=True)  # not on the list: its reads keep their pseudonym
+    officer_client.get(reverse("handvest_workspace:case", args=[other.pk]))
+    count = reads.count()
+    approve(archivist, destruction.destruction_list_create(actor=archivist), django_capture_on_commit_callbacks)
+    assert not reads.filter(additional_data__data_subject=pseudonym).exists()
+    assert reads.filter(additional_data__data_subject=UNLINKED, object_repr=case.registration.number).exists()
+    assert reads.filter(additional_data__data_subject=data_subject("ander@example.nl", "")).exists()
+    assert reads.count() == count  # nothing of who read what is deleted
+
+
 def test_undoing_an_exclusion_lifts_the_hold_it_set(gemeente, archivist):
     case = destroyable()
     item = destruction.destruction_list_create(actor=archivist).items.get()

@@ -34,6 +34,10 @@ ACTIVITIES = {
 }
 
 
+# What a read of wiped data keeps of the person: nothing that ties it to them.
+UNLINKED = "gewist"
+
+
 def data_subject(email: str, reference: str) -> str:
     """A stable pseudonym of the person: of their e-mail address, or else of the item (a registration number)."""
     identity = (email or "").strip().lower() or f"item:{reference}"
@@ -66,3 +70,18 @@ def record_read(request, obj, registration: Registration | None = None, *, email
     )
     logger.info("read: user %s (id %s) saw %s via %s", request.user.get_username(), request.user.pk, entry.object_repr, entry.additional_data["view"])
     return entry
+
+
+def read_log_unlink(entries) -> int:
+    """Destruction or erasure: the reads among ``entries`` (LogEntry rows) no longer carry the person's pseudonym.
+
+    With the server's key and an e-mail address it tied the kept registration number, and so the case's
+    dates and outcome, back to the person. Who read what, and when, stays. Returns how many changed.
+    """
+    changed = 0
+    reads = entries.filter(action=LogEntry.Action.ACCESS).exclude(additional_data__data_subject=UNLINKED)
+    for pk, data in reads.values_list("pk", "additional_data"):
+        if isinstance(data, dict) and "data_subject" in data:
+            LogEntry.objects.filter(pk=pk).update(additional_data={**data, "data_subject": UNLINKED})
+            changed += 1
+    return changed

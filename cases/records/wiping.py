@@ -32,6 +32,8 @@ from django.dispatch import Signal
 from wagtail.models import ModelLogEntry
 
 from cases.models import Attachment, Case, CaseEvent, CaseNorm, InboundMessage, OutgoingMessage, Registration, new_public_token
+from cases.records.audit import history_of
+from cases.records.read_log import read_log_unlink
 from cases.storage import private_storage
 
 logger = logging.getLogger(__name__)
@@ -128,6 +130,8 @@ def case_wipe(case: Case) -> WipeResult:
     """Remove the personal data of ``case`` and of the cases merged into it; call inside a transaction."""
     case_ids = [case.pk, *Case.objects.filter(merged_into=case).values_list("pk", flat=True)]
     result = WipeResult()
+    for each in Case.objects.filter(pk__in=case_ids):
+        read_log_unlink(history_of(each))  # before the files go: their reads are found by their rows
     for case_id, registration_id in Case.objects.filter(pk__in=case_ids).values_list("pk", "registration_id"):
         part = registration_wipe(registration_id)
         linked = inbound_wipe(InboundMessage.objects.filter(case_id=case_id).exclude(registration_id=registration_id))
