@@ -80,6 +80,39 @@ def test_other_mail_is_erased_once_triaged_but_not_while_it_waits(gemeente):
     assert Registration.objects.get(pk=done.pk).text == "" and Registration.objects.get(pk=waiting.pk).text == "Een vraag over afval"
 
 
+def witness_mail(number: str) -> None:
+    from email.message import EmailMessage
+
+    from cases.intake.email import email_intake
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Piet Bakker <piet@example.nl>", "info@harlingen.nl", f"Over {number}"
+    message["Message-ID"] = "<getuige-1@example.nl>"
+    message.set_content("Ik zag het gebeuren, ik ben Piet van het Kerkpad.")
+    assert email_intake(raw=message.as_bytes(), source="eml").outcome == "thread"
+
+
+def test_a_witness_mail_on_an_open_case_is_kept_and_goes_whole_once_the_case_may_go(gemeente):
+    """AVG art. 17 lid 3 sub b: the open file is kept whole; once it may go, the timeline line quoting the mail goes too."""
+    case = CaseFactory(acknowledged=True)
+    witness_mail(case.registration.number)
+    outcome = erasure.registrations_erase(match=person_find(PersonQuery(email="piet@example.nl")), reason="verzoek", actor=officer())
+    assert outcome.refused == {f"e-mail bij {case.registration.number}": str(erasure.REFUSED_OPEN)} and outcome.messages == 0
+    assert CaseEvent.objects.filter(case=case, note__contains="Piet Bakker").exists()
+    case_transition_to_closed_long_ago(case)
+    outcome = erasure.registrations_erase(match=person_find(PersonQuery(email="piet@example.nl")), reason="verzoek", actor=officer())
+    assert outcome.messages == 1 and not outcome.refused
+    assert not CaseEvent.objects.filter(case=case, note__contains="Piet").exists()
+    assert not CaseEvent.objects.filter(case=case, data__text__contains="Kerkpad").exists()
+
+
+def case_transition_to_closed_long_ago(case) -> None:
+    from cases.workflow.transitions import case_transition
+
+    case_transition(case_id=case.pk, name="withdraw", actor=officer())
+    close_years_ago(case, 6)
+
+
 def test_the_erasure_is_logged_with_numbers_and_refusals_not_the_person(gemeente):
     open_case = case_of(acknowledged=True)
     erase("verzoek aan de balie")

@@ -167,6 +167,19 @@ def _erase_one(registration_id: int, reason: str, actor, today) -> str:
     return ""
 
 
+def _kept_with_their_case(messages, outcome: RequestOutcome, today) -> list[int]:
+    """The person's e-mails that joined someone else's case (a witness, a second address) go when that case
+    may go: while it is handled or kept, the Archiefwet keeps its file whole (AVG art. 17 lid 3 sub b)."""
+    kept = []
+    for message in messages.select_related("case__registration"):
+        registration = message.case.registration
+        refusal = erasure_refusal(registration, CaseRecord.objects.filter(case_id=message.case_id).first(), today)
+        if refusal and refusal != str(ALREADY_ERASED):
+            kept.append(message.pk)
+            outcome.refused[str(_("e-mail bij %(number)s") % {"number": registration.number})] = refusal
+    return kept
+
+
 def registrations_erase(*, match: PersonMatch, reason: str, actor) -> RequestOutcome:
     """Erase what may be erased of the matched registrations and stray e-mails; say per item why not otherwise."""
     require(actor, HANDLE_DATA_REQUESTS, message=errors.NO_PERMISSION)
@@ -184,7 +197,9 @@ def registrations_erase(*, match: PersonMatch, reason: str, actor) -> RequestOut
         waiting = loose.filter(handled=False, outcome__in=["", "error", "quarantine"]).count()
         if waiting:
             outcome.refused[str(_("e-mails zonder zaak"))] = str(REFUSED_TRIAGE)
-        outcome.messages = inbound_wipe(loose.exclude(handled=False, outcome__in=["", "error", "quarantine"])).messages
+        kept = _kept_with_their_case(loose.exclude(case=None), outcome, today)
+        erasable = loose.exclude(handled=False, outcome__in=["", "error", "quarantine"]).exclude(pk__in=kept)
+        outcome.messages = inbound_wipe(erasable).messages
         _log(RequestKind.ERASURE, match, outcome, reason, actor)
     logger.info("erasure request by %s: %s erased, %s refused", getattr(actor, "username", "system"), len(outcome.done), len(outcome.refused))
     return outcome

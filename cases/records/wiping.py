@@ -109,6 +109,9 @@ def inbound_wipe(messages) -> WipeResult:
     attachments = Attachment.objects.filter(inbound_message__in=messages)
     result.files += _delete_files(list(messages.values_list("raw", flat=True)) + list(attachments.values_list("file", flat=True)))
     result.attachments += attachments.delete()[0]
+    ids = list(messages.values_list("pk", flat=True))
+    # The timeline lines that quote them (sender, subject, up to 5,000 characters of text) go with them.
+    CaseEvent._base_manager.filter(data__inbound_message_id__in=ids).update(note="", data={})
     result.messages = messages.update(**INBOUND_BLANK)
     return result
 
