@@ -10,7 +10,7 @@ from cases.models import TaggerModel
 from cases.tagging.training import tagger_activate
 from tests.conftest import requires_postgres
 
-pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def model(version: str, f1: float, *, active: bool = False) -> TaggerModel:

@@ -65,6 +65,11 @@ def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: 
     return case
 
 
+def _refused_closed(duplicate: Case, target: Case) -> ValidationError:
+    logger.warning("merge of %s refused: %s is closed", duplicate.registration.number, target.registration.number)
+    return ValidationError({"into": MERGE_TARGET_CLOSED % {"number": target.registration.number}})
+
+
 def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | None = None, note: str = "") -> Case:
     """Merge a duplicate case into the case that handles the matter.
 
@@ -92,8 +97,7 @@ def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | N
             into = Case.objects.select_related("registration").get(pk=target.merged_into_id)
             raise ValidationError({"into": MERGE_TARGET_MERGED % {"number": target.registration.number, "into": into.registration.number}})
         if target.state == CaseState.CLOSED:
-            logger.warning("merge of %s refused: %s is closed", duplicate.registration.number, target.registration.number)
-            raise ValidationError({"into": MERGE_TARGET_CLOSED % {"number": target.registration.number}})
+            raise _refused_closed(duplicate, target)
         if Case.objects.filter(merged_into=duplicate).exists():
             raise WorkflowError(MERGE_HAS_DUPLICATES)
         duplicate.merged_into = target
