@@ -79,7 +79,7 @@ def find_thread(facts: MailFacts) -> ThreadTarget | None:
 
 
 def case_is_wiped(case: Case) -> bool:
-    return CaseRecord.objects.filter(case=case).exclude(destroyed_at=None, erased_at=None).exists()
+    return CaseRecord.objects.filter(case=case).wiped().exists()
 
 
 def _thread_of(facts: MailFacts) -> ThreadTarget | None:

@@ -145,6 +145,12 @@ class RecordHold(models.TextChoices):
     OTHER = "other", _("andere reden om te bewaren")
 
 
+class CaseRecordQuerySet(models.QuerySet):
+    def wiped(self) -> CaseRecordQuerySet:
+        """Records whose case's personal data is gone (destroyed or erased): ``CaseRecord.wiped`` in SQL."""
+        return self.exclude(destroyed_at=None, erased_at=None)
+
+
 class CaseRecord(models.Model):
     """The archival facts of one closed case: result type, verdict, term, *brondatum* (the closure
     date) and destruction date, any hold (ombudsman, objection), and when its personal data went.
@@ -166,6 +172,8 @@ class CaseRecord(models.Model):
     destroyed_at = models.DateTimeField(_("persoonsgegevens vernietigd op"), null=True, blank=True)
     erased_at = models.DateTimeField(_("persoonsgegevens gewist op (AVG)"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("archiefgegevens van een zaak")

@@ -101,7 +101,7 @@ def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], re
     with transaction.atomic():
         # A destroyed or erased case stays without personal data: nothing is written back into it.
         wiped = set(
-            CaseRecord.objects.filter(case__registration_id__in=ids).exclude(destroyed_at=None, erased_at=None).values_list("case__registration_id", flat=True)
+            CaseRecord.objects.filter(case__registration_id__in=ids).wiped().values_list("case__registration_id", flat=True)
         )
         for registration in Registration.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("case").order_by("pk"):
             if registration.pk in wiped:

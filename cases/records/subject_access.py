@@ -111,6 +111,10 @@ def _by_name(names: set[str], pairs: set[tuple[str, str]]) -> list[Registration]
     return found
 
 
+# A reply on a case that did not come from its sender (a guessed number, a merged duplicate's citizen).
+SOMEONE_ELSES_REPLY = Q(outcome=InboundOutcome.THREAD, from_sender=False)
+
+
 def person_find(query: PersonQuery) -> PersonMatch:
     """Every registration of the person (cases and items without a case), and their e-mails that belong to none."""
     emails, pairs, names, by_number = _identifiers(query)
@@ -127,7 +131,7 @@ def person_find(query: PersonQuery) -> PersonMatch:
     # Their mail in the bundle under none of their registrations (a reply from a second address is no
     # ``from_sender`` of their case, so it comes here rather than be left out).
     theirs = Q(registration_id__in=found) | Q(case__registration_id__in=found)
-    loose = InboundMessage.objects.filter(loose_condition).exclude(theirs & ~Q(outcome=InboundOutcome.THREAD, from_sender=False))
+    loose = InboundMessage.objects.filter(loose_condition).exclude(theirs & ~SOMEONE_ELSES_REPLY)
     return PersonMatch(query=query, registrations=registrations, loose_messages=list(loose.order_by("received_at")))
 
 
@@ -220,7 +224,7 @@ def _retention_data(record: CaseRecord | None) -> dict | None:
 def _own_messages(registration: Registration) -> Q:
     """The registration's own e-mail, and the replies on its case that came from its sender (``from_sender``):
     a message someone else sent about the case (a guessed number, a merged duplicate's citizen) is theirs."""
-    return (Q(registration=registration) | Q(case__registration=registration)) & ~Q(outcome=InboundOutcome.THREAD, from_sender=False)
+    return (Q(registration=registration) | Q(case__registration=registration)) & ~SOMEONE_ELSES_REPLY
 
 
 def _registration_data(registration: Registration, files: dict[str, str]) -> dict:
