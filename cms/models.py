@@ -63,6 +63,24 @@ class TargetUnit(models.TextChoices):
     WEEKS = "weeks", _("weken")
 
 
+# The unit after the amount 1: "1 werkdag", not "1 werkdagen" (the choices' labels are plurals).
+UNIT_SINGULAR = {
+    TargetUnit.SECONDS: _("seconde"),
+    TargetUnit.MINUTES: _("minuut"),
+    TargetUnit.HOURS: _("uur"),
+    TargetUnit.WORKING_DAYS: _("werkdag"),
+    TargetUnit.DAYS: _("dag"),
+    TargetUnit.WEEKS: _("week"),
+}
+
+
+def unit_text(amount, unit: str) -> str:
+    """The unit as it reads after ``amount``: singular after 1, plural otherwise; '' without a unit."""
+    if not unit or unit not in TargetUnit.values:
+        return ""
+    return str(UNIT_SINGULAR[TargetUnit(unit)] if amount == 1 else TargetUnit(unit).label)
+
+
 class MeasurementPeriod(models.TextChoices):
     """The period over which a norm is measured and judged (met or not), e.g. TEL-25SEC per month."""
 
@@ -292,7 +310,7 @@ class ServiceNorm(DraftStateMixin, RevisionMixin, PreviewableMixin, index.Indexe
     @property
     def target_display(self) -> str:
         """The measurable target in words, e.g. '80% binnen 25 seconden (per maand)'."""
-        unit = TargetUnit(self.target_unit).label if self.target_unit else ""
+        unit = unit_text(self.target_amount, self.target_unit)
         if self.target_kind == TargetKind.SHARE_WITHIN:
             text = _("%(pct)s%% binnen %(amount)s %(unit)s") % {"pct": self.target_percentage, "amount": self.target_amount, "unit": unit}
         elif self.target_kind == TargetKind.MAX_DURATION:

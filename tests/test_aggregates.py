@@ -8,7 +8,7 @@ from django.db import connection
 from cases.models import Case, CaseFact, CaseNorm, NormMonthCount
 from cases.reporting.aggregates import BAD_DIMENSION, case_counts, norm_counts, norm_overview, norm_series, top_norms
 from cases.reporting.figures import Figure, Trend
-from cases.reporting.periods import BAD_PERIOD, BAD_PERIOD_KEY, period_key, period_keys, period_label, period_range, previous_period_key
+from cases.reporting.periods import BAD_PERIOD, BAD_PERIOD_KEY, period_key, period_keys, period_label, period_range, period_short_label, previous_period_key
 from cases.reporting.rollup import DaysBetween, rollup_refresh
 from cases.workflow.transitions import case_transition
 from cms.models import ServiceNorm
@@ -67,6 +67,13 @@ def test_period_labels_are_dutch():
     assert period_label("2025-03") == "maart 2025"
     assert period_label("2025-Q1") == "1e kwartaal 2025"
     assert period_label("2025") == "2025"
+
+
+def test_chart_labels_use_the_dutch_month_abbreviations():
+    # The month's name cut to three letters gave "maa" for March; Dutch writes "mrt".
+    assert [period_short_label(f"2025-{month:02d}") for month in (1, 3, 5, 6, 10)] == ["jan", "mrt", "mei", "jun", "okt"]
+    assert period_short_label("2025-Q3") == "Q3"
+    assert period_short_label("2025") == "2025"
 
 
 @pytest.mark.parametrize("key", ["2025-13", "2025-Q5", "25", "", "2025-1"])

@@ -68,3 +68,13 @@ def test_the_target_in_words_shows_a_required_share_below_all(harlingen):
     assert norm.target_display == "binnen 15 minuten"
     norm.target_percentage = 95
     assert norm.target_display == "95% binnen 15 minuten"
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "words"),
+    [(1, "working_days", "1 werkdag"), (2, "working_days", "2 werkdagen"), (1, "weeks", "1 week"), (1, "minutes", "1 minuut"), (6, "weeks", "6 weken")],
+)
+def test_the_target_in_words_is_singular_after_one(harlingen, amount, unit, words):
+    norm = ServiceNorm.objects.get(code="POST-ONTVANGSTBEVESTIGING")
+    norm.target_kind, norm.target_amount, norm.target_unit, norm.target_percentage = "term", amount, unit, None
+    assert norm.target_display.startswith(f"termijn {words}")

@@ -113,7 +113,7 @@ def charter_report_build(*, year: int, as_of: datetime.date | None = None, chart
         if charts and item.measurable and entry.has_observations:
             entry.chart = attainment_chart(
                 ident=f"chart-{item.code.lower()}",
-                title=f"{item.code}: binnen de norm per periode",
+                title="Hoe vaak binnen de norm, per periode",  # the section heading names the promise; no code for the public
                 periods=item.periods,
                 required=item.versions[-1].required_share,
             )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cases.measurements.attainment import PeriodAttainment
 from cases.reporting.charts import FONT, GRID_COLOUR, SERIES_COLOURS, TEXT_COLOUR
+from cases.reporting.periods import period_short_label
 
 MET_COLOUR = SERIES_COLOURS[0]
 NOT_MET_COLOUR = SERIES_COLOURS[1]
@@ -45,7 +46,7 @@ def percent_text(share: Decimal) -> str:
 
 def _column(parts: list[str], period: PeriodAttainment, x: float, width: float, top: float, plot_height: float, hatch: str) -> None:
     if period.attained is None:
-        parts.append(f'<text x="{x + width / 2:.1f}" y="{top + plot_height - 3:.1f}" font-size="9" text-anchor="middle" fill="{TEXT_COLOUR}">—</text>')
+        parts.append(f'<text x="{x + width / 2:.1f}" y="{top + plot_height - 3:.1f}" font-size="11" text-anchor="middle" fill="{TEXT_COLOUR}">—</text>')
         return
     height = plot_height * period.attained
     colour = NOT_MET_COLOUR if period.met is False else MET_COLOUR
@@ -53,7 +54,7 @@ def _column(parts: list[str], period: PeriodAttainment, x: float, width: float, 
     y = top + plot_height - height
     parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" fill="{fill}" stroke="{colour}"/>')
     parts.append(
-        f'<text x="{x + width / 2:.1f}" y="{y - 3:.1f}" font-size="9" text-anchor="middle" fill="{TEXT_COLOUR}">{escape(period.percent_display)}</text>'
+        f'<text x="{x + width / 2:.1f}" y="{y - 3:.1f}" font-size="11" text-anchor="middle" fill="{TEXT_COLOUR}">{escape(period.percent_display)}</text>'
     )
 
 
@@ -74,19 +75,19 @@ def attainment_chart(
         f'<rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="{NOT_MET_COLOUR}" stroke-width="3"/></pattern></defs>',
         f'<text x="0" y="16" font-size="13" font-weight="bold" fill="{TEXT_COLOUR}">{escape(title)}</text>',
         f'<line x1="{left}" y1="{top + plot_height}" x2="{width - 10}" y2="{top + plot_height}" stroke="{GRID_COLOUR}"/>',
-        f'<text x="{left - 4}" y="{top + 8}" font-size="9" text-anchor="end" fill="{TEXT_COLOUR}">100%</text>',
-        f'<text x="{left - 4}" y="{top + plot_height}" font-size="9" text-anchor="end" fill="{TEXT_COLOUR}">0%</text>',
+        f'<text x="{left - 4}" y="{top + 8}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">100%</text>',
+        f'<text x="{left - 4}" y="{top + plot_height}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">0%</text>',
     ]
     for index, period in enumerate(periods):
         x = left + index * group + (group - column) / 2
         _column(parts, period, x, column, top, plot_height, f"{ident}-hatch")
         mark = " ✗" if period.met is False else ""
-        name = period.label.split(" ")[0][:3] if period.period[5:6].isdigit() else period.period[5:] or period.period
+        name = period_short_label(period.period)
         label_y = top + plot_height + 13
-        parts.append(f'<text x="{x + column / 2:.1f}" y="{label_y:.1f}" font-size="9" text-anchor="middle" fill="{TEXT_COLOUR}">{escape(name + mark)}</text>')
+        parts.append(f'<text x="{x + column / 2:.1f}" y="{label_y:.1f}" font-size="11" text-anchor="middle" fill="{TEXT_COLOUR}">{escape(name + mark)}</text>')
     if required is not None:
         y = top + plot_height * (1 - float(required))
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{TEXT_COLOUR}" stroke-dasharray="5 3"/>')
-        parts.append(f'<text x="{width - 12}" y="{y - 3:.1f}" font-size="9" text-anchor="end" fill="{TEXT_COLOUR}">norm {percent_text(required)}%</text>')
+        parts.append(f'<text x="{width - 12}" y="{y - 3:.1f}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">norm {percent_text(required)}%</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -86,6 +86,18 @@ def period_label(key: str) -> str:
     return str(start.year)
 
 
+def period_short_label(key: str) -> str:
+    """A chart's column label: 'mrt' for a month (Dutch abbreviations, not the name cut to three
+    letters, which gives 'maa'), 'Q1' for a quarter, '2026' for a year."""
+    start, _end = period_range(key)
+    kind = period_of_key(key)
+    if kind == "month":
+        return date_format(start, "b")
+    if kind == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)

@@ -134,7 +134,7 @@ def _norm_panel_context(norm: ServiceNorm) -> dict:
     years = aggregates.norm_series(code=norm.code, period="year", start=datetime.date(today.year - 4, 1, 1), end=end)
     chart = column_chart(
         title=str(_("Per maand (laatste 12 maanden)")),
-        categories=[row.label.split(" ")[0][:3] for row in months],
+        categories=[periods.period_short_label(row.period) for row in months],
         series=[
             Series(str(_("klachten")), [row.complaints.shown for row in months], [str(row.complaints) for row in months]),
             Series(str(_("suggesties")), [row.suggestions.shown for row in months], [str(row.suggestions) for row in months]),
