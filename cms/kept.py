@@ -28,6 +28,13 @@ def kept(key: Hashable, load: Callable[[], T], *, fresh: bool = False) -> T:
     return value
 
 
+def last_known(key: Hashable) -> object | None:
+    """The value last kept under ``key``, however old, without loading it (``None`` when never kept):
+    for a page that must not touch the database, such as the server error page."""
+    entry = _kept.get(key)
+    return entry[1] if entry is not None else None
+
+
 def forget(key: Hashable | None = None) -> None:
     """Read ``key`` again next time (every kept value without a key: the tests, between two tests)."""
     if key is None:

@@ -25,3 +25,6 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# Django's default 500 view renders its page without context; ours adds the municipality's phone number.
+handler500 = "config.errors.server_error"

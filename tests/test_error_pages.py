@@ -3,10 +3,12 @@
 import logging
 
 import pytest
+from django.db import OperationalError
 from django.test import Client, RequestFactory
 from django.views import defaults
 
 from cases.models import Case
+from config.errors import server_error
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +39,36 @@ def test_pages_rendered_without_a_request_context_are_dutch_too(view, status, wo
     response = view(request) if view is defaults.server_error else view(request, exception=ValueError("kapot"))
     assert response.status_code == status
     assert words in response.content.decode()
+
+
+def test_the_server_error_page_gives_the_phone_number_and_e_mail_address(municipality):
+    municipality.phone, municipality.complaint_email = "14 0517", "klachten@harlingen.nl"
+    municipality.save()
+    response = server_error(RequestFactory().get("/melding/"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert 'href="tel:140517"' in html and "klachten@harlingen.nl" in html and municipality.name in html
+
+
+def test_the_server_error_page_goes_without_the_contact_block_when_the_database_fails(monkeypatch, caplog):
+    # Nothing kept in this process, and the settings cannot be read: the page still comes, in Dutch.
+    from cms.kept import forget
+    from cms.models import MunicipalitySettings
+
+    forget()
+
+    def broken(cls):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(MunicipalitySettings, "load", classmethod(broken))
+    with caplog.at_level(logging.WARNING, logger="handvest.errors"):
+        response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert "Er ging bij ons iets mis" in response.content.decode() and "tel:" not in response.content.decode()
+    assert any("without the contact block" in record.getMessage() for record in caplog.records)
+
+
+def test_django_uses_our_server_error_page():
+    from config import urls
+
+    assert urls.handler500 == "config.errors.server_error"
