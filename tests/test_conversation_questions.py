@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.conversation import texts
 from cases.conversation.notify import reply_notify
@@ -164,9 +165,34 @@ def test_a_question_is_answered_once(client, gemeente):
     question_answer(case_id=case.pk, question_id=question.pk, text="Eerste antwoord")
     with pytest.raises(WorkflowError):
         question_answer(case_id=case.pk, question_id=question.pk, text="Tweede antwoord")
-    client.post(reply_url(case, question), {"text": "Derde antwoord"})
     question.refresh_from_db()
-    assert question.answer_text == "Eerste antwoord"
+    assert question.answer_text == "Eerste antwoord" and question.status == QuestionStatus.ANSWERED
+
+
+def test_a_reply_from_a_page_left_open_is_kept_as_an_addition_and_read_again(client, gemeente):
+    # The citizen answered in one tab, then sent more from a second tab opened before: nothing is lost.
+    case = CaseFactory(in_treatment=True)
+    question = ask(case)
+    question_answer(case_id=case.pk, question_id=question.pk, text="Eerste antwoord")
+    CitizenQuestion.objects.filter(pk=question.pk).update(read_at=timezone.now())
+    response = client.post(reply_url(case, question), {"text": "Ik vergat nog: het was om 10 uur."})
+    assert response.status_code == 302 and "verstuurd=aanvulling#verstuurd" in response["Location"]
+    question.refresh_from_db()
+    assert question.answer_text.startswith("Eerste antwoord\n\nAanvulling van ") and question.answer_text.endswith("Ik vergat nog: het was om 10 uur.")
+    assert question.read_at is None  # back in the officer's 'Antwoorden om te lezen'
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.MESSAGE_IN, name="question_answer_addition").count() == 1
+    assert "als aanvulling bij uw melding" in client.get(response["Location"]).content.decode()
+
+
+def test_a_double_click_on_a_reply_keeps_it_once(client, gemeente):
+    case = CaseFactory(in_treatment=True)
+    question = ask(case)
+    first = client.post(reply_url(case, question), {"text": "Op dinsdag."})
+    second = client.post(reply_url(case, question), {"text": "Op dinsdag."})
+    assert first.status_code == second.status_code == 302 and "verstuurd=antwoord" in second["Location"]
+    question.refresh_from_db()
+    assert question.answer_text == "Op dinsdag."
+    assert not CaseEvent.objects.filter(name="question_answer_addition").exists()
 
 
 def test_a_link_cannot_answer_the_question_of_another_case(client, gemeente):
@@ -188,12 +214,18 @@ def test_an_unknown_or_revoked_link_is_a_404(client, gemeente):
     assert client.post(reply_url(case, question), {"text": "x"}).status_code == 404
 
 
-def test_a_withdrawn_question_cannot_be_answered(client, gemeente):
+def test_a_withdrawn_question_is_not_shown_but_a_reply_to_it_is_kept(client, gemeente):
     case = CaseFactory(in_treatment=True)
     question = ask(case)
     question_withdraw(case_id=case.pk, question_id=question.pk, actor=officer())
-    assert client.post(reply_url(case, question), {"text": "Te laat"}).status_code == 404
+    assert client.get(reply_url(case, question)).status_code == 404
     assert "Wij wachten op uw antwoord" not in page(client, case)
+    response = client.post(reply_url(case, question), {"text": "Te laat, maar toch: het was dinsdag."})
+    assert response.status_code == 302 and "verstuurd=aanvulling" in response["Location"]
+    question.refresh_from_db()
+    assert question.status == QuestionStatus.WITHDRAWN and not question.answer_text
+    (event,) = CaseEvent.objects.filter(case=case, name="question_answer_addition")
+    assert event.kind == EventKind.MESSAGE_IN and event.note == "Te laat, maar toch: het was dinsdag."
 
 
 # --- answering by e-mail --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases import errors
 from cases.conversation import texts
@@ -84,11 +85,8 @@ def question_answer(
     text = (text or "").strip()
     if channel in (AnswerChannel.LETTER, AnswerChannel.PHONE):
         require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
-    if len(text) > MAX_REPLY_CHARS:
-        refuse(ValidationError({"text": texts.REPLY_TOO_LONG % {"max": MAX_REPLY_CHARS}}), "reply", case_id)
     mail_attachments = list(Attachment.objects.filter(inbound_message=inbound)) if inbound is not None else []
-    if not text and not uploads and not mail_attachments:
-        refuse(ValidationError({"text": texts.REPLY_EMPTY}), "reply", case_id)
+    _reply_check(text, has_files=bool(uploads or mail_attachments), case_id=case_id)
     with transaction.atomic():
         question = CitizenQuestion.objects.select_for_update().select_related("case__registration").filter(pk=question_id, case_id=case_id).first()
         if question is None:
@@ -114,6 +112,55 @@ def question_answer(
     reply_notify_later(question.pk)
     logger.info("case %s: question %s answered (%s), waited %s", question.case, question.pk, channel, question.waiting_time)
     return question
+
+
+def _reply_check(text: str, *, has_files: bool, case_id) -> None:
+    if len(text) > MAX_REPLY_CHARS:
+        refuse(ValidationError({"text": texts.REPLY_TOO_LONG % {"max": MAX_REPLY_CHARS}}), "reply", case_id)
+    if not text and not has_files:
+        refuse(ValidationError({"text": texts.REPLY_EMPTY}), "reply", case_id)
+
+
+def question_reply_web(*, case_id: int, question_id: int, text: str, uploads: Sequence[CheckedUpload] = ()) -> bool:
+    """The private page's reply: the answer to an open question, or, when the question was answered
+    meanwhile (a second tab, a page left open, a double click) or withdrawn, an addition kept with it,
+    so nothing the citizen typed is lost. Returns True for an addition (False: answered now, or the
+    same text again)."""
+    text = (text or "").strip()
+    _reply_check(text, has_files=bool(uploads), case_id=case_id)
+    with transaction.atomic():
+        question = CitizenQuestion.objects.select_for_update().select_related("case__registration").filter(pk=question_id, case_id=case_id).first()
+        if question is None:
+            refuse(WorkflowError(texts.QUESTION_NOT_FOUND), "reply", case_id)
+        if question.status == QuestionStatus.OPEN:
+            question_answer(case_id=case_id, question_id=question_id, text=text, uploads=uploads, channel=AnswerChannel.WEB)
+            return False
+        return _addition_keep(question, text=text, uploads=uploads)
+
+
+def _addition_keep(question: CitizenQuestion, *, text: str, uploads: Sequence[CheckedUpload]) -> bool:
+    """A reply after the question was answered or withdrawn: added below the answer (which goes back
+    to the officer's 'Antwoorden om te lezen'), or on the timeline of a withdrawn question. The same
+    text sent again (a double click) is kept once."""
+    if not uploads and text and text in (question.answer_text or ""):
+        logger.info("case %s: reply to question %s sent again; kept once", question.case, question.pk)
+        return False
+    stored = attachments_store(registration=question.case.registration, uploads=uploads)
+    if question.status == QuestionStatus.ANSWERED:
+        header = texts.ADDITION_HEADER % {"date": date_format(timezone.localtime(), "j F Y H:i")}
+        question.answer_text = f"{question.answer_text}\n\n{header}\n{text}".strip()
+        question.read_at = None
+        question.save(update_fields=["answer_text", "read_at"])
+        question.attachments.add(*stored)
+    CaseEvent.objects.create(
+        case=question.case,
+        kind=EventKind.MESSAGE_IN,
+        name="question_answer_addition",
+        note=text,
+        data={"question": question.pk, "question_status": question.status, "channel": AnswerChannel.WEB, "attachments": [a.pk for a in stored]},
+    )
+    logger.info("case %s: reply to question %s after it was %s, kept as an addition", question.case, question.pk, question.status)
+    return True
 
 
 def _ids(header: str) -> set[str]:

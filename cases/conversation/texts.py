@@ -9,6 +9,8 @@ QUESTION_NOT_FOUND = _("Deze vraag hoort niet bij uw zaak.")
 QUESTION_NOT_OPEN = _("Deze vraag is al beantwoord of ingetrokken. U hoeft niets meer te doen.")
 REPLY_EMPTY = _("Schrijf uw antwoord, of voeg een bestand toe.")
 REPLY_TOO_LONG = _("Uw antwoord is te lang: ten hoogste %(max)s tekens.")
+# Kept in the answer above an addition that came after it (another tab, the page left open).
+ADDITION_HEADER = _("Aanvulling van %(date)s:")
 
 CONSENT_NOT_NEEDED = _(
     "De termijn is nog niet verlengd. Verleng eerst één keer met een tussentijdse mededeling (Awb 9:11 lid 2); daarvoor is geen instemming nodig."

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_http_methods
 from cases.conversation import texts
 from cases.conversation.consent import consent_answer, consent_answerable
 from cases.conversation.forms import ConsentForm, ReplyForm, SatisfactionForm
-from cases.conversation.questions import question_answer
+from cases.conversation.questions import question_reply_web
 from cases.conversation.satisfaction import survey_answer
 from cases.errors import WorkflowError
-from cases.models import AnswerChannel, Case, CitizenQuestion, ConsentRequest, ConsentStatus, QuestionStatus, SatisfactionSurvey
+from cases.models import Case, CitizenQuestion, ConsentRequest, ConsentStatus, QuestionStatus, SatisfactionSurvey
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def private(response: HttpResponse) -> HttpResponse:
 
 
 def back_to_page(case: Case, done: str) -> HttpResponse:
-    return redirect(f"{reverse('cases:case_status', kwargs={'token': case.public_token})}?verstuurd={done}#gesprek")
+    return redirect(f"{reverse('cases:case_status', kwargs={'token': case.public_token})}?verstuurd={done}#verstuurd")  # the thank-you notice, at the top
 
 
 def problems_of(exc: Exception) -> list[str]:
@@ -56,25 +56,22 @@ def problems_of(exc: Exception) -> list[str]:
 def question_reply(request, token: str, pk: int):
     """Answer an open question of this case: text and attachments (the web form's upload rules)."""
     case = citizen_case(token)
-    question = CitizenQuestion.objects.filter(pk=pk, case=case).exclude(status=QuestionStatus.WITHDRAWN).first()
-    if question is None:
+    question = CitizenQuestion.objects.filter(pk=pk, case=case).first()
+    # A withdrawn question is not shown again; a reply posted to it (a page left open) is still kept.
+    if question is None or (question.status == QuestionStatus.WITHDRAWN and request.method != "POST"):
         raise Http404
     form, problems = ReplyForm(key=str(question.pk)), []
-    if request.method == "POST" and question.status == QuestionStatus.OPEN:
+    if request.method == "POST":
         form = ReplyForm(request.POST, request.FILES, key=str(question.pk))
         if form.is_valid():
             try:
-                question_answer(
-                    case_id=case.pk,
-                    question_id=question.pk,
-                    text=form.cleaned_data["text"],
-                    uploads=form.cleaned_data["attachments"],
-                    channel=AnswerChannel.WEB,
+                added = question_reply_web(
+                    case_id=case.pk, question_id=question.pk, text=form.cleaned_data["text"], uploads=form.cleaned_data["attachments"]
                 )
             except (ValidationError, WorkflowError) as exc:
                 problems = problems_of(exc)
             else:
-                return back_to_page(case, "antwoord")
+                return back_to_page(case, "aanvulling" if added else "antwoord")
         else:
             logger.info("reply to question %s of %s returned with errors in %s", question.pk, case, ", ".join(sorted(form.errors)))
     context = {"case": case, "question": question, "form": form, "problems": problems}
