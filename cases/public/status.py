@@ -50,6 +50,13 @@ CLOSED_BY_OUTCOME = {
     ComplaintOutcome.DECLINED: "declined",
     ComplaintOutcome.WITHDRAWN: "withdrawn",
 }
+# The officers' labels name the Awb's articles; the citizen reads what happened, in plain Dutch (B1).
+CITIZEN_OUTCOME_LABELS = {
+    ComplaintOutcome.RESOLVED_INFORMALLY: "opgelost in overleg met u",
+    ComplaintOutcome.FORWARDED: "doorgestuurd naar de organisatie die erover gaat",
+    ComplaintOutcome.DECLINED: "niet in behandeling genomen",
+}
+CITIZEN_STATE_LABELS = {CaseState.HEARING: "gesprek gepland"}
 MERGED_STATE_TEXT = "Wij behandelen uw melding samen met een andere melding over hetzelfde."
 
 
@@ -82,6 +89,8 @@ def case_status(request, token: str):
         # Reopened and being handled again: the letter shown is the earlier answer, not the answer.
         "earlier_answer": answer is not None and case.reopened_answer_due is not None and not case.is_answered(),
         "next_step": next_step_template(case),
+        "state_label": CITIZEN_STATE_LABELS.get(case.state) or case.get_state_display(),
+        "outcome_label": (CITIZEN_OUTCOME_LABELS.get(case.outcome) or case.get_outcome_display()) if case.outcome else "",
         "municipality": MunicipalitySettings.load(),
         # The conversation (cases.conversation): what waits for the citizen, and every message both ways.
         "conversation": citizen_conversation(case),
