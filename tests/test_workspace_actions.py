@@ -181,6 +181,24 @@ def test_declining_records_the_ground_of_awb_9_8(officer_client, municipality):
     assert str(DeclineGround.OLDER_THAN_A_YEAR.label) in OutgoingMessage.objects.get(case=case, kind="decline").body_text
 
 
+def test_declining_after_four_weeks_is_warned_about_and_put_on_record(officer_client, municipality, caplog):
+    """Awb 9:8 lid 3: the complainant hears within four weeks of receipt; later is still possible, not unseen."""
+    on_time = CaseFactory(received_on=timezone.localdate() - datetime.timedelta(days=28))
+    late = CaseFactory(received_on=timezone.localdate() - datetime.timedelta(days=29))
+    for case, warned in ((on_time, False), (late, True)):
+        page = officer_client.get(reverse("handvest_workspace:case", args=[case.pk])).content.decode()
+        assert ("data-late-decline" in page) is warned
+    with caplog.at_level("WARNING", logger="cases.workflow.transitions"):
+        step_with_letter(officer_client, late, "decline", ground="9:8-1b")
+    late.refresh_from_db()
+    assert late.state == CaseState.CLOSED  # warned, not refused
+    event = CaseEvent.objects.get(case=late, kind=EventKind.TRANSITION, name="decline")
+    assert event.data["late"]["due"] == (late.registration.received_on + datetime.timedelta(weeks=4)).isoformat()
+    assert any("Awb 9:8 lid 3" in record.getMessage() for record in caplog.records)
+    page = officer_client.get(reverse("handvest_workspace:case", args=[late.pk])).content.decode()
+    assert "na de termijn van vier weken (Awb 9:8 lid 3)" in page
+
+
 def test_forwarding_records_the_other_authority(officer_client, municipality):
     case = CaseFactory()
     step_with_letter(officer_client, case, "forward", to="Provincie Fryslân")

@@ -117,6 +117,8 @@ class DeclineGround(models.TextChoices):
     INSUFFICIENT_INTEREST = "9:8-2", _("Awb 9:8 lid 2: het belang of het gewicht van de gedraging is kennelijk onvoldoende")
 
 
+# Awb 9:8 lid 3: the complainant hears within four weeks of receipt that the complaint is not handled.
+DECLINE_TERM = datetime.timedelta(weeks=4)
 HEARING_DATE_OUT_OF_RANGE = _("Kies voor de hoorzitting een datum vanaf de dag van ontvangst en binnen een jaar vanaf vandaag.")
 
 
@@ -343,6 +345,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def effective_answer_due(self) -> datetime.date:
         """The term the answer is due by now: the latest of the original, extended and reopened terms."""
         return max(due for due in (self.answer_due, self.extended_answer_due, self.reopened_answer_due) if due is not None)
+
+    @property
+    def decline_due(self) -> datetime.date:
+        """The last day to tell the complainant the complaint is not handled (Awb 9:8 lid 3)."""
+        return self.registration.received_on + DECLINE_TERM
+
+    def decline_is_late(self, today: datetime.date | None = None) -> bool:
+        return (today or timezone.localdate()) > self.decline_due
 
     def next_deadline(self) -> tuple[str, datetime.date] | None:
         """The deadline that comes next in this state, as (name, date), or None when nothing is due.

@@ -106,7 +106,14 @@ def case_transition(*, case_id: int, name: str, actor=None, expected_state: str 
             if case.state == CaseState.CLOSED:
                 # Archiefwet: a closed case gets its result type, term and destruction date in the same transaction.
                 CaseRecord.fix_at_closure(case)
-            CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.TRANSITION, name=name, from_state=from_state, to_state=case.state, note=note)
+            late = name == "decline" and case.decline_is_late()
+            if late:
+                # Still allowed (the law sets no sanction, and the officer may have good reason), but on record.
+                logger.warning("case %s declined after the term of Awb 9:8 lid 3 (%s)", case, case.decline_due)
+            CaseEvent.objects.create(
+                case=case, actor=actor, kind=EventKind.TRANSITION, name=name, from_state=from_state, to_state=case.state, note=note,
+                data={"late": {"term": "Awb 9:8 lid 3", "due": case.decline_due.isoformat()}} if late else {},
+            )
             transaction.on_commit(lambda: case_transitioned.send(sender=Case, case_id=case.pk, transition=name, from_state=from_state, to_state=case.state))
     except ConcurrentTransition as exc:
         current = Case.objects.get(pk=case_id)

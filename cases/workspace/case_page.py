@@ -90,6 +90,8 @@ def timeline(case: Case) -> list[TimelineItem]:
                 step = f"{step}; uitkomst: {case.get_outcome_display()}"
             elif event.name == "decline" and case.decline_ground:
                 step = f"{step}; {case.get_decline_ground_display()}"
+                if isinstance(event.data, dict) and event.data.get("late"):
+                    step = f"{step}; na de termijn van vier weken (Awb 9:8 lid 3)"
             elif event.name == "forward" and case.forwarded_to:
                 step = f"{step}; doorgezonden aan {case.forwarded_to}"
             detail = f"{step}. {event.note}".strip() if event.note else step
