@@ -25,7 +25,12 @@ EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
 CASE_IS_MERGED = _("Deze zaak is samengevoegd met %(number)s; behandel die zaak.")
 STEP_NEEDS_LETTER = _("'%(step)s' gaat altijd met een brief aan de indiener (Awb 9:12, 9:8 lid 3, 2:3): kies 'Met brief…'.")
 ANSWER_NEEDS_HEARING = _(
-    "Eerst horen: plan een hoorzitting en antwoord op of na die dag, of leg vast waarom de indiener niet gehoord wordt (Awb 9:10)."
+    "Eerst horen: plan een hoorzitting, leg op of na die dag het verslag vast (Awb 9:10 lid 3) en antwoord dan, "
+    "of leg vast waarom de indiener niet gehoord wordt (Awb 9:10 lid 2)."
+)
+HEARING_REPORT_EMPTY = _("Schrijf het verslag van het horen: wie er waren, wat de indiener vertelde en wat de medewerker zei.")
+HEARING_REPORT_NOT_YET = _(
+    "Een verslag van het horen kan pas op of na de dag van de hoorzitting, en zolang de klacht niet beantwoord is (nu: '%(state)s')."
 )
 HEARING_NEEDS_REASON = _("Vermeld waarom er geen hoorzitting is (Awb 9:10 lid 2).")
 HEARING_NEEDS_GROUND = _("Kies de grond uit Awb 9:10 lid 2: alleen dan mag de indiener niet gehoord worden.")

@@ -19,7 +19,7 @@ from faker import Faker
 
 from cases.models import Case, CaseState, IntakeChannel, Kind
 from cases.workflow.registration import Sender, register_item
-from cases.workflow.transitions import case_transition, case_waive_hearing
+from cases.workflow.transitions import case_record_hearing, case_transition, case_waive_hearing
 from cms.roles import QUALITY_OFFICERS
 
 fake = Faker("nl_NL")
@@ -76,12 +76,15 @@ def _step_params(step: str, actor) -> dict:
 
 
 def walk_to(case: Case, state: str, actor) -> Case:
-    """Take the real transitions from 'received' to ``state`` (hearing waived where none was held)."""
+    """Take the real transitions from 'received' to ``state`` (hearing waived where none was held; a hearing
+    is held the day it is planned, and its report recorded)."""
     steps = (SUGGESTION_STEPS if case.kind == Kind.SUGGESTION else COMPLAINT_STEPS)[state]
     for step in steps:
         if step == "answer" and not case.hearing_on:
             case_waive_hearing(case_id=case.pk, ground="afgezien", reason="de indiener zag af van horen")
         case = case_transition(case_id=case.pk, name=step, actor=actor, **_step_params(step, actor))
+        if step == "schedule_hearing":  # held today, and its report made (Awb 9:10 lid 3)
+            case = case_record_hearing(case_id=case.pk, report="De indiener vertelde wat er gebeurde; de medewerker erkende het.", actor=actor)
     case.refresh_from_db()
     return case
 

@@ -55,12 +55,15 @@ def test_a_case_kept_for_ever_is_not_erased(gemeente):
 def test_a_closed_case_past_its_term_is_anonymised_and_still_counted(gemeente):
     case = case_of(closed=True)
     close_years_ago(case, 6)
+    Case.objects.filter(pk=case.pk).update(complained_about="J. de Vries, baliemedewerker")
+    assert Case.objects.get(pk=case.pk).hearing_report  # the factory's hearing left a report
     rollup_refresh()
     fact = CaseFact.objects.filter(case=case).values().get()
     outcome = erase("wil niet langer in het systeem staan")
     assert outcome.done == [case.registration.number]
     registration = Registration.objects.get(pk=case.registration_id)
     assert (registration.sender_name, registration.sender_email, registration.text) == ("", "", "")
+    assert Case.objects.filter(pk=case.pk, hearing_report="", complained_about="").exists()  # what was said at the hearing, and by whom
     assert Case.objects.filter(pk=case.pk).exists() and CaseRecord.objects.get(case=case).erased_at is not None
     rollup_refresh()
     assert CaseFact.objects.filter(case=case).values().get() == fact

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from cases.tagging import tag_confirm, tags_store_suggestions
 from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import deadline_status
 from cases.workflow.handling import case_add_note, case_assign, case_merge
-from cases.workflow.transitions import case_transition
+from cases.workflow.transitions import case_record_hearing, case_transition
 from cases.workspace.case_page import timeline
 from cases.workspace.inbox import deadline_badge
 from cms.roles import QUALITY_OFFICERS
@@ -284,7 +285,27 @@ def test_a_hearing_that_is_only_planned_does_not_open_the_answer_until_its_day(o
         case_transition(case_id=case.pk, name="answer", actor=handler)
     assert Case.objects.get(pk=case.pk).state == CaseState.HEARING
     Case.objects.filter(pk=case.pk).update(hearing_on=timezone.localdate())  # the day has come
+    response = officer_client.get(case_url(case))
+    assert "answer" not in step_buttons(response)  # no report of the hearing yet (Awb 9:10 lid 3)
+    assert 'data-action="hearing_report"' in response.content.decode()
+    report_url = reverse("handvest_workspace:case_action", args=[case.pk, "hearing_report"])
+    officer_client.post(report_url, {"expected_state": "hearing", "report": "  ", "complained_about": ""})
+    assert Case.objects.get(pk=case.pk).hearing_report == ""  # an empty report is refused
+    officer_client.post(report_url, {"expected_state": "hearing", "report": "Mevrouw vertelde over de balie.", "complained_about": "baliemedewerker"})
+    case.refresh_from_db()
+    assert (case.hearing_report, case.complained_about) == ("Mevrouw vertelde over de balie.", "baliemedewerker")
     assert "answer" in step_buttons(officer_client.get(case_url(case)))
+
+
+def test_a_hearing_report_waits_for_the_hearings_day_and_goes_with_the_case_data(municipality, handler):
+    case = CaseFactory(in_treatment=True, actor=handler)
+    case_transition(case_id=case.pk, name="schedule_hearing", actor=handler, on=timezone.localdate() + datetime.timedelta(days=3))
+    with pytest.raises(WorkflowError):
+        case_record_hearing(case_id=case.pk, report="Te vroeg", actor=handler)
+    with pytest.raises(ValidationError):
+        case_record_hearing(case_id=case.pk, report=" ", actor=handler)
+    assert Case.objects.get(pk=case.pk).hearing_report == ""
+    assert CaseEvent.objects.filter(case=case, name="hearing_report").count() == 0
 
 
 def test_case_page_of_a_suggestion_offers_the_suggestion_steps(officer_client, municipality, handler):

@@ -19,7 +19,7 @@ from cases.errors import CASE_IS_MERGED
 from cases.models import Attachment, Case, CaseEvent, CaseNorm, CaseState, DeclineGround, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.tagging import tags_store_suggestions
 from cases.workflow.handling import MERGE_SELF, MERGE_TARGET_CLOSED, MERGE_UNKNOWN, case_assign, case_merge
-from cases.workflow.transitions import case_transition, case_waive_hearing
+from cases.workflow.transitions import case_record_hearing, case_transition, case_waive_hearing
 from cases.workspace import forms as wf
 from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
@@ -163,6 +163,7 @@ def test_the_steps_the_law_wants_in_writing_go_only_with_their_letter(officer_cl
     case = CaseFactory(in_treatment=True) if name == "answer" else CaseFactory()
     if name == "answer":
         case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=timezone.localdate())
+        case_record_hearing(case_id=case.pk, report="Gehoord.", actor=officer())
         case.refresh_from_db()
     page = officer_client.get(reverse("handvest_workspace:case", args=[case.pk])).content.decode()
     step_form = page[page.index(f'data-transition="{name}"') :].split("</form>")[0]

@@ -176,6 +176,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     hearing_on = models.DateField(_("hoorzitting op"), null=True, blank=True)
     hearing_waiver = models.TextField(_("reden om niet te horen (Awb 9:10 lid 2)"), blank=True)
+    hearing_report = models.TextField(_("verslag van het horen (Awb 9:10 lid 3)"), blank=True)
+    # Awb 9:10 lid 1: the person whose conduct the complaint is about is heard too (personal data: wiped with the case).
+    complained_about = models.CharField(_("over de gedraging van"), max_length=200, blank=True)
     explained_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -208,11 +211,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return self.kind == Kind.SUGGESTION
 
     def hearing_done_or_waived(self) -> bool:
-        """Awb 9:10: the complainant was heard (the hearing's day has come), or hearing was waived with a reason.
+        """Awb 9:10: the complainant was heard (the hearing's day has come and its report is made, lid 3),
+        or hearing was waived with a reason.
 
         A hearing that is only planned is no hearing: the answer waits for its day (and its letter says
         "op ... hebben wij met u gesproken")."""
-        return bool(self.hearing_waiver) or (self.hearing_on is not None and self.hearing_on <= timezone.localdate())
+        return bool(self.hearing_waiver) or (self.hearing_held() and bool(self.hearing_report.strip()))
+
+    def hearing_reportable(self) -> bool:
+        """The hearing was held and the complaint is not answered yet: its report can be written (again)."""
+        return self.is_complaint() and self.hearing_held() and self.state in (CaseState.HEARING, CaseState.EXPLAINED)
+
+    def hearing_held(self) -> bool:
+        """The hearing's day has come (a report can be written from then on)."""
+        return self.hearing_on is not None and self.hearing_on <= timezone.localdate()
 
     def not_extended_yet(self) -> bool:
         """Awb 9:11(2): the answer term is extended once."""

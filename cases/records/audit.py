@@ -26,7 +26,7 @@ HIDDEN = "[verborgen]"
 # Per model: fields whose values are personal or secret (logged as changed, never with their value).
 PERSONAL_FIELDS = {
     Registration: ["subject", "text", "sender_name", "sender_email", "sender_phone", "sender_address", "message_id", "message_key"],
-    Case: ["extension_reason", "hearing_waiver", "public_token", "forwarded_to"],
+    Case: ["extension_reason", "hearing_waiver", "hearing_report", "complained_about", "public_token", "forwarded_to"],
     InboundMessage: ["message_id", "message_key", "in_reply_to", "references", "from_address", "from_name", "to_address", "subject", "text", "reason", "raw"],
     Attachment: ["filename", "file"],
     OutgoingMessage: ["to_email", "to_name", "to_address", "subject", "body_text", "pdf", "message_id", "in_reply_to", "references", "last_error"],

@@ -181,6 +181,8 @@ def _case_data(registration: Registration, folder: str, files: dict[str, str]) -
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "extension_reason": case.extension_reason,
         "hearing_on": case.hearing_on.isoformat() if case.hearing_on else None,
+        # What the complainant told us at the hearing is theirs; whose conduct it was about is not (a colleague's name).
+        "hearing_report": case.hearing_report,
         "norms": sorted(case.norm_tags.values_list("norm__code", flat=True)),
         "timeline": [_event_data(event) for event in events],
         "letters": [

@@ -148,7 +148,8 @@ def case_wipe(case: Case) -> WipeResult:
         result.events += CaseEvent._base_manager.filter(case_id=case_id).update(note="", data={})
         CaseNorm.objects.filter(case_id=case_id).update(explanation=[])
         Case.objects.filter(pk=case_id).update(
-            extension_reason="", hearing_waiver="", forwarded_to="", public_token=new_public_token(), public_token_revoked=True
+            extension_reason="", hearing_waiver="", hearing_report="", complained_about="", forwarded_to="",
+            public_token=new_public_token(), public_token_revoked=True,
         )
     case_wiping.send(sender=Case, case_ids=case_ids)
     logger.info("personal data of case %s removed (%s cases, %s files, %s letters)", case.pk, len(case_ids), result.files, result.letters)

@@ -34,6 +34,7 @@ __all__ = [
     "blocked_transitions",
     "case_extend",
     "case_transition",
+    "case_record_hearing",
     "case_waive_hearing",
     "locked_case",
 ]
@@ -203,4 +204,26 @@ def case_waive_hearing(*, case_id: int, ground: str, reason: str, actor=None, ex
         case.save(update_fields=["hearing_waiver"])
         CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="waive_hearing", note=reason.strip())
     logger.info("case %s: hearing waived by %s", case, getattr(actor, "username", "system"))
+    return case
+
+
+def case_record_hearing(*, case_id: int, report: str, complained_about: str = "", actor=None, expected_state: str | None = None) -> Case:
+    """Awb 9:10 lid 3: the report of the hearing, on or after its day and before the answer, with the
+    person whose conduct the complaint is about (lid 1: heard too). Written again, it replaces the
+    earlier text; the timeline keeps both."""
+    report, complained_about = report.strip(), complained_about.strip()
+    if not report:
+        raise ValidationError({"report": errors.HEARING_REPORT_EMPTY})
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    with transaction.atomic():
+        case = locked_case(case_id, expected_state)
+        if not case.hearing_reportable():
+            logger.warning("hearing report on case %s refused in state %s (hearing on %s)", case, case.state, case.hearing_on)
+            raise WorkflowError(errors.HEARING_REPORT_NOT_YET % {"state": case.get_state_display()})
+        case.hearing_report, case.complained_about = report, complained_about
+        case.save(update_fields=["hearing_report", "complained_about"])
+        CaseEvent.objects.create(
+            case=case, actor=actor, kind=EventKind.NOTE, name="hearing_report", note=report, data={"complained_about": complained_about}
+        )
+    logger.info("case %s: hearing report recorded by %s", case, getattr(actor, "username", "system"))
     return case

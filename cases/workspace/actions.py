@@ -24,7 +24,7 @@ from cases.errors import WorkflowError
 from cases.models import Case
 from cases.tagging import tag_confirm, tag_reject
 from cases.workflow.handling import case_add_note, case_assign, case_merge
-from cases.workflow.transitions import case_transition, case_waive_hearing
+from cases.workflow.transitions import case_record_hearing, case_transition, case_waive_hearing
 from cases.workspace import forms as wf
 from cases.workspace.roles import handles_cases
 
@@ -36,6 +36,7 @@ UNKNOWN_ACTION = _("Onbekende actie.")
 DONE_TRANSITION = _("%(step)s: gelukt. De zaak staat nu op '%(state)s'.")
 DONE_EXTEND_WITH_NOTICE = _("De antwoordtermijn is verlengd tot %(date)s; de tussentijdse mededeling gaat naar de indiener.")
 DONE_WAIVE = _("Vastgelegd waarom er geen hoorzitting is.")
+DONE_HEARING_REPORT = _("Het verslag van het horen is vastgelegd.")
 DONE_ASSIGN = _("Behandelaar gewijzigd.")
 DONE_NOTE = _("Notitie toegevoegd.")
 DONE_CONFIRM = _("Norm %(code)s bevestigd.")
@@ -97,6 +98,14 @@ def do_waive_hearing(request, case: Case) -> str:
     return DONE_WAIVE
 
 
+def do_hearing_report(request, case: Case) -> str:
+    data = _valid(wf.HearingReportForm(request.POST))
+    case_record_hearing(
+        case_id=case.pk, report=data["report"], complained_about=data["complained_about"], actor=request.user, expected_state=data["expected_state"]
+    )
+    return DONE_HEARING_REPORT
+
+
 def do_assign(request, case: Case) -> str:
     data = _valid(wf.AssignForm(request.POST))
     officer = data.get("officer")
@@ -147,6 +156,7 @@ ACTIONS = {
     "transition": do_transition,
     "extend": do_extend,
     "waive_hearing": do_waive_hearing,
+    "hearing_report": do_hearing_report,
     "assign": do_assign,
     "note": do_note,
     "tag_confirm": do_tag_confirm,

@@ -54,6 +54,7 @@ EVENT_TITLES = {
 }
 NOTE_TITLES = {
     "waive_hearing": _("Geen hoorzitting (Awb 9:10 lid 2)"),
+    "hearing_report": _("Verslag van het horen (Awb 9:10 lid 3)"),
     "merged_into": _("Samengevoegd"),
     "merged_from": _("Dubbele zaak samengevoegd"),
     "citizen_hint": _("Hint van de indiener op het formulier"),
@@ -156,6 +157,11 @@ def case_context(request, case: Case, **extra) -> dict:
         "extend_form": wf.ExtendForm(initial=expected) if case.is_extendable() and not merged else None,
         "latest_extension": latest_extension_date(case),
         "waive_form": wf.WaiveHearingForm(initial=expected) if case.hearing_waivable() and not merged else None,
+        "hearing_report_form": (
+            wf.HearingReportForm(initial={**expected, "report": case.hearing_report, "complained_about": case.complained_about})
+            if case.hearing_reportable() and not merged
+            else None
+        ),
         "assign_form": wf.AssignForm(initial={**expected, "officer": case.assigned_to_id}) if open_case else None,
         "note_form": wf.NoteForm(),
         "merge_form": wf.MergeForm(initial=expected) if open_case else None,

@@ -260,6 +260,25 @@ class WaiveHearingForm(ActionForm):
     )
 
 
+class HearingReportForm(ActionForm):
+    key = "hearing_report"
+    report = forms.CharField(
+        label=_("Verslag van het horen"),
+        help_text=_(
+            "Wie er waren, wat de indiener vertelde en wat de medewerker zei (Awb 9:10 lid 3). "
+            "Komt in het dossier; de indiener ziet het niet op de eigen pagina."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": errors.HEARING_REPORT_EMPTY},
+    )
+    complained_about = forms.CharField(
+        label=_("Over de gedraging van"),
+        required=False,
+        max_length=200,
+        help_text=_("Naam of functie van de medewerker om wie het gaat; die wordt ook gehoord (Awb 9:10 lid 1)."),
+    )
+
+
 class AssignForm(ActionForm):
     key = "assign"
     officer = OfficerChoiceField(label=_("Behandelaar"), queryset=None, required=False, empty_label=_("— niemand —"))
