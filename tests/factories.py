@@ -138,6 +138,11 @@ class CaseFactory(factory.Factory):
         raise NotImplementedError("A case only exists once it is registered: use CaseFactory() (create), not build().")
 
 
+def duplicate_of(case: Case, **kwargs) -> Case:
+    """A second case from the same citizen (same name and e-mail address): what may be merged."""
+    return CaseFactory(name=case.registration.sender_name, email=case.registration.sender_email, **kwargs)
+
+
 def make_case(*, state="received", kind="complaint", received_on=None, channel="web", email=None, text=None, actor=None):
     """Register a case through the real service and walk it to ``state`` (``CaseFactory`` with keywords)."""
     fields = {"state": state, "kind": kind, "channel": channel, "actor": actor}

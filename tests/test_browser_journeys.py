@@ -156,6 +156,10 @@ def test_each_role_on_its_first_day(browser, live_server, harlingen, settings): 
     hearing = timezone.localdate().isoformat()  # held today: the answer may go (Awb 9:10)
     page.fill('[data-transition="schedule_hearing"] input[name=on]', hearing)
     page.locator('[data-transition="schedule_hearing"] button', has_text="Zonder brief").click()
+    page.wait_for_selector('[data-action="hearing_report"]')  # held today; the answer waits for its report (Awb 9:10 lid 3)
+    page.fill('[data-action="hearing_report"] textarea[name=report]', "Mevrouw vertelde dat zij twintig minuten in de wacht stond.")
+    page.fill('[data-action="hearing_report"] input[name=complained_about]', "telefonist")
+    page.locator('[data-action="hearing_report"] button[type=submit]').click()
     page.wait_for_selector('[data-transition="answer"]')
     case.refresh_from_db()
     assert case.state == CaseState.HEARING

@@ -11,8 +11,8 @@ from cases.correspondence.delivery import outgoing_send
 from cases.correspondence.outbox import acknowledgement_queue
 from cases.correspondence.steps import case_step_with_letter
 from cases.workflow.handling import case_merge
-from cases.workflow.transitions import case_transition
-from tests.factories import CaseFactory, officer
+from cases.workflow.transitions import case_record_hearing, case_transition
+from tests.factories import CaseFactory, duplicate_of, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,7 @@ def test_the_answer_and_the_outcome_are_on_the_page_with_every_letter_to_downloa
         case_id=case.pk, name="explain", kind="explanation", subject="Uitleg", body_text="Beste inwoner, de uitleg.", actor=officer()
     )
     case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=timezone.localdate())
+    case_record_hearing(case_id=case.pk, report="Gehoord.", actor=officer())
     _case, answer = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject="Antwoord op uw klacht", body_text=ANSWER, actor=officer())
     for letter in (explanation, answer):
         outgoing_send(outgoing_id=letter.pk)
@@ -76,7 +77,8 @@ def test_a_forwarded_complaint_says_who_takes_it_up_and_no_ombudsman(client, gem
 
 
 def test_a_merged_case_says_it_is_handled_with_another_and_promises_no_date(client, gemeente):
-    target, duplicate = CaseFactory(acknowledged=True), CaseFactory(acknowledged=True)
+    target = CaseFactory(acknowledged=True)
+    duplicate = duplicate_of(target, acknowledged=True)
     case_merge(case_id=duplicate.pk, into_number=target.registration.number, actor=officer())
     html = page(client, duplicate)
     assert "samen met een andere melding" in html
@@ -90,6 +92,7 @@ def test_a_reopened_case_shows_the_answer_as_the_earlier_one_with_the_new_date(c
 
     case = CaseFactory(in_treatment=True, email="piet@example.nl")
     case_transition(case_id=case.pk, name="schedule_hearing", actor=officer(), on=timezone.localdate())
+    case_record_hearing(case_id=case.pk, report="Gehoord.", actor=officer())
     _case, answer = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject="Antwoord op uw klacht", body_text=ANSWER, actor=officer())
     outgoing_send(outgoing_id=answer.pk)
     case_transition(case_id=case.pk, name="close", actor=officer(), outcome="ongegrond")

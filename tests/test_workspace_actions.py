@@ -18,12 +18,12 @@ from cases.correspondence.outbox import PLACEHOLDER_RE
 from cases.errors import CASE_IS_MERGED
 from cases.models import Attachment, Case, CaseEvent, CaseNorm, CaseState, DeclineGround, EventKind, InboundMessage, OutgoingMessage, TagStatus
 from cases.tagging import tags_store_suggestions
-from cases.workflow.handling import MERGE_SELF, MERGE_TARGET_CLOSED, MERGE_UNKNOWN, case_assign, case_merge
+from cases.workflow.handling import MERGE_OTHER_SENDER, MERGE_SELF, MERGE_TARGET_CLOSED, MERGE_UNKNOWN, case_assign, case_merge
 from cases.workflow.transitions import case_record_hearing, case_transition, case_waive_hearing
 from cases.workspace import forms as wf
 from cases.workspace.actions import DONE_MERGE, DONE_TRANSITION, STALE_FORM
 from cms.roles import EDITORS
-from tests.factories import CaseFactory, UserFactory, officer
+from tests.factories import CaseFactory, UserFactory, duplicate_of, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -355,7 +355,8 @@ def test_confirming_a_norm_on_a_stale_page_gets_the_conflict_message(officer_cli
 
 # --- merging ------------------------------------------------------------------------------------
 def test_merging_a_duplicate_records_it_on_both_timelines(officer_client, municipality, handler):
-    target, duplicate = CaseFactory(), CaseFactory()
+    target = CaseFactory()
+    duplicate = duplicate_of(target)
     response = act(officer_client, duplicate, "merge", {"expected_state": duplicate.state, "into": target.registration.number.lower()})
     duplicate.refresh_from_db()
     assert duplicate.merged_into == target
@@ -377,7 +378,8 @@ def test_merging_into_itself_or_an_unknown_case_is_refused(officer_client, munic
 
 
 def test_merging_into_a_case_that_was_merged_itself_names_the_right_case(officer_client, municipality, handler):
-    first, second, third = CaseFactory(), CaseFactory(), CaseFactory()
+    first = CaseFactory()
+    second, third = duplicate_of(first), duplicate_of(first)
     case_merge(case_id=second.pk, into_number=first.registration.number, actor=handler)
     response = act(officer_client, third, "merge", {"expected_state": third.state, "into": second.registration.number})
     third.refresh_from_db()
@@ -396,8 +398,24 @@ def test_merging_into_a_closed_case_is_refused_so_it_cannot_be_destroyed_with_it
     assert "merge of" in caplog.text and "is closed" in caplog.text
 
 
+def test_another_citizens_complaint_is_not_merged_so_each_gets_an_answer(officer_client, municipality, handler, caplog):
+    """Awb 9:12: a merged case sends no letter of its own; another citizen's complaint about the same event stays a case."""
+    first = CaseFactory(name="Jan de Vries", email="jan@example.nl")
+    neighbour = CaseFactory(name="Els Bakker", email="els@example.nl")
+    with caplog.at_level("WARNING"):
+        response = act(officer_client, neighbour, "merge", {"expected_state": neighbour.state, "into": first.registration.number})
+    assert Case.objects.get(pk=neighbour.pk).merged_into is None
+    assert shown(response) == [str(MERGE_OTHER_SENDER % {"number": first.registration.number})]
+    assert "comes from another sender" in caplog.text
+    # The same citizen from a second address (the same name), or by the same address under another name, may be merged.
+    for same in (CaseFactory(name="jan  de vries", email="j.devries@werk.nl"), CaseFactory(name="J. de Vries", email="JAN@example.nl")):
+        case_merge(case_id=same.pk, into_number=first.registration.number, actor=handler)
+        assert Case.objects.get(pk=same.pk).merged_into_id == first.pk
+
+
 def test_a_merged_case_refuses_further_steps(officer_client, municipality, handler):
-    target, duplicate = CaseFactory(), CaseFactory()
+    target = CaseFactory()
+    duplicate = duplicate_of(target)
     case_merge(case_id=duplicate.pk, into_number=target.registration.number, actor=handler)
     response = step(officer_client, duplicate, "acknowledge")
     duplicate.refresh_from_db()

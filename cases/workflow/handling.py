@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, CaseState, EventKind
+from cases.models import Case, CaseEvent, CaseState, EventKind, Registration
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
 
@@ -30,6 +30,12 @@ MERGE_UNKNOWN = _("Er is geen zaak met nummer %(number)s.")
 MERGE_TARGET_CLOSED = _(
     "Zaak %(number)s is al afgesloten. Samenvoegen kan alleen met een zaak die nog loopt: behandel deze melding als nieuwe zaak, "
     "of heropen %(number)s als de indiener daarom vraagt."
+)
+# A merged case takes no step and sends no letter of its own: merging another citizen's complaint would
+# leave that citizen without the answer Awb 9:12 owes each complainant.
+MERGE_OTHER_SENDER = _(
+    "Zaak %(number)s komt van een andere indiener. Iedere indiener krijgt een eigen antwoord (Awb 9:12), dus samenvoegen kan "
+    "alleen bij een dubbele melding van dezelfde indiener. Behandel beide zaken, en noteer bij elk dat ze over hetzelfde gaan."
 )
 MERGE_HAS_DUPLICATES = _("Er zijn al zaken met deze zaak samengevoegd; voeg eerst die samen met de andere zaak.")
 ASSIGN_NOT_OFFICER = _("%(name)s is geen kwaliteitsmedewerker en kan deze zaak niet behandelen.")
@@ -65,9 +71,32 @@ def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: 
     return case
 
 
-def _refused_closed(duplicate: Case, target: Case) -> ValidationError:
-    logger.warning("merge of %s refused: %s is closed", duplicate.registration.number, target.registration.number)
-    return ValidationError({"into": MERGE_TARGET_CLOSED % {"number": target.registration.number}})
+def _plain(value: str) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+def one_sender(first: Registration, second: Registration) -> bool:
+    """Whether two registrations come from one citizen as far as we can tell: the same e-mail address,
+    or the same name (a second address of the same person). Without any contact on one side (anonymous)
+    there is nobody to answer, so nobody is left without an answer."""
+    contact = ("sender_name", "sender_email", "sender_address", "sender_phone")
+    if not any(getattr(first, name) for name in contact) or not any(getattr(second, name) for name in contact):
+        return True
+    if first.sender_email and _plain(first.sender_email) == _plain(second.sender_email):
+        return True
+    return bool(_plain(first.sender_name)) and _plain(first.sender_name) == _plain(second.sender_name)
+
+
+def _merge_check(duplicate: Case, target: Case) -> None:
+    """Refuse a merge into a closed case, of a case others were merged into, or of another citizen's case."""
+    if target.state == CaseState.CLOSED:
+        logger.warning("merge of %s refused: %s is closed", duplicate.registration.number, target.registration.number)
+        raise ValidationError({"into": MERGE_TARGET_CLOSED % {"number": target.registration.number}})
+    if Case.objects.filter(merged_into=duplicate).exists():
+        raise WorkflowError(MERGE_HAS_DUPLICATES)
+    if not one_sender(duplicate.registration, target.registration):
+        logger.warning("merge of %s refused: %s comes from another sender", duplicate, target)
+        raise ValidationError({"into": MERGE_OTHER_SENDER % {"number": target.registration.number}})
 
 
 def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | None = None, note: str = "") -> Case:
@@ -96,10 +125,7 @@ def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | N
         if target.merged_into_id is not None:
             into = Case.objects.select_related("registration").get(pk=target.merged_into_id)
             raise ValidationError({"into": MERGE_TARGET_MERGED % {"number": target.registration.number, "into": into.registration.number}})
-        if target.state == CaseState.CLOSED:
-            raise _refused_closed(duplicate, target)
-        if Case.objects.filter(merged_into=duplicate).exists():
-            raise WorkflowError(MERGE_HAS_DUPLICATES)
+        _merge_check(duplicate, target)
         duplicate.merged_into = target
         duplicate.save(update_fields=["merged_into"])
         CaseEvent.objects.create(

@@ -316,7 +316,9 @@ class AddNormForm(ActionForm):
 class MergeForm(ActionForm):
     key = "merge"
     into = forms.CharField(
-        label=_("Samenvoegen met zaak"), max_length=24, help_text=_("Registratienummer van de zaak die de zaak behandelt, bijv. HLG-2026-000042.")
+        label=_("Samenvoegen met zaak"),
+        max_length=24,
+        help_text=_("Registratienummer van de zaak die de zaak behandelt, bijv. HLG-2026-000042. Alleen bij een dubbele melding van dezelfde indiener."),
     )
     note = forms.CharField(label=_("Toelichting"), required=False, max_length=500)
 
