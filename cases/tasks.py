@@ -20,6 +20,7 @@ from cases.correspondence.digest import deadline_digest_send
 from cases.intake.email import inbound_pending, inbound_resume
 from cases.models import OutboxStatus
 from cases.records.destruction import destruction_list_execute
+from cases.records.loose_mail import loose_mail_expire
 from cases.reporting.increments import rebuild_with_drift_check, refresh_pending
 from cases.reporting.rollup import rollup_refresh
 from cases.tagging import case_tag, tagger_train
@@ -130,6 +131,13 @@ def rebuild_aggregates() -> int:
 def destroy_list(list_id: int) -> dict:
     """Destroy the personal data of an approved destruction list's cases and keep the statement."""
     return destruction_list_execute(list_id=list_id).as_dict()
+
+
+# Each item in its own transaction and only what is still unwiped: a rerun resumes, a retry doubles nothing.
+@shared_task(name=dispatch.LOOSE_MAIL_EXPIRE, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def expire_loose_mail() -> dict:
+    """Wipe the mail that never became part of a case once its term has passed."""
+    return loose_mail_expire().as_dict()
 
 
 # --- the conversation: the one satisfaction question after closure ----------------------------------

@@ -30,4 +30,6 @@ app.conf.beat_schedule = {
     # The conversation: some working days after closure the citizen is asked once how satisfied they were.
     "satisfaction-survey": {"task": "cases.satisfaction_survey", "schedule": crontab(hour=9, minute=15, day_of_week="mon-fri")},
     "consents-expire": {"task": "cases.consents_expire", "schedule": crontab(hour=6, minute=10)},
+    # Records: mail that never became part of a case is wiped once its term has passed (AVG art. 5 lid 1 sub e).
+    "loose-mail-expire": {"task": "cases.loose_mail_expire", "schedule": crontab(hour=4, minute=15)},
 }

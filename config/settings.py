@@ -285,6 +285,18 @@ HANDVEST_AGGREGATES_REFRESH_SECONDS = env(
     "With a worker, changed cases are counted into the editors' figures by one task per this many seconds, however many change.",
 )
 
+# --- records: mail that never became part of a case (cases.records.loose_mail) -------
+HANDVEST_NOISE_MAIL_DAYS = env(
+    "HANDVEST_NOISE_MAIL_DAYS",
+    30,
+    "Days an e-mail without a case or registration (automatic reply, bounce, advertising, duplicate, parked and then handled) is kept before it is wiped.",
+)
+HANDVEST_OTHER_MAIL_DAYS = env(
+    "HANDVEST_OTHER_MAIL_DAYS",
+    365,
+    "Days after receipt an item without a case (overig), once triaged (forwarded or done), is kept before its personal data are wiped.",
+)
+
 # --- the conversation with the citizen (cases.conversation) ------------------------
 HANDVEST_SATISFACTION_DELAY_WORKING_DAYS = env(
     "HANDVEST_SATISFACTION_DELAY_WORKING_DAYS",

@@ -7,6 +7,7 @@
 | ``statement`` | the *verklaring van vernietiging* (PDF) kept with each executed list |
 | ``wiping`` | removing a case's personal data while keeping what the figures need |
 | ``subject_access`` | finding one person's data and exporting it (AVG art. 15) |
+| ``loose_mail`` | mail that never became part of a case, wiped once its own term has passed |
 | ``erasure`` | rectification and erasure on request (AVG art. 16, 17), as far as the retention duty allows |
 | ``audit`` | the change log (django-auditlog) of cases, messages, letters and tags, personal values hidden |
 | ``read_log`` | every read of a case's personal data by staff |
