@@ -224,3 +224,46 @@ def test_beat_runs_the_scan_every_weekday_morning_and_the_outbox_relay_often():
     assert relay["task"] == tasks.outbox_relay.name
     assert relay["schedule"] <= 5 * 60
     assert set(app.tasks) >= {daily["task"], relay["task"], tasks.send_outgoing_message.name}
+
+
+class DepthRecordingBackend(LocmemBackend):
+    """Notes how deep in transactions the mail is sent (the test's own are the floor)."""
+
+    depths: list[int] = []
+
+    def send_messages(self, messages):
+        from django.db import connection
+
+        DepthRecordingBackend.depths.append(len(connection.atomic_blocks))
+        return super().send_messages(messages)
+
+
+def test_the_digest_is_mailed_after_its_claim_commits_not_inside_it(municipality, officers, settings):
+    from django.db import connection
+
+    case_due(answer_due=TODAY - datetime.timedelta(days=3))
+    settings.EMAIL_BACKEND = "tests.test_deadline_scan.DepthRecordingBackend"
+    DepthRecordingBackend.depths = []
+    floor = len(connection.atomic_blocks)
+    assert deadline_digest_send(today=TODAY) == "sent"
+    assert DepthRecordingBackend.depths == [floor]  # no transaction (and no row lock) of ours around the mail server
+
+
+def test_a_run_that_died_after_mailing_does_not_mail_again(municipality, officers, monkeypatch, caplog):
+    """The mail went, then the process died before it could write 'sent': the claim stays, so no second digest."""
+    case_due(answer_due=TODAY - datetime.timedelta(days=3))
+    real_update = DeadlineDigest.objects.filter(date=TODAY).update.__func__
+
+    def dies_on_sent(queryset, **fields):
+        if "sent_at" in fields:
+            raise SystemExit("killed")
+        return real_update(queryset, **fields)
+
+    monkeypatch.setattr(type(DeadlineDigest.objects.all()), "update", dies_on_sent)
+    with pytest.raises(SystemExit):
+        deadline_digest_send(today=TODAY)
+    monkeypatch.undo()
+    with caplog.at_level("WARNING"):
+        assert deadline_digest_send(today=TODAY) == "being sent"
+    assert len(mail.outbox) == 1
+    assert "was being sent" in caplog.text

@@ -111,6 +111,8 @@ class DeadlineDigest(models.Model):
     date = models.DateField(unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Claimed for sending (committed before the mail goes): a second run that day sends nothing.
+    sending_at = models.DateTimeField(null=True, blank=True)
     recipients = models.TextField(blank=True, help_text=_("E-mailadressen van de kwaliteitsmedewerkers, gescheiden door komma's."))
     summary = models.JSONField(default=dict, blank=True, help_text=_("Registratienummers per onderdeel van het overzicht."))
     body_text = models.TextField(blank=True)
