@@ -96,11 +96,28 @@ def test_the_archivist_may_not_open_the_privacy_pages(client, world, page, metho
 def test_the_archivist_sees_no_case_and_no_personal_data(client, world):
     client = as_user(client, world, "archivist")
     assert client.get(reverse("handvest_workspace:case", args=[world["case"].pk])).status_code == 403
-    assert client.get(reverse("handvest_records:case", args=[world["case"].pk])).status_code == 403
     page = client.get(reverse("handvest_records:list", args=[world["list"].pk])).content.decode()
     assert world["case"].registration.number in page and "Klacht afgehandeld" in page and "13.1" in page
+    archive = client.get(reverse("handvest_records:case", args=[world["case"].pk]))  # the case's archive metadata
+    assert archive.status_code == 200 and "Selectielijst" in archive.content.decode()
     for personal in (NAME, EMAIL, TEXT, SUBJECT, "Lanen 7"):
-        assert personal not in page
+        assert personal not in page and personal not in archive.content.decode()
+
+
+def test_the_archivist_lifts_the_hold_of_an_exclusion_but_changes_nothing_else(client, world):
+    client = as_user(client, world, "archivist")
+    case = world["case"]
+    client.post(reverse("handvest_records:item_action", args=[world["item"].pk, "uitzonderen"]), {"reason": "Rekenkameronderzoek"})
+    assert CaseRecord.objects.get(case=case).hold == RecordHold.OTHER
+    archive_url = reverse("handvest_records:case", args=[case.pk])
+    page = client.get(archive_url).content.decode()
+    assert "Opschorting opheffen" in page and "Voorlopig niet vernietigen" not in page and "Resultaattype wijzigen" not in page
+    for action, data in (("opschorten", {"hold": "objection", "reason": "x"}), ("resultaattype", {"result_type": 1, "reason": "x"})):
+        assert client.post(reverse("handvest_records:case_action", args=[case.pk, action]), data).status_code == 403
+    response = client.post(reverse("handvest_records:case_action", args=[case.pk, "opheffen"]), {"reason": "Onderzoek afgerond"}, follow=True)
+    assert response.status_code == 200
+    record = CaseRecord.objects.get(case=case)
+    assert record.hold == "" and record.hold_reason == ""
 
 
 def test_the_archivist_excludes_approves_and_downloads_the_statement(client, world, django_capture_on_commit_callbacks):

@@ -22,7 +22,7 @@ from cases import errors
 from cases.errors import WorkflowError
 from cases.models import ArchivalVerdict, CaseEvent, CaseRecord, CaseState, EventKind, Kind, RecordHold, ResultCode, ResultType
 from cases.models.records import HAND_CHOSEN_EVENT
-from cases.permissions import HANDLE_CASE, require
+from cases.permissions import HANDLE_CASE, REVIEW_DESTRUCTION, require
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +124,9 @@ def record_hold(*, case_id: int, hold: str, reason: str, actor) -> CaseRecord:
 
 
 def record_lift_hold(*, case_id: int, reason: str, actor) -> CaseRecord:
-    """The procedure that kept the case ended: it follows its destruction date again."""
-    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    """The procedure that kept the case ended: it follows its destruction date again. An officer or the
+    archivist (who may have kept it off a destruction list) lifts it."""
+    require(actor, HANDLE_CASE, REVIEW_DESTRUCTION, message=errors.NO_PERMISSION)
     reason = _reason(reason)
     with transaction.atomic():
         record = _locked(case_id)

@@ -30,11 +30,12 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import dispatch
 from cases.errors import WorkflowError
 from cases.models import Case, CaseRecord, DestructionItemState, DestructionList, DestructionListItem, DestructionListStatus, RecordHold
+from cases.permissions import can_handle_cases
 from cases.records import destruction, retention
 from cases.records.statement import statement_filename
 from cases.workspace.actions import error_text
 from cases.workspace.files import private_file_response
-from cases.workspace.roles import handles_cases, reviews_destruction
+from cases.workspace.roles import ROLE_CASES, forbidden, handles_cases_or_archives, reviews_destruction
 
 logger = logging.getLogger(__name__)
 
@@ -197,29 +198,32 @@ def statement_download(request, pk: int):
 
 
 # --- the officer: a case's place in the archive --------------------------------------------------------
-def _case_archive_context(case: Case, record: CaseRecord | None) -> dict:
+def _case_archive_context(case: Case, record: CaseRecord | None, *, officer: bool) -> dict:
     today = timezone.localdate()
-    changeable = record is not None and not record.wiped and (record.destroy_on is None or record.destroy_on > today)
+    changeable = officer and record is not None and not record.wiped and (record.destroy_on is None or record.destroy_on > today)
+    officer_record = officer and record is not None and not record.wiped
     return {
+        "officer": officer,
         "header_title": f"Archivering {case.registration.number}",
         "header_icon": "folder-inverse",
         "case": case,
         "record": record,
         "today": today,
         "result_type_form": ResultTypeForm(kind=case.kind, initial={"result_type": record.result_type_id}) if changeable else None,
-        "ombudsman_form": OmbudsmanForm(initial={"on": today}) if record and not record.wiped and case.kind == "complaint" else None,
-        "hold_form": HoldForm() if record and not record.wiped and not record.hold else None,
+        "ombudsman_form": OmbudsmanForm(initial={"on": today}) if officer_record and case.kind == "complaint" else None,
+        "hold_form": HoldForm() if officer_record and not record.hold else None,
         "lift_form": LiftForm() if record and not record.wiped and record.hold else None,
         "lists": DestructionListItem.objects.filter(case=case).select_related("destruction_list").order_by("-pk"),
     }
 
 
 @require_GET
-@handles_cases
+@handles_cases_or_archives
 def case_archive(request, pk: int):
     case = get_object_or_404(Case.objects.select_related("registration"), pk=pk)
     record = CaseRecord.objects.filter(case=case).select_related("result_type").first()
-    return render(request, "cases/admin/records/case_archive.html", _case_archive_context(case, record))
+    context = _case_archive_context(case, record, officer=can_handle_cases(request.user))
+    return render(request, "cases/admin/records/case_archive.html", context)
 
 
 def _record_done(record: CaseRecord) -> str:
@@ -227,8 +231,10 @@ def _record_done(record: CaseRecord) -> str:
 
 
 @require_POST
-@handles_cases
+@handles_cases_or_archives
 def case_archive_action(request, pk: int, action: str):
+    if action != "opheffen" and not can_handle_cases(request.user):
+        return forbidden(request, ROLE_CASES)  # the archivist lifts a hold; the rest is the officers'
     case = get_object_or_404(Case, pk=pk)
     forms_by_action = {"resultaattype": ResultTypeForm, "ombudsman": OmbudsmanForm, "opschorten": HoldForm, "opheffen": LiftForm}
     if action not in forms_by_action:

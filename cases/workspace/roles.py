@@ -28,6 +28,7 @@ ROLE_CASES_OR_MAILROOM = _("kwaliteitsmedewerkers en de postkamer")
 ROLE_EDITORS = _("redacteuren en kwaliteitsmedewerkers")
 ROLE_EDITORS_ONLY = _("redacteuren")
 ROLE_ARCHIVISTS = _("de archivaris")
+ROLE_CASES_OR_ARCHIVISTS = _("kwaliteitsmedewerkers en de archivaris")
 ROLE_DATA_REQUESTS = _("medewerkers die AVG-verzoeken behandelen")
 
 
@@ -63,6 +64,8 @@ uses_mailroom = role_required(can_use_mailroom, ROLE_MAILROOM)
 handles_cases_or_mailroom = role_required(lambda user: can_handle_cases(user) or can_use_mailroom(user), ROLE_CASES_OR_MAILROOM)
 sees_aggregates = role_required(can_see_aggregates, ROLE_EDITORS)
 reviews_destruction = role_required(can_review_destruction, ROLE_ARCHIVISTS)
+# A case's archive page holds its metadata only: the archivist sees it, and may lift a hold (an exclusion they made).
+handles_cases_or_archives = role_required(lambda user: can_handle_cases(user) or can_review_destruction(user), ROLE_CASES_OR_ARCHIVISTS)
 handles_data_requests = role_required(can_handle_data_requests, ROLE_DATA_REQUESTS)
 
 
