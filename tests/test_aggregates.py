@@ -7,7 +7,7 @@ from django.db import connection
 
 from cases.models import Case, CaseFact, CaseNorm, NormMonthCount
 from cases.reporting.aggregates import BAD_DIMENSION, case_counts, norm_counts, norm_overview, norm_series, top_norms
-from cases.reporting.figures import Figure, Trend
+from cases.reporting.figures import Figure, Trend, _pinned, protect_groups
 from cases.reporting.periods import BAD_PERIOD, BAD_PERIOD_KEY, period_key, period_keys, period_label, period_range, period_short_label, previous_period_key
 from cases.reporting.rollup import DaysBetween, rollup_refresh
 from cases.workflow.transitions import case_transition
@@ -262,3 +262,47 @@ def test_days_between_counts_calendar_days_on_this_database(cases):
     fact = CaseFact.objects.annotate(days=DaysBetween(datetime.date(2025, 3, 1), "received_on")).get(case=cases["a_jan_0"])
     assert fact.days == 54  # 6 January → 1 March 2025
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+# --- secondary suppression: no small count worked out by subtraction ------------------------------------
+def hidden_values(whole, parts):
+    return [part.value for part in parts], whole.value
+
+
+def test_one_small_part_beside_its_total_hides_the_smallest_other_part():
+    whole, parts = Figure(10, 3), [Figure(1, 3), Figure(4, 3), Figure(5, 3), Figure(0, 3)]
+    protect_groups([(whole, parts)])
+    assert hidden_values(whole, parts) == (["<3", "×", 5, 0], 10)  # 10 − 5 − 0 = 5 is the sum of two, one of them 3 or more
+
+
+def test_two_small_parts_that_could_only_be_one_each_are_protected_too():
+    whole, parts = Figure(8, 3), [Figure(1, 3), Figure(1, 3), Figure(6, 3)]
+    protect_groups([(whole, parts)])
+    assert [part.value for part in parts] == ["<3", "<3", "×"]  # 8 − 6 = 2 would make both 1
+
+
+def test_small_parts_whose_sum_leaves_room_are_left_as_they_are():
+    whole, parts = Figure(9, 3), [Figure(1, 3), Figure(2, 3), Figure(6, 3)]
+    protect_groups([(whole, parts)])
+    assert [part.value for part in parts] == ["<3", "<3", 6]  # 3 = 1 + 2 or 2 + 1: neither is known
+
+
+def test_when_hiding_parts_is_not_enough_the_total_is_hidden():
+    whole, parts = Figure(4, 3), [Figure(0, 3), Figure(1, 3), Figure(3, 3)]
+    protect_groups([(whole, parts)])
+    # Hiding the 3 leaves 4 = a small one + a hidden one of 3 or more: the small one is still 1.
+    assert [part.value for part in parts] == [0, "<3", "×"] and whole.value == "×"
+
+
+def test_a_part_hidden_in_one_group_is_protected_in_the_other_group_it_belongs_to():
+    # January and February make the quarter; February and a note of 3 make another total on the page.
+    january, february, march = Figure(1, 3), Figure(4, 3), Figure(5, 3)
+    quarter = Figure(10, 3)
+    other_part = Figure(3, 3)
+    other_whole = Figure(7, 3)  # February + 3
+    protect_groups([(quarter, [january, february, march]), (other_whole, [february, other_part])])
+    assert january.value == "<3" and february.value == "×"
+    # February alone hidden beside 7 − 3 would be 4, and January 10 − 5 − 4 = 1: the 3 goes too.
+    assert other_part.value == "×"
+    for whole, parts in ((quarter, [january, february, march]), (other_whole, [february, other_part])):
+        assert not _pinned(whole, parts)

@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import ExtractMonth, ExtractQuarter, ExtractYear, TruncMonth, TruncQuarter, TruncYear
 
 from cases.models import CaseFact, Kind, NormMonthCount, TagStatus
-from cases.reporting.figures import Figure, Trend, small_cell_threshold
+from cases.reporting.figures import Figure, Trend, protect_groups, small_cell_threshold
 from cases.reporting.periods import BAD_RANGE, Period, check_period, period_key, period_keys, period_label, period_range, previous_period_key
 from cms.models import Channel, ServiceNorm
 
@@ -192,6 +192,30 @@ def _period_figures(key: str, totals: dict, previous: dict, code: str, threshold
         previous_complaints=get(previous, Kind.COMPLAINT),
         previous_suggestions=get(previous, Kind.SUGGESTION),
     )
+
+
+MEASURES = ("complaints", "suggestions", "unconfirmed")
+
+
+def protect_series(*series: list[NormPeriodFigures]) -> None:
+    """Series shown on one page (a norm's months, quarters and years): no small count may be worked out
+    from a coarser period's total minus the finer ones shown (``figures.protect_groups``), nor from a trend."""
+    rows = [row for rows in series for row in rows]
+    spans = {row.period: period_range(row.period) for row in rows}
+    groups = []
+    for whole in rows:
+        start, end = spans[whole.period]
+        for finer in series:
+            parts = [row for row in finer if row is not whole and start <= spans[row.period][0] and spans[row.period][1] <= end]
+            covered = sum((spans[row.period][1] - spans[row.period][0]).days for row in parts)
+            if parts and covered == (end - start).days and len(parts) > 1:  # the whole, split into parts all on the page
+                groups += [(getattr(whole, name), [getattr(row, name) for row in parts]) for name in MEASURES]
+    protect_groups(groups)
+    for rows in series:
+        # A trend is the difference with the period before: hidden there, it is unknown here.
+        for before, row in zip(rows, rows[1:], strict=False):
+            row.previous_complaints.hidden = before.complaints.hidden
+            row.previous_suggestions.hidden = before.suggestions.hidden
 
 
 def norm_overview(*, period: str, include_retired: bool = False) -> list[NormOverview]:

@@ -18,6 +18,7 @@ def small_cell_threshold() -> int:
 
 
 # --- figures -------------------------------------------------------------------------------
+HIDDEN = "×"  # as Statistics Netherlands marks a cell kept secret
 
 
 @dataclass(slots=True)
@@ -31,10 +32,18 @@ class Figure:
 
     count: int
     threshold: int
+    # Hidden though not small (secondary suppression, ``protect_groups``): shown as ``×``, so that a
+    # small count beside it cannot be worked out from a total on the same page.
+    hidden: bool = False
 
     @property
     def suppressed(self) -> bool:
-        return 0 < self.count < self.threshold
+        return self.hidden or 0 < self.count < self.threshold
+
+    @property
+    def small(self) -> bool:
+        """Suppressed because it is small (primary suppression)."""
+        return 0 < self.count < self.threshold and not self.hidden
 
     @property
     def shown(self) -> int | None:
@@ -43,7 +52,9 @@ class Figure:
 
     @property
     def value(self) -> int | str:
-        """What exports carry: the count, or the string ``<N``."""
+        """What exports carry: the count, the string ``<N``, or ``×`` when hidden beside a small count."""
+        if self.hidden:
+            return HIDDEN
         return f"<{self.threshold}" if self.suppressed else self.count
 
     def __str__(self) -> str:
@@ -51,6 +62,46 @@ class Figure:
 
     def __add__(self, other: Figure) -> Figure:
         return Figure(self.count + other.count, self.threshold)
+
+
+def _pinned(whole: Figure, parts: list[Figure]) -> bool:
+    """Whether a suppressed part could be worked out from the exact whole and the parts shown.
+
+    The whole minus the shown parts leaves the sum of the suppressed ones; a small part lies between
+    1 and threshold − 1, a hidden one at threshold or more. A part whose bounds, given the others',
+    meet in one value is pinned (one suppressed part alone always is). A hidden part counts too: once
+    known, it would give away a small one in another group it belongs to."""
+    if whole.suppressed:
+        return False
+    kept_back = [part for part in parts if part.suppressed]
+    rest = whole.count - sum(part.count for part in parts if not part.suppressed)
+    threshold = whole.threshold
+    for index, part in enumerate(kept_back):
+        others = kept_back[:index] + kept_back[index + 1 :]
+        least = sum(threshold if other.hidden else 1 for other in others)
+        most = None if any(other.hidden for other in others) else (threshold - 1) * len(others)
+        own_low, own_high = (threshold, None) if part.hidden else (1, threshold - 1)
+        low = own_low if most is None else max(own_low, rest - most)
+        high = rest - least if own_high is None else min(own_high, rest - least)
+        if low >= high:
+            return True
+    return False
+
+
+def protect_groups(groups: list[tuple[Figure, list[Figure]]]) -> None:
+    """Secondary suppression: in every (whole, parts) on one page (a year and its months, a quarter and
+    its months), hide the smallest shown part, and if none is left the whole, until no small part can
+    be worked out by subtraction. Hiding in one group can expose another, so it goes round until stable."""
+    changed = True
+    while changed:
+        changed = False
+        for whole, parts in groups:
+            while _pinned(whole, parts):
+                shown = [part for part in parts if not part.suppressed and part.count > 0]
+                target = min(shown, key=lambda part: part.count) if shown else whole
+                target.hidden = changed = True
+                if target is whole:
+                    break
 
 
 def figure(count: int | None, threshold: int | None = None) -> Figure:

@@ -132,6 +132,7 @@ def _norm_panel_context(norm: ServiceNorm) -> dict:
     months = aggregates.norm_series(code=norm.code, period="month", start=start, end=end)
     quarters = aggregates.norm_series(code=norm.code, period="quarter", start=datetime.date(today.year - 1, 1, 1), end=end)
     years = aggregates.norm_series(code=norm.code, period="year", start=datetime.date(today.year - 4, 1, 1), end=end)
+    aggregates.protect_series(months, quarters, years)  # no small month worked out from its year
     chart = column_chart(
         title=str(_("Per maand (laatste 12 maanden)")),
         categories=[periods.period_short_label(row.period) for row in months],
