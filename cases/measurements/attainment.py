@@ -56,10 +56,15 @@ class PeriodAttainment:
         return 0 < self.observations < self.threshold
 
     @property
+    def within_suppressed(self) -> bool:
+        """A small number within the term (cases only) is hidden too, and so is the share it would give away."""
+        return 0 < self.within < self.threshold
+
+    @property
     def attained(self) -> float | None:
         """The share within, as a fraction rounded down to 3 decimals; None without (enough) observations.
         Down, in integers: 2,499 of 2,500 is 0.999, never a 1.0 beside the verdict 'niet gehaald'."""
-        if self.observations == 0 or self.suppressed:
+        if self.observations == 0 or self.suppressed or self.within_suppressed:
             return None
         return (1000 * self.within // self.observations) / 1000
 
@@ -75,7 +80,7 @@ class PeriodAttainment:
 
     @property
     def within_value(self) -> int | None:
-        return None if self.suppressed else self.within
+        return None if self.suppressed or self.within_suppressed else self.within
 
     @property
     def percent_display(self) -> str:

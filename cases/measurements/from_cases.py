@@ -103,7 +103,7 @@ def answer_counts(periods: list[PeriodSpec], *, as_of: datetime.date) -> Counts:
     rows = (
         _facts(periods)
         .filter(withdrawn=False)
-        .values_list("received_on", "handled_on", "extended_on", "effective_answer_due")
+        .values_list("received_on", "handled_on", "extended_on", "extended_answer_due")  # not a reopening's term
         .annotate(n=Count("pk"))
         .order_by()
     )

@@ -41,9 +41,12 @@ class CaseFact(models.Model):
     acknowledgement_due = models.DateField()
     acknowledged_on = models.DateField(null=True, blank=True)
     answer_due = models.DateField()
-    effective_answer_due = models.DateField(help_text="The extended answer term when there is one, else the original.")
+    effective_answer_due = models.DateField(help_text="The term the answer is due by now: the latest of the original, extended and reopened terms.")
+    # The first answer is judged against the term it had then: a later reopening's term does not rescue it.
+    extended_answer_due = models.DateField(null=True, blank=True, help_text="The extended answer term (Awb 9:11 lid 2), if any.")
     extended_on = models.DateField(null=True, blank=True)
     handled_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True, help_text="The day the case was closed (last), for outcomes as they stood on a day.")
     finished_on = models.DateField(null=True, blank=True)
     handling_days = models.IntegerField(null=True, blank=True, help_text="Calendar days from receipt to handled_on.")
 

@@ -208,7 +208,9 @@ def protect_series(*series: list[NormPeriodFigures]) -> None:
         for finer in series:
             parts = [row for row in finer if row is not whole and start <= spans[row.period][0] and spans[row.period][1] <= end]
             covered = sum((spans[row.period][1] - spans[row.period][0]).days for row in parts)
-            if parts and covered == (end - start).days and len(parts) > 1:  # the whole, split into parts all on the page
+            # A period still running has nothing after today: it is whole once its parts reach the page's end.
+            until = min(end, max(spans[row.period][1] for row in finer)) if finer else end
+            if len(parts) > 1 and covered == (until - start).days:  # the whole, split into parts all on the page
                 groups += [(getattr(whole, name), [getattr(row, name) for row in parts]) for name in MEASURES]
     protect_groups(groups)
     for rows in series:

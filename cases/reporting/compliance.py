@@ -140,7 +140,8 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
     finished = Q(finished_on__isnull=False, finished_on__lte=as_of)
     notice_needed = (finished & Q(finished_on__gt=F("answer_due"))) | (~finished & Q(answer_due__lt=as_of))
     # The extended term counts only when the extension came within the first (Awb 9:11 lid 2).
-    in_term = Q(handled_on__lte=F("answer_due")) | Q(extended_on__lte=F("answer_due"), handled_on__lte=F("effective_answer_due"))
+    # (The extended term, not a reopening's: the first answer is judged against the term it had.)
+    in_term = Q(handled_on__lte=F("answer_due")) | Q(extended_on__lte=F("answer_due"), handled_on__lte=F("extended_answer_due"))
     return {
         "received": Count("pk"),
         "ack_whole": Count("pk", filter=ack_needed),
@@ -155,6 +156,8 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
         "handled": Count("pk", filter=handled),
         "open": Count("pk", filter=open_case),
         "overdue": Count("pk", filter=open_case & Q(effective_answer_due__lt=as_of)),
+        # Outcomes as they stood on ``as_of``: a case closed after it had no outcome yet.
+        "closed_by": Count("pk", filter=Q(closed=True, closed_on__isnull=False, closed_on__lte=as_of)),
     }
 
 
@@ -177,8 +180,8 @@ def _tally(facts, counted: dict[str, Count], kinds: tuple[str, ...]) -> dict[str
             tally.counts[name] += row[name]
         if row["handling_days"] is not None and row["handled"]:  # handled by the day of reference
             tally.histogram[row["handling_days"]] = tally.histogram.get(row["handling_days"], 0) + row["handled"]
-        if row["closed"]:
-            tally.outcomes[row["outcome"]] = tally.outcomes.get(row["outcome"], 0) + row["received"]
+        if row["closed_by"]:
+            tally.outcomes[row["outcome"]] = tally.outcomes.get(row["outcome"], 0) + row["closed_by"]
     return tallies
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from cases.models import (
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Outcomes that end a complaint with a decision but without a written answer on the merits.
 DECIDED_WITHOUT_ANSWER = (ComplaintOutcome.RESOLVED_INFORMALLY, ComplaintOutcome.FORWARDED, ComplaintOutcome.DECLINED)
+DECIDING_STEPS = ("resolve_informally", "forward", "decline")  # the transitions that end a complaint with those outcomes
 COUNTED_TAG_STATUSES = (TagStatus.CONFIRMED, TagStatus.SUGGESTED)
 # Any constant will do: it names the one advisory lock that serialises refreshes on PostgreSQL.
 ROLLUP_LOCK_KEY = 8_120_017
@@ -57,8 +58,10 @@ FACT_COLUMNS = (
     "acknowledged_on",
     "answer_due",
     "effective_answer_due",
+    "extended_answer_due",
     "extended_on",
     "handled_on",
+    "closed_on",
     "finished_on",
     "handling_days",
 )
@@ -114,10 +117,15 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
         .values("left_at")[:1]
     )
     extension = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.EXTENDED).order_by("at").values("at")[:1]
+    # The first decision without an answer letter (informally resolved, forwarded, declined) stays the
+    # case's handling when it is reopened, as the first answer does (``answered_at`` is kept).
+    decided = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.TRANSITION, name__in=DECIDING_STEPS).order_by("at").values("at")[:1]
+    ended_by_decision = models.Case(
+        When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=F("closed_at")), output_field=models.DateTimeField()
+    )
     handled_on = models.Case(
         When(answered_at__isnull=False, then=TruncDate("answered_at", tzinfo=tz)),
-        When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=TruncDate("closed_at", tzinfo=tz)),
-        default=Value(None, output_field=models.DateField()),
+        default=TruncDate(Coalesce(Subquery(decided, output_field=models.DateTimeField()), ended_by_decision), tzinfo=tz),
         output_field=models.DateField(),
     )
     withdrawn = Q(state=CaseState.CLOSED, answered_at__isnull=True) & ~Q(outcome__in=DECIDED_WITHOUT_ANSWER)
@@ -136,8 +144,10 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
             f_acknowledged_on=TruncDate(Coalesce(Subquery(acknowledgement_left, output_field=models.DateTimeField()), F("acknowledged_at")), tzinfo=tz),
             f_answer_due=F("answer_due"),
             f_effective_answer_due=effective_answer_due_sql(),
+            f_extended_answer_due=F("extended_answer_due"),
             f_extended_on=TruncDate(Subquery(extension, output_field=models.DateTimeField()), tzinfo=tz),
             f_handled_on=handled_on,
+            f_closed_on=models.Case(When(state=CaseState.CLOSED, then=TruncDate("closed_at", tzinfo=tz)), output_field=models.DateField()),
             f_finished_on=Coalesce(handled_on, models.Case(When(withdrawn, then=TruncDate("closed_at", tzinfo=tz)), output_field=models.DateField())),
             f_handling_days=DaysBetween(handled_on, F("registration__received_on")),
         )
