@@ -41,7 +41,10 @@ DONE_REGISTERED = _("Brief geregistreerd als %(number)s. Controleer hieronder de
 ALREADY_REGISTERED = _("Deze scan is al geregistreerd als %(number)s; er is niets veranderd.")
 DONE_CORRECTED = _("De tekst van %(number)s is opgeslagen.")
 DONE_PRINTED = _("%(letter)s voor %(number)s staat als geprint. Zet hem op gepost zodra hij op de post is.")
-DONE_POSTED = _("%(count)s brief/brieven staan als gepost op %(date)s; de inwoners zien ze nu op hun pagina.")
+DONE_POSTED_ONE = _("1 brief staat als gepost op %(date)s; de inwoner ziet hem nu op de eigen pagina.")
+DONE_POSTED_MANY = _("%(count)s brieven staan als gepost op %(date)s; de inwoners zien ze nu op hun pagina.")
+# A second clerk's queue may be older than the first clerk's click: say which letters went already.
+ALREADY_POSTED = _("Al eerder op gepost gezet (door een collega?): %(numbers)s.")
 
 
 def _crumbs(label):
@@ -141,7 +144,8 @@ def letter_scan(request, pk: int):
 class PostedForm(forms.Form):
     """The letters of a batch that went in the post, and the day they did."""
 
-    letters = forms.ModelMultipleChoiceField(queryset=OutgoingMessage.objects.filter(status__in=IN_THE_MAILROOM), required=False)
+    # Any letter, not only those still in the mailroom: one posted meanwhile is named, not refused as an unknown id.
+    letters = forms.ModelMultipleChoiceField(queryset=OutgoingMessage.objects.select_related("case__registration"), required=False)
     posted_on = forms.DateField(label=_("Gepost op"), input_formats=["%Y-%m-%d", "%d-%m-%Y"])
 
 
@@ -190,10 +194,15 @@ def mark_posted(request):
     def post() -> str:
         if not form.is_valid():
             raise ValidationError(form.errors.get("posted_on") or form.errors.get("letters") or NOTHING_CHOSEN)
-        letters = letters_mark_posted(
-            outgoing_ids=[letter.pk for letter in form.cleaned_data["letters"]], posted_on=form.cleaned_data["posted_on"], actor=request.user
-        )
-        return DONE_POSTED % {"count": len(letters), "date": f"{form.cleaned_data['posted_on']:%d-%m-%Y}"}
+        chosen = form.cleaned_data["letters"]
+        gone = ", ".join(sorted(letter.case.registration.number for letter in chosen if letter.status not in IN_THE_MAILROOM))
+        waiting = [letter.pk for letter in chosen if letter.status in IN_THE_MAILROOM]
+        if gone and not waiting:
+            raise ValidationError(ALREADY_POSTED % {"numbers": gone})
+        letters = letters_mark_posted(outgoing_ids=waiting, posted_on=form.cleaned_data["posted_on"], actor=request.user)
+        date = f"{form.cleaned_data['posted_on']:%d-%m-%Y}"
+        done = DONE_POSTED_ONE % {"date": date} if len(letters) == 1 else DONE_POSTED_MANY % {"count": len(letters), "date": date}
+        return f"{done} {ALREADY_POSTED % {'numbers': gone}}" if gone else str(done)
 
     run_action(request, post, what="mark posted of a batch of letters")
     return redirect("handvest_mailroom:print_queue")

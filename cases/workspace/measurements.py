@@ -21,7 +21,7 @@ from cases.measurements.attainment import latest_attainment
 from cases.measurements.importing import MeasurementFileRefused, measurements_import
 from cases.models import MeasurementImport, MeasurementSource
 from cases.permissions import can_handle_cases
-from cases.workspace.roles import handles_cases, sees_aggregates
+from cases.workspace.roles import handles_cases, page_crumbs, sees_aggregates
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class UploadForm(forms.Form):
 def _render(request, *, form: UploadForm | None, problems: list[str] | None = None, refused_name: str = "", status: int = 200):
     context = {
         "header_title": _("Metingen"),
+        "breadcrumbs_items": page_crumbs((None, _("Metingen"))),
         "header_icon": "table",
         "form": form,
         "problems": problems or [],

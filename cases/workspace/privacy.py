@@ -28,7 +28,7 @@ from cases.records import erasure
 from cases.records.read_log import record_read
 from cases.records.subject_access import PersonMatch, PersonQuery, match_select, person_find, subject_access_export
 from cases.workspace.actions import error_text
-from cases.workspace.roles import handles_data_requests
+from cases.workspace.roles import handles_data_requests, page_crumbs
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def search(request):
         _log_reads(request, match)
     context = {
         "header_title": _("Privacyverzoeken"),
+        "breadcrumbs_items": page_crumbs((None, _("Privacyverzoeken"))),
         "header_icon": "user",
         "form": form,
         "match": match,

@@ -22,7 +22,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -35,7 +35,7 @@ from cases.records import destruction, retention
 from cases.records.statement import statement_filename
 from cases.workspace.actions import error_text
 from cases.workspace.files import private_file_response
-from cases.workspace.roles import ROLE_CASES, forbidden, handles_cases_or_archives, reviews_destruction
+from cases.workspace.roles import ROLE_CASES, forbidden, handles_cases_or_archives, page_crumbs, reviews_destruction
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ def lists(request):
     today = timezone.localdate()
     context = {
         "header_title": _("Vernietigingslijsten"),
+        "breadcrumbs_items": page_crumbs((None, _("Vernietigingslijsten"))),
         "header_icon": "bin",
         "page_obj": page,
         "due": destruction.destruction_candidates(as_of=today).exclude(case_id__in=list(destruction.cases_on_open_lists())).count(),
@@ -139,6 +140,7 @@ def list_detail(request, pk: int):
     counts = {state: sum(item.state == state for item in items) for state in DestructionItemState.values}
     context = {
         "header_title": f"Vernietigingslijst {destruction_list.number}",
+        "breadcrumbs_items": page_crumbs((reverse("handvest_records:lists"), _("Vernietigingslijsten")), (None, destruction_list.number)),
         "header_icon": "bin",
         "list": destruction_list,
         "items": items,
@@ -205,6 +207,7 @@ def _case_archive_context(case: Case, record: CaseRecord | None, *, officer: boo
     return {
         "officer": officer,
         "header_title": f"Archivering {case.registration.number}",
+        "breadcrumbs_items": page_crumbs((None, f"Archivering {case.registration.number}")),
         "header_icon": "folder-inverse",
         "case": case,
         "record": record,

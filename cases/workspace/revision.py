@@ -39,7 +39,7 @@ from cases.permissions import EDIT_NORMS, can_see_aggregates
 from cases.reporting import aggregates, compliance, figures, periods, satisfaction
 from cases.reporting.charts import Series, column_chart
 from cases.reporting.report import CONTENT_TYPES, FORMATS, ReportError, report_build, report_filename, report_render
-from cases.workspace.roles import ROLE_EDITORS_ONLY, forbidden, sees_aggregates
+from cases.workspace.roles import ROLE_EDITORS_ONLY, forbidden, page_crumbs, sees_aggregates
 from cms import versions as revision
 from cms.models import Charter, ServiceNorm
 
@@ -99,6 +99,7 @@ def dashboard(request):
         new_version_form = NewVersionForm(initial={"year": year, "title": re.sub(r"\b\d{4}\b", str(year), current.title) if current.title else ""})
     context = {
         "header_title": _("Herziening van het handvest"),
+        "breadcrumbs_items": page_crumbs((None, _("Herziening van het handvest"))),
         "header_icon": "table",
         "period": period,
         "period_label": periods.period_label(period),
@@ -171,6 +172,7 @@ def norm_figures(request, pk: int):
     norm = get_object_or_404(ServiceNorm, pk=pk)
     context = _norm_panel_context(norm) | {
         "header_title": _("Cijfers van %(code)s") % {"code": norm.code},
+        "breadcrumbs_items": page_crumbs((reverse("handvest_revision:dashboard"), _("Herziening")), (None, _("Cijfers van %(code)s") % {"code": norm.code})),
         "header_icon": "table",
         "edit_url": reverse("wagtailsnippets_cms_servicenorm:edit", args=[norm.pk]),
     }

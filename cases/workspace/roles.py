@@ -78,3 +78,11 @@ class RoleMenuItem(MenuItem):
 
     def is_shown(self, request) -> bool:
         return self.check(request.user)
+
+
+def page_crumbs(*items: tuple[str | None, str]) -> list[dict]:
+    """Breadcrumbs from the admin's start page to this page, as Wagtail's header wants them: with them the
+    header's first heading names the page (without, it holds only the icon: an empty <h1>)."""
+    from django.urls import reverse
+
+    return [{"url": reverse("wagtailadmin_home"), "label": _("Start")}] + [{"url": url, "label": label} for url, label in items]
