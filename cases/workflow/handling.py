@@ -50,8 +50,9 @@ def case_add_note(*, case_id: int, text: str, actor) -> CaseEvent:
     return CaseEvent.objects.create(case_id=case_id, actor=actor, kind=EventKind.NOTE, name="note", note=text.strip(), internal=True)
 
 
-def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: str | None = None) -> Case:
-    """Give the case to an officer (or to nobody); logged on the timeline."""
+def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: str | None = None, seen_officer: str | None = None) -> Case:
+    """Give the case to an officer (or to nobody); logged on the timeline. ``seen_officer``: the handler's
+    id the officer's page showed ("" for nobody); when a colleague changed it meanwhile, nothing is saved."""
     require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
     officer = None
     if officer_id is not None:
@@ -63,6 +64,9 @@ def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: 
         case = locked_case(case_id, expected_state)
         if case.assigned_to_id == getattr(officer, "pk", None):
             return case
+        if seen_officer is not None and str(case.assigned_to_id or "") != seen_officer:
+            current = case.assigned_to.get_full_name() or case.assigned_to.get_username() if case.assigned_to else "niemand"
+            raise CaseConflict(errors.CONCURRENT_ASSIGN % {"name": current})
         case.assigned_to = officer
         case.save(update_fields=["assigned_to"])
         label = (officer.get_full_name() or officer.get_username()) if officer else "niemand"

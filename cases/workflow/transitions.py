@@ -8,6 +8,7 @@ needs the step's permission, and the step and its event are written in one trans
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "case_extend",
     "case_transition",
     "case_record_hearing",
+    "report_fingerprint",
     "case_waive_hearing",
     "locked_case",
 ]
@@ -207,10 +209,17 @@ def case_waive_hearing(*, case_id: int, ground: str, reason: str, actor=None, ex
     return case
 
 
-def case_record_hearing(*, case_id: int, report: str, complained_about: str = "", actor=None, expected_state: str | None = None) -> Case:
+def report_fingerprint(report: str) -> str:
+    """What the officer's form saw of the hearing report: a colleague's report saved meanwhile is not overwritten."""
+    return hashlib.sha256(report.strip().encode()).hexdigest()[:16]
+
+
+def case_record_hearing(
+    *, case_id: int, report: str, complained_about: str = "", actor=None, expected_state: str | None = None, seen_report: str | None = None
+) -> Case:
     """Awb 9:10 lid 3: the report of the hearing, on or after its day and before the answer, with the
     person whose conduct the complaint is about (lid 1: heard too). Written again, it replaces the
-    earlier text; the timeline keeps both."""
+    earlier text; the timeline keeps both. ``seen_report``: the fingerprint of the report the form showed."""
     report, complained_about = report.strip(), complained_about.strip()
     if not report:
         raise ValidationError({"report": errors.HEARING_REPORT_EMPTY})
@@ -220,6 +229,8 @@ def case_record_hearing(*, case_id: int, report: str, complained_about: str = ""
         if not case.hearing_reportable():
             logger.warning("hearing report on case %s refused in state %s (hearing on %s)", case, case.state, case.hearing_on)
             raise WorkflowError(errors.HEARING_REPORT_NOT_YET % {"state": case.get_state_display()})
+        if seen_report is not None and seen_report != report_fingerprint(case.hearing_report):
+            raise CaseConflict(errors.CONCURRENT_REPORT)
         case.hearing_report, case.complained_about = report, complained_about
         case.save(update_fields=["hearing_report", "complained_about"])
         CaseEvent.objects.create(

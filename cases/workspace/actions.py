@@ -6,6 +6,7 @@ the state the officer saw, the permission and a merged case themselves.
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
@@ -20,8 +22,8 @@ from django_fsm import TransitionNotAllowed
 from cases import errors
 from cases.correspondence.links import private_link_renew
 from cases.correspondence.steps import case_extend_with_notice
-from cases.errors import WorkflowError
-from cases.models import Case
+from cases.errors import CaseConflict, WorkflowError
+from cases.models import Case, CaseEvent, EventKind
 from cases.tagging import tag_confirm, tag_reject
 from cases.workflow.handling import case_add_note, case_assign, case_merge
 from cases.workflow.transitions import case_record_hearing, case_transition, case_waive_hearing
@@ -79,8 +81,27 @@ def do_transition(request, case: Case) -> str:
         updated = case_transition(case_id=case.pk, name=name, actor=request.user, expected_state=data["expected_state"], note=data["note"], **form.params())
     except TransitionNotAllowed:
         case.refresh_from_db()
-        raise WorkflowError(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()})
+        raise WorkflowError(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()}) from None
+    except CaseConflict:
+        if not _just_taken(case, name=name, user=request.user, from_state=data["expected_state"]):
+            raise
+        # The second click of a double click: the first took the step; no colleague to look for.
+        case.refresh_from_db()
+        updated = case
     return DONE_TRANSITION % {"step": form.label, "state": updated.get_state_display()}
+
+
+DOUBLE_CLICK_SECONDS = 30
+
+
+def _just_taken(case: Case, *, name: str, user, from_state: str) -> bool:
+    """Whether this user took this very step from this state a moment ago (and nothing happened since)."""
+    last = CaseEvent.objects.filter(case=case).order_by("-at", "-pk").first()
+    return (
+        last is not None
+        and (last.kind, last.name, last.from_state, last.actor_id) == (EventKind.TRANSITION, name, from_state, user.pk)
+        and timezone.now() - last.at < datetime.timedelta(seconds=DOUBLE_CLICK_SECONDS)
+    )
 
 
 def do_extend(request, case: Case) -> str:
@@ -101,7 +122,12 @@ def do_waive_hearing(request, case: Case) -> str:
 def do_hearing_report(request, case: Case) -> str:
     data = _valid(wf.HearingReportForm(request.POST))
     case_record_hearing(
-        case_id=case.pk, report=data["report"], complained_about=data["complained_about"], actor=request.user, expected_state=data["expected_state"]
+        case_id=case.pk,
+        report=data["report"],
+        complained_about=data["complained_about"],
+        actor=request.user,
+        expected_state=data["expected_state"],
+        seen_report=data["seen"] if "seen" in request.POST else None,
     )
     return DONE_HEARING_REPORT
 
@@ -109,7 +135,10 @@ def do_hearing_report(request, case: Case) -> str:
 def do_assign(request, case: Case) -> str:
     data = _valid(wf.AssignForm(request.POST))
     officer = data.get("officer")
-    case_assign(case_id=case.pk, officer_id=officer.pk if officer else None, actor=request.user, expected_state=data["expected_state"])
+    seen = data["seen_officer"] if "seen_officer" in request.POST else None
+    case_assign(
+        case_id=case.pk, officer_id=officer.pk if officer else None, actor=request.user, expected_state=data["expected_state"], seen_officer=seen
+    )
     return DONE_ASSIGN
 
 
@@ -196,6 +225,7 @@ def case_action(request, pk: int, action: str):
     handler = ACTIONS.get(action)
     if handler is None:
         raise Http404(UNKNOWN_ACTION)
-    run_action(request, lambda: handler(request, case), what=f"{action} on {case}")
+    if not run_action(request, lambda: handler(request, case), what=f"{action} on {case}"):
+        wf.draft_keep(request, case_id=case.pk, action=action)
     anchor = ANCHORS.get(action, "acties")
     return redirect(f"{reverse('handvest_workspace:case', args=[case.pk])}#{anchor}")

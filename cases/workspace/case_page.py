@@ -15,7 +15,7 @@ from cases.models import Attachment, Case, CaseEvent, CaseState, EventKind, Inbo
 from cases.records.read_log import record_read
 from cases.tagging import similar_stored, tag_candidates
 from cases.workflow.deadlines import latest_extension_date
-from cases.workflow.transitions import allowed_transitions, blocked_transitions
+from cases.workflow.transitions import allowed_transitions, blocked_transitions, report_fingerprint
 from cases.workspace import forms as wf
 from cases.workspace.compose import composer_context
 from cases.workspace.conversation import officer_panel
@@ -126,6 +126,12 @@ def _originals(case: Case):
     return InboundMessage.objects.filter(Q(case=case) | Q(registration=case.registration_id)).order_by("received_at", "pk")
 
 
+def _hearing_report_form(case: Case) -> wf.HearingReportForm:
+    report = case.hearing_report
+    initial = {"expected_state": case.state, "report": report, "complained_about": case.complained_about, "seen": report_fingerprint(report)}
+    return wf.HearingReportForm(initial=initial)
+
+
 def case_context(request, case: Case, **extra) -> dict:
     """Everything the case page shows; ``extra`` overrides forms that came back with errors."""
     expected = {"expected_state": case.state}
@@ -157,12 +163,8 @@ def case_context(request, case: Case, **extra) -> dict:
         "extend_form": wf.ExtendForm(initial=expected) if case.is_extendable() and not merged else None,
         "latest_extension": latest_extension_date(case),
         "waive_form": wf.WaiveHearingForm(initial=expected) if case.hearing_waivable() and not merged else None,
-        "hearing_report_form": (
-            wf.HearingReportForm(initial={**expected, "report": case.hearing_report, "complained_about": case.complained_about})
-            if case.hearing_reportable() and not merged
-            else None
-        ),
-        "assign_form": wf.AssignForm(initial={**expected, "officer": case.assigned_to_id}) if open_case else None,
+        "hearing_report_form": _hearing_report_form(case) if case.hearing_reportable() and not merged else None,
+        "assign_form": wf.AssignForm(initial={**expected, "officer": case.assigned_to_id, "seen_officer": case.assigned_to_id or ""}) if open_case else None,
         "note_form": wf.NoteForm(),
         "merge_form": wf.MergeForm(initial=expected) if open_case else None,
         "link_form": wf.PrivateLinkForm(initial={"seen": link_fingerprint(case)}) if not case.public_token_revoked else None,
@@ -183,4 +185,6 @@ def case_detail(request, pk: int):
     """De zaak: the message, the timeline, the norms, and the steps that can be taken now."""
     case = case_or_404(pk)
     record_read(request, case, case.registration)
-    return render(request, "cases/admin/workspace/case_detail.html", case_context(request, case))
+    context = case_context(request, case)
+    wf.draft_restore(request, case_id=case.pk, context=context)
+    return render(request, "cases/admin/workspace/case_detail.html", context)

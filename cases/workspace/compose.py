@@ -146,14 +146,17 @@ def compose(request, pk: int):
     step = source.get("step") or source.get("name", "")
     step = step if step in STEP_LETTERS else ""
     kind = source.get("kind") or STEP_LETTERS.get(step, "")
-    seen = source.get("expected_state")
-    if seen and seen != case.state:
+    typed = request.method == "POST" and "subject" in request.POST
+    conflict = bool(source.get("expected_state")) and source.get("expected_state") != case.state
+    if conflict:
         messages.error(request, errors.CONCURRENT_CHANGE % {"state": case.get_state_display()})
-        return redirect(f"{detail_url}#acties")
+        if not typed:
+            return redirect(f"{detail_url}#acties")
     try:
         params, extra = _step_params(step, source)
-        if request.method == "POST" and "subject" in request.POST:
-            form = LetterForm(request.POST)
+        if typed:
+            # A colleague moved the case while the letter was written: it comes back, not sent, to read again.
+            form = LetterForm(_with_state(request.POST, case.state) if conflict else request.POST)
         else:
             form = LetterForm(initial=_draft_initial(case, kind=kind, step=step, extra=extra, note=source.get("note", "")))
     except (ValidationError, TemplateDoesNotExist) as exc:
@@ -163,7 +166,7 @@ def compose(request, pk: int):
     preview = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        action = request.POST.get("action", "preview")
+        action = "preview" if conflict else request.POST.get("action", "preview")
         if action == "pdf":
             return _pdf_preview(case, data)
         if action == "send":
@@ -174,6 +177,12 @@ def compose(request, pk: int):
             preview = {"to": ", ".join(email.to), "subject": email.subject, "body": email.body}
     context = {"form": form, "kind": kind, "step": step, "source": source, "detail_url": detail_url, "preview": preview}
     return render(request, "cases/admin/workspace/compose.html", _page_context(case, **context))
+
+
+def _with_state(data, state: str):
+    data = data.copy()
+    data["expected_state"] = state
+    return data
 
 
 def _page_context(case: Case, *, form, kind: str, step: str, source, detail_url: str, preview) -> dict:

@@ -262,6 +262,7 @@ class WaiveHearingForm(ActionForm):
 
 class HearingReportForm(ActionForm):
     key = "hearing_report"
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)  # the report this page showed (report_fingerprint)
     report = forms.CharField(
         label=_("Verslag van het horen"),
         help_text=_(
@@ -282,6 +283,7 @@ class HearingReportForm(ActionForm):
 class AssignForm(ActionForm):
     key = "assign"
     officer = OfficerChoiceField(label=_("Behandelaar"), queryset=None, required=False, empty_label=_("— niemand —"))
+    seen_officer = forms.CharField(widget=forms.HiddenInput, required=False)  # the handler this page showed ("" nobody)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -336,3 +338,32 @@ class PrivateLinkForm(forms.Form):
         max_length=300,
         help_text=_("Bijvoorbeeld: de indiener stuurde de link door. Komt op de tijdlijn; de indiener ziet het niet."),
     )
+
+
+# --- what the officer typed in a refused form ---------------------------------------------------
+# A refused action goes back to the case page (a redirect, so a reload posts nothing twice); what was
+# typed in its form comes with it, through the session, so a long reason or report is not lost.
+DRAFT_SESSION_KEY = "handvest_case_draft"
+DRAFT_FORMS = {
+    "extend": "extend_form",
+    "waive_hearing": "waive_form",
+    "hearing_report": "hearing_report_form",
+    "note": "note_form",
+    "merge": "merge_form",
+}
+
+
+def draft_keep(request, *, case_id: int, action: str) -> None:
+    if action in DRAFT_FORMS:
+        data = {key: value for key, value in request.POST.items() if key not in ("csrfmiddlewaretoken", "expected_state", "seen", "seen_officer")}
+        request.session[DRAFT_SESSION_KEY] = {"case": case_id, "action": action, "data": data}
+
+
+def draft_restore(request, *, case_id: int, context: dict) -> None:
+    """Fill the form the refused action came from with what was typed (once; the state is the current one)."""
+    draft = request.session.pop(DRAFT_SESSION_KEY, None)
+    if not draft or draft.get("case") != case_id:
+        return
+    form = context.get(DRAFT_FORMS.get(draft.get("action"), ""))
+    if form is not None:
+        form.initial = {**form.initial, **draft.get("data", {})}

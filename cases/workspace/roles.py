@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
 
@@ -83,6 +84,4 @@ class RoleMenuItem(MenuItem):
 def page_crumbs(*items: tuple[str | None, str]) -> list[dict]:
     """Breadcrumbs from the admin's start page to this page, as Wagtail's header wants them: with them the
     header's first heading names the page (without, it holds only the icon: an empty <h1>)."""
-    from django.urls import reverse
-
     return [{"url": reverse("wagtailadmin_home"), "label": _("Start")}] + [{"url": url, "label": label} for url, label in items]
