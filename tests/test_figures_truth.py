@@ -174,3 +174,19 @@ def test_compliance_share_hides_a_small_on_time_count(municipality):
     rollup_refresh()
     share = compliance_figures(**YEAR_2025, as_of=AS_OF).answer_within_six_weeks
     assert (share.part, share.whole, share.part_figure.value, share.percent) == (1, 10, "<3", None)
+
+
+# --- 6. A case withdrawn after the day of reference was still owed an answer on that day ---------------
+
+
+def test_a_case_withdrawn_after_the_day_of_reference_counts_as_owed_and_late_that_day(norms, settings):
+    settings.HANDVEST_SMALL_CELL = 1
+    # Received 3 March 2025 (answer due 14 April), never answered, withdrawn on 10 January 2026.
+    build_case(received_on=D(2025, 3, 3), acknowledged=at(D(2025, 3, 4)), closed=at(D(2026, 1, 10)), outcome="ingetrokken")
+    rollup_refresh()
+    on_31_december = compliance_figures(**YEAR_2025, as_of=AS_OF)
+    assert (on_31_december.answer_within_six_weeks.part, on_31_december.answer_within_six_weeks.whole) == (0, 1)
+    after_withdrawal = compliance_figures(**YEAR_2025, as_of=D(2026, 1, 15))
+    assert after_withdrawal.answer_within_six_weeks.whole == 0  # withdrawn by then: no answer owed
+    (item,) = norm_attainment(start=D(2025, 1, 1), end=D(2025, 4, 1), norms=ServiceNorm.objects.filter(code="POST-REACTIE"), as_of=AS_OF)
+    assert (item.periods[0].observations, item.periods[0].within) == (1, 0)
