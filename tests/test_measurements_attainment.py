@@ -224,3 +224,20 @@ def test_a_period_just_short_of_its_norm_never_shows_100_percent():
     assert (calls.percent_display, calls.met) == ("79,9%", False)
     full = PeriodAttainment(period="2026-Q1", start=D(2026, 1, 1), end=D(2026, 3, 31), observations=2500, within=2500, required=Decimal("1"))
     assert (full.percent_display, full.met) == ("100,0%", True)
+
+
+def test_a_chart_over_two_years_names_the_year_under_its_first_month():
+    from decimal import Decimal
+
+    from cases.measurements.attainment import PeriodAttainment
+    from cases.measurements.charts import attainment_chart
+
+    months = [D(2025, month, 1) for month in range(10, 13)] + [D(2026, month, 1) for month in range(1, 4)]
+    periods = [
+        PeriodAttainment(period=f"{day:%Y-%m}", start=day, end=day, observations=10, within=9, required=Decimal("0.8")) for day in months
+    ]
+    svg = str(attainment_chart(ident="t", title="Binnen de norm", periods=periods, required=Decimal("0.8")))
+    assert ">okt</text>" in svg and ">jan</text>" in svg
+    assert svg.count(">2025</text>") == 1 and svg.count(">2026</text>") == 1  # under October and under January
+    one_year = str(attainment_chart(ident="u", title="x", periods=periods[3:], required=Decimal("0.8")))
+    assert ">2026</text>" not in one_year  # within one year the months need no year

@@ -78,6 +78,7 @@ def attainment_chart(
         f'<text x="{left - 4}" y="{top + 8}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">100%</text>',
         f'<text x="{left - 4}" y="{top + plot_height}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">0%</text>',
     ]
+    spans_years = len({period.period[:4] for period in periods}) > 1
     for index, period in enumerate(periods):
         x = left + index * group + (group - column) / 2
         _column(parts, period, x, column, top, plot_height, f"{ident}-hatch")
@@ -85,6 +86,11 @@ def attainment_chart(
         name = period_short_label(period.period)
         label_y = top + plot_height + 13
         parts.append(f'<text x="{x + column / 2:.1f}" y="{label_y:.1f}" font-size="11" text-anchor="middle" fill="{TEXT_COLOUR}">{escape(name + mark)}</text>')
+        # Over more than one year a month or quarter name repeats ("okt" twice): the year stands under its first one.
+        if spans_years and period.period[4:5] == "-" and (index == 0 or period.period[:4] != periods[index - 1].period[:4]):
+            parts.append(
+                f'<text x="{x:.1f}" y="{label_y + 13:.1f}" font-size="11" text-anchor="start" fill="{TEXT_COLOUR}">{escape(period.period[:4])}</text>'
+            )
     if required is not None:
         y = top + plot_height * (1 - float(required))
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{TEXT_COLOUR}" stroke-dasharray="5 3"/>')
