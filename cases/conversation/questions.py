@@ -142,7 +142,8 @@ def _addition_keep(question: CitizenQuestion, *, text: str, uploads: Sequence[Ch
     """A reply after the question was answered or withdrawn: added below the answer (which goes back
     to the officer's 'Antwoorden om te lezen'), or on the timeline of a withdrawn question. The same
     text sent again (a double click) is kept once."""
-    if not uploads and text and text in (question.answer_text or ""):
+    answer = (question.answer_text or "").strip()
+    if not uploads and text and (text == answer or answer.endswith("\n" + text)):  # the answer or the last addition, again
         logger.info("case %s: reply to question %s sent again; kept once", question.case, question.pk)
         return False
     stored = attachments_store(registration=question.case.registration, uploads=uploads)

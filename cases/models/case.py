@@ -220,7 +220,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def hearing_reportable(self) -> bool:
         """The hearing was held and the complaint is not answered yet: its report can be written (again)."""
-        return self.is_complaint() and self.hearing_held() and self.state in (CaseState.HEARING, CaseState.EXPLAINED)
+        # In treatment too: a reopened case heard before (its report may still be missing).
+        return self.is_complaint() and self.hearing_held() and self.state in (CaseState.IN_TREATMENT, CaseState.HEARING, CaseState.EXPLAINED)
 
     def hearing_held(self) -> bool:
         """The hearing's day has come (a report can be written from then on)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +39,7 @@ OMBUDSMAN_DATE = _("De datum moet tussen het afsluiten van de zaak (%(closed)s) 
 OMBUDSMAN_TYPE_MISSING = _(
     "Het resultaattype 'klacht afgehandeld via de Nationale ombudsman' ontbreekt in de bewaartermijnen; vraag de archivaris het toe te voegen."
 )
+HOLD_NOT_ARCHIVISTS = _("Een opschorting wegens '%(hold)s' heft een kwaliteitsmedewerker op, niet de archivaris.")
 NO_HOLD = _("Deze zaak heeft geen opschorting om op te heffen.")
 
 HOLD_NOTE = _("Niet vernietigen: %(hold)s. %(reason)s")
@@ -132,6 +133,9 @@ def record_lift_hold(*, case_id: int, reason: str, actor) -> CaseRecord:
         record = _locked(case_id)
         if not record.hold:
             raise WorkflowError(NO_HOLD)
+        if actor is not None and not actor.has_perm(HANDLE_CASE) and record.hold != RecordHold.OTHER:
+            # The archivist lifts what an exclusion set; an ombudsman or objection hold is the officers' to lift.
+            raise PermissionDenied(HOLD_NOT_ARCHIVISTS % {"hold": record.get_hold_display()})
         lifted = record.get_hold_display()
         record.hold, record.hold_reason = "", ""
         record.save(update_fields=["hold", "hold_reason", "updated_at"])

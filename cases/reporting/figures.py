@@ -71,6 +71,9 @@ def _pinned(whole: Figure, parts: list[Figure]) -> bool:
     1 and threshold − 1, a hidden one at threshold or more. A part whose bounds, given the others',
     meet in one value is pinned (one suppressed part alone always is). A hidden part counts too: once
     known, it would give away a small one in another group it belongs to."""
+    if whole.hidden:
+        # A hidden total is given away by its parts when they are all shown (and it then gives away others).
+        return not any(part.suppressed for part in parts) and any(part.count > 0 for part in parts)
     if whole.suppressed:
         return False
     kept_back = [part for part in parts if part.suppressed]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, When
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 
 from cases.models import (
     Case,
@@ -123,11 +123,10 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     ended_by_decision = models.Case(
         When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=F("closed_at")), output_field=models.DateTimeField()
     )
-    handled_on = models.Case(
-        When(answered_at__isnull=False, then=TruncDate("answered_at", tzinfo=tz)),
-        default=TruncDate(Coalesce(Subquery(decided, output_field=models.DateTimeField()), ended_by_decision), tzinfo=tz),
-        output_field=models.DateField(),
-    )
+    decision = Coalesce(Subquery(decided, output_field=models.DateTimeField()), ended_by_decision)
+    # Whichever came first, the first answer or the first decision (a reopened case may have both).
+    first = Least(Coalesce("answered_at", decision), Coalesce(decision, "answered_at"))
+    handled_on = TruncDate(first, tzinfo=tz)
     withdrawn = Q(state=CaseState.CLOSED, answered_at__isnull=True) & ~Q(outcome__in=DECIDED_WITHOUT_ANSWER)
     return (
         cases.order_by()

@@ -88,6 +88,8 @@ def one_sender(first: Registration, second: Registration) -> bool:
         return True
     if first.sender_email and _plain(first.sender_email) == _plain(second.sender_email):
         return True
+    if first.sender_phone and "".join(filter(str.isdigit, first.sender_phone)) == "".join(filter(str.isdigit, second.sender_phone)):
+        return True
     return bool(_plain(first.sender_name)) and _plain(first.sender_name) == _plain(second.sender_name)
 
 

@@ -229,6 +229,8 @@ def case_record_hearing(
         if not case.hearing_reportable():
             logger.warning("hearing report on case %s refused in state %s (hearing on %s)", case, case.state, case.hearing_on)
             raise WorkflowError(errors.HEARING_REPORT_NOT_YET % {"state": case.get_state_display()})
+        if (report, complained_about) == (case.hearing_report.strip(), case.complained_about.strip()):
+            return case  # the same report again (a second click, Back and send): nothing changes
         if seen_report is not None and seen_report != report_fingerprint(case.hearing_report):
             raise CaseConflict(errors.CONCURRENT_REPORT)
         case.hearing_report, case.complained_about = report, complained_about

@@ -361,9 +361,10 @@ def draft_keep(request, *, case_id: int, action: str) -> None:
 
 def draft_restore(request, *, case_id: int, context: dict) -> None:
     """Fill the form the refused action came from with what was typed (once; the state is the current one)."""
-    draft = request.session.pop(DRAFT_SESSION_KEY, None)
+    draft = request.session.get(DRAFT_SESSION_KEY)
     if not draft or draft.get("case") != case_id:
-        return
+        return  # another case's page: the draft waits for its own
+    del request.session[DRAFT_SESSION_KEY]
     form = context.get(DRAFT_FORMS.get(draft.get("action"), ""))
     if form is not None:
         form.initial = {**form.initial, **draft.get("data", {})}

@@ -195,10 +195,10 @@ def mark_posted(request):
         if not form.is_valid():
             raise ValidationError(form.errors.get("posted_on") or form.errors.get("letters") or NOTHING_CHOSEN)
         chosen = form.cleaned_data["letters"]
-        gone = ", ".join(sorted(letter.case.registration.number for letter in chosen if letter.status not in IN_THE_MAILROOM))
+        gone = ", ".join(sorted(letter.case.registration.number for letter in chosen if letter.status == OutboxStatus.POSTED))
         waiting = [letter.pk for letter in chosen if letter.status in IN_THE_MAILROOM]
-        if gone and not waiting:
-            raise ValidationError(ALREADY_POSTED % {"numbers": gone})
+        if not waiting:  # all posted by a colleague meanwhile, or none that can still go in the post
+            raise ValidationError(ALREADY_POSTED % {"numbers": gone} if gone else NOTHING_CHOSEN)
         letters = letters_mark_posted(outgoing_ids=waiting, posted_on=form.cleaned_data["posted_on"], actor=request.user)
         date = f"{form.cleaned_data['posted_on']:%d-%m-%Y}"
         done = DONE_POSTED_ONE % {"date": date} if len(letters) == 1 else DONE_POSTED_MANY % {"count": len(letters), "date": date}

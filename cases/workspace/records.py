@@ -215,7 +215,7 @@ def _case_archive_context(case: Case, record: CaseRecord | None, *, officer: boo
         "result_type_form": ResultTypeForm(kind=case.kind, initial={"result_type": record.result_type_id}) if changeable else None,
         "ombudsman_form": OmbudsmanForm(initial={"on": today}) if officer_record and case.kind == "complaint" else None,
         "hold_form": HoldForm() if officer_record and not record.hold else None,
-        "lift_form": LiftForm() if record and not record.wiped and record.hold else None,
+        "lift_form": LiftForm() if record and not record.wiped and record.hold and (officer or record.hold == RecordHold.OTHER) else None,
         "lists": DestructionListItem.objects.filter(case=case).select_related("destruction_list").order_by("-pk"),
     }
 
