@@ -17,12 +17,14 @@ from cases.records.wiping import case_wiping
 from cases.reporting.increments import queue_refresh
 from cases.signals import case_registered, citizen_reply_threaded
 from cases.tagging import case_tag_later
+from cases.workflow.deadlines import forget_charter_terms
 
 logger = logging.getLogger(__name__)
 
 inbound.connect(handle_inbound_email, dispatch_uid="handvest_inbound_email")
 # The web form keeps the charter's norms a minute; a norm saved here is on the next form at once.
 post_save.connect(forget_hint_choices, sender="cms.ServiceNorm", dispatch_uid="webform_hint_choices")
+post_save.connect(forget_charter_terms, sender="cms.ServiceNorm", dispatch_uid="workflow_charter_terms")
 
 
 @receiver(case_registered, dispatch_uid="tag_new_case")

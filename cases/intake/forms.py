@@ -24,6 +24,7 @@ from cases.intake.letters import LETTER_NO_SCAN, LetterRegistration, letter_regi
 from cases.intake.oral import oral_intake
 from cases.intake.uploads import ScanField
 from cases.models import IntakeChannel, Kind, Registration
+from cases.workflow.deadlines import charter_terms
 from cases.workflow.registration import Sender
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ class OralIntakeForm(_ServiceForm):
     sender_email = forms.EmailField(label=_("E-mailadres"), required=False)
     sender_phone = forms.CharField(label=_("Telefoonnummer"), max_length=40, required=False)
     sender_address = forms.CharField(label=_("Postadres"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-    callback_requested = forms.BooleanField(label=_("Wil teruggebeld worden (binnen 2 werkdagen)"), required=False)
+    callback_requested = forms.BooleanField(label=_("Wil teruggebeld worden"), required=False)
     resolved_at_once = forms.BooleanField(label=_("Direct naar tevredenheid opgelost (Awb 9:5)"), required=False)
     resolution_note = forms.CharField(label=_("Hoe is het opgelost?"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -122,6 +123,8 @@ class OralIntakeForm(_ServiceForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("form_token", uuid.uuid4().hex)
+        # The charter's call-back term (TEL-TERUGBELLEN), not a fixed one.
+        self.fields["callback_requested"].label = _("Wil teruggebeld worden (binnen %(term)s)") % {"term": charter_terms().callback.text}
 
     def register(self, *, actor) -> Registration | None:
         """Register (and close when resolved at once); None with the errors on the form when refused."""

@@ -32,6 +32,7 @@ from cases import errors
 from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
+from cases.workflow.deadlines import charter_terms
 from cases.workflow.registration import Sender, content_hash, register_item
 from cms.kept import forget, kept
 from cms.models import Channel, MunicipalitySettings, ServiceNorm
@@ -274,7 +275,7 @@ def _form_page(request, form: ComplaintForm, *, status: int = 200, page_errors: 
         files_note = FILES_CHOOSE_AGAIN
         attrs = form.fields["attachments"].widget.attrs
         attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} id_attachments_note".strip()
-    context = {"form": form, "page_errors": [str(e) for e in page_errors], "files_note": files_note}
+    context = {"form": form, "page_errors": [str(e) for e in page_errors], "files_note": files_note, "terms": charter_terms()}
     response = render(request, TEMPLATE, context, status=status)
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -164,8 +164,5 @@ def term_end(calendar: WorkingCalendar, day: datetime.date, version: TargetVersi
     """The last day of a term of ``version`` that starts on ``day`` (a date of receipt), counted as
     the workflow counts its deadlines: working days after the day, or weeks and days rolled
     forward past a weekend or holiday (Atw art. 1)."""
-    if version.unit == TargetUnit.WORKING_DAYS:
-        return calendar.add_working_days(day, version.amount)
-    if version.unit == TargetUnit.WEEKS:
-        return calendar.add_weeks(day, version.amount)
-    return calendar.roll_forward(day + datetime.timedelta(days=version.amount))
+    unit = version.unit if version.unit in (TargetUnit.WORKING_DAYS, TargetUnit.WEEKS) else TargetUnit.DAYS
+    return calendar.add_term(day, version.amount, unit)

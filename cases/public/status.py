@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from cases.conversation.timeline import citizen_conversation
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
 from cases.models import Case, CaseState, ComplaintOutcome, LetterKind, OutboxStatus, OutgoingMessage
+from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def case_status(request, token: str):
         # The conversation (cases.conversation): what waits for the citizen, and every message both ways.
         "conversation": citizen_conversation(case),
         "just_sent": request.GET.get("verstuurd", ""),
+        "terms": charter_terms(),
     }
     return _private(render(request, "cases/case_status.html", context))
 

@@ -28,6 +28,7 @@ from cases.reporting import aggregates, compliance, figures, periods, satisfacti
 from cases.reporting.charts import Series, bar_chart
 from cases.reporting.compliance import ComplianceFigures, Share
 from cases.reporting.figures import Figure, Trend
+from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
@@ -272,9 +273,10 @@ def _handling_histogram(by_kind: dict[str, ComplianceFigures]) -> Section:
 
 
 def _compliance(combined: ComplianceFigures) -> Section:
+    terms = charter_terms()  # the charter's own terms (a municipality may promise less than the law's six weeks)
     metrics = [
-        ("acknowledgement", _("ontvangstbevestiging binnen 4 werkdagen"), combined.acknowledgement_on_time),
-        ("answer_six_weeks", _("antwoord binnen 6 weken"), combined.answer_within_six_weeks),
+        ("acknowledgement", _("ontvangstbevestiging binnen %(term)s") % {"term": terms.acknowledgement.text}, combined.acknowledgement_on_time),
+        ("answer_six_weeks", _("antwoord binnen %(term)s") % {"term": terms.answer.text}, combined.answer_within_six_weeks),
         ("answer_term", _("antwoord binnen de (verlengde) termijn"), combined.answer_within_term),
         ("interim_notice", _("tussentijds bericht op tijd wanneer nodig"), combined.interim_notice_in_time),
     ]
@@ -375,7 +377,7 @@ def report_to_csv(report: AnnualReport) -> str:
 
 
 def report_to_html(report: AnnualReport) -> str:
-    return render_to_string("cases/report/annual.html", {"report": report})
+    return render_to_string("cases/report/annual.html", {"report": report, "terms": charter_terms()})
 
 
 def report_to_pdf(report: AnnualReport) -> bytes:

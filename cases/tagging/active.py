@@ -14,6 +14,7 @@ anyway) use the trained classifier.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable
 from functools import lru_cache
@@ -29,6 +30,7 @@ from cases.models import Case, CaseEvent, CaseState, EventKind, TaggerModel
 from cases.tagging.similar import similar_store
 from cases.tagging.suggestions import tags_store_suggestions
 from cases.tagging.training import NO_NORMS, NoNormsToTag, tagger_train
+from cms.models import ServiceNorm
 
 if TYPE_CHECKING:
     from nlp.core.tagger import Tagger
@@ -101,14 +103,16 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
         logger.warning("case %s not tagged: %s", case, NO_NORMS)
         return []
     result = tagger.tag(text, explain=True, kind=case.kind)  # decided: the rule for "other" does not guess
+    by_keyword = keyword_candidates(tagger, text)
+    scores = {code: score for code, score in result.norm_scores.items() if code not in by_keyword}  # no score the model never learned
     stored = tags_store_suggestions(
         case_id=case.pk,
-        scores=result.norm_scores,
+        scores=scores,
         suggested=result.norms,
         model_version=result.version,
-        explanations=result.explain,
+        explanations={**result.explain, **by_keyword},
         replace=replace,
-        uncertain=result.uncertain,
+        uncertain=[*result.uncertain, *by_keyword],
     )
     try:
         similar_store(case.pk)
@@ -116,6 +120,23 @@ def case_tag(*, case_id: int, replace: bool = False) -> list:
         # A hint for the officer, never a reason to lose the tags.
         logger.exception("similar cases of %s not found", case)
     return stored
+
+
+def keyword_candidates(tagger, text: str) -> dict[str, list[str]]:
+    """The charter's norms the model has no training example of (a new municipality's own codes, until
+    officers confirm some), whose charter keywords occur in ``text``: offered to the officer as uncertain,
+    without a score, with the keyword as the reason. The model cannot suggest them; the keywords can."""
+    unlearned = [code for code, count in (tagger.report.get("label_counts") or {}).items() if count == 0]
+    if not unlearned:
+        return {}
+    folded = text.casefold()
+    found: dict[str, list[str]] = {}
+    for norm in ServiceNorm.objects.published_active().filter(code__in=unlearned).order_by("code"):
+        # At the start of a word: "stoeptegel" also finds "stoeptegels".
+        hits = [word for word in norm.keyword_list if re.search(rf"(?<!\w){re.escape(word.casefold())}", folded)]
+        if hits:
+            found[norm.code] = [f"trefwoord uit het handvest: {word}" for word in hits[:3]]
+    return found
 
 
 def cases_waiting_for_tags() -> models.QuerySet[Case]:

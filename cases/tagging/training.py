@@ -97,6 +97,8 @@ def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bo
 
     tagger = ensure_model(settings.HANDVEST_MODEL_DIR, training_paths(), labels, extra_messages=extra, progress=progress)
     kept = heldout_scores(tagger)
+    # What training could not learn (a norm of this charter without examples in the corpus): said, not hidden.
+    kept["warnings"] = list(tagger.report.get("warnings", []))
     model, _ = TaggerModel.objects.update_or_create(
         version=tagger.version,
         defaults={

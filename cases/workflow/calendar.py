@@ -111,6 +111,18 @@ class WorkingCalendar:
             raise ValueError(NEGATIVE_TERM.format(value=weeks))
         return self.roll_forward(day + datetime.timedelta(weeks=weeks))
 
+    def add_term(self, day: datetime.date, amount: int, unit: str) -> datetime.date:
+        """The end of a term of ``amount`` ``unit`` ("working_days", "weeks" or "days") starting on ``day``:
+        working days after the day, or weeks and days rolled forward past a weekend or holiday (Atw art. 1)."""
+        if unit == "working_days":
+            return self.add_working_days(day, amount)
+        if unit == "weeks":
+            return self.add_weeks(day, amount)
+        if unit == "days":
+            _require_date(day)
+            return self.roll_forward(day + datetime.timedelta(days=amount))
+        raise ValueError(f"No term in {unit!r}: use working_days, weeks or days.")
+
     def working_days_between(self, start: datetime.date, end: datetime.date) -> int:
         """The number of working days in (start, end]; negative when ``end`` lies before ``start``.
 

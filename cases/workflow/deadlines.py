@@ -1,39 +1,108 @@
 """The terms of complaint handling, counted in Dutch working days (``cases.workflow.calendar``).
 
-One place for each term: the acknowledgement (charter; Awb 9:6), the answer (Awb 9:11 lid 1),
-its one extension (Awb 9:11 lid 2) and the call-back (charter, TEL-TERUGBELLEN); and for what
-"soon" and "overdue" mean beside a case.
+One place for each term: the acknowledgement (charter; Awb 9:6), the answer (charter, at most Awb 9:11
+lid 1's six weeks), its one extension (Awb 9:11 lid 2) and the call-back; and for what "soon" and
+"overdue" mean beside a case.
+
+The acknowledgement and answer terms are the charter's own: the published norms counted from the
+cases (``measured_from`` acknowledgements and answers, a term in working days, days or weeks). A
+municipality that promises an answer within 4 weeks gets cases due in 4 weeks, letters and pages that
+say so. Without such a norm the law's answer term and a common acknowledgement term apply. Each process
+keeps the terms a minute (``cms.kept``); saving a norm forgets them at once in its process.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case
 from cases.workflow.calendar import default_calendar
+from cms.kept import forget, kept
+from cms.models import MeasuredFrom, ServiceNorm, TargetKind, TargetUnit, unit_text
 
-ACK_WORKING_DAYS = 4  # charter; Awb 9:6
-ANSWER_WEEKS = 6  # charter; Awb 9:11(1)
 MAX_EXTENSION_WEEKS = 4  # Awb 9:11(2)
-CALLBACK_WORKING_DAYS = 2  # charter, TEL-TERUGBELLEN
+# The call-back asked for at the counter or on the phone follows the norm of this stable code (design's norm codes).
+CALLBACK_NORM = "TEL-TERUGBELLEN"
 DUE_SOON_WORKING_DAYS = 5
+TERM_UNITS = (TargetUnit.WORKING_DAYS, TargetUnit.DAYS, TargetUnit.WEEKS)
+
+
+@dataclass(frozen=True)
+class Term:
+    amount: int
+    unit: str  # a TargetUnit: working_days, days or weeks
+
+    def after(self, day: datetime.date) -> datetime.date:
+        return default_calendar().add_term(day, self.amount, self.unit)
+
+    @property
+    def text(self) -> str:
+        """In words, e.g. '4 werkdagen', '1 week'."""
+        return f"{self.amount} {unit_text(self.amount, self.unit)}"
+
+
+LEGAL_ANSWER = Term(6, TargetUnit.WEEKS)  # Awb 9:11 lid 1: the longest answer term the law allows
+DEFAULT_ACKNOWLEDGEMENT = Term(4, TargetUnit.WORKING_DAYS)  # when the charter promises none (Awb 9:6 sets no term)
+DEFAULT_CALLBACK = Term(2, TargetUnit.WORKING_DAYS)
+
+
+@dataclass(frozen=True)
+class CharterTerms:
+    acknowledgement: Term
+    answer: Term
+    callback: Term
+
+    def answer_after(self, day: datetime.date) -> datetime.date:
+        """The charter's answer term, never later than the law's."""
+        return min(self.answer.after(day), LEGAL_ANSWER.after(day))
+
+
+CHARTER_TERMS = "workflow.charter_terms"
+
+
+def charter_terms() -> CharterTerms:
+    return kept(CHARTER_TERMS, _read_terms)
+
+
+def _read_terms() -> CharterTerms:
+    found = {}
+    norms = ServiceNorm.objects.published_active().filter(
+        Q(measured_from__in=[MeasuredFrom.ACKNOWLEDGEMENTS, MeasuredFrom.ANSWERS]) | Q(code=CALLBACK_NORM),
+        target_kind=TargetKind.TERM,
+        target_unit__in=TERM_UNITS,
+        target_amount__isnull=False,
+    )
+    for code, measured_from, amount, unit in norms.order_by("code").values_list("code", "measured_from", "target_amount", "target_unit"):
+        found.setdefault(CALLBACK_NORM if code == CALLBACK_NORM else measured_from, Term(amount, unit))
+    return CharterTerms(
+        acknowledgement=found.get(MeasuredFrom.ACKNOWLEDGEMENTS, DEFAULT_ACKNOWLEDGEMENT),
+        answer=found.get(MeasuredFrom.ANSWERS, LEGAL_ANSWER),
+        callback=found.get(CALLBACK_NORM, DEFAULT_CALLBACK),
+    )
+
+
+def forget_charter_terms(**kwargs) -> None:
+    """A norm was saved (published, revised, retired): the next case reads the charter's terms again."""
+    forget(CHARTER_TERMS)
 
 
 def case_deadlines(*, received_on: datetime.date, callback_requested: bool = False) -> dict[str, datetime.date | None]:
     """The terms of a new case, from its date of receipt."""
-    calendar = default_calendar()
+    terms = charter_terms()
     return {
-        "acknowledgement_due": calendar.add_working_days(received_on, ACK_WORKING_DAYS),
-        "answer_due": calendar.add_weeks(received_on, ANSWER_WEEKS),
-        "callback_due": calendar.add_working_days(received_on, CALLBACK_WORKING_DAYS) if callback_requested else None,
+        "acknowledgement_due": terms.acknowledgement.after(received_on),
+        "answer_due": terms.answer_after(received_on),
+        "callback_due": terms.callback.after(received_on) if callback_requested else None,
     }
 
 
 def reopened_answer_due(*, reopened_on: datetime.date) -> datetime.date:
     """A reopened case is answered again within the charter's answer term, counted from the day it was reopened."""
-    return default_calendar().add_weeks(reopened_on, ANSWER_WEEKS)
+    return charter_terms().answer_after(reopened_on)
 
 
 def latest_extension_date(case: Case) -> datetime.date:

@@ -39,6 +39,7 @@ from cases.permissions import EDIT_NORMS, can_see_aggregates
 from cases.reporting import aggregates, compliance, figures, periods, satisfaction
 from cases.reporting.charts import Series, column_chart
 from cases.reporting.report import CONTENT_TYPES, FORMATS, ReportError, report_build, report_filename, report_render
+from cases.workflow.deadlines import charter_terms
 from cases.workspace.roles import ROLE_EDITORS_ONLY, forbidden, page_crumbs, sees_aggregates
 from cms import versions as revision
 from cms.models import Charter, ServiceNorm
@@ -109,6 +110,7 @@ def dashboard(request):
         "top_complaints": aggregates.top_norms(period=period, kind=Kind.COMPLAINT),
         "top_suggestions": aggregates.top_norms(period=period, kind=Kind.SUGGESTION),
         "compliance": compliance.compliance_figures(start=start, end=end, as_of=today),
+        "terms": charter_terms(),
         "threshold": figures.small_cell_threshold(),
         "report_years": list(range(today.year, today.year - 5, -1)),
         "report_formats": FORMATS,

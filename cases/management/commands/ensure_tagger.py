@@ -21,6 +21,9 @@ class Command(BaseCommand):
         except NoNormsToTag as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"tagger {tagger.version[:12]} is active"))
+        active = TaggerModel.objects.filter(active=True).only("scores").first()
+        for warning in (active.scores.get("warnings", []) if active else []):
+            self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         if options["tag_waiting"]:
             waiting = cases_waiting_for_tags().count()
             if waiting:

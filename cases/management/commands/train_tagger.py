@@ -41,5 +41,8 @@ class Command(BaseCommand):
         for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match"):
             if key in model.scores:
                 self.stdout.write(f"{key:16} {model.scores[key]:.3f}")
+        for warning in model.scores.get("warnings", []):
+            # e.g. a norm of this charter the corpus has no examples of: it is not suggested until officers confirm some.
+            self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         style = self.style.SUCCESS if activated else self.style.WARNING
         self.stdout.write(style(f"model {model.version[:12]}: {reason}"))
