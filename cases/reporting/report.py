@@ -1,10 +1,8 @@
-"""The annual complaints report (Awb 9:12a: the municipality registers its complaints and
-publishes them yearly): one set of tables, written as PDF (with charts and a short text per
-section), CSV and JSON that carry the same numbers.
-
-The report holds counts, shares and days only. Every count goes through ``Figure`` (small-cell
-suppression) and every share or handling time of too few cases is left out, so the report can
-be published as it is.
+"""The annual complaints report (Awb 9:12a: the municipality registers its complaints and publishes them
+yearly): one set of tables, written as PDF (with charts and a short text per section), CSV and JSON that
+carry the same numbers. The report holds counts, shares and days only: every count goes through ``Figure``
+(small-cell suppression) and every share or handling time of too few cases is left out, so the report can
+be published as it is. Its terms are the charter's own (``charter_terms``).
 """
 
 from __future__ import annotations
