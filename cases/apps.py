@@ -8,7 +8,7 @@ class CasesConfig(AppConfig):
     def ready(self):
         # Django's way to connect receivers once the models are loaded; importing the tasks here
         # registers them in every process, so ``cases.dispatch`` finds them by name.
-        from cases import receivers, tasks  # noqa: F401
+        from cases import checks, receivers, tasks  # noqa: F401
         from cases.records import audit
 
         audit.register_models()

@@ -90,3 +90,14 @@ def test_every_response_carries_a_trace_id_and_keeps_the_proxys(client, db):
     assert kept.split("-")[1] == trace
     forged = client.get("/", headers={"traceparent": "00-nonsense-01"})["traceparent"]
     assert forged.split("-")[1] != "nonsense"
+
+
+def test_check_deploy_warns_when_another_municipality_mails_from_harlingens_address(tmp_path):
+    """A second municipality that forgets its own mail settings would mail its citizens from info@harlingen.nl."""
+    zuidplas = {"DJANGO_ALLOWED_HOSTS": "handvest.zuidplas.nl", "HANDVEST_BASE_URL": "https://handvest.zuidplas.nl"}
+    result = run_settings(tmp_path, zuidplas, "check", "--deploy", "--fail-level", "WARNING")
+    said = result.stdout + result.stderr
+    assert result.returncode != 0 and "handvest.W001" in said and "handvest.W002" in said and "zuidplas.nl" in said
+    own = {**zuidplas, "DEFAULT_FROM_EMAIL": "Gemeente Zuidplas <klachten@zuidplas.nl>", "HANDVEST_MAIL_DOMAIN": "handvest.zuidplas.nl"}
+    result = run_settings(tmp_path, own, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
