@@ -126,17 +126,30 @@ def keyword_candidates(tagger, text: str) -> dict[str, list[str]]:
     """The charter's norms the model has no training example of (a new municipality's own codes, until
     officers confirm some), whose charter keywords occur in ``text``: offered to the officer as uncertain,
     without a score, with the keyword as the reason. The model cannot suggest them; the keywords can."""
-    unlearned = [code for code, count in (tagger.report.get("label_counts") or {}).items() if count == 0]
-    if not unlearned:
-        return {}
+    counts = tagger.report.get("label_counts")
+    if counts is None:
+        return {}  # a model that does not say what it learned: nothing to add
     folded = text.casefold()
     found: dict[str, list[str]] = {}
-    for norm in ServiceNorm.objects.published_active().filter(code__in=unlearned).order_by("code"):
-        # At the start of a word: "stoeptegel" also finds "stoeptegels".
-        hits = [word for word in norm.keyword_list if re.search(rf"(?<!\w){re.escape(word.casefold())}", folded)]
+    for norm in ServiceNorm.objects.published_active().exclude(keywords="").order_by("code"):
+        if counts.get(norm.code, 0):
+            continue  # learned (a norm published after the training has no count: not learned)
+        hits = [word for word in norm.keyword_list if re.search(keyword_pattern(word), folded)]
         if hits:
             found[norm.code] = [f"trefwoord uit het handvest: {word}" for word in hits[:3]]
     return found
+
+
+def keyword_pattern(keyword: str) -> str:
+    """A keyword as a whole word or words (any white space between them, a line break too), with a Dutch
+    plural or inflection ("stoeptegels", "afspraken" is not guessed); a long one also as the start of a
+    compound. "bot" does not find "botsing"."""
+    words = [re.escape(word) for word in keyword.casefold().split()]
+    if not words:
+        return r"(?!)"
+    tail = r"\w*" if len(words[-1]) >= 8 else r"(?:s|en|e|'s)?"
+    joined = r"\s+".join(words)
+    return rf"(?<!\w){joined}{tail}(?!\w)"
 
 
 def cases_waiting_for_tags() -> models.QuerySet[Case]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ MAX_EXTENSION_WEEKS = 4  # Awb 9:11(2)
 CALLBACK_NORM = "TEL-TERUGBELLEN"
 DUE_SOON_WORKING_DAYS = 5
 TERM_UNITS = (TargetUnit.WORKING_DAYS, TargetUnit.DAYS, TargetUnit.WEEKS)
+SAME_DAY_UNITS = (TargetUnit.HOURS, TargetUnit.MINUTES)  # a call-back "binnen 4 uur": due that working day
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Term:
     unit: str  # a TargetUnit: working_days, days or weeks
 
     def after(self, day: datetime.date) -> datetime.date:
+        if self.unit in SAME_DAY_UNITS:
+            return default_calendar().add_working_days(day, 0)
         return default_calendar().add_term(day, self.amount, self.unit)
 
     @property
@@ -69,25 +73,34 @@ def charter_terms() -> CharterTerms:
 
 
 def _read_terms() -> CharterTerms:
-    found = {}
+    found: dict[str, Term] = {}
     norms = ServiceNorm.objects.published_active().filter(
-        Q(measured_from__in=[MeasuredFrom.ACKNOWLEDGEMENTS, MeasuredFrom.ANSWERS]) | Q(code=CALLBACK_NORM),
+        Q(measured_from__in=[MeasuredFrom.ACKNOWLEDGEMENTS, MeasuredFrom.ANSWERS], target_unit__in=TERM_UNITS)
+        | Q(code=CALLBACK_NORM, target_unit__in=(*TERM_UNITS, *SAME_DAY_UNITS)),
         target_kind=TargetKind.TERM,
-        target_unit__in=TERM_UNITS,
         target_amount__isnull=False,
     )
-    for code, measured_from, amount, unit in norms.order_by("code").values_list("code", "measured_from", "target_amount", "target_unit"):
-        found.setdefault(CALLBACK_NORM if code == CALLBACK_NORM else measured_from, Term(amount, unit))
+    today = timezone.localdate()
+    for code, measured_from, amount, unit in norms.values_list("code", "measured_from", "target_amount", "target_unit"):
+        role, term = (CALLBACK_NORM if code == CALLBACK_NORM else measured_from), Term(amount, unit)
+        # Two norms promising the same thing (by post, by web): the case is held to the shorter.
+        if role not in found or term.after(today) < found[role].after(today):
+            found[role] = term
+    answer = found.get(MeasuredFrom.ANSWERS, LEGAL_ANSWER)
+    if answer.after(today) > LEGAL_ANSWER.after(today):
+        answer = LEGAL_ANSWER  # a charter cannot promise more time than the law gives (Awb 9:11 lid 1)
     return CharterTerms(
         acknowledgement=found.get(MeasuredFrom.ACKNOWLEDGEMENTS, DEFAULT_ACKNOWLEDGEMENT),
-        answer=found.get(MeasuredFrom.ANSWERS, LEGAL_ANSWER),
+        answer=answer,
         callback=found.get(CALLBACK_NORM, DEFAULT_CALLBACK),
     )
 
 
 def forget_charter_terms(**kwargs) -> None:
-    """A norm was saved (published, revised, retired): the next case reads the charter's terms again."""
+    """A norm was saved (published, revised, retired): the next case reads the charter's terms again, also
+    after the save commits (a request in between may have read the old terms; a rolled-back save is not kept)."""
     forget(CHARTER_TERMS)
+    transaction.on_commit(lambda: forget(CHARTER_TERMS))
 
 
 def case_deadlines(*, received_on: datetime.date, callback_requested: bool = False) -> dict[str, datetime.date | None]:
