@@ -81,7 +81,7 @@ def _read_terms() -> CharterTerms:
         target_amount__isnull=False,
     )
     today = timezone.localdate()
-    for code, measured_from, amount, unit in norms.values_list("code", "measured_from", "target_amount", "target_unit"):
+    for code, measured_from, amount, unit in norms.order_by().values_list("code", "measured_from", "target_amount", "target_unit"):
         role, term = (CALLBACK_NORM if code == CALLBACK_NORM else measured_from), Term(amount, unit)
         # Two norms promising the same thing (by post, by web): the case is held to the shorter.
         if role not in found or term.after(today) < found[role].after(today):
