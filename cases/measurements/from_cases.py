@@ -102,7 +102,7 @@ def answer_counts(periods: list[PeriodSpec], *, as_of: datetime.date) -> Counts:
     terms = _Terms(periods, default_calendar())
     rows = (
         _facts(periods)
-        .exclude(Q(withdrawn=True) & (Q(closed_on__isnull=True) | Q(closed_on__lte=as_of)))  # withdrawn after as_of: still owed then
+        .exclude(CaseFact.withdrawn_by(as_of))
         .values_list("received_on", "handled_on", "extended_on", "extended_answer_due")  # not a reopening's term
         .annotate(n=Count("pk"))
         .order_by()

@@ -58,6 +58,12 @@ class CaseFact(models.Model):
     def __str__(self) -> str:
         return f"fact of case {self.case_id}"
 
+    @staticmethod
+    def withdrawn_by(as_of) -> models.Q:
+        """Facts of cases withdrawn by ``as_of``: no answer was owed them that day. One withdrawn after it
+        was still open (and maybe late) then."""
+        return models.Q(withdrawn=True) & (models.Q(closed_on__isnull=True) | models.Q(closed_on__lte=as_of))
+
 
 class CaseTagFact(models.Model):
     """The norm tags of a case as ``NormMonthCount`` counts them now (confirmed and suggested, merged

@@ -135,8 +135,7 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
     handled = Q(handled_on__isnull=False, handled_on__lte=as_of)
     # A reopened case being handled again is open too, though its first answer stays its handled_on.
     open_case = Q(finished_on__isnull=True) | Q(finished_on__gt=as_of) | Q(answered=False, closed=False)
-    # Withdrawn by ``as_of``: no answer owed. Withdrawn after it, the case was still open (and maybe late) that day.
-    not_withdrawn = ~(Q(withdrawn=True) & (Q(closed_on__isnull=True) | Q(closed_on__lte=as_of)))
+    not_withdrawn = ~CaseFact.withdrawn_by(as_of)
     six_weeks_due = not_withdrawn & (handled | Q(answer_due__lt=as_of))
     term_due = not_withdrawn & (handled | Q(effective_answer_due__lt=as_of))
     finished = Q(finished_on__isnull=False, finished_on__lte=as_of)
