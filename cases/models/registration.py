@@ -11,7 +11,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["IntakeChannel", "Kind", "Registration", "RegistrationCounter", "ReplyChannel", "TriageState"]
+__all__ = ["IntakeChannel", "Kind", "Registration", "RegistrationCounter", "ReplyChannel", "TriageState", "normal_email", "normal_name"]
+
+
+def normal_name(name: str) -> str:
+    """A sender's name (or address) as compared: white space collapsed, case folded."""
+    return " ".join((name or "").split()).casefold()
+
+
+def normal_email(email: str) -> str:
+    return (email or "").strip().casefold()
 
 
 class IntakeChannel(models.TextChoices):

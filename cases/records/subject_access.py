@@ -27,7 +27,20 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import WorkflowError
-from cases.models import Case, CaseEvent, CaseRecord, CaseState, DataSubjectRequest, InboundMessage, InboundOutcome, OutgoingMessage, Registration, RequestKind
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseRecord,
+    CaseState,
+    DataSubjectRequest,
+    InboundMessage,
+    InboundOutcome,
+    OutgoingMessage,
+    Registration,
+    RequestKind,
+    normal_email,
+    normal_name,
+)
 from cases.permissions import HANDLE_DATA_REQUESTS, require
 from cases.storage import private_storage
 from cms.models import MunicipalitySettings
@@ -41,14 +54,6 @@ TEMPLATE = "cases/records/subject_access.html"
 # conversation's questions and replies, say) adds it: each receiver returns a list of sections,
 # ``{"title": "...", "items": ["one line of text", ...]}`` in Dutch, shown in the PDF and kept in the JSON.
 case_access_data = Signal()  # kwargs: case
-
-
-def normal_name(name: str) -> str:
-    return " ".join((name or "").split()).casefold()
-
-
-def normal_email(email: str) -> str:
-    return (email or "").strip().casefold()
 
 
 @dataclass(frozen=True)

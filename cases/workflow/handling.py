@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, CaseState, EventKind, Registration
+from cases.models import Case, CaseEvent, CaseState, EventKind, Registration, normal_email, normal_name
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
 
@@ -75,10 +75,6 @@ def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: 
     return case
 
 
-def _plain(value: str) -> str:
-    return " ".join((value or "").split()).casefold()
-
-
 def one_sender(first: Registration, second: Registration) -> bool:
     """Whether two registrations come from one citizen as far as we can tell: the same e-mail address,
     or the same name (a second address of the same person). Without any contact on one side (anonymous)
@@ -86,11 +82,11 @@ def one_sender(first: Registration, second: Registration) -> bool:
     contact = ("sender_name", "sender_email", "sender_address", "sender_phone")
     if not any(getattr(first, name) for name in contact) or not any(getattr(second, name) for name in contact):
         return True
-    if first.sender_email and _plain(first.sender_email) == _plain(second.sender_email):
+    if first.sender_email and normal_email(first.sender_email) == normal_email(second.sender_email):
         return True
     if first.sender_phone and "".join(filter(str.isdigit, first.sender_phone)) == "".join(filter(str.isdigit, second.sender_phone)):
         return True
-    return bool(_plain(first.sender_name)) and _plain(first.sender_name) == _plain(second.sender_name)
+    return bool(normal_name(first.sender_name)) and normal_name(first.sender_name) == normal_name(second.sender_name)
 
 
 def _merge_check(duplicate: Case, target: Case) -> None:
