@@ -65,7 +65,7 @@ def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: 
         if case.assigned_to_id == getattr(officer, "pk", None):
             return case
         if seen_officer is not None and str(case.assigned_to_id or "") != seen_officer:
-            current = case.assigned_to.get_full_name() or case.assigned_to.get_username() if case.assigned_to else "niemand"
+            current = (case.assigned_to.get_full_name() or case.assigned_to.get_username()) if case.assigned_to else "niemand"
             raise CaseConflict(errors.CONCURRENT_ASSIGN % {"name": current})
         case.assigned_to = officer
         case.save(update_fields=["assigned_to"])

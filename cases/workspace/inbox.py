@@ -25,7 +25,7 @@ from cases.models import Case, CaseNorm, CaseState, Registration, TagStatus
 from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import deadline_status, due_soon_limit
 from cases.workspace import forms as wf
-from cases.workspace.roles import handles_cases
+from cases.workspace.roles import handles_cases, page_crumbs
 
 REGISTRATION_NUMBER = re.compile(r"^[A-Za-z]{1,6}-\d{4}-\d{6}$")
 # Must match the expression of the index in migration 0006 exactly, or PostgreSQL scans instead.
@@ -70,8 +70,7 @@ def deadline_badge(case: Case, today: datetime.date | None = None) -> DeadlineBa
 
 def crumbs(*items: tuple[str, str]) -> list[dict]:
     """Breadcrumbs from the admin's start page through the inbox."""
-    start = [{"url": reverse("wagtailadmin_home"), "label": _("Start")}, {"url": reverse("handvest_workspace:inbox"), "label": _("Zaken")}]
-    return start + [{"url": url, "label": label} for url, label in items]
+    return page_crumbs((reverse("handvest_workspace:inbox"), _("Zaken")), *items)
 
 
 # --- the inbox ----------------------------------------------------------------------------------
