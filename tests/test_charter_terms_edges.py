@@ -10,9 +10,9 @@ import pytest
 from django.core.cache import cache
 
 from cms.charter_loading import load_charter
+from tests.test_second_municipality import RECEIVED, _web_complaint  # a Thursday, no holidays nearby
 
 ZUIDPLAS = Path(__file__).resolve().parent / "fixtures" / "zuidplas-2024.yaml"
-RECEIVED = datetime.date(2024, 9, 5)  # Thursday, no holidays nearby
 ANSWER_LINE = "target: {kind: term, amount: 4, unit: weeks, per: quarter, measured_from: answers}"
 CALLBACK_LINE = "target: {kind: term, amount: 1, unit: working_days}"
 
@@ -29,16 +29,7 @@ def _load(tmp_path, *, replace=(), extra=""):
 
 
 def _web_case(received_on=RECEIVED):
-    from cases.workflow.registration import Sender, register_item
-
-    registration, _ = register_item(
-        channel="web",
-        kind="complaint",
-        text="Mijn brief is nooit beantwoord.",
-        sender=Sender(name="Fenna van der Pijl", email="fenna@example.nl"),
-        received_on=received_on,
-    )
-    return registration.case
+    return _web_complaint(received_on).case
 
 
 # --- (1) the charter's terms ------------------------------------------------------------------------

@@ -13,39 +13,32 @@ from tests.test_aggregates_data import D, at, build_case, norms_fixture  # noqa:
 pytestmark = pytest.mark.django_db
 
 
-def test_panel_protects_a_small_month_in_the_quarter_still_running(norms, monkeypatch):
-    # Today 15 May 2025. TEL-25SEC complaints: April 2025 ×3, May 2025 ×2; nothing else.
+def april_and_may_on_the_panel(monkeypatch, today):
+    """TEL-25SEC complaints April 2025 ×3 and May 2025 ×2, nothing else, as the panel shows them on ``today``:
+    (April, May, Q2)."""
     for day in (1, 2, 3):
         build_case(received_on=D(2025, 4, day), tags={"TEL-25SEC": "confirmed"})
     for day in (5, 6):
         build_case(received_on=D(2025, 5, day), tags={"TEL-25SEC": "confirmed"})
     rollup_refresh()
-    monkeypatch.setattr("cases.workspace.revision.timezone.localdate", lambda: D(2025, 5, 15))
+    monkeypatch.setattr("cases.workspace.revision.timezone.localdate", lambda: today)
     context = revision._norm_panel_context(ServiceNorm.objects.get(code="TEL-25SEC"))
     months = {row.period: row for row in context["months"]}
     quarters = {row.period: row for row in context["quarters"]}
-    april, may, q2 = months["2025-04"].complaints, months["2025-05"].complaints, quarters["2025-Q2"].complaints
+    return months["2025-04"].complaints, months["2025-05"].complaints, quarters["2025-Q2"].complaints
+
+
+def test_panel_protects_a_small_month_in_the_quarter_still_running(norms, monkeypatch):
+    # Seen on 15 May 2025: June lies in the future, so Q2 = April + May exactly, and 5 − 3 would give
+    # May's 2 away. The quarter counts as whole once its months reach the page's end: a neighbour is hidden.
+    april, may, q2 = april_and_may_on_the_panel(monkeypatch, D(2025, 5, 15))
     assert may.small  # 2 is shown as <3
-    # Expected: May's 2 cannot be worked out on the panel: README "where a small count (<3) could be
-    # worked out from a period's total minus its other parts, a neighbouring count is hidden too (×)".
-    # June lies in the future, so Q2 = April + May exactly: 5 − 3 = 2. protect_series only makes a group
-    # when the finer periods on the page cover the whole quarter (61 of 91 days here), so nothing is
-    # hidden: the panel shows Q2 5, April 3, May <3 (and the year 2025 5 beside Q1 0 / Q2 5 likewise).
     assert april.suppressed or q2.suppressed, f"Q2 {q2} − April {april} gives May away"
 
 
 def test_panel_protects_a_small_month_in_a_finished_quarter(norms, monkeypatch):
-    # Control (passes): the same counts seen on 15 July 2025, when Q2 is over, are protected.
-    for day in (1, 2, 3):
-        build_case(received_on=D(2025, 4, day), tags={"TEL-25SEC": "confirmed"})
-    for day in (5, 6):
-        build_case(received_on=D(2025, 5, day), tags={"TEL-25SEC": "confirmed"})
-    rollup_refresh()
-    monkeypatch.setattr("cases.workspace.revision.timezone.localdate", lambda: D(2025, 7, 15))
-    context = revision._norm_panel_context(ServiceNorm.objects.get(code="TEL-25SEC"))
-    months = {row.period: row for row in context["months"]}
-    quarters = {row.period: row for row in context["quarters"]}
-    april, q2 = months["2025-04"].complaints, quarters["2025-Q2"].complaints
+    # The same counts seen on 15 July 2025, when Q2 is over.
+    april, _may, q2 = april_and_may_on_the_panel(monkeypatch, D(2025, 7, 15))
     assert april.suppressed or q2.suppressed
 
 
