@@ -142,22 +142,24 @@ def test_outcomes_in_the_annual_report_stand_as_on_the_as_of_day(municipality):
 # --- 4. Small cells in the attainment of norms measured from the cases -------------------------------
 
 
-def test_attainment_from_cases_hides_a_small_within_count(norms):
-    # Ten complaints received in April 2025 (Q2), all acknowledged at once; one answered in time (within
-    # six weeks), nine answered late. POST-REACTIE 2025-Q2: 10 observations, 1 within.
+def ten_complaints_one_answered_in_time() -> None:
+    """Ten complaints received in April 2025 (Q2), all acknowledged at once; one answered within six weeks,
+    nine late."""
     for index in range(10):
         received = D(2025, 4, 1 + index)
         answered = D(2025, 4, 20) if index == 0 else D(2025, 7, 1)
         build_case(received_on=received, acknowledged=at(received), answered=at(answered), closed=at(answered), outcome="gegrond")
     rollup_refresh()
+
+
+def test_attainment_from_cases_hides_a_small_within_count(norms):
+    # POST-REACTIE 2025-Q2: 10 observations, 1 within.
+    ten_complaints_one_answered_in_time()
     (item,) = norm_attainment(start=D(2025, 4, 1), end=D(2025, 7, 1), norms=ServiceNorm.objects.filter(code="POST-REACTIE"), as_of=AS_OF)
     (q2,) = item.periods
     assert (q2.observations, q2.within) == (10, 1)
-    # Expected: the within count of cases is shown as "<3" (or not at all) and no share beside it: README
-    # "These counts follow the small-cell rule (<3, no share of fewer cases)", and "A share whose part is
-    # hidden as <3 shows no percentage either (20 % of 10 would give the hidden 2 away)"; the annual
-    # report's own Share does exactly that. PeriodAttainment only suppresses when the *observations* are
-    # small, so the charter report (public page, JSON, CSV) shows within_target 1 and attained 0.1.
+    # The within count of cases is hidden (small-cell rule) and so is the share beside it, as the annual
+    # report's own Share does: 10 % of 10 would give the hidden 1 away.
     data = charter_report_to_data(charter_report_build(year=2025, as_of=AS_OF, charts=False))
     (norm,) = [entry for entry in data["norms"] if entry["code"] == "POST-REACTIE"]
     (period,) = [entry for entry in norm["periods"] if entry["period"] == "2025-Q2"]
@@ -166,12 +168,8 @@ def test_attainment_from_cases_hides_a_small_within_count(norms):
 
 
 def test_compliance_share_hides_a_small_on_time_count(municipality):
-    # Control (passes): the same ten cases in the annual report's compliance: 1 of 10 is shown as <3, no %.
-    for index in range(10):
-        received = D(2025, 4, 1 + index)
-        answered = D(2025, 4, 20) if index == 0 else D(2025, 7, 1)
-        build_case(received_on=received, acknowledged=at(received), answered=at(answered), closed=at(answered), outcome="gegrond")
-    rollup_refresh()
+    # The same ten cases in the annual report's compliance: 1 of 10 is shown as <3, no %.
+    ten_complaints_one_answered_in_time()
     share = compliance_figures(**YEAR_2025, as_of=AS_OF).answer_within_six_weeks
     assert (share.part, share.whole, share.part_figure.value, share.percent) == (1, 10, "<3", None)
 
