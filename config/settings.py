@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import log_masking
 from config.env import cache_settings, env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -406,6 +407,7 @@ AUDITLOG_CID_GETTER = "config.tracing.current_trace_id"
 AUDITLOG_MASK_CALLABLE = "cases.records.audit.hide_value"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+log_masking.install()  # no log line carries a private link (config/log_masking.py)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

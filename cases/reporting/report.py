@@ -26,6 +26,7 @@ from cases.reporting import aggregates, compliance, figures, periods, satisfacti
 from cases.reporting.charts import Series, bar_chart
 from cases.reporting.compliance import ComplianceFigures, Share
 from cases.reporting.figures import Figure, Trend
+from cases.reporting.report_counts import ReportCounts, report_counts
 from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
@@ -159,24 +160,16 @@ def _summary(by_kind: dict[str, ComplianceFigures]) -> Section:
     )
 
 
-def _per_quarter(year: int) -> Section:
-    start, end = datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
-    counts = aggregates.case_counts(start=start, end=end, by=("kind",), period="quarter")
-    threshold = figures.small_cell_threshold()
-    rows = []
-    for key in periods.period_keys(start, end, "quarter"):
-        cells = {kind: count_cell(counts.get((kind, key), Figure(0, threshold))) for kind, _label in _kind_columns()}
-        rows.append(Row(key, periods.period_label(key), cells))
+def _per_quarter(counts: ReportCounts) -> Section:
+    rows = [Row(key, periods.period_label(key), {kind: count_cell(cells[kind]) for kind, _label in _kind_columns()}) for key, cells in counts.quarters.items()]
     section = Section(key="per_quarter", title=_("Per kwartaal"), columns=_kind_columns(), rows=rows)
     section.chart = _chart_of(section, _("Ontvangen per kwartaal"))
     return section
 
 
-def _per_channel(year: int) -> Section:
-    counts = aggregates.case_counts(start=datetime.date(year, 1, 1), end=datetime.date(year + 1, 1, 1), by=("kind", "channel"))
-    threshold = figures.small_cell_threshold()
+def _per_channel(counts: ReportCounts) -> Section:
     rows = [
-        Row(channel.value, str(channel.label), {kind: count_cell(counts.get((kind, channel.value), Figure(0, threshold))) for kind, _label in _kind_columns()})
+        Row(channel.value, str(channel.label), {kind: count_cell(counts.channels[channel.value][kind]) for kind, _label in _kind_columns()})
         for channel in IntakeChannel
     ]
     section = Section(key="per_channel", title=_("Per kanaal"), columns=_kind_columns(), rows=rows)
@@ -310,11 +303,12 @@ def report_build(*, year: int, as_of: datetime.date | None = None, progress: Cal
         generated_at=timezone.now(),
         threshold=figures.small_cell_threshold(),
     )
-    report.sections.append(_summary(by_kind))
     step("per_quarter")
-    report.sections.append(_per_quarter(year))
+    counts = report_counts(year, by_kind)  # before any cell is written: they protect one another's small counts
+    report.sections.append(_summary(by_kind))
+    report.sections.append(_per_quarter(counts))
     step("per_channel")
-    report.sections.append(_per_channel(year))
+    report.sections.append(_per_channel(counts))
     step("per_norm")
     report.sections.append(_per_norm(year))
     step("outcomes")

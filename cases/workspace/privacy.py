@@ -11,7 +11,6 @@ by whom), and each registration shown or exported is a line in the read log. Onl
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -20,7 +19,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.errors import WorkflowError
 from cases.models import DataSubjectRequest
@@ -39,6 +38,9 @@ DONE_ERASED = _("Gewist: %(numbers)s.")
 NOTHING_ERASED = _("Er is niets gewist.")
 REFUSED = _("Niet gewist: %(number)s — %(reason)s.")
 NOT_RECTIFIED = _("Niet verbeterd: %(number)s — %(reason)s.")
+# The person searched for, kept in the officer's session: never in a URL, where the access log, a
+# proxy and the browser's history would keep the name and e-mail address of who asked to be forgotten.
+QUERY_KEY = "handvest_privacy_query"
 CONFIRM_ERASURE = _("Vink aan dat u de gegevens wilt wissen; dat kan niet ongedaan worden.")
 
 
@@ -78,9 +80,14 @@ def _selected(request) -> list[int]:
     return [int(value) for value in request.POST.getlist("registrations") if value.isascii() and value.isdigit()]  # not "²"
 
 
-def _back(query_data) -> str:
-    fields = {key: query_data.get(key, "") for key in ("email", "name", "number") if query_data.get(key)}
-    return f"{reverse('handvest_privacy:search')}?{urlencode(fields)}"
+def _back(request, query_data) -> str:
+    """The search page, showing this person again (the query in the session, not in the URL)."""
+    fields = {key: str(query_data.get(key, "")) for key in ("email", "name", "number") if query_data.get(key)}
+    if fields:
+        request.session[QUERY_KEY] = fields
+    else:
+        request.session.pop(QUERY_KEY, None)
+    return reverse("handvest_privacy:search")
 
 
 def _log_reads(request, match: PersonMatch) -> None:
@@ -88,11 +95,14 @@ def _log_reads(request, match: PersonMatch) -> None:
         record_read(request, registration, registration, activity=ACTIVITY)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @handles_data_requests
 def search(request):
-    form = SearchForm(request.GET or None)
-    query = form.query() if request.GET else None
+    if request.method == "POST":  # the search form posts; the page shows the person found after a redirect
+        return redirect(_back(request, request.POST))
+    data = request.session.get(QUERY_KEY)
+    form = SearchForm(data)
+    query = form.query() if data else None
     match = person_find(query) if query else None
     if match is not None:
         _log_reads(request, match)
@@ -102,7 +112,7 @@ def search(request):
         "header_icon": "user",
         "form": form,
         "match": match,
-        "searched": bool(request.GET),
+        "searched": bool(data),
         "export_form": ExportForm(prefix="inzage"),
         "rectify_form": RectifyForm(prefix="verbeteren"),
         "erase_form": EraseForm(prefix="wissen"),
@@ -136,10 +146,10 @@ def export(request):
         filename, archive, match = subject_access_export(query=query, actor=request.user, registration_ids=_selected(request), reason=reason)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
-        return redirect(_back(request.POST))
+        return redirect(_back(request, request.POST))
     except (WorkflowError, PermissionDenied) as exc:
         messages.error(request, str(exc))
-        return redirect(_back(request.POST))
+        return redirect(_back(request, request.POST))
     _log_reads(request, match)
     logger.info("access export of %s registrations by %s", len(match.registrations), request.user.get_username())
     response = HttpResponse(archive, content_type="application/zip")
@@ -175,8 +185,8 @@ def rectify(request):
                 "name": data["sender_name"] or request.POST.get("name", ""),
                 "number": request.POST.get("number", ""),
             }
-            return redirect(_back(query_data))
-    return redirect(_back(request.POST))
+            return redirect(_back(request, query_data))
+    return redirect(_back(request, request.POST))
 
 
 @require_POST
@@ -197,7 +207,7 @@ def erase(request):
             messages.success(request, DONE_ERASED % {"numbers": ", ".join(outcome.done)} if outcome.done else NOTHING_ERASED)
             for number, reason in outcome.refused.items():
                 messages.warning(request, REFUSED % {"number": number, "reason": reason})
-    return redirect(_back(request.POST))
+    return redirect(_back(request, request.POST))
 
 
 urlpatterns = [
