@@ -7,6 +7,10 @@ CONCURRENT_CHANGE = _("Een collega heeft deze zaak net gewijzigd (nu: '%(state)s
 CONCURRENT_REPORT = _("Een collega heeft het verslag van het horen net vastgelegd of gewijzigd. Uw tekst is niet opgeslagen; lees eerst dat verslag.")
 CONCURRENT_ASSIGN = _("Een collega heeft de behandelaar van deze zaak net gewijzigd (nu: %(name)s). Uw keuze is niet opgeslagen.")
 NO_PERMISSION = _("U mag zaken niet behandelen.")
+UNHEARD_BUT_FOUNDED = _(
+    "De indiener is niet gehoord omdat de klacht kennelijk ongegrond was (Awb 9:10 lid 2a). Een klacht die (deels) "
+    "gegrond is, moet na het horen worden beoordeeld: nodig de indiener uit voor een hoorgesprek, of kies een ander oordeel."
+)
 RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
 UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
 RETIRED_NORM = _("Norm %(code)s is ingetrokken. Kies een norm die nu geldt; een zaak die deze norm al had, houdt haar.")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cases.workflow.calendar import BAD_CLOSING_DAY, DATETIME_NOT_DATE, NEGATIVE_TERM, WorkingCalendar, default_calendar
+from cases.calendar import BAD_CLOSING_DAY, DATETIME_NOT_DATE, NEGATIVE_TERM, WorkingCalendar, default_calendar
 
 date = datetime.date
 CALENDAR = WorkingCalendar()

@@ -290,7 +290,7 @@ def test_the_annual_report_and_the_editors_panel_show_satisfaction_per_norm_with
 
 
 def test_a_reopened_complaint_gets_a_new_answer_term_and_keeps_the_original_for_the_figures(gemeente, django_capture_on_commit_callbacks):
-    from cases.workflow.calendar import default_calendar
+    from cases.calendar import default_calendar
     from cases.workflow.deadlines import deadline_status
 
     received = timezone.localdate() - datetime.timedelta(days=120)

@@ -213,7 +213,7 @@ def test_an_answer_without_the_ombudsman_is_refused(municipality):
     body = draft.body_text.replace("Nationale ombudsman", "klachtencommissie")
     with pytest.raises(ValidationError) as excinfo:
         letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=body, actor=officer())
-    assert errors_of(excinfo) == str(OMBUDSMAN_MISSING)
+    assert errors_of(excinfo) == str(OMBUDSMAN_MISSING % {"name": "de Nationale ombudsman"})
 
 
 def test_a_decline_without_the_ombudsman_is_refused_and_the_case_stays_open(municipality):
@@ -226,7 +226,7 @@ def test_a_decline_without_the_ombudsman_is_refused_and_the_case_stays_open(muni
         case_step_with_letter(
             case_id=case.pk, name="decline", kind="decline", subject=draft.subject, body_text=body, actor=officer(), ground=DeclineGround.OLDER_THAN_A_YEAR
         )
-    assert errors_of(excinfo) == str(OMBUDSMAN_MISSING)
+    assert errors_of(excinfo) == str(OMBUDSMAN_MISSING % {"name": "de Nationale ombudsman"})
     case.refresh_from_db()
     assert case.state == CaseState.ACKNOWLEDGED and not case.decline_ground
     assert not OutgoingMessage.objects.filter(kind="decline").exists()

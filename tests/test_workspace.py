@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import errors
+from cases.calendar import default_calendar
 from cases.errors import WorkflowError
 from cases.models import Case, CaseEvent, CaseState, EventKind
 from cases.tagging import tag_confirm, tags_store_suggestions
-from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import deadline_status
 from cases.workflow.handling import case_add_note, case_assign, case_merge
 from cases.workflow.transitions import case_record_hearing, case_transition

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import errors
+from cases.calendar import default_calendar
 from cases.conversation import texts
 from cases.conversation.questions import refuse
 from cases.correspondence.composing import letter_compose
@@ -26,7 +27,6 @@ from cases.errors import WorkflowError
 from cases.models import AnswerChannel, CaseEvent, ConsentRequest, ConsentStatus, EventKind, LetterKind
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
-from cases.workflow.calendar import default_calendar
 from cases.workflow.transitions import locked_case
 
 logger = logging.getLogger(__name__)

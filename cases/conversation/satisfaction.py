@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cases.calendar import default_calendar
 from cases.conversation import texts
 from cases.conversation.questions import refuse
 from cases.correspondence.composing import letter_compose
@@ -34,7 +35,6 @@ from cases.models import (
     ReopenRequest,
     SatisfactionSurvey,
 )
-from cases.workflow.calendar import default_calendar
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from cases.calendar import default_calendar
 from cases.correspondence.composing import render_text, tidy_text
 from cases.models import DeadlineDigest
-from cases.workflow.calendar import default_calendar
 from cases.workflow.deadline_scan import DeadlineScan, deadline_scan
 from cases.workflow.deadlines import DUE_SOON_WORKING_DAYS
 from cms.roles import QUALITY_OFFICERS

@@ -45,8 +45,8 @@ EMPTY_SUBJECT = _("Vul een onderwerp in.")
 EMPTY_BODY = _("De brief is leeg. Schrijf eerst de tekst.")
 PLACEHOLDER_LEFT = _("Vul eerst alle invulplekken in: de tekst tussen [[ en ]].")
 OMBUDSMAN_MISSING = _(
-    "Het antwoord op een klacht, en ook de brief dat een klacht niet in behandeling wordt genomen, noemt de ombudsman: "
-    "de Nationale ombudsman of die van de gemeente (Awb 9:12 lid 2, 9:8 lid 3). Zet die alinea terug."
+    "Het antwoord op een klacht, en ook de brief dat een klacht niet in behandeling wordt genomen, noemt de ombudsman "
+    "bij wie de indiener terecht kan: %(name)s (Awb 9:12 lid 2, 9:8 lid 3). Zet die alinea terug."
 )
 NO_ADDRESS = _("Er is geen e-mailadres en geen postadres bekend. Vul eerst een adres in bij de registratie.")
 ACKNOWLEDGEMENT_ALREADY_SENT = _("De ontvangstbevestiging is al verstuurd (%(status)s). Die gaat maar één keer.")
@@ -191,11 +191,17 @@ OMBUDSMAN_LETTERS = (LetterKind.ANSWER, LetterKind.DECLINE)
 
 
 def names_ombudsman(body_text: str) -> bool:
-    """Awb 9:12 lid 2: the answer names where to go next: the Nationale ombudsman, or the municipality's own one."""
-    if OMBUDSMAN_RE.search(body_text):
-        return True
+    """Awb 9:12 lid 2: the answer names where to go next: the municipality's own ombudsman when it has
+    one (the Nationale ombudsman is then not the one to turn to), else the Nationale ombudsman."""
     own = OmbudsmanSettings.current()
-    return own.is_municipal and own.own_name.strip().lower() in body_text.lower()
+    if own.is_municipal:
+        return own.own_name.strip().lower() in body_text.lower()
+    return bool(OMBUDSMAN_RE.search(body_text))
+
+
+def _ombudsman_name() -> str:
+    own = OmbudsmanSettings.current()
+    return own.own_name.strip() if own.is_municipal else "de Nationale ombudsman"
 
 
 def _check_content(kind: LetterKind, subject: str, body_text: str) -> None:
@@ -207,7 +213,7 @@ def _check_content(kind: LetterKind, subject: str, body_text: str) -> None:
     elif PLACEHOLDER_RE.search(body_text) or PLACEHOLDER_RE.search(subject):
         problems["body_text"] = PLACEHOLDER_LEFT
     elif kind in OMBUDSMAN_LETTERS and not names_ombudsman(body_text):
-        problems["body_text"] = OMBUDSMAN_MISSING
+        problems["body_text"] = OMBUDSMAN_MISSING % {"name": _ombudsman_name()}
     if problems:
         logger.warning("letter %s refused: %s", kind, "; ".join(str(p) for p in problems.values()))
         raise ValidationError(problems)

@@ -11,7 +11,7 @@
 
 Counted from ``CaseFact`` (``cases.reporting.rollup``), per date of receipt, with the term of
 the target version that judges the period of receipt, on the workflow's own working-day
-calendar (``cases.workflow.calendar``). Grouped in SQL by the dates that matter, so a million
+calendar (``cases.calendar``). Grouped in SQL by the dates that matter, so a million
 cases are a few thousand groups here.
 """
 
@@ -22,9 +22,9 @@ import datetime
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
 
+from cases.calendar import WorkingCalendar, default_calendar
 from cases.measurements.targets import PeriodSpec, term_end
 from cases.models import CaseFact
-from cases.workflow.calendar import WorkingCalendar, default_calendar
 from cms.models import MeasuredFrom
 
 Counts = list[list[int]]  # per period: [observations, within]

@@ -23,8 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from wagtail.models import ModelLogEntry
 
+from cases.calendar import WorkingCalendar
 from cases.reporting.periods import period_key, period_range
-from cases.workflow.calendar import WorkingCalendar
 from cms.models import MeasuredFrom, MeasurementPeriod, ServiceNorm, TargetKind, TargetUnit
 
 PUBLISH_ACTION = "wagtail.publish"

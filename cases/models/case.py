@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from cases import errors
+from cases.calendar import default_calendar
 from cases.models.registration import Kind, Registration
 from cases.permissions import HANDLE_CASE
 
@@ -118,7 +120,7 @@ class DeclineGround(models.TextChoices):
 
 
 # Awb 9:8 lid 3: the complainant hears within four weeks of receipt that the complaint is not handled.
-DECLINE_TERM = datetime.timedelta(weeks=4)
+DECLINE_TERM_WEEKS = 4
 HEARING_DATE_OUT_OF_RANGE = _("Kies voor de hoorzitting een datum vanaf de dag van ontvangst en binnen een jaar vanaf vandaag.")
 
 
@@ -218,6 +220,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         "op ... hebben wij met u gesproken")."""
         return bool(self.hearing_waiver) or (self.hearing_held() and bool(self.hearing_report.strip()))
 
+    def unheard_as_unfounded(self) -> bool:
+        """Not heard on the ground that the complaint is manifestly unfounded (Awb 9:10 lid 2a): then it
+        cannot be judged (partly) well founded. ``case_waive_hearing`` begins the waiver with its ground's label."""
+        return self.hearing_waiver.startswith(str(HearingWaiverGround.UNFOUNDED.label))
+
     def hearing_reportable(self) -> bool:
         """The hearing was held and the complaint is not answered yet: its report can be written (again)."""
         # In treatment too: a reopened case heard before (its report may still be missing).
@@ -309,7 +316,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=CaseState.ANSWERED, target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
     def close(self, *, outcome: str) -> None:
-        self.outcome = ComplaintOutcome(outcome)
+        outcome = ComplaintOutcome(outcome)
+        if outcome in (ComplaintOutcome.WELL_FOUNDED, ComplaintOutcome.PARTLY_FOUNDED) and self.unheard_as_unfounded():
+            raise errors.WorkflowError(str(errors.UNHEARD_BUT_FOUNDED))
+        self.outcome = outcome
         self.closed_at = timezone.now()
 
     @transition(field=state, source=CaseState.ACKNOWLEDGED, target=CaseState.UNDER_CONSIDERATION, conditions=[is_suggestion], permission=HANDLE_CASE)
@@ -331,7 +341,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def close_suggestion(self) -> None:
         self.closed_at = timezone.now()
 
-    @transition(field=state, source=CaseState.open_states(), target=CaseState.CLOSED, permission=HANDLE_CASE)
+    # Not once answered: the answer's judgement is the registered outcome (Awb 9:12a) and stays.
+    @transition(
+        field=state,
+        source=[state for state in CaseState.open_states() if state not in (CaseState.ANSWERED, CaseState.RESPONDED)],
+        target=CaseState.CLOSED,
+        permission=HANDLE_CASE,
+    )
     def withdraw(self) -> None:
         if self.is_complaint():
             self.outcome = ComplaintOutcome.WITHDRAWN
@@ -361,8 +377,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     @property
     def decline_due(self) -> datetime.date:
-        """The last day to tell the complainant the complaint is not handled (Awb 9:8 lid 3)."""
-        return self.registration.received_on + DECLINE_TERM
+        """The last day to tell the complainant the complaint is not handled (Awb 9:8 lid 3): four weeks
+        after receipt, rolled forward past a weekend or holiday (Atw art. 1), as every term of a law."""
+        return default_calendar().add_weeks(self.registration.received_on, DECLINE_TERM_WEEKS)
 
     def decline_is_late(self, today: datetime.date | None = None) -> bool:
         return (today or timezone.localdate()) > self.decline_due

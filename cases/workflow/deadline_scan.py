@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.calendar import default_calendar
 from cases.models import Case, CaseState, LetterKind, OutboxStatus, OutgoingMessage, effective_answer_due_sql
-from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import DUE_SOON_WORKING_DAYS
 
 # An interim notice that is on its way or went out counts; a failed or suppressed one does not.
@@ -134,6 +134,7 @@ def deadline_scan(*, today: datetime.date | None = None) -> DeadlineScan:
             _add_answer_item(scan, case, soon_limit, with_notice)
     troubled = OutgoingMessage.objects.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.UNKNOWN]).select_related("case__registration", "case__assigned_to")
     for message in troubled.order_by("created_at"):
-        scan.failed_letters.append(_item(message.case, "letter", message.created_at.date(), today, f"{LetterKind(message.kind).label}: {message.last_error}"))
+        written_on = timezone.localdate(message.created_at)
+        scan.failed_letters.append(_item(message.case, "letter", written_on, today, f"{LetterKind(message.kind).label}: {message.last_error}"))
     scan.letters_to_print = OutgoingMessage.objects.filter(status__in=[OutboxStatus.TO_PRINT, OutboxStatus.PRINTED]).count()
     return scan

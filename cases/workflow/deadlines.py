@@ -1,4 +1,4 @@
-"""The terms of complaint handling, counted in Dutch working days (``cases.workflow.calendar``).
+"""The terms of complaint handling, counted in Dutch working days (``cases.calendar``).
 
 One place for each term: the acknowledgement (charter; Awb 9:6), the answer (charter, at most Awb 9:11
 lid 1's six weeks), its one extension (Awb 9:11 lid 2) and the call-back; and for what "soon" and
@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.calendar import default_calendar
 from cases.models import Case
-from cases.workflow.calendar import default_calendar
 from cms.kept import forget, kept
 from cms.models import MeasuredFrom, ServiceNorm, TargetKind, TargetUnit, unit_text
 

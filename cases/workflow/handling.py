@@ -101,6 +101,21 @@ def _merge_check(duplicate: Case, target: Case) -> None:
         raise ValidationError({"into": MERGE_OTHER_SENDER % {"number": target.registration.number}})
 
 
+def _earlier_terms(duplicate: Case, target: Case) -> str:
+    """The matter keeps the terms of its first receipt (Awb 9:11 lid 1 counts from receipt): a merged
+    case that was due earlier lends its terms to the case that handles the matter. Returns the note."""
+    changed = [
+        field for field in ("acknowledgement_due", "answer_due")
+        if getattr(duplicate, field) and getattr(target, field) and getattr(duplicate, field) < getattr(target, field)
+    ]
+    for field in changed:
+        setattr(target, field, getattr(duplicate, field))
+    if not changed:
+        return ""
+    target.save(update_fields=changed)
+    return f"De termijn van {duplicate.registration.number} geldt: antwoord uiterlijk {target.answer_due:%d-%m-%Y}. "
+
+
 def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | None = None, note: str = "") -> Case:
     """Merge a duplicate case into the case that handles the matter.
 
@@ -130,6 +145,7 @@ def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | N
         _merge_check(duplicate, target)
         duplicate.merged_into = target
         duplicate.save(update_fields=["merged_into"])
+        earlier = _earlier_terms(duplicate, target)
         CaseEvent.objects.create(
             case=duplicate,
             actor=actor,
@@ -143,7 +159,7 @@ def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | N
             actor=actor,
             kind=EventKind.NOTE,
             name="merged_from",
-            note=f"Zaak {duplicate.registration.number} is hiermee samengevoegd. {note.strip()}".strip(),
+            note=f"Zaak {duplicate.registration.number} is hiermee samengevoegd. {earlier}{note.strip()}".strip(),
             data={"from": duplicate.pk},
         )
     logger.info("case %s merged into %s by %s", duplicate, target, getattr(actor, "username", "system"))

@@ -17,11 +17,11 @@ from django.db import transaction
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from cases import errors
+from cases.calendar import default_calendar
 from cases.errors import CaseConflict, WorkflowError
 from cases.models import Case, CaseEvent, CaseRecord, CaseState, ComplaintOutcome, DeclineGround, EventKind, HearingWaiverGround, SuggestionOutcome
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
-from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import latest_extension_date
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from cases.correspondence.composing import letter_compose, subject_with_number
 from cases.correspondence.delivery import email_for, outgoing_requeue
 from cases.correspondence.outbox import delivery_channel, letter_queue
 from cases.correspondence.pdf import letter_render_pdf
-from cases.correspondence.steps import case_step_with_letter
+from cases.correspondence.steps import STEP_LETTERS, case_step_with_letter
 from cases.errors import CaseConflict
 from cases.models import CONVERSATION_LETTER_KINDS, Case, DeclineGround, Kind, LetterKind, OutgoingMessage
 from cases.workspace import forms as wf
@@ -37,16 +37,6 @@ from cases.workspace.roles import handles_cases
 
 logger = logging.getLogger(__name__)
 
-# The letter that goes with a step, when it is given in writing.
-STEP_LETTERS = {
-    "acknowledge": LetterKind.ACKNOWLEDGEMENT,
-    "schedule_hearing": LetterKind.HEARING_INVITATION,
-    "forward": LetterKind.FORWARD_NOTICE,
-    "decline": LetterKind.DECLINE,
-    "explain": LetterKind.EXPLANATION,
-    "answer": LetterKind.ANSWER,
-    "respond": LetterKind.SUGGESTION_RESPONSE,
-}
 COMPLAINT_LETTERS = [k for k in LetterKind if k not in (LetterKind.SUGGESTION_RESPONSE,) and k not in CONVERSATION_LETTER_KINDS]
 SUGGESTION_LETTERS = [LetterKind.ACKNOWLEDGEMENT, LetterKind.INTERIM_NOTICE, LetterKind.SUGGESTION_RESPONSE, LetterKind.OTHER]
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from cases.calendar import default_calendar
 from cases.models import Case, CaseNorm, CaseState, Registration, TagStatus
-from cases.workflow.calendar import default_calendar
 from cases.workflow.deadlines import deadline_status, due_soon_limit
 from cases.workspace import forms as wf
 from cases.workspace.roles import handles_cases, page_crumbs
