@@ -32,6 +32,7 @@ REFRESH_AGGREGATES = "cases.refresh_aggregates"
 REBUILD_AGGREGATES = "cases.rebuild_aggregates"
 DESTROY_LIST = "cases.destroy_list"  # cases.records.destruction: an approved destruction list
 NOTIFY_REPLY = "cases.notify_reply"  # cases.conversation.notify: tell the officer the citizen answered
+NOTIFY_CLOSED_REPLY = "cases.notify_closed_reply"  # cases.conversation.notify: the citizen wrote about a closed case
 CONSENTS_EXPIRE = "cases.consents_expire"  # cases.conversation.consent: requests nobody can answer any more
 LOOSE_MAIL_EXPIRE = "cases.loose_mail_expire"  # cases.records.loose_mail: mail without a case, past its term
 SATISFACTION_SURVEY = "cases.satisfaction_survey"  # cases.conversation.satisfaction: ask closed cases once

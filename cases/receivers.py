@@ -3,13 +3,15 @@ aggregates; connected in ``CasesConfig.ready()``."""
 
 import logging
 
-from anymail.signals import inbound
+from anymail.signals import inbound, tracking
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from cases import dispatch
+from cases.conversation.notify import closed_reply_notify_later
 from cases.conversation.questions import question_answer_from_email
 from cases.conversation.records import conversation_access, conversation_wipe
+from cases.intake.bounces import handle_tracking
 from cases.intake.webform import forget_hint_choices
 from cases.intake.webhooks import handle_inbound_email
 from cases.records.subject_access import case_access_data
@@ -22,6 +24,7 @@ from cases.workflow.deadlines import forget_charter_terms
 logger = logging.getLogger(__name__)
 
 inbound.connect(handle_inbound_email, dispatch_uid="handvest_inbound_email")
+tracking.connect(handle_tracking, dispatch_uid="handvest_delivery_tracking")
 # The web form keeps the charter's norms a minute; a norm saved here is on the next form at once.
 post_save.connect(forget_hint_choices, sender="cms.ServiceNorm", dispatch_uid="webform_hint_choices")
 post_save.connect(forget_charter_terms, sender="cms.ServiceNorm", dispatch_uid="workflow_charter_terms")
@@ -79,8 +82,10 @@ def refresh_aggregates_after_acknowledgement(sender, instance, raw: bool = False
 
 @receiver(citizen_reply_threaded, dispatch_uid="conversation_reply_by_email")
 def answer_open_question_by_email(sender, case_id: int, inbound, **kwargs) -> None:
-    """Inside the intake's transaction; a refusal is logged and leaves the reply on the timeline only."""
+    """Inside the intake's transaction; a refusal is logged and leaves the reply on the timeline only.
+    A mail about a closed case is brought to its handler's notice instead."""
     question_answer_from_email(case_id=case_id, inbound=inbound)
+    closed_reply_notify_later(case_id=case_id, inbound_id=inbound.pk)
 
 
 # --- records: the conversation's words are personal data of the case too ----------------------------

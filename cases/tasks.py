@@ -13,7 +13,7 @@ from django.db import OperationalError
 
 from cases import dispatch
 from cases.conversation.consent import consents_expire
-from cases.conversation.notify import reply_notify
+from cases.conversation.notify import closed_reply_notify, reply_notify
 from cases.conversation.satisfaction import surveys_send
 from cases.correspondence import delivery, outbox
 from cases.correspondence.digest import deadline_digest_send
@@ -162,3 +162,9 @@ def expire_consents() -> int:
 def notify_reply(question_id: int) -> str:
     """Tell the case's handler that the citizen answered their question."""
     return reply_notify(question_id=question_id)
+
+
+@shared_task(name=dispatch.NOTIFY_CLOSED_REPLY)
+def notify_closed_reply(case_id: int, inbound_id: int) -> str:
+    """Tell who handles the case that the citizen wrote after it closed."""
+    return closed_reply_notify(case_id=case_id, inbound_id=inbound_id)

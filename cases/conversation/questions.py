@@ -23,6 +23,7 @@ from cases.conversation.notify import reply_notify_later
 from cases.correspondence.composing import letter_compose
 from cases.correspondence.outbox import angle, letter_queue
 from cases.errors import WorkflowError
+from cases.intake.parsing.rules import reply_without_quote
 from cases.intake.uploads import CheckedUpload, attachments_store
 from cases.models import AnswerChannel, Attachment, Case, CaseEvent, CaseState, CitizenQuestion, EventKind, InboundMessage, LetterKind, QuestionStatus
 from cases.permissions import HANDLE_CASE, require
@@ -170,7 +171,11 @@ def _ids(header: str) -> set[str]:
 
 def question_for_inbound(case: Case, inbound: InboundMessage) -> CitizenQuestion | None:
     """The open question this threaded e-mail answers: the one whose letter it replies to, or else the
-    case's one open question when the mail comes from the citizen's own address."""
+    case's first open question. Only a mail from the citizen's own address that passed the receiving
+    server's checks (``from_sender``) answers: one from another address, or found forged, stays on the
+    timeline for the officer, who can take it as the answer by hand, and never stands on the citizen's page."""
+    if not inbound.from_sender:
+        return None
     open_questions = list(CitizenQuestion.objects.filter(case=case, status=QuestionStatus.OPEN).select_related("letter"))
     if not open_questions:
         return None
@@ -178,9 +183,17 @@ def question_for_inbound(case: Case, inbound: InboundMessage) -> CitizenQuestion
     for question in open_questions:
         if question.letter is not None and angle(question.letter.message_id) in named:
             return question
-    if inbound.from_sender:  # from the citizen's own address (its From or Reply-To)
-        return open_questions[0]
-    return None
+    return open_questions[0]
+
+
+def _email_answer(text: str) -> str:
+    """A mail's answer without the conversation its mail program quoted below it; never refused for its
+    length (the whole mail is on the timeline): shortened to the reply form's limit, saying so."""
+    text = reply_without_quote(text)
+    if len(text) > MAX_REPLY_CHARS:
+        marker = str(texts.REPLY_SHORTENED)
+        text = text[: MAX_REPLY_CHARS - len(marker) - 1].rstrip() + "\n" + marker
+    return text
 
 
 def question_answer_from_email(*, case_id: int, inbound: InboundMessage) -> CitizenQuestion | None:
@@ -191,7 +204,7 @@ def question_answer_from_email(*, case_id: int, inbound: InboundMessage) -> Citi
         return None
     try:
         with transaction.atomic():
-            return question_answer(case_id=case.pk, question_id=question.pk, text=inbound.text, channel=AnswerChannel.EMAIL, inbound=inbound)
+            return question_answer(case_id=case.pk, question_id=question.pk, text=_email_answer(inbound.text), channel=AnswerChannel.EMAIL, inbound=inbound)
     except (ValidationError, WorkflowError) as exc:
         # The mail itself is on the timeline already; the officer links it by hand.
         logger.warning("reply %s of case %s not taken as the answer to question %s: %s", inbound.pk, case, question.pk, exc)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -64,6 +65,12 @@ DUPLICATE = _("Dit bericht is al eerder ontvangen; er is niets veranderd.")
 # The outcome of a deferred intake: stored, a worker processes it (not an InboundOutcome: nothing is decided yet).
 STORED = "stored"
 
+
+
+def _own_addresses() -> set[str]:
+    """The address our letters come from, bare: ``DEFAULT_FROM_EMAIL`` may carry a display name
+    ("Gemeente Harlingen <info@harlingen.nl>"), and a mail from it is our own coming back, never a case."""
+    return {parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL}
 
 def _reference_of(inbound: InboundMessage | None) -> str:
     if inbound is None:
@@ -227,7 +234,7 @@ def _route_stored(inbound_id: int, parsed: ParsedEmail, received_at: datetime.da
         if existing is not None:
             _forget_duplicate(inbound)
             return _duplicate_result(existing, of=inbound)
-        facts = read_facts(parsed, own_domain=settings.HANDVEST_MAIL_DOMAIN, own_addresses={settings.DEFAULT_FROM_EMAIL})
+        facts = read_facts(parsed, own_domain=settings.HANDVEST_MAIL_DOMAIN, own_addresses=_own_addresses())
         return route(inbound, parsed, facts)
 
 

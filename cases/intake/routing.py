@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.correspondence.bounces import outgoing_reroute_to_post
 from cases.intake import classify
+from cases.intake.bounces import bounce_record
 from cases.intake.mail_attachments import dropped_suffix, note_dropped, store_attachments
 from cases.intake.parsing.mime import ParsedEmail
 from cases.intake.parsing.rules import BounceInfo, MailFacts, sender_unverified
-from cases.intake.threading import ThreadTarget, case_is_wiped, find_thread, follow_merges, outgoing_for
+from cases.intake.threading import ThreadTarget, find_thread, outgoing_for
 from cases.models import Case, CaseEvent, EventKind, InboundMessage, InboundOutcome, IntakeChannel, Registration
 from cases.signals import citizen_reply_threaded
 from cases.workflow.registration import Sender, register_item
@@ -43,8 +42,6 @@ NOTE_REPLY_UNVERIFIED = _(
     "mogelijk vervalst. Hij staat niet op de pagina van de indiener."
 )
 NOTE_AUTO_REPLY = _("Automatisch antwoord ontvangen van %(sender)s: %(subject)s")
-NOTE_BOUNCE_PERMANENT = _("E-mail aan %(recipient)s kwam niet aan (%(diagnostic)s). Het adres is als onbestelbaar gemarkeerd: volgende brieven gaan per post.")
-NOTE_BOUNCE_TEMPORARY = _("E-mail aan %(recipient)s is vertraagd (%(diagnostic)s); de ESP probeert het opnieuw.")
 
 
 @dataclass(frozen=True)
@@ -113,37 +110,25 @@ def _event_data(inbound: InboundMessage, parsed: ParsedEmail, **extra) -> dict:
     return {"inbound_message_id": inbound.pk, "message_id": parsed.message_id, "from": parsed.from_address, "subject": parsed.subject, **extra}
 
 
-def _mark_undeliverable(registration: Registration) -> None:
-    if not registration.email_undeliverable:
-        registration.email_undeliverable = True
-        registration.save(update_fields=["email_undeliverable"])
-
-
 def _route_bounce(inbound: InboundMessage, parsed: ParsedEmail, info: BounceInfo) -> IntakeResult:
-    """A bounce of one of our letters: note it on the case; when it is permanent, the address is
-    marked undeliverable and the letter goes again by post after commit."""
+    """A bounce of one of our letters: noted on its case (``bounces.bounce_record``)."""
     outgoing = outgoing_for(info.returned_message_ids)
     reason = "bounce" + (f": {info.diagnostic}" if info.diagnostic else "")
-    if outgoing is not None and case_is_wiped(follow_merges(outgoing.case)):
-        outgoing = None  # a letter of a case whose personal data is gone: nothing to note on it, nothing to send again
-    if outgoing is None:
+    data = _event_data(inbound, parsed)
+    recipient = info.recipients[0] if info.recipients else ""
+    case = None
+    if outgoing is not None:
+        data.update(returned_message_id=outgoing.message_id, recipients=info.recipients)
+        case = bounce_record(outgoing, permanent=info.permanent, recipient=recipient, diagnostic=info.diagnostic, data=data)
+    if case is None:
         _finish(inbound, outcome=InboundOutcome.AUTO_REPLY, reason=reason)
         logger.info("bounce for a message that is not ours (returned %s); not registered", ", ".join(info.returned_message_ids) or "unknown")
         return IntakeResult(InboundOutcome.AUTO_REPLY, "", str(AUTO_REPLY % {"reason": reason}), inbound.pk)
-    case = follow_merges(outgoing.case)
-    registration = Registration.objects.select_for_update().get(pk=case.registration_id)
-    recipient = outgoing.to_email or (info.recipients[0] if info.recipients else registration.sender_email)
-    diagnostic = info.diagnostic or ("permanent" if info.permanent else "tijdelijk")
-    note = (NOTE_BOUNCE_PERMANENT if info.permanent else NOTE_BOUNCE_TEMPORARY) % {"recipient": recipient, "diagnostic": diagnostic}
-    data = _event_data(inbound, parsed, returned_message_id=outgoing.message_id, permanent=info.permanent, recipients=info.recipients)
-    CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="bounce", note=str(note), internal=True, data=data)
-    if info.permanent:
-        _mark_undeliverable(registration)
-        returned = outgoing.message_id
-        transaction.on_commit(lambda: outgoing_reroute_to_post(message_id=returned))
     _finish(inbound, outcome=InboundOutcome.AUTO_REPLY, reason=reason, case=case)
-    logger.warning("bounce of %s for %s (%s): %s", outgoing.message_id, registration.number, "permanent" if info.permanent else "temporary", diagnostic)
-    return IntakeResult(InboundOutcome.AUTO_REPLY, registration.number, str(BOUNCE_THREADED % {"number": registration.number, "reason": reason}), inbound.pk)
+    # The diagnostic quotes the address; it is on the case's timeline, the log has the status code only.
+    number, status = case.registration.number, info.status or "no status"
+    logger.warning("bounce of %s for %s (%s, %s)", outgoing.message_id, number, "permanent" if info.permanent else "temporary", status)
+    return IntakeResult(InboundOutcome.AUTO_REPLY, number, str(BOUNCE_THREADED % {"number": number, "reason": reason}), inbound.pk)
 
 
 def _route_auto_reply(inbound: InboundMessage, parsed: ParsedEmail, reason: str, target: ThreadTarget | None) -> IntakeResult:
@@ -169,7 +154,9 @@ def _route_advertising(inbound: InboundMessage, reason: str) -> IntakeResult:
     # The message's id, not its subject or sender: a complaint taken for advertising would put personal data in the log.
     logger.info(
         "advertising not registered (charter: 'behalve reclame'): inbound message %s; %d advertising message(s) received on %s",
-        inbound.pk, count, day.isoformat(),
+        inbound.pk,
+        count,
+        day.isoformat(),
     )
     return IntakeResult(InboundOutcome.IGNORED, "", str(ADVERTISING % {"reason": reason}), inbound.pk)
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from cases.intake.parsing.rules import MailFacts
-from cases.models import UNPROCESSED_OUTCOMES, Case, CaseRecord, InboundMessage, OutgoingMessage, Registration
+from cases.models import UNPROCESSED_OUTCOMES, Case, CaseRecord, InboundMessage, OutgoingMessage, Registration, TriageState
 from cases.workflow.registration import message_key
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,10 @@ def find_thread(facts: MailFacts) -> ThreadTarget | None:
     target = _thread_of(facts)
     if target is not None and target.case is not None and case_is_wiped(target.case):
         logger.info("mail names %s, whose personal data was destroyed or erased: a new matter", target.registration.number)
+        return None
+    if target is not None and target.case is None and target.registration.triage_state in (TriageState.FORWARDED, TriageState.DONE):
+        # Other mail that was dealt with is nobody's list any more: a follow-up joining it would be read by nobody.
+        logger.info("mail follows up %s, which triage dealt with: registered as new mail", target.registration.number)
         return None
     return target
 

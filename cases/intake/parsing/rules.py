@@ -101,6 +101,7 @@ class BounceInfo:
     permanent: bool
     recipients: list[str]
     diagnostic: str
+    status: str = ""  # the first DSN status code ("5.1.1"), which quotes nobody
 
 
 def bounce_info(parsed: ParsedEmail) -> BounceInfo:
@@ -130,7 +131,10 @@ def bounce_info(parsed: ParsedEmail) -> BounceInfo:
         permanent = any(status.strip().startswith("5") for status in statuses)
     else:
         permanent = True  # a daemon's plain-text failure notice
-    return BounceInfo(returned_message_ids=list(dict.fromkeys(returned)), permanent=permanent, recipients=recipients, diagnostic=diagnostic[:300])
+    status = next((found.group() for found in map(re.compile(r"\d\.\d{1,3}\.\d{1,3}").search, statuses) if found), "")
+    return BounceInfo(
+        returned_message_ids=list(dict.fromkeys(returned)), permanent=permanent, recipients=recipients, diagnostic=diagnostic[:300], status=status
+    )
 
 
 def thread_ids(parsed: ParsedEmail) -> list[str]:
@@ -175,3 +179,26 @@ def read_facts(parsed: ParsedEmail, *, own_domain: str, own_addresses: Iterable[
         thread_ids=thread_ids(parsed),
         registration_numbers=registration_numbers(parsed.subject),
     )
+
+
+# Where a mail program starts quoting the conversation below a reply.
+QUOTE_HEADER = re.compile(
+    r"^\s*(?:(?:op|on)\b.{0,200}\b(?:schreef|wrote)\b.{0,120}:\s*$"
+    r"|-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|forwarded message|doorgestuurd bericht)\s*-{2,}"
+    r"|(?:van|from):\s.*@.*$)",
+    re.I,
+)
+
+
+def reply_without_quote(text: str) -> str:
+    """The citizen's own words of a reply: up to the line where the mail program starts quoting ("Op 30 nov.
+    schreef ...:", "-----Original Message-----", a "Van:" header with an address), without lines quoted with ">". The
+    whole text when that would leave nothing (a reply written inside the quote)."""
+    own = []
+    for line in text.splitlines():
+        if QUOTE_HEADER.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            own.append(line)
+    kept = "\n".join(own).strip()
+    return kept or text.strip()
