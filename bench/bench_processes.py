@@ -92,7 +92,7 @@ def submit(base: str, mails: int) -> None:
         browser.open(base + path, timeout=30).read()
     for number in range(mails):
         page = browser.open(f"{base}/melding/", timeout=30).read().decode()
-        field = dict(re.findall(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"', page))
+        field = dict(re.findall(r'name="(csrfmiddlewaretoken)" value="([^"]+)"', page))
         data = {**field, "kind": "complaint", "description": f"Ik heb {number + 10} minuten aan de balie gewacht zonder afspraak.",
                 "name": f"Inwoner {number}", "email": f"inwoner{number}@example.nl", "address": "", "phone": "", "hint": "", "website": ""}
         browser.open(Request(f"{base}/melding/", data=urlencode(data).encode(), headers={"Referer": f"{base}/melding/"}), timeout=60).read()

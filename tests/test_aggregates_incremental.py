@@ -213,7 +213,7 @@ def test_in_eager_mode_a_web_form_request_counts_once_and_its_case_is_counted_wh
     real = tasks.refresh_pending
     monkeypatch.setattr(tasks, "refresh_pending", lambda: counted.append(AggregatePending.objects.count()) or real())
     data = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
-            "address": "", "phone": "", "hint": "", "website": "", "form_token": ""}
+            "address": "", "phone": "", "hint": "", "website": ""}
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 0
     with CaptureQueriesContext(connection) as captured:
         assert client.post("/melding/", data).status_code == 302

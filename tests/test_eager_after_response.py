@@ -22,7 +22,7 @@ from cases.models import Case, OutgoingMessage
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 FORM = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
-        "address": "", "phone": "", "hint": "", "website": "", "form_token": ""}
+        "address": "", "phone": "", "hint": "", "website": ""}
 
 
 class NotingHandler(ClientHandler):

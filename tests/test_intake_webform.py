@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from cases import errors
@@ -44,6 +45,9 @@ def docx_bytes() -> bytes:
     return buffer.getvalue()
 
 
+ANOTHER = "Ook de parkeerautomaat bij de haven was kapot."  # another submission (the same words again are the first one)
+
+
 def valid_data(**overrides):
     data = {
         "kind": "complaint",
@@ -53,7 +57,6 @@ def valid_data(**overrides):
         "email": "sietske@example.nl",
         "address": "",
         "phone": "",
-        "form_token": webform.new_form_token(),
         "website": "",
     }
     data.update(overrides)
@@ -141,7 +144,7 @@ def test_thank_you_page_trusts_only_its_own_signed_cookie_for_two_hours(client, 
     client.post(FORM_URL, valid_data())
     assert Session.objects.count() == 0
     first = Registration.objects.get()
-    client.post(FORM_URL, valid_data(description="Een tweede klacht over de balie.", form_token=""))
+    client.post(FORM_URL, valid_data(description="Een tweede klacht over de balie."))
     second = Registration.objects.exclude(pk=first.pk).get()
     signed = client.cookies["handvest_thanks"].value
     assert signed.split(":")[0] == str(second.pk)  # an id, signed: no personal data in the browser
@@ -188,7 +191,7 @@ def test_without_email_or_address_the_no_contact_error_shows_and_the_text_is_kep
 
 
 def test_empty_form_shows_every_error_next_to_its_field_and_in_the_summary(client, municipality):
-    html = html_of(client.post(FORM_URL, {"form_token": webform.new_form_token()}))
+    html = html_of(client.post(FORM_URL, {"website": ""}))
     summary = re.search(r'<div class="error-summary" role="alert".*?</div>', html, flags=re.S).group(0)
     for anchor, message in (
         ("id_kind_0", webform.KIND_REQUIRED),
@@ -255,16 +258,20 @@ def test_with_a_worker_the_request_renders_no_letter_and_the_worker_acknowledges
     assert letter.kind == "acknowledgement" and case.registration.number in letter.subject
 
 
-def test_a_forged_token_falls_back_to_the_content_hash(client, municipality):
-    client.post(FORM_URL, valid_data(form_token="vervalst"))
-    client.post(FORM_URL, valid_data(form_token="ook-vervalst"))
-    assert Registration.objects.count() == 1
+def test_the_same_words_from_the_same_sender_on_one_day_are_one_case(client, municipality):
+    """Back and send again (the browser puts the text back in a new form) gives the first registration."""
+    client.post(FORM_URL, valid_data())
+    again = client.post(FORM_URL, valid_data())
+    assert again.status_code == 302 and Registration.objects.count() == 1
 
 
-def test_two_forms_with_their_own_tokens_are_two_cases(client, municipality):
+def test_other_words_or_another_day_are_another_case(client, municipality):
     client.post(FORM_URL, valid_data())
-    client.post(FORM_URL, valid_data())
+    client.post(FORM_URL, valid_data(description="Ook de parkeerautomaat bij de haven was kapot."))
     assert Registration.objects.count() == 2
+    today = timezone.localdate()
+    first = webform.submission_hash(kind="complaint", description="x", email="a@b.nl", address="", day=today)
+    assert first != webform.submission_hash(kind="complaint", description="x", email="a@b.nl", address="", day=today + datetime.timedelta(days=1))
 
 
 def test_filled_honeypot_gets_a_neutral_page_and_registers_nothing(client, municipality, caplog):
@@ -296,16 +303,16 @@ def test_over_the_rate_limit_gives_429_with_a_dutch_message_and_keeps_the_text(c
 def test_the_rate_limit_counts_per_ip_address(client, municipality, settings):
     settings.HANDVEST_FORM_RATE_LIMIT = 1
     assert client.post(FORM_URL, valid_data(), REMOTE_ADDR="192.0.2.1").status_code == 302
-    assert client.post(FORM_URL, valid_data(), REMOTE_ADDR="192.0.2.1").status_code == 429
-    assert client.post(FORM_URL, valid_data(), REMOTE_ADDR="192.0.2.2").status_code == 302
+    assert client.post(FORM_URL, valid_data(description=ANOTHER), REMOTE_ADDR="192.0.2.1").status_code == 429
+    assert client.post(FORM_URL, valid_data(description=ANOTHER), REMOTE_ADDR="192.0.2.2").status_code == 302
 
 
 def test_the_rate_limit_reads_the_configured_proxy_header(client, municipality, settings):
     settings.HANDVEST_FORM_RATE_LIMIT = 1
     settings.HANDVEST_CLIENT_IP_HEADER = "X-Forwarded-For"
     assert client.post(FORM_URL, valid_data(), HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1").status_code == 302
-    assert client.post(FORM_URL, valid_data(), HTTP_X_FORWARDED_FOR="198.51.100.8, 10.0.0.1").status_code == 429
-    assert client.post(FORM_URL, valid_data(), HTTP_X_FORWARDED_FOR="10.0.0.2").status_code == 302
+    assert client.post(FORM_URL, valid_data(description=ANOTHER), HTTP_X_FORWARDED_FOR="198.51.100.8, 10.0.0.1").status_code == 429
+    assert client.post(FORM_URL, valid_data(description=ANOTHER), HTTP_X_FORWARDED_FOR="10.0.0.2").status_code == 302
 
 
 def test_form_errors_do_not_count_towards_the_rate_limit(client, municipality, settings):
@@ -498,6 +505,6 @@ def test_with_redis_the_rate_limit_is_counted_where_every_web_process_sees_it(cl
         # Another web process has its own memory but the same Redis: it finds the count there.
         stored = redis.Redis.from_url(location).keys("handvest:*webform:rate:*")
         assert len(stored) == 2  # one counter for the address, one for the e-mail address
-        assert client.post(FORM_URL, valid_data(), REMOTE_ADDR="192.0.2.9").status_code == 429
+        assert client.post(FORM_URL, valid_data(description=ANOTHER), REMOTE_ADDR="192.0.2.9").status_code == 429
     finally:
         cache.clear()

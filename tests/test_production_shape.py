@@ -115,7 +115,7 @@ def wait_until(condition, *, what: str, log: Path, timeout: float = 90) -> None:
 def submit_web_form(base: str) -> None:
     browser = build_opener(HTTPCookieProcessor())
     page = browser.open(f"{base}/melding/", timeout=10).read().decode()
-    field = dict(re.findall(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"', page))
+    field = dict(re.findall(r'name="(csrfmiddlewaretoken)" value="([^"]+)"', page))
     data = {**field, "kind": "complaint", "description": "De stoep voor Voorstraat 12 ligt al maanden open.", "name": "Sjoukje Visser",
             "email": "s.visser@example.nl", "address": "", "phone": "", "hint": "", "website": ""}
     response = browser.open(Request(f"{base}/melding/", data=urlencode(data).encode(), headers={"Referer": f"{base}/melding/"}), timeout=30)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.conversation import texts
 from cases.conversation.questions import MAX_REPLY_CHARS
+from cases.intake.text_fields import TextBox
 from cases.intake.uploads import MultipleFileField
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.docx,application/pdf,image/jpeg,image/png"
@@ -36,12 +37,22 @@ class CitizenForm(forms.Form):
             if ids:
                 field.widget.attrs["aria-describedby"] = " ".join(ids)
 
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the summary at the top: each links to its field (a choice: its first option)."""
+        summary = []
+        for name, field_errors in self.errors.items():
+            anchor = ""
+            if name in self.fields:
+                anchor = self[name].auto_id + ("_0" if isinstance(self.fields[name].widget, forms.RadioSelect) else "")
+            summary += [(anchor, message) for message in field_errors]
+        return summary
+
 
 class ReplyForm(CitizenForm):
     """The citizen's answer to a question: text, and attachments under the web form's rules."""
 
     prefix_key = "reply"
-    text = forms.CharField(
+    text = TextBox(
         label=_("Uw antwoord"),
         required=False,
         max_length=MAX_REPLY_CHARS,
@@ -75,7 +86,7 @@ class ConsentForm(CitizenForm):
         widget=forms.RadioSelect,
         error_messages={"required": texts.CONSENT_ANSWER_UNKNOWN, "invalid_choice": texts.CONSENT_ANSWER_UNKNOWN},
     )
-    note = forms.CharField(label=_("Wilt u iets toelichten? (niet verplicht)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    note = TextBox(label=_("Wilt u iets toelichten? (niet verplicht)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class SatisfactionForm(CitizenForm):
@@ -95,7 +106,7 @@ class SatisfactionForm(CitizenForm):
         widget=forms.RadioSelect,
         error_messages={"required": texts.SATISFACTION_SCORE, "invalid_choice": texts.SATISFACTION_SCORE},
     )
-    reason = forms.CharField(
+    reason = TextBox(
         label=_("Waarom? (niet verplicht)"),
         required=False,
         max_length=4000,

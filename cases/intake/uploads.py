@@ -260,6 +260,7 @@ class MultipleFileField(forms.FileField):
         self.allowed = allowed
         self.max_files = max_files
         kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("allow_empty_file", True)  # an empty file is refused by check_uploads, which names it
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

@@ -2,8 +2,8 @@
 
 Works without JavaScript; errors appear next to their fields and in a summary at the top.
 Spam is kept out without third-party services: a honeypot field that people never see,
-and a per-IP rate limit in Django's cache. A one-time token in the form makes a double
-submit return the first registration. The acknowledgement e-mail is not sent here: the
+and a per-IP rate limit in Django's cache. A submission is known by its words, sender and day: a
+double click, or Back and send again, returns the first registration. The acknowledgement e-mail is not sent here: the
 correspondence receiver of ``case_registered`` sends it after commit.
 """
 
@@ -13,16 +13,17 @@ import datetime
 import logging
 import re
 import textwrap
-import uuid
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -30,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import errors
 from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
+from cases.intake.text_fields import TextBox
 from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
 from cases.workflow.deadlines import charter_terms
@@ -40,12 +42,12 @@ from cms.models import Channel, MunicipalitySettings, ServiceNorm
 logger = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "website"
-TOKEN_SALT = "handvest.intake.webform"
-TOKEN_MAX_AGE = 2 * 24 * 3600  # a form left open over a weekend still counts as the same form
 # The thank-you page finds its registration in a signed cookie, not the session: registering a case
 # then costs no session row (one commit per submission) and the citizen's browser holds only a signed id.
-# It lasts until the browser closes and at most two hours (the signature's age): on a shared computer
-# the next person should not find the private link (the acknowledgement repeats number and link).
+# It lasts until the browser closes and at most two hours (the signature's age). The private link and
+# the e-mail address are shown on the first view only: on a shared computer the next person who opens
+# the page finds the number and the date, not the way into someone's complaint (the acknowledgement
+# repeats number and link).
 THANKS_COOKIE = "handvest_thanks"
 THANKS_SALT = "handvest.intake.thanks"
 THANKS_MAX_AGE = datetime.timedelta(hours=2)
@@ -112,7 +114,7 @@ class ComplaintForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": KIND_REQUIRED, "invalid_choice": KIND_REQUIRED},
     )
-    description = forms.CharField(
+    description = TextBox(
         label=_("Beschrijf uw klacht of suggestie"),
         help_text=_("Wat is er gebeurd, wanneer en waar? Of: wat kan beter?"),
         max_length=DESCRIPTION_MAX_LENGTH,
@@ -155,7 +157,6 @@ class ComplaintForm(forms.Form):
         required=False,
         help_text=_("Ten hoogste 5 bestanden van elk ten hoogste 10 MB: PDF, JPEG, PNG of Word (DOCX)."),
     )
-    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,8 +165,6 @@ class ComplaintForm(forms.Form):
         if self.is_bound and not hint.valid_value(self.data.get("hint", "")):
             hint.choices = hint_choices(fresh=True)  # published since this process last read the charter
         self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.docx,application/pdf,image/jpeg,image/png"
-        if not self.is_bound:
-            self.initial.setdefault("form_token", new_form_token())
         self._describe_fields()
 
     def _describe_fields(self) -> None:
@@ -217,18 +216,13 @@ class ComplaintForm(forms.Form):
         return summary
 
 
-def new_form_token() -> str:
-    """A signed one-time token; two posts carrying it are one submission."""
-    return signing.dumps(uuid.uuid4().hex, salt=TOKEN_SALT)
-
-
-def submission_hash(*, token: str, kind: str, description: str, email: str, address: str) -> str:
-    """Identity of a submission: its token when it is one we issued, else its content."""
-    try:
-        raw = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return content_hash("webform", kind, description, email, address)
-    return content_hash("webform-token", raw)
+def submission_hash(*, kind: str, description: str, email: str, address: str, day: datetime.date | None = None) -> str:
+    """Identity of a submission: its words and sender on its day of receipt. A double click, Back and
+    send again (the browser puts the text back), or a retry are one case; the same words another day
+    are a new complaint. (A one-time token in the form could not see Back: the page comes back with a
+    new one.)"""
+    day = day or timezone.localdate()
+    return content_hash("webform", kind, description, email, address, day.isoformat())
 
 
 # --- registering ----------------------------------------------------------------------------
@@ -252,9 +246,9 @@ def _record_hint(*, registration: Registration, hint: str) -> None:
     CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="citizen_hint", note=hint, data={"hint": hint})
 
 
-def webform_register(*, kind: str, description: str, sender: Sender, hint: str = "", uploads: list[CheckedUpload] = (), token: str = "") -> WebSubmission:
+def webform_register(*, kind: str, description: str, sender: Sender, hint: str = "", uploads: list[CheckedUpload] = ()) -> WebSubmission:
     """Register a web form submission exactly once, with its attachments and the citizen's hint."""
-    hash_value = submission_hash(token=token, kind=kind, description=description, email=sender.email, address=sender.address)
+    hash_value = submission_hash(kind=kind, description=description, email=sender.email, address=sender.address)
     with transaction.atomic():
         registration, created = register_item(channel=IntakeChannel.WEB, kind=kind, text=description, sender=sender, hash_value=hash_value)
         if created:
@@ -281,6 +275,30 @@ def _form_page(request, form: ComplaintForm, *, status: int = 200, page_errors: 
     return response
 
 
+class SkipFiles(FileUploadHandler):
+    """Reads a multipart body's text fields and skips every file: a body over the limit still gives
+    back what the citizen typed, and nothing of its files is kept in memory or on disk."""
+
+    def new_file(self, *args, **kwargs):
+        raise SkipFile
+
+    def receive_data_chunk(self, raw_data, start):  # never called for a skipped file
+        return None
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _typed_without_files(request) -> ComplaintForm:
+    """What the citizen typed, from a body too large to take: its files are skipped unread."""
+    request.upload_handlers = [SkipFiles(request)]
+    try:
+        return ComplaintForm(request.POST)
+    except Exception:  # a body that is not what its headers say (cut off, lying about its length): an empty form
+        logger.info("web form: the refused body could not be read back")
+        return ComplaintForm()
+
+
 def _content_length(request) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -297,7 +315,7 @@ def complaint_form(request):
 
     if _content_length(request) > MAX_REQUEST_BYTES:
         logger.warning("web form refused: body of %s bytes", request.META.get("CONTENT_LENGTH"))
-        return _form_page(request, ComplaintForm(), status=413, page_errors=[REQUEST_TOO_LARGE])
+        return _form_page(request, _typed_without_files(request), status=413, page_errors=[REQUEST_TOO_LARGE], files_again=True)
     ip = client_ip(request)
     if request.POST.get(HONEYPOT_FIELD, "").strip():
         logger.warning("web form: honeypot filled; nothing registered")
@@ -308,7 +326,7 @@ def complaint_form(request):
         logger.info("web form returned with errors in %s", ", ".join(sorted(form.errors)))
         return _form_page(request, form, files_again=bool(request.FILES) and "attachments" not in form.errors)
     data = form.cleaned_data
-    submission = submission_hash(token=data["form_token"], kind=data["kind"], description=data["description"], email=data["email"], address=data["address"])
+    submission = submission_hash(kind=data["kind"], description=data["description"], email=data["email"], address=data["address"])
     reserved = rate_reserve(ip, data["email"], submission=submission)
     if reserved is None:
         return _rate_limited_page(request)
@@ -329,7 +347,7 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
     sender = Sender(name=data["name"], email=data["email"], phone=data["phone"], address=data["address"].strip())
     try:
         submission = webform_register(
-            kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"], token=data["form_token"]
+            kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"]
         )
     except ValidationError as exc:
         rate_release(reserved)
@@ -338,11 +356,14 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
     if not submission.created:
         rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
     response = redirect("intake:complaint_thanks")
-    response.set_signed_cookie(
-        THANKS_COOKIE, str(submission.registration.pk), salt=THANKS_SALT,
-        path=reverse("intake:complaint_thanks"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
-    )
+    _thanks_cookie(response, str(submission.registration.pk))
     return response
+
+
+def _thanks_cookie(response, value: str) -> None:
+    response.set_signed_cookie(
+        THANKS_COOKIE, value, salt=THANKS_SALT, path=reverse("intake:complaint_thanks"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
+    )
 
 
 @require_GET
@@ -350,17 +371,19 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
 def complaint_thanks(request):
     """After sending: the registration number, the date of receipt and the private link (PRG target)."""
     try:
-        pk = int(request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE))
-        registration = Registration.objects.select_related("case").get(pk=pk)
+        value = request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
+        pk, _, shown = value.partition(":")
+        registration = Registration.objects.select_related("case").get(pk=int(pk))
     except (KeyError, ValueError, signing.BadSignature, Registration.DoesNotExist):
         return redirect("intake:complaint_form")  # none, forged, older than THANKS_MAX_AGE, or wiped
     case = registration.case
-    private_path = reverse("cases:case_status", kwargs={"token": case.public_token})
-    response = render(
-        request,
-        "cases/intake/thanks.html",
-        {"registration": registration, "case": case, "private_link": settings.BASE_URL.rstrip("/") + private_path, "private_path": private_path},
-    )
+    context = {"registration": registration, "case": case, "first_view": not shown}
+    if not shown:
+        context["private_path"] = private_path = reverse("cases:case_status", kwargs={"token": case.public_token})
+        context["private_link"] = settings.BASE_URL.rstrip("/") + private_path
+    response = render(request, "cases/intake/thanks.html", context)
+    if not shown:  # from now on the page shows number and date only (for two hours at most)
+        _thanks_cookie(response, f"{registration.pk}:shown")
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
