@@ -518,6 +518,28 @@ def cue_features(text):
     return [{names[i] for i in cue_ids(bits, context)} for bits, context in _sentence_cue_bits(words)]
 
 
+def test_a_long_run_without_punctuation_is_cut_into_sentences_the_same_way_everywhere(tagger):
+    """A message typed as one run of words still gets sentence rows (parts of at most
+    ``sentence_max_tokens`` tokens), and the cues (token by token) cut it where the features do."""
+    from nlp.core.features import _sentence_token_spans
+
+    run = " ".join(["ik", "belde", "de", "gemeente", "maar", "niemand", "nam", "op"] * 7)  # 56 words, no sentence end
+    nlp = tagger.nlp
+    extractor = nlp.get_pipe("handvest_features")
+    assert extractor.sentence_max_tokens == 20
+    doc = nlp.make_doc(run)
+    words = [extractor.word(token.orth) for token in doc]
+    spans = _sentence_token_spans(words, extractor.sentence_max_tokens)
+    assert len(spans) == 3 and all(end - start <= 20 for start, end in spans)
+    assert max(end - start for start, end in spans) - min(end - start for start, end in spans) <= 1  # equal parts
+    batch = extractor.featurize([doc])
+    assert batch.n_docs == 1 and len(batch.sentence_spans) == 3
+    assert [tuple(span) for span in batch.sentence_spans.tolist()] == [(start, end) for start, end in spans]
+    assert _sentence_token_spans(words, 0) == [(0, len(doc))]  # off: one run is one sentence
+    punctuated = nlp.make_doc("Ik belde de gemeente. Niemand nam op.")
+    assert len(extractor.featurize([punctuated]).sentence_spans) == 2  # short sentences are not cut further
+
+
 def test_cues_tie_what_went_wrong_to_the_channel_where_it_happened():
     [phone] = cue_features("De man aan de telefoon was bot.")
     [counter] = cue_features("De baliemedewerker was bot.")

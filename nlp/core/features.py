@@ -133,6 +133,7 @@ class FeatureExtractor:
         sentences: bool,
         group_weights: Mapping[str, float],
         cues: bool = True,
+        sentence_max_tokens: int = 0,
     ) -> None:
         self.nlp = nlp
         self.name = name
@@ -142,6 +143,7 @@ class FeatureExtractor:
         self.sentences = bool(sentences)
         self.group_weights = {group: float(group_weights.get(group, 1.0)) for group in GROUPS}
         self.cues = bool(cues)
+        self.sentence_max_tokens = int(sentence_max_tokens)
         self._cue_keys = np.array([_hash(f"Q:{name}") for name in cue_names()], dtype="uint64")
         # The vocabulary: one column per kept key (sorted by key), its group and idf; None until fit.
         self.keys: np.ndarray | None = None
@@ -400,7 +402,7 @@ class FeatureExtractor:
     def _doc_cue_ids(self, words: Sequence[Word]) -> list[int]:
         """The cue features of one doc (slow path, for ``fit`` and explanations)."""
         ids: list[int] = []
-        for bits, context in _sentence_cue_bits(words):
+        for bits, context in _sentence_cue_bits(words, self.sentence_max_tokens):
             ids.extend(cue_ids(bits, context))
         return ids
 
@@ -451,6 +453,8 @@ class FeatureExtractor:
         # Sentences: a break after a sentence end or a line break; the first token of a doc starts one.
         boundary = first_of_doc.copy()
         boundary[1:] |= (flags[:-1] & (_BREAK_AFTER | _BREAK)) != 0
+        if self.sentence_max_tokens:
+            boundary |= _long_run_breaks(boundary, self.sentence_max_tokens)
         raw_sentence = np.cumsum(boundary) - 1
         word_index = np.flatnonzero(word)
         sentence_ids, word_sentence = np.unique(raw_sentence[word_index], return_inverse=True)
@@ -760,24 +764,42 @@ def _is_punct(text: str) -> bool:
     return all(not ch.isalnum() for ch in text)
 
 
-def _sentence_token_spans(words: Sequence[Word]) -> list[tuple[int, int]]:
-    """Token spans of the sentences that hold a word, as ``featurize`` cuts them."""
-    spans, start, has_word = [], 0, False
-    for i, word in enumerate(words):
-        if i and words[i - 1].flags & (_BREAK_AFTER | _BREAK):
-            if has_word:
-                spans.append((start, i))
-            start, has_word = i, False
-        has_word = has_word or not word.flags & _SPACE
-    if has_word:
-        spans.append((start, len(words)))
+def _sentence_token_spans(words: Sequence[Word], max_tokens: int = 0) -> list[tuple[int, int]]:
+    """Token spans of the sentences that hold a word, as ``featurize`` cuts them (with ``max_tokens``,
+    a run longer than that cut in equal parts, as ``_long_run_breaks``)."""
+    starts = [i for i in range(len(words)) if not i or words[i - 1].flags & (_BREAK_AFTER | _BREAK)]
+    spans = []
+    for start, end in zip(starts, [*starts[1:], len(words)], strict=True):
+        length = end - start
+        size = _piece_size(length, max_tokens) if max_tokens else length
+        for piece in range(start, end, max(size, 1)):
+            piece_end = min(piece + size, end)
+            if any(not word.flags & _SPACE for word in words[piece:piece_end]):
+                spans.append((piece, piece_end))
     return spans
 
 
-def _sentence_cue_bits(words: Sequence[Word]) -> list[tuple[int, int]]:
+def _piece_size(length, max_tokens: int):
+    """The length of the equal parts a run of ``length`` tokens is cut in, none longer than ``max_tokens``."""
+    pieces = -(-length // max_tokens)
+    return -(-length // pieces)
+
+
+def _long_run_breaks(boundary: np.ndarray, max_tokens: int) -> np.ndarray:
+    """More sentence starts: a run of tokens with no sentence end in it (a message typed without
+    punctuation) longer than ``max_tokens`` is cut in equal parts, so its sentences still have rows."""
+    run = np.cumsum(boundary) - 1
+    run_start = np.flatnonzero(boundary)
+    run_length = np.diff(np.r_[run_start, len(boundary)])
+    position = np.arange(len(boundary)) - run_start[run]
+    size = _piece_size(run_length, max_tokens)[run]
+    return (position > 0) & (position % size == 0)
+
+
+def _sentence_cue_bits(words: Sequence[Word], max_tokens: int = 0) -> list[tuple[int, int]]:
     """(cue bits, channels carried over) of each sentence of one doc."""
     result, context = [], 0
-    for start, end in _sentence_token_spans(words):
+    for start, end in _sentence_token_spans(words, max_tokens):
         bits = 0
         for word in words[start:end]:
             bits |= word.cues
@@ -827,10 +849,12 @@ def features_of(doc: Doc) -> DocFeatures:
         "sentences": True,
         "group_weights": {"lemma": 1.0, "bigram": 1.0, "char": 1.0, "keyword": 1.0, "cue": 1.0},
         "cues": True,
+        "sentence_max_tokens": 0,
     },
 )
-def make_feature_extractor(nlp, name, keywords, char_ngrams, bigrams, sentences, group_weights, cues):
+def make_feature_extractor(nlp, name, keywords, char_ngrams, bigrams, sentences, group_weights, cues, sentence_max_tokens):
     options = {"char_ngrams": char_ngrams, "bigrams": bigrams, "sentences": sentences, "group_weights": group_weights, "cues": cues}
+    options["sentence_max_tokens"] = sentence_max_tokens
     return FeatureExtractor(nlp, name, keywords=keywords, **options)
 
 

@@ -49,6 +49,7 @@ def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | N
             "sentences": config.sentences,
             "group_weights": dict(config.group_weights),
             "cues": config.cues,
+            "sentence_max_tokens": config.sentence_max_tokens,
         },
     )
     architecture = {"@architectures": "handvest.FeatureTextCat.v2"}
