@@ -49,8 +49,8 @@ def scroll_width(page) -> int:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_back_and_send_again_from_the_thank_you_page_makes_no_second_case(browser, live_server, harlingen, settings):  # noqa: F811
-    """The citizen sends, lands on the thank-you page, presses Back: the browser puts their text back in the
-    form, so they press 'Verstuur melding' again. webform.py says 'Back and send' is not a second submission."""
+    """The citizen sends, lands on the thank-you page, presses Back (the browser puts the text back in the form) and
+    sends again: the same words from the same sender that day are the first case, not a second one."""
     settings.BASE_URL = live_server.url
     settings.HANDVEST_FORM_RATE_LIMIT = 0
     page = browser.new_page(viewport=PHONE, locale="nl-NL")
@@ -73,7 +73,7 @@ def test_back_and_send_again_from_the_thank_you_page_makes_no_second_case(browse
 # --- 2. A refused (too large) request loses everything typed -------------------------------------------
 @pytest.mark.django_db
 def test_a_body_refused_as_too_large_keeps_what_the_citizen_typed(client, municipality, monkeypatch):
-    """Files together over the request limit: the page comes back with a blank form; the typed complaint is gone."""
+    """Files together over the request limit: the page says so and comes back with what the citizen typed."""
     monkeypatch.setattr(webform, "MAX_REQUEST_BYTES", 4000)  # the real limit is 100 MB; the behaviour at it is the same
     story = "Op 12 november stond ik een uur in de regen bij het loket. Niemand hielp mij."
     data = form_data(description=story, name="Jan Hoekstra", attachments=[SimpleUploadedFile("foto.pdf", PDF_BYTES + b"0" * 8000)])
@@ -88,8 +88,8 @@ def test_a_body_refused_as_too_large_keeps_what_the_citizen_typed(client, munici
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_after_a_submit_with_errors_the_error_summary_has_the_focus(browser, live_server, harlingen, settings):  # noqa: F811
-    """Keyboard and screen-reader users land at the top of the page (body), not on the summary that
-    lists what to correct; they must tab through the header first (WCAG 3.3.1, 2.4.3)."""
+    """After a submit with errors, keyboard and screen-reader users land on the summary that lists what to correct,
+    not at the top of the page (WCAG 3.3.1, 2.4.3)."""
     settings.HANDVEST_FORM_RATE_LIMIT = 0
     page = browser.new_page(viewport=PHONE, locale="nl-NL")
     page.goto(f"{live_server.url}/melding/")
@@ -106,7 +106,7 @@ def test_after_a_submit_with_errors_the_error_summary_has_the_focus(browser, liv
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_private_page_has_no_sideways_scrolling_when_our_question_holds_a_web_address(browser, live_server, harlingen, settings):  # noqa: F811
-    """At 320 px (400 % zoom) a question with a link runs off the screen (WCAG 1.4.10)."""
+    """At 320 px (400 % zoom) a question with a long web address wraps instead of running off the screen (WCAG 1.4.10)."""
     from cases.conversation.questions import question_ask
 
     settings.BASE_URL = live_server.url
@@ -122,7 +122,7 @@ def test_the_private_page_has_no_sideways_scrolling_when_our_question_holds_a_we
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_thank_you_page_has_no_sideways_scrolling_with_a_long_email_address(browser, live_server, harlingen, settings):  # noqa: F811
-    """'… per e-mail op j.h.vanderberg.harlingen@hotmail.com' does not wrap at 320 px (WCAG 1.4.10)."""
+    """A long e-mail address on the thank-you page wraps at 320 px (WCAG 1.4.10)."""
     settings.BASE_URL = live_server.url
     settings.HANDVEST_FORM_RATE_LIMIT = 0
     page = browser.new_page(viewport=PHONE, locale="nl-NL")
@@ -174,7 +174,7 @@ def test_the_consent_error_summary_links_to_the_question(client, gemeente):
 # --- 7. The privacy statement --------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_the_web_form_links_to_a_privacy_statement_that_exists(client, harlingen):
-    """The form asks name, e-mail, address and phone; the citizen finds no privacy statement anywhere (AVG art. 13)."""
+    """The form asks name, e-mail, address and phone; it links to a privacy statement that exists (AVG art. 13)."""
     html = client.get("/melding/").content.decode()
     links = re.findall(r'<a [^>]*href="([^"]+)"[^>]*>([^<]*privacy[^<]*)</a>', html, re.I)
     assert links, "no link to a privacy statement on the form"
@@ -185,8 +185,8 @@ def test_the_web_form_links_to_a_privacy_statement_that_exists(client, harlingen
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_description_the_browser_accepts_is_not_refused_as_too_long(browser, live_server, harlingen, settings):  # noqa: F811
-    """The textarea's maxlength counts a line break as 1 character; the browser sends it as CR LF and the server
-    counts 2. A long complaint written in paragraphs fits in the box and is then refused as 'te lang'."""
+    """The textarea's maxlength counts a line break as 1 character and the browser sends CR LF: the server counts it
+    as one too, so a long complaint in paragraphs that fits the box is accepted."""
     settings.BASE_URL = live_server.url
     settings.HANDVEST_FORM_RATE_LIMIT = 0
     paragraph = ("Ik heb de gemeente vaak gebeld over de container, maar niemand belde mij terug. " * 5).strip()
@@ -210,7 +210,7 @@ def test_a_description_the_browser_accepts_is_not_refused_as_too_long(browser, l
 # --- 9. An empty attachment: which one? -----------------------------------------------------------------
 @pytest.mark.django_db
 def test_an_empty_attachment_is_named_in_the_error(client, municipality):
-    """Three photos, one of them empty (a cloud placeholder): 'Het verstuurde bestand is leeg.' does not say which."""
+    """Three photos, one of them empty (a cloud placeholder): the error names the empty file."""
     files = [SimpleUploadedFile("voor.pdf", PDF_BYTES), SimpleUploadedFile("na.pdf", b""), SimpleUploadedFile("brief.pdf", PDF_BYTES)]
     html = client.post("/melding/", form_data(attachments=files)).content.decode()
     assert "Het bestand &#x27;na.pdf&#x27; is leeg." in html, re.findall(r'class="field-error"[^>]*>(.*?)</p>', html, re.S)
@@ -219,8 +219,8 @@ def test_an_empty_attachment_is_named_in_the_error(client, municipality):
 # --- 10. Two regions called 'Klachten' on the charter page -----------------------------------------------
 @pytest.mark.django_db
 def test_the_charter_page_has_no_two_regions_with_the_same_name(client, harlingen):
-    """A screen reader's list of regions shows 'Klachten' twice: the channel of norm KLACHT-UITLEG and the
-    callout 'Klachten' (axe: landmark-unique)."""
+    """A screen reader's list of regions has no name twice (axe: landmark-unique), though a channel and the callout
+    are both about complaints."""
     html = client.get("/kwaliteitshandvest/").content.decode()
     names = []
     for heading_id in re.findall(r'<section[^>]*aria-labelledby="([^"]+)"', html):

@@ -87,9 +87,9 @@ def dsn(*, returned_id: str, recipient: str) -> bytes:
 def test_a_hard_bounce_reported_by_the_esp_marks_the_address_undeliverable_and_the_letter_goes_by_post(
     client, gemeente, settings, django_capture_on_commit_callbacks
 ):
-    """With an ESP the envelope sender is the ESP's bounce address, so a DSN never reaches info@: the ESP
-    reports the bounce on its tracking webhook (mounted at /anymail/<esp>/tracking/ by config/urls.py).
-    Nothing listens to anymail's ``tracking`` signal, so the answer is silently lost."""
+    """With an ESP the envelope sender is the ESP's bounce address, so a DSN never reaches info@: the ESP reports the
+    bounce on its tracking webhook (/anymail/<esp>/tracking/). That bounce marks the address undeliverable and
+    sends the letter by post, as a bounce by mail does."""
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": BASIC_AUTH}
     case = CaseFactory(explained=True, email="a.dijkstra@ziggo.nl", address="Voorstraat 1\n8861 BK Harlingen")
     letter = sent_letter(
@@ -123,9 +123,8 @@ def test_a_hard_bounce_reported_by_the_esp_marks_the_address_undeliverable_and_t
 
 
 def test_a_late_bounce_of_the_old_address_does_not_mark_the_corrected_address_undeliverable(gemeente, django_capture_on_commit_callbacks):
-    """The citizen's address was corrected (as rectification does: new address, flag cleared); then the
-    delivery report of a letter sent to the old address arrives. The report names the old address, yet
-    the new, working address is marked undeliverable and every later letter silently goes by post."""
+    """The citizen's address was corrected (as rectification does: new address, flag cleared); a late delivery report
+    of a letter sent to the old address names the old address and leaves the new, working one deliverable."""
     case = CaseFactory(in_treatment=True, email="a.dijkstra@zigo.nl")
     sent_letter(case, message_id="<ack.old@handvest.harlingen.nl>", to_email="a.dijkstra@zigo.nl")
     Registration.objects.filter(pk=case.registration_id).update(sender_email="a.dijkstra@ziggo.nl", email_undeliverable=False)
@@ -136,9 +135,8 @@ def test_a_late_bounce_of_the_old_address_does_not_mark_the_corrected_address_un
 
 
 def test_a_bounce_for_a_citizen_without_postal_address_warns_the_officer_instead_of_promising_post(gemeente, django_capture_on_commit_callbacks):
-    """The answer bounced and there is no postal address: nothing is sent by post (only a log line says
-    'an officer must call or write'), yet the officer's note says the next letters go by post, and the
-    bounced answer still stands as sent. The officer must be told the citizen has to be reached otherwise."""
+    """The answer bounced and there is no postal address: nothing can go by post, and the officer's note says the
+    citizen must be called or asked for another address instead of promising post."""
     case = CaseFactory(explained=True, email="a.dijkstra@zigo.nl", address="")
     sent_letter(case, kind="answer", message_id="<answer.2@handvest.harlingen.nl>", automatic=False)
     with django_capture_on_commit_callbacks(execute=True):
@@ -152,9 +150,8 @@ def test_a_bounce_for_a_citizen_without_postal_address_warns_the_officer_instead
 
 
 def test_a_reply_to_a_closed_case_is_not_silently_filed(gemeente, django_capture_on_commit_callbacks):
-    """A citizen answers the final letter of a closed case ("ik ben het er niet mee eens"). The mail only
-    becomes an internal note on the closed case: no officer is told, and the citizen hears nothing (not
-    that the case is closed, nor how to ask for a review or go to the ombudsman)."""
+    """A citizen answers the final letter of a closed case ("ik ben het er niet mee eens"): besides the note on the
+    timeline, the handler (or the quality officers) is told by e-mail."""
     case = CaseFactory(closed=True, email="piet@example.nl")
     number = case.registration.number
     letter = sent_letter(case, kind="answer", message_id="<answer.3@handvest.harlingen.nl>", automatic=False)
@@ -182,9 +179,8 @@ def reply_to_question(question, *, sender, body: str, extra_headers: str = "") -
 
 
 def test_an_email_answer_with_the_quoted_thread_below_it_answers_the_question(client, gemeente):
-    """Mail programs quote the whole conversation below a reply. With a longer conversation the text
-    passes the web form's 10,000-character limit, and the e-mail answer is silently not taken: the
-    question stays open, the handler is not told, and the citizen's page keeps saying we wait for them."""
+    """Mail programs quote the whole conversation below a reply. The answer is taken without that quote (and never
+    refused for its length), so the question is answered and the citizen's page stops saying we wait for them."""
     case = CaseFactory(in_treatment=True, email="piet@example.nl")
     question = question_ask(case_id=case.pk, text="Op welke dag was u aan de balie?", actor=officer(), expected_state=case.state)
     answer = "Het was op dinsdag 1 december, rond half elf, bij loket 3.\n\n"
@@ -199,9 +195,8 @@ def test_an_email_answer_with_the_quoted_thread_below_it_answers_the_question(cl
 
 
 def test_mail_that_failed_authentication_does_not_answer_the_citizens_question(client, gemeente):
-    """A mail in the citizen's name that the receiving server found forged (DMARC fail) is noted as
-    'mogelijk vervalst ... staat niet op de pagina van de indiener'. When it names the question letter it
-    is nevertheless stored as the citizen's answer, closes the question and stands on their private page."""
+    """A mail in the citizen's name that the receiving server found forged (DMARC fail) is noted as 'mogelijk
+    vervalst'; even when it names the question letter it does not answer the question nor stand on the private page."""
     case = CaseFactory(in_treatment=True, email="piet@example.nl")
     question = question_ask(case_id=case.pk, text="Op welke dag was u aan de balie?", actor=officer(), expected_state=case.state)
     forged = reply_to_question(
@@ -222,10 +217,8 @@ def test_mail_that_failed_authentication_does_not_answer_the_citizens_question(c
 
 
 def test_our_own_sender_address_with_a_display_name_is_still_recognised_as_ours(gemeente, settings):
-    """DEFAULT_FROM_EMAIL may carry a display name (delivery.py and checks.py handle that form). The loop
-    rule 'afzender is ons eigen adres' then compares the bare address with the whole string and never
-    matches, so our own letter coming back (e.g. with the Message-ID an ESP rewrote) is registered as a
-    new case and acknowledged: a loop with ourselves."""
+    """DEFAULT_FROM_EMAIL may carry a display name; the loop rule 'afzender is ons eigen adres' compares the bare
+    address, so our own letter coming back (with a Message-ID an ESP rewrote) is never registered or acknowledged."""
     settings.DEFAULT_FROM_EMAIL = "Gemeente Harlingen <info@harlingen.nl>"
     raw = (
         b"From: Gemeente Harlingen <info@harlingen.nl>\nTo: info@harlingen.nl\nSubject: Klacht over de balie (HLG-2099-000001)\n"
@@ -238,10 +231,8 @@ def test_our_own_sender_address_with_a_display_name_is_still_recognised_as_ours(
 
 
 def test_a_follow_up_to_other_mail_that_was_already_dealt_with_does_not_vanish(gemeente, settings):
-    """A citizen's question (other mail, triage) was forwarded to the department. The citizen then writes
-    again in the same thread (their mail program sets In-Reply-To to their own first mail), now with a
-    complaint. It threads into the forwarded triage item and lands nowhere anybody looks: no case, no
-    acknowledgement, not back in the triage list."""
+    """A citizen's question (other mail, triage) was forwarded to the department; their next mail in the same thread,
+    now a complaint, is registered as new mail instead of joining the forwarded item, where nobody looks."""
     from pathlib import Path
 
     from cases.intake.triage import triage_forward

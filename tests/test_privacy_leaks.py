@@ -28,8 +28,8 @@ def _logged(caplog) -> str:
 
 
 def test_a_form_error_on_the_private_page_does_not_log_the_private_link(municipality, client, caplog):
-    """An empty reply on the private page is answered 400; Django's request logger then writes
-    'Bad Request: /zaak/<token>/vraag/<pk>/' (WARNING): whoever reads the log opens the complaint."""
+    """An empty reply on the private page is answered 400; Django's request logger writes the path, with the private
+    link's token hidden: whoever reads the log cannot open the complaint."""
     from cases.models import CitizenQuestion
 
     case = CaseFactory()
@@ -45,7 +45,8 @@ def test_a_form_error_on_the_private_page_does_not_log_the_private_link(municipa
 
 
 def test_a_bounce_does_not_put_the_citizens_email_address_in_the_log(municipality, caplog):
-    """The bounce's diagnostic ('550 5.1.1 <address>: Recipient address rejected') is logged as it is."""
+    """A bounce's diagnostic quotes the address ('550 5.1.1 <address>'): it stays on the case's timeline, the log has
+    the status code only."""
     from cases.intake.email import email_intake
 
     case = CaseFactory(received_on=datetime.date(2026, 11, 2), email=CITIZEN_EMAIL)
@@ -60,7 +61,7 @@ def test_a_bounce_does_not_put_the_citizens_email_address_in_the_log(municipalit
 
 
 def test_a_refused_send_does_not_put_the_citizens_email_address_in_the_log(municipality, caplog, monkeypatch):
-    """Django's SMTP backend raises SMTPRecipientsRefused({address: ...}); the error text goes into the log."""
+    """Django's SMTP backend raises SMTPRecipientsRefused({address: ...}): the log names the error's class only."""
     from cases.correspondence import delivery
     from cases.correspondence.outbox import letter_queue
 
@@ -83,8 +84,8 @@ def test_a_refused_send_does_not_put_the_citizens_email_address_in_the_log(munic
 
 
 def test_the_thanks_page_does_not_hand_the_private_link_to_the_next_user_of_the_browser(municipality, client):
-    """After sending the form, the signed cookie stays for the browser session (2 hours): the next person at
-    the library computer opens /melding/ontvangen/ and gets the private link of someone else's complaint."""
+    """The thank-you page shows the private link on its first view only: the next person at a library computer who
+    opens /melding/ontvangen/ does not get the way into someone else's complaint."""
     from cases.intake import webform
 
     case = CaseFactory()
@@ -100,8 +101,8 @@ def test_the_thanks_page_does_not_hand_the_private_link_to_the_next_user_of_the_
 
 
 def test_a_data_request_does_not_put_the_citizens_email_and_name_in_a_url(municipality, client):
-    """The AVG pages search by GET and redirect back with ?email=…&name=…: the Procfile's gunicorn
-    (--access-logfile -) and any proxy log the citizen's e-mail address and name with every request."""
+    """The AVG pages keep the person searched for in the session: no redirect carries ?email=…&name=…, which gunicorn's
+    access log (--access-logfile -), a proxy and the browser's history would keep."""
     case = CaseFactory(email=CITIZEN_EMAIL, name=CITIZEN_NAME)
     client.force_login(officer("privacy"))
     response = client.post(

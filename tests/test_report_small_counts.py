@@ -26,8 +26,8 @@ def _logged(caplog) -> str:
 
 
 def test_the_annual_report_does_not_give_away_a_suppressed_count(harlingen, client):
-    """The summary's 'ontvangen' is exact and every channel but one is shown exactly: the one complaint
-    by letter ('<3') is received minus the rest. The editor downloads this CSV."""
+    """A small count ('<3') in the report cannot be worked out as the whole minus the other parts: where every other
+    channel is shown exactly, the whole or another part is hidden too. The editor downloads this CSV."""
     from cases.reporting.rollup import rollup_refresh
     from cms.roles import EDITORS
     from tests.factories import UserFactory
