@@ -20,6 +20,7 @@ from cases import errors
 from cases.intake import rate_limit, uploads, webform
 from cases.models import Attachment, Case, CaseEvent, CaseNorm, Registration, ReplyChannel, TagSource
 from cases.signals import case_registered
+from cases.workflow.registration import Sender
 from cms.models import ServiceNorm, complaint_form_url
 
 pytestmark = pytest.mark.django_db
@@ -270,8 +271,11 @@ def test_other_words_or_another_day_are_another_case(client, municipality):
     client.post(FORM_URL, valid_data(description="Ook de parkeerautomaat bij de haven was kapot."))
     assert Registration.objects.count() == 2
     today = timezone.localdate()
-    first = webform.submission_hash(kind="complaint", description="x", email="a@b.nl", address="", day=today)
-    assert first != webform.submission_hash(kind="complaint", description="x", email="a@b.nl", address="", day=today + datetime.timedelta(days=1))
+    sender = Sender(name="Jan", email="", phone="", address="Zuiderhaven 1")
+    first = webform.submission_hash(kind="complaint", description="x", sender=sender, day=today)
+    assert first != webform.submission_hash(kind="complaint", description="x", sender=sender, day=today + datetime.timedelta(days=1))
+    neighbour = Sender(name="Piet", email="", phone="", address="Zuiderhaven 1")  # the same address: a care home, a family
+    assert first != webform.submission_hash(kind="complaint", description="x", sender=neighbour, day=today)
 
 
 def test_filled_honeypot_gets_a_neutral_page_and_registers_nothing(client, municipality, caplog):

@@ -75,7 +75,7 @@ def handle_tracking(sender, event, esp_name: str, **kwargs) -> None:
             logger.info("%s %s event for a message that is not ours; ignored", esp_name, event.event_type)
             return
         key = {"esp_event": f"{esp_name}:{event.event_id or ''}:{event.event_type}:{event.message_id}:{event.recipient or ''}"}
-        if CaseEvent.objects.filter(name="bounce", data__contains=key).exists():
+        if CaseEvent.objects.filter(name="bounce", data__esp_event=key["esp_event"]).exists():  # a key's equality: SQLite too
             return  # the ESP posted this event again
         diagnostic = (event.mta_response or event.description or event.reject_reason or "")[:300]
         permanent = event.event_type in PERMANENT_EVENTS

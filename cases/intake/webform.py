@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import errors
@@ -216,13 +217,13 @@ class ComplaintForm(forms.Form):
         return summary
 
 
-def submission_hash(*, kind: str, description: str, email: str, address: str, day: datetime.date | None = None) -> str:
-    """Identity of a submission: its words and sender on its day of receipt. A double click, Back and
-    send again (the browser puts the text back), or a retry are one case; the same words another day
-    are a new complaint. (A one-time token in the form could not see Back: the page comes back with a
-    new one.)"""
+def submission_hash(*, kind: str, description: str, sender: Sender, day: datetime.date | None = None) -> str:
+    """Identity of a submission: its words and its whole sender (name, e-mail, phone, address) on its day
+    of receipt. A double click, Back and send again (the browser puts the text back), or a retry are one
+    case; the same words another day, or from another person at the same address, are another. (A
+    one-time token in the form could not see Back: the page comes back with a new one.)"""
     day = day or timezone.localdate()
-    return content_hash("webform", kind, description, email, address, day.isoformat())
+    return content_hash("webform", kind, description, sender.name, sender.email, sender.phone, sender.address, day.isoformat())
 
 
 # --- registering ----------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def _record_hint(*, registration: Registration, hint: str) -> None:
 
 def webform_register(*, kind: str, description: str, sender: Sender, hint: str = "", uploads: list[CheckedUpload] = ()) -> WebSubmission:
     """Register a web form submission exactly once, with its attachments and the citizen's hint."""
-    hash_value = submission_hash(kind=kind, description=description, email=sender.email, address=sender.address)
+    hash_value = submission_hash(kind=kind, description=description, sender=sender)
     with transaction.atomic():
         registration, created = register_item(channel=IntakeChannel.WEB, kind=kind, text=description, sender=sender, hash_value=hash_value)
         if created:
@@ -290,8 +291,7 @@ class SkipFiles(FileUploadHandler):
 
 
 def _typed_without_files(request) -> ComplaintForm:
-    """What the citizen typed, from a body too large to take: its files are skipped unread."""
-    request.upload_handlers = [SkipFiles(request)]
+    """What the citizen typed, from a body too large to take (its files skipped unread: ``SkipFiles``)."""
     try:
         return ComplaintForm(request.POST)
     except Exception:  # a body that is not what its headers say (cut off, lying about its length): an empty form
@@ -306,16 +306,28 @@ def _content_length(request) -> int:
         return 0
 
 
+@csrf_exempt  # checked below (csrf_protect), after a body too large has its files set to be skipped
 @require_http_methods(["GET", "POST"])
 @never_cache
 def complaint_form(request):
     """The form (GET) and its submission (POST, redirected to the thank-you page)."""
+    if request.method == "POST" and _content_length(request) > MAX_REQUEST_BYTES:
+        # Before the CSRF check reads the body: Django's pattern for changing a request's upload handlers.
+        request.upload_handlers = [SkipFiles(request)]
+        return _too_large(request)
+    return _complaint_form(request)
+
+
+@csrf_protect
+def _too_large(request):
+    logger.warning("web form refused: body of %s bytes", request.META.get("CONTENT_LENGTH"))
+    return _form_page(request, _typed_without_files(request), status=413, page_errors=[REQUEST_TOO_LARGE], files_again=True)
+
+
+@csrf_protect
+def _complaint_form(request):
     if request.method == "GET":
         return _form_page(request, ComplaintForm())
-
-    if _content_length(request) > MAX_REQUEST_BYTES:
-        logger.warning("web form refused: body of %s bytes", request.META.get("CONTENT_LENGTH"))
-        return _form_page(request, _typed_without_files(request), status=413, page_errors=[REQUEST_TOO_LARGE], files_again=True)
     ip = client_ip(request)
     if request.POST.get(HONEYPOT_FIELD, "").strip():
         logger.warning("web form: honeypot filled; nothing registered")
@@ -326,7 +338,7 @@ def complaint_form(request):
         logger.info("web form returned with errors in %s", ", ".join(sorted(form.errors)))
         return _form_page(request, form, files_again=bool(request.FILES) and "attachments" not in form.errors)
     data = form.cleaned_data
-    submission = submission_hash(kind=data["kind"], description=data["description"], email=data["email"], address=data["address"])
+    submission = submission_hash(kind=data["kind"], description=data["description"], sender=_sender(data))
     reserved = rate_reserve(ip, data["email"], submission=submission)
     if reserved is None:
         return _rate_limited_page(request)
@@ -342,9 +354,13 @@ def _rate_limited_page(request):
     return response
 
 
+def _sender(data: dict) -> Sender:
+    return Sender(name=data["name"], email=data["email"], phone=data["phone"], address=data["address"].strip())
+
+
 def _register(request, form: ComplaintForm, reserved: list[str]):
     data = form.cleaned_data
-    sender = Sender(name=data["name"], email=data["email"], phone=data["phone"], address=data["address"].strip())
+    sender = _sender(data)
     try:
         submission = webform_register(
             kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"]
@@ -353,16 +369,30 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
         rate_release(reserved)
         logger.warning("web form: registration refused: %s", exc)
         return _form_page(request, form, page_errors=[REGISTRATION_FAILED], files_again=bool(request.FILES))
+    pk = str(submission.registration.pk)
+    state = pk
     if not submission.created:
         rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
+        # The private link is shown once: only to the browser that still holds it unseen, never because
+        # the same words were sent again (the next person at the computer, or someone at the same address).
+        state = pk if _thanks_state(request) == pk else f"{pk}:shown"
     response = redirect("intake:complaint_thanks")
-    _thanks_cookie(response, str(submission.registration.pk))
+    _thanks_cookie(response, state)
     return response
 
 
+def _thanks_state(request) -> str | None:
+    """The thank-you cookie's value ("<pk>" not yet shown, "<pk>:shown"), or None when there is none or it is forged or old."""
+    try:
+        return request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
+    except (KeyError, signing.BadSignature):
+        return None
+
+
 def _thanks_cookie(response, value: str) -> None:
+    # The form's path and below: the form's post sees whether this browser was shown the link already.
     response.set_signed_cookie(
-        THANKS_COOKIE, value, salt=THANKS_SALT, path=reverse("intake:complaint_thanks"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
+        THANKS_COOKIE, value, salt=THANKS_SALT, path=reverse("intake:complaint_form"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
     )
 
 
@@ -371,10 +401,9 @@ def _thanks_cookie(response, value: str) -> None:
 def complaint_thanks(request):
     """After sending: the registration number, the date of receipt and the private link (PRG target)."""
     try:
-        value = request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
-        pk, _, shown = value.partition(":")
+        pk, _, shown = (_thanks_state(request) or "").partition(":")
         registration = Registration.objects.select_related("case").get(pk=int(pk))
-    except (KeyError, ValueError, signing.BadSignature, Registration.DoesNotExist):
+    except (ValueError, Registration.DoesNotExist):
         return redirect("intake:complaint_form")  # none, forged, older than THANKS_MAX_AGE, or wiped
     case = registration.case
     context = {"registration": registration, "case": case, "first_view": not shown}

@@ -223,7 +223,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def unheard_as_unfounded(self) -> bool:
         """Not heard on the ground that the complaint is manifestly unfounded (Awb 9:10 lid 2a): then it
         cannot be judged (partly) well founded. ``case_waive_hearing`` begins the waiver with its ground's label."""
-        return self.hearing_waiver.startswith(str(HearingWaiverGround.UNFOUNDED.label))
+        heard = self.hearing_held() and bool(self.hearing_report.strip())  # heard after all: judged on the hearing
+        return not heard and self.hearing_waiver.startswith(str(HearingWaiverGround.UNFOUNDED.label))
 
     def hearing_reportable(self) -> bool:
         """The hearing was held and the complaint is not answered yet: its report can be written (again)."""

@@ -3,7 +3,7 @@
 A count under the threshold shows as "<3"; but where its whole and all its other parts are shown, it
 is the whole minus the rest. The report shows the cases received per kind beside the same cases per
 quarter and per channel, and the cases handled beside their handling time in buckets and beside all
-cases handled: every such
+cases handled, and the summary's received beside handled, open and withdrawn: every such
 (whole, parts) goes through ``figures.protect_groups`` before a cell is written, so no small count can
 be worked out by subtraction anywhere in the report (CSV, JSON or PDF).
 """
@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from cases.models import IntakeChannel, Kind
+from cases.models import ComplaintOutcome, IntakeChannel, Kind
 from cases.reporting import aggregates, compliance, figures, periods
 from cases.reporting.compliance import ComplianceFigures
 from cases.reporting.figures import Figure
 
 KINDS = (Kind.COMPLAINT.value, Kind.SUGGESTION.value)
+# Outcomes of a case closed without an answer: a complaint withdrawn, a suggestion withdrawn or closed without one.
+WITHDRAWN = (ComplaintOutcome.WITHDRAWN.value, "")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ def report_counts(year: int, by_kind: dict[str, ComplianceFigures]) -> ReportCou
         groups.append((received, [cells[kind] for cells in quarters.values()]))
         groups.append((received, [cells[kind] for cells in channels.values()]))
         groups.append((handling.handled, [count for _label, count in handling.buckets]))
+        # The summary: received against handled, still open and withdrawn (the outcomes table shows those),
+        # where they add up exactly (a reopened case is handled and open at once; then they do not).
+        parts = [handling.handled, by_kind[kind].open_cases, *(by_kind[kind].outcomes[key] for key in WITHDRAWN if key in by_kind[kind].outcomes)]
+        if sum(part.count for part in parts) == received.count:
+            groups.append((received, parts))
     # The handling-time table has a row of all cases beside the two kinds.
     groups.append((by_kind[compliance.ALL_KINDS].handling.handled, [by_kind[kind].handling.handled for kind in KINDS]))
     figures.protect_groups(groups)

@@ -104,9 +104,11 @@ def _merge_check(duplicate: Case, target: Case) -> None:
 def _earlier_terms(duplicate: Case, target: Case) -> str:
     """The matter keeps the terms of its first receipt (Awb 9:11 lid 1 counts from receipt): a merged
     case that was due earlier lends its terms to the case that handles the matter. Returns the note."""
+    # Only a term the target has still to meet: a step it took in time stays in time.
+    unmet = {"acknowledgement_due": target.acknowledged_at is None, "answer_due": target.answered_at is None and target.extended_answer_due is None}
     changed = [
-        field for field in ("acknowledgement_due", "answer_due")
-        if getattr(duplicate, field) and getattr(target, field) and getattr(duplicate, field) < getattr(target, field)
+        field for field, open_ in unmet.items()
+        if open_ and getattr(duplicate, field) and getattr(target, field) and getattr(duplicate, field) < getattr(target, field)
     ]
     for field in changed:
         setattr(target, field, getattr(duplicate, field))

@@ -181,24 +181,26 @@ def read_facts(parsed: ParsedEmail, *, own_domain: str, own_addresses: Iterable[
     )
 
 
-# Where a mail program starts quoting the conversation below a reply.
-QUOTE_HEADER = re.compile(
-    r"^\s*(?:(?:op|on)\b.{0,200}\b(?:schreef|wrote)\b.{0,120}:\s*$"
-    r"|-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|forwarded message|doorgestuurd bericht)\s*-{2,}"
+# Where a mail program starts quoting the conversation below a reply: "Op ... schreef ...:" (the quote
+# follows with ">"), or an Outlook-style header after which the old mail follows unmarked.
+QUOTE_INTRO = re.compile(r"^\s*(?:op|on)\b.{0,200}\b(?:schreef|wrote)\b.{0,120}:\s*$", re.I)
+FORWARD_HEADER = re.compile(
+    r"^\s*(?:-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|forwarded message|doorgestuurd bericht)\s*-{2,}"
     r"|(?:van|from):\s.*@.*$)",
     re.I,
 )
 
 
 def reply_without_quote(text: str) -> str:
-    """The citizen's own words of a reply: up to the line where the mail program starts quoting ("Op 30 nov.
-    schreef ...:", "-----Original Message-----", a "Van:" header with an address), without lines quoted with ">". The
-    whole text when that would leave nothing (a reply written inside the quote)."""
+    """The citizen's own words of a reply, without the lines quoted with ">" and the "Op ... schreef ...:"
+    line that introduces them (an answer written between the quoted lines stays), and without everything
+    from an Outlook-style header ("-----Original Message-----", a "Van:" with an address) on. The whole
+    text when that would leave nothing."""
     own = []
     for line in text.splitlines():
-        if QUOTE_HEADER.match(line):
+        if FORWARD_HEADER.match(line):
             break
-        if not line.lstrip().startswith(">"):
+        if not line.lstrip().startswith(">") and not QUOTE_INTRO.match(line):
             own.append(line)
     kept = "\n".join(own).strip()
     return kept or text.strip()
