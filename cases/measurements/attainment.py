@@ -70,8 +70,14 @@ class PeriodAttainment:
 
     @property
     def met(self) -> bool | None:
-        if self.attained is None or self.required is None:
+        """Met or not; None without (enough) observations. With a small number within hidden, the verdict
+        stands when it is the same for every number it could be (1 of 11 and 2 of 11 both fall short of
+        80%): it gives nothing away, and the worst periods do not read as 'no measurements'."""
+        if self.observations == 0 or self.suppressed or self.required is None:
             return None
+        if self.within_suppressed:
+            verdicts = {Decimal(within) >= self.required * self.observations for within in range(1, self.threshold)}
+            return verdicts.pop() if len(verdicts) == 1 else None
         return Decimal(self.within) >= self.required * self.observations
 
     @property

@@ -26,16 +26,24 @@ NOT_MET_COLOUR = SERIES_COLOURS[1]
 
 def attainment_summary(periods: Sequence[PeriodAttainment], required: Decimal | None) -> str:
     """In words: how often the norm was met, e.g. 'Gehaald in 9 van de 11 perioden met metingen (norm: 80%).'"""
-    judged = [period for period in periods if period.attained is not None]
+    judged = [period for period in periods if period.attained is not None or period.met is not None]
     if not judged:
         return _("Nog geen metingen in deze perioden.")
     if required is None:
         return _("Gemeten in %(count)s perioden; deze belofte heeft geen getal als norm.") % {"count": len(judged)}
     met = sum(1 for period in judged if period.met)
-    return _("Gehaald in %(met)s van de %(count)s perioden met metingen (nodig: %(required)s%% binnen de norm).") % {
+    # Each period is judged by the share required then: a revision's new share is named from its first period on.
+    shares: list[tuple[str, Decimal]] = []
+    for period in judged:
+        share = period.required if period.required is not None else required
+        if not shares or shares[-1][1] != share:
+            shares.append((period_short_label(period.period), share))
+    later = "".join(_(", vanaf %(period)s %(required)s%%") % {"period": label, "required": percent_text(share)} for label, share in shares[1:])
+    return _("Gehaald in %(met)s van de %(count)s perioden met metingen (nodig: %(required)s%% binnen de norm%(later)s).") % {
         "met": met,
         "count": len(judged),
-        "required": percent_text(required),
+        "required": percent_text(shares[0][1]),
+        "later": later,
     }
 
 

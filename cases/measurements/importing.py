@@ -56,6 +56,9 @@ NORM_QUALITATIVE = gettext_lazy("norm %(code)s heeft geen meetbaar doel; lever h
 BAD_MOMENT = gettext_lazy("‘%(value)s’ is geen datum en tijd (ISO, bijv. 2026-03-02T09:15:00)")
 BAD_DATE = gettext_lazy("‘%(value)s’ is geen datum (ISO, bijv. 2026-03-01)")
 IN_FUTURE = gettext_lazy("%(value)s ligt in de toekomst")
+AMBIGUOUS_MOMENT = gettext_lazy(
+    "%(value)s bestaat twee keer (de klok ging die nacht een uur terug): zet er de tijdzone bij, zoals %(value)s+02:00 of %(value)s+01:00"
+)
 BAD_NUMBER = gettext_lazy("‘%(value)s’ is geen getal")
 NEGATIVE = gettext_lazy("de waarde %(value)s is negatief")
 TOO_PRECISE = gettext_lazy("de waarde %(value)s heeft meer dan 3 decimalen")
@@ -68,6 +71,7 @@ BROKEN_CSV = gettext_lazy(
 END_BEFORE_START = gettext_lazy("de laatste dag (%(end)s) ligt vóór de eerste (%(start)s)")
 WITHIN_EXCEEDS = gettext_lazy("binnen de norm (%(within)s) is meer dan het aantal waarnemingen (%(observations)s)")
 DOUBLE_PERIOD = gettext_lazy("dezelfde norm en periode staan al op regel %(line)s, met andere aantallen")
+OVERLAPPING_PERIOD = gettext_lazy("de periode overlapt met die van regel %(line)s voor dezelfde norm: dezelfde metingen zouden twee keer tellen")
 UNKNOWN_SOURCE = gettext_lazy("Onbekende bron ‘%(source)s’; kies uit %(choices)s.")
 
 Progress = Callable[[int, str], None]
@@ -125,12 +129,14 @@ class _Reader:
 
     def __init__(self, stream: BinaryIO):
         self.text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        first = self.text.readline()
+        first, self.last_line = self.text.readline(), 1
+        while first and not first.strip():  # empty lines before the first row are skipped, as everywhere in the file
+            first, self.last_line = self.text.readline(), self.last_line + 1
+        self.first_line = self.last_line
         self.delimiter = ";" if first.count(";") > first.count(",") else ","
         self.rows = csv.reader(io.StringIO(first), delimiter=self.delimiter)
         self.first = next(self.rows, [])
         self.rows = csv.reader(self.text, delimiter=self.delimiter)
-        self.last_line = 1
 
     def close(self) -> None:
         # Detached, not closed: the caller owns the stream (an upload, an open file).
@@ -161,8 +167,21 @@ def _moment(text: str, now: tuple[datetime.datetime, datetime.datetime]) -> date
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
         return str(BAD_MOMENT % {"value": text})
+    if moment.tzinfo is None and _repeated_hour(moment):
+        return str(AMBIGUOUS_MOMENT % {"value": text})
     later = moment > (now[0] if moment.tzinfo else now[1])
     return str(IN_FUTURE % {"value": text}) if later else moment
+
+
+def _repeated_hour(local: datetime.datetime) -> bool:
+    """A local time the clock shows twice (the night summer time ends): without an offset it is two moments,
+    and a second export of the same calls with offsets would count one of them again."""
+    zone = timezone.get_default_timezone()
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return False
+    # Both exist (not the hour skipped in spring): each comes back as the same wall time.
+    return all(moment.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) == local for moment in (first, second))
 
 
 def _value(text: str, decimal_comma: bool) -> Decimal | str:
@@ -197,7 +216,7 @@ def _parse_raw(reader: _Reader, first: list[str] | None, problems: _Problems, ou
     moment = timezone.now()
     norms, now, comma = _norms(), (moment, timezone.make_naive(moment)), reader.delimiter == ";"
     count = 0
-    rows = [(1, first)] if first is not None else []
+    rows = [(reader.first_line, first)] if first is not None else []
     for line, row in _numbered(reader, rows):
         if not any(cell.strip() for cell in row):
             continue
@@ -215,12 +234,12 @@ def _parse_raw(reader: _Reader, first: list[str] | None, problems: _Problems, ou
 
 
 def _numbered(reader: _Reader, before: list):
-    """(line number in the file, row); the reader started after the first line, hence the + 1."""
+    """(line number in the file, row); the reader started after the first row's line (``first_line``)."""
     for line, row in before:
         reader.last_line = line
         yield line, row
     for row in reader.rows:
-        reader.last_line = reader.rows.line_num + 1
+        reader.last_line = reader.rows.line_num + reader.first_line
         yield reader.last_line, row
 
 
@@ -257,7 +276,7 @@ def _total_row(row: list[str], norms: dict[str, _Norm]) -> ParsedTotal | str:
 def _parse_totals(reader: _Reader, first: list[str] | None, problems: _Problems) -> dict[tuple, tuple[ParsedTotal, int]]:
     norms = _norms()
     totals: dict[tuple, tuple[ParsedTotal, int]] = {}
-    for line, row in _numbered(reader, [(1, first)] if first is not None else []):
+    for line, row in _numbered(reader, [(reader.first_line, first)] if first is not None else []):
         if not any(cell.strip() for cell in row):
             continue
         checked = _total_row(row, norms)
@@ -265,8 +284,11 @@ def _parse_totals(reader: _Reader, first: list[str] | None, problems: _Problems)
             problems.add(line, checked)
             continue
         earlier = totals.get(checked.key)
+        overlapping = next((at for total, at in totals.values() if total.key != checked.key and total.overlaps(checked)), None)
         if earlier is not None and earlier[0] != checked:
             problems.add(line, str(DOUBLE_PERIOD % {"line": earlier[1]}))
+        elif overlapping is not None:
+            problems.add(line, str(OVERLAPPING_PERIOD % {"line": overlapping}))
         elif earlier is None:
             totals[checked.key] = (checked, line)
     return totals
@@ -296,13 +318,17 @@ def measurements_import(
         if not reader.first:
             raise MeasurementFileRefused([str(LINE_PROBLEM % {"line": 1, "reason": EMPTY_FILE})])
         if kind is None:
-            raise MeasurementFileRefused([str(LINE_PROBLEM % {"line": 1, "reason": UNKNOWN_HEADER})])
+            raise MeasurementFileRefused([str(LINE_PROBLEM % {"line": reader.first_line, "reason": UNKNOWN_HEADER})])
         first = None if has_header else reader.first
         meta = storing.ImportMeta(file_name=file_name, sha256=sha256, source=source, actor=actor)
         if kind == TOTALS:
             totals = _parse_totals(reader, first, problems)
             _refuse_if_any(problems, rows=len(totals))
-            return storing.store_totals([total for total, _line in totals.values()], meta=meta)
+            try:
+                return storing.store_totals([total for total, _line in totals.values()], meta=meta)
+            except storing.TotalsOverlap as exc:
+                logger.warning("measurement file %s refused: totals overlap earlier ones", file_name)
+                raise MeasurementFileRefused(exc.problems) from None
         with tempfile.TemporaryFile("w+", encoding="ascii") as rows_file:
             count = _parse_raw(reader, first, problems, rows_file, progress)
             _refuse_if_any(problems, rows=count)

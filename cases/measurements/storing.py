@@ -23,6 +23,7 @@ from typing import TextIO
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 
 from cases.models import Measurement, MeasurementImport, MeasurementTotal
 
@@ -51,6 +52,28 @@ class ParsedTotal:
     @property
     def key(self) -> tuple[int, datetime.date, datetime.date]:
         return (self.norm_id, self.period_start, self.period_end)
+
+    def overlaps(self, other) -> bool:
+        """Of the same norm, with a day in common (``other``: a ParsedTotal or a stored MeasurementTotal)."""
+        return self.norm_id == other.norm_id and self.period_start <= other.period_end and other.period_start <= self.period_end
+
+    def covers(self, other) -> bool:
+        return self.norm_id == other.norm_id and self.period_start <= other.period_start and other.period_end <= self.period_end
+
+
+OVERLAPS_STORED = gettext_lazy(
+    "%(norm)s %(start)s t/m %(end)s overlapt met het eerder ingelezen totaal van %(old_start)s t/m %(old_end)s, dat er niet "
+    "helemaal binnen valt: dezelfde metingen zouden twee keer tellen. Lees een totaal in over precies die periode, of over "
+    "een periode die haar helemaal omvat (dat vervangt het oude)."
+)
+
+
+class TotalsOverlap(ValueError):
+    """Totals that would count the same measurements twice; ``problems`` says which (Dutch)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)
@@ -144,6 +167,30 @@ def store_observations(rows: TextIO, *, rows_count: int, meta: ImportMeta, progr
     return result
 
 
+def _overlapped(totals: list[ParsedTotal]) -> list[MeasurementTotal]:
+    """The stored totals that new ones wholly cover (a corrected or longer export: replaced by them);
+    raises ``TotalsOverlap`` for one that overlaps a new total partly or wholly contains it."""
+    if not totals:
+        return []
+    first, last = min(total.period_start for total in totals), max(total.period_end for total in totals)
+    stored = MeasurementTotal.objects.select_for_update().select_related("norm").filter(
+        norm_id__in={total.norm_id for total in totals}, period_start__lte=last, period_end__gte=first
+    )
+    replaced, problems = [], []
+    for row in stored:
+        for total in totals:
+            if row.period_start == total.period_start and row.period_end == total.period_end or not total.overlaps(row):
+                continue
+            if total.covers(row):
+                replaced.append(row)
+            else:
+                dates = {"start": total.period_start, "end": total.period_end, "old_start": row.period_start, "old_end": row.period_end}
+                problems.append(str(OVERLAPS_STORED % {"norm": row.norm.code, **dates}))
+    if problems:
+        raise TotalsOverlap(problems)
+    return list({row.pk: row for row in replaced}.values())
+
+
 def store_totals(totals: list[ParsedTotal], *, meta: ImportMeta) -> ImportResult:
     """Store checked totals per period: new ones added, changed counts replaced, equal ones left alone."""
     with transaction.atomic():
@@ -151,6 +198,7 @@ def store_totals(totals: list[ParsedTotal], *, meta: ImportMeta) -> ImportResult
             norm_id__in={total.norm_id for total in totals}, period_start__in={total.period_start for total in totals}
         )
         existing = {(row.norm_id, row.period_start, row.period_end): row for row in candidates}
+        replaced = _overlapped(totals)
         new, changed = [], []
         for total in totals:
             row = existing.get(total.key)
@@ -159,8 +207,9 @@ def store_totals(totals: list[ParsedTotal], *, meta: ImportMeta) -> ImportResult
             elif (row.observations, row.within_target) != (total.observations, total.within_target):
                 row.observations, row.within_target, row.source = total.observations, total.within_target, meta.source
                 changed.append(row)
+        MeasurementTotal.objects.filter(pk__in=[row.pk for row in replaced]).delete()
         MeasurementTotal.objects.bulk_create(new)
         MeasurementTotal.objects.bulk_update(changed, ["observations", "within_target", "source"])
-        result = ImportResult(kind="totals", rows=len(totals), added=len(new), updated=len(changed))
+        result = ImportResult(kind="totals", rows=len(totals), added=len(new), updated=len(changed) + len(replaced))
         _log(meta, result)
     return result

@@ -159,7 +159,8 @@ def _norm_panel_context(norm: ServiceNorm) -> dict:
 
 def _attainment_context(norm: ServiceNorm, today: datetime.date, end: datetime.date) -> dict:
     """The norm's attainment per its own period since the same quarter last year, with a chart when it has a measurable target."""
-    start = datetime.date(today.year - 1, (today.month - 1) // 3 * 3 + 1, 1)
+    # From the start of the norm's own period (a yearly norm: 1 January), so each period is judged whole, as in the report.
+    start = periods.period_range(periods.period_key(datetime.date(today.year - 1, (today.month - 1) // 3 * 3 + 1, 1), norm.measurement_period))[0]
     (attained,) = attainment.norm_attainment(start=start, end=end, norms=[norm], as_of=today)
     chart = None
     if attained.measurable:
