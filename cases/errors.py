@@ -12,6 +12,7 @@ UNHEARD_BUT_FOUNDED = _(
     "gegrond is, moet na het horen worden beoordeeld: nodig de indiener uit voor een hoorgesprek, of kies een ander oordeel."
 )
 RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
+RECEIVED_TOO_EARLY = _("Controleer het jaartal van de datum van ontvangst: die ligt vóór %(year)s.")
 UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
 RETIRED_NORM = _("Norm %(code)s is ingetrokken. Kies een norm die nu geldt; een zaak die deze norm al had, houdt haar.")
 EXTENSION_TWICE = _(

@@ -13,11 +13,13 @@ import datetime
 import logging
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.correspondence.departure import letter_left
+from cases.correspondence.pdf import letter_render_pdf
 from cases.models import Case, OutboxStatus, OutgoingMessage
 from cases.permissions import HANDLE_CASE, REGISTER_POST, require
 
@@ -27,6 +29,7 @@ NOT_TO_PRINT = _("Deze brief staat niet klaar om te printen (nu: %(status)s).")
 NOT_TO_POST = _("Brief %(number)s staat niet klaar om te posten (nu: %(status)s).")
 NO_PRINT_PERMISSION = _("U mag brieven niet als geprint of gepost markeren.")
 NOTHING_CHOSEN = _("Kies eerst de brieven die gepost zijn.")
+REPRINT_NEW_ADDRESS = _("Het adres is verbeterd: print deze brief opnieuw en gooi de eerdere print weg.")
 POSTED_IN_FUTURE = _("De postdatum kan niet in de toekomst liggen.")
 POSTED_BEFORE_WRITTEN = _("Brief %(number)s is pas op %(date)s gemaakt; hij kan niet eerder gepost zijn.")
 # Letters the mailroom still has to handle, oldest first.
@@ -82,3 +85,26 @@ def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, ac
             _post_one(message, moment, actor)
     logger.info("%s letter(s) posted on %s, marked by %s", len(letters), posted_on, getattr(actor, "username", "system"))
     return letters
+
+
+def letters_readdress(*, case: Case) -> int:
+    """After the citizen's name or postal address was corrected: the case's letters still waiting for the
+    mailroom get the new address block and PDF; one printed already goes back to the print queue (its paper
+    carries the old address). Call inside the correction's transaction; returns how many letters changed."""
+    registration = case.registration
+    waiting = OutgoingMessage.objects.select_for_update().filter(case=case, status__in=[OutboxStatus.TO_PRINT, OutboxStatus.PRINTED])
+    changed = 0
+    for message in waiting:
+        if (message.to_name, message.to_address) == (registration.sender_name, registration.sender_address):
+            continue
+        message.to_name, message.to_address = registration.sender_name, registration.sender_address
+        pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
+        message.pdf.save(f"{registration.number}-{message.kind}-{message.pk}.pdf", ContentFile(pdf), save=False)
+        if message.status == OutboxStatus.PRINTED:
+            message.status, message.printed_at = OutboxStatus.TO_PRINT, None
+            message.last_error = str(REPRINT_NEW_ADDRESS)
+        message.save()
+        changed += 1
+    if changed:
+        logger.info("%s letter(s) of %s in the print queue readdressed", changed, registration.number)
+    return changed

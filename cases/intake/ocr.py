@@ -20,7 +20,6 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from cases.intake.uploads import JPEG, PDF, PNG
 
@@ -44,6 +43,7 @@ NONE = "none"
 OCR_UNAVAILABLE = _("Tekstherkenning (OCR) is op deze server niet beschikbaar. De brief is geregistreerd; typ de tekst over.")
 OCR_FAILED = _("De tekst van de scan kon niet worden gelezen. De brief is geregistreerd; typ de tekst over.")
 NO_TEXT_FOUND = _("In de scan is geen tekst gevonden. Controleer de scan en typ de tekst over.")
+PAGES_NOT_READ = _("Alleen de eerste %(read)s van de %(pages)s bladzijden zijn gelezen. Lees de rest in de scan en typ over wat ertoe doet.")
 
 
 class OcrUnavailable(RuntimeError):
@@ -95,9 +95,17 @@ def pdf_text_layer(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         return tidy("\n\n".join(page.extract_text() or "" for page in reader.pages))
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        logger.warning("pdf text layer unreadable: %s", exc)
+    except Exception as exc:  # pypdf raises many kinds on a damaged or unusual PDF (an unknown filter: NotImplementedError)
+        logger.warning("pdf text layer unreadable: %s: %s", type(exc).__name__, exc)
         return ""
+
+
+def pdf_page_count(data: bytes) -> int | None:
+    """The number of pages of a PDF, or None when pypdf cannot tell."""
+    try:
+        return len(PdfReader(io.BytesIO(data)).pages)
+    except Exception:  # as pdf_text_layer: any damage means "unknown"
+        return None
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess:
@@ -168,4 +176,8 @@ def extract_letter_text(data: bytes, content_type: str) -> ExtractedText:
     if _letters(text) == 0:
         logger.info("OCR found no text in the scan")
         return ExtractedText(text="", source=NONE, problem=str(NO_TEXT_FOUND))
+    pages = pdf_page_count(data) if content_type == PDF else None
+    if pages is not None and pages > MAX_OCR_PAGES:
+        logger.info("OCR read %s of %s pages", MAX_OCR_PAGES, pages)
+        return ExtractedText(text=text, source=OCR, problem=str(PAGES_NOT_READ % {"read": MAX_OCR_PAGES, "pages": pages}))
     return ExtractedText(text=text, source=OCR)

@@ -33,6 +33,7 @@ ORAL_CALLBACK_NEEDS_PHONE = _("Voor een terugbelverzoek is een telefoonnummer no
 ORAL_RESOLVED_ONLY_COMPLAINT = _("Alleen een klacht kan direct naar tevredenheid worden opgelost (Awb 9:5).")
 ORAL_RESOLVED_NO_CALLBACK = _("Een klacht die direct is opgelost heeft geen terugbelverzoek nodig.")
 ORAL_NO_PERMISSION = _("U mag geen klachten of suggesties registreren.")
+ORAL_ACKNOWLEDGED = _("Mondeling bevestigd in het gesprek: er is geen e-mail- of postadres om een bevestiging heen te sturen.")
 
 
 def _reply_channel(sender: Sender) -> str:
@@ -103,6 +104,10 @@ def oral_intake(
             # The acknowledgement receiver runs after commit and finds the case closed already.
             note = resolution_note.strip() or str(_("Direct naar tevredenheid opgelost in het gesprek (Awb 9:5)."))
             case_transition(case_id=registration.case.pk, name="resolve_informally", actor=actor, note=note)
+        elif created and _reply_channel(sender) == ReplyChannel.PHONE:
+            # No address to write to: the complaint was acknowledged in the conversation itself. Awb 9:6 asks a
+            # written acknowledgement of a written complaint only; no letter waits that can never go.
+            case_transition(case_id=registration.case.pk, name="acknowledge", actor=None, note=str(ORAL_ACKNOWLEDGED))
     if created:
         logger.info("oral intake %s via %s (%s, resolved at once: %s)", registration.number, channel, kind, resolved_at_once)
     registration.refresh_from_db()

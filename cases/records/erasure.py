@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.correspondence.links import private_link_renew
+from cases.correspondence.post import letters_readdress
 from cases.models import (
     ArchivalVerdict,
     CaseEvent,
@@ -122,6 +123,8 @@ def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], re
                     # The private link went to the old, wrong address: a new one goes to the corrected one
                     # (a merged case's link dies too; its citizen follows the case it was merged into).
                     private_link_renew(case_id=registration.case.pk, reason=str(LINK_AFTER_RECTIFIED), actor=actor)
+                if {"sender_name", "sender_address"} & changes.keys():
+                    letters_readdress(case=registration.case)  # a letter waiting for the mailroom goes to the corrected address
             outcome.done.append(registration.number)
         _log(RequestKind.RECTIFICATION, match, outcome, reason, actor)
     return outcome

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, When
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 
 from cases.models import (
@@ -116,6 +116,17 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
         .order_by("left_at")
         .values("left_at")[:1]
     )
+    # The answer likewise: given when its letter left (an answer on paper: when the mailroom posted it), not
+    # when the officer took the step; not yet while its letter waits to leave; the step's moment without a letter.
+    answer_letters = OutgoingMessage.objects.filter(case=OuterRef("pk"), kind__in=[LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE])
+    gone = answer_letters.filter(status__in=[OutboxStatus.SENT, OutboxStatus.POSTED]).annotate(left_at=Coalesce("sent_at", "posted_at"))
+    gone = gone.filter(left_at__isnull=False)
+    waiting = answer_letters.filter(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED])
+    answered = models.Case(
+        When(Exists(waiting) & ~Exists(gone), then=Value(None)),
+        default=Coalesce(Subquery(gone.order_by("left_at").values("left_at")[:1], output_field=models.DateTimeField()), F("answered_at")),
+        output_field=models.DateTimeField(),
+    )
     extension = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.EXTENDED).order_by("at").values("at")[:1]
     # The first decision without an answer letter (informally resolved, forwarded, declined) stays the
     # case's handling when it is reopened, as the first answer does (``answered_at`` is kept).
@@ -125,7 +136,7 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     )
     decision = Coalesce(Subquery(decided, output_field=models.DateTimeField()), ended_by_decision)
     # Whichever came first, the first answer or the first decision (a reopened case may have both).
-    first = Least(Coalesce("answered_at", decision), Coalesce(decision, "answered_at"))
+    first = Least(Coalesce(answered, decision), Coalesce(decision, answered))
     handled_on = TruncDate(first, tzinfo=tz)
     withdrawn = Q(state=CaseState.CLOSED, answered_at__isnull=True) & ~Q(outcome__in=DECIDED_WITHOUT_ANSWER)
     return (

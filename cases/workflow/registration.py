@@ -80,12 +80,17 @@ def registration_find_existing(*, message_id: str | None, hash_value: str | None
     return None
 
 
+EARLIEST_YEAR = 2000  # registration numbers carry four digits of year
+
+
 def _check_item(*, channel: str, kind: str, received_on: datetime.date | None) -> datetime.date:
     """The date of receipt (today when not given); never in the future. Unknown channels and kinds are programming errors."""
     today = timezone.localdate()
     received_on = received_on or today
     if received_on > today:
         raise ValidationError({"received_on": errors.RECEIVED_IN_FUTURE})
+    if received_on.year < EARLIEST_YEAR:  # a year typed as 26 (0026): a number and terms no one would find
+        raise ValidationError({"received_on": errors.RECEIVED_TOO_EARLY % {"year": EARLIEST_YEAR}})
     IntakeChannel(channel)
     Kind(kind)
     return received_on
