@@ -22,6 +22,7 @@ from cases.tagging import case_tag_later
 from cases.workflow.deadlines import forget_charter_terms
 
 logger = logging.getLogger(__name__)
+ANSWER_LETTERS = ("answer", "suggestion_response")
 
 inbound.connect(handle_inbound_email, dispatch_uid="handvest_inbound_email")
 tracking.connect(handle_tracking, dispatch_uid="handvest_delivery_tracking")
@@ -70,11 +71,13 @@ def refresh_aggregates_after_registration(sender, instance, raw: bool = False, c
 
 
 @receiver(post_save, sender="cases.OutgoingMessage", dispatch_uid="aggregates_letter_saved")
-def refresh_aggregates_after_acknowledgement(sender, instance, raw: bool = False, **kwargs) -> None:
-    """The day the acknowledgement left counts for our own compliance figures."""
-    if raw or instance.kind != "acknowledgement" or not (instance.sent_at or instance.posted_at):
+def refresh_aggregates_after_a_letter(sender, instance, raw: bool = False, **kwargs) -> None:
+    """The day the acknowledgement left counts for our own compliance figures; so does the answer's, which
+    is not given while its letter waits (``rollup.fact_queryset``): every change of an answer letter counts."""
+    if raw:
         return
-    queue_refresh([instance.case_id])
+    if instance.kind in ANSWER_LETTERS or (instance.kind == "acknowledgement" and (instance.sent_at or instance.posted_at)):
+        queue_refresh([instance.case_id])
 
 
 # --- the conversation: a threaded reply of the citizen answers their open question ------------------

@@ -13,13 +13,12 @@ import datetime
 import logging
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.correspondence.departure import letter_left
-from cases.correspondence.pdf import letter_render_pdf
+from cases.correspondence.outbox import send_after_commit
 from cases.models import Case, OutboxStatus, OutgoingMessage
 from cases.permissions import HANDLE_CASE, REGISTER_POST, require
 
@@ -89,22 +88,24 @@ def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, ac
 
 def letters_readdress(*, case: Case) -> int:
     """After the citizen's name or postal address was corrected: the case's letters still waiting for the
-    mailroom get the new address block and PDF; one printed already goes back to the print queue (its paper
-    carries the old address). Call inside the correction's transaction; returns how many letters changed."""
+    mailroom go back to the outbox, which makes them again with the new address block (a PDF is rendered
+    there, with its retries, so a failure never undoes the correction); a printed one is to be printed
+    again. Call inside the correction's transaction; returns how many letters changed."""
     registration = case.registration
     waiting = OutgoingMessage.objects.select_for_update().filter(case=case, status__in=[OutboxStatus.TO_PRINT, OutboxStatus.PRINTED])
     changed = 0
     for message in waiting:
         if (message.to_name, message.to_address) == (registration.sender_name, registration.sender_address):
             continue
-        message.to_name, message.to_address = registration.sender_name, registration.sender_address
-        pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
-        message.pdf.save(f"{registration.number}-{message.kind}-{message.pk}.pdf", ContentFile(pdf), save=False)
-        if message.status == OutboxStatus.PRINTED:
-            message.status, message.printed_at = OutboxStatus.TO_PRINT, None
-            message.last_error = str(REPRINT_NEW_ADDRESS)
+        old_pdf = message.pdf.name
+        message.to_name, message.to_address, message.pdf = registration.sender_name, registration.sender_address, ""
+        message.last_error = str(REPRINT_NEW_ADDRESS) if message.status == OutboxStatus.PRINTED else ""
+        message.status, message.printed_at = OutboxStatus.QUEUED, None
         message.save()
+        if old_pdf:  # the old address's PDF goes once the correction is committed
+            transaction.on_commit(lambda name=old_pdf, storage=message.pdf.storage: storage.delete(name))
+        send_after_commit(message.pk)
         changed += 1
     if changed:
-        logger.info("%s letter(s) of %s in the print queue readdressed", changed, registration.number)
+        logger.info("%s letter(s) of %s in the print queue sent back to the outbox with the corrected address", changed, registration.number)
     return changed

@@ -193,14 +193,20 @@ FORWARD_HEADER = re.compile(
 
 def reply_without_quote(text: str) -> str:
     """The citizen's own words of a reply, without the lines quoted with ">" and the "Op ... schreef ...:"
-    line that introduces them (an answer written between the quoted lines stays), and without everything
+    line that introduces them (an answer written between the quoted lines stays; a quote without ">" ends
+    the reply there), and without everything
     from an Outlook-style header ("-----Original Message-----", a "Van:" with an address) on. The whole
     text when that would leave nothing."""
-    own = []
-    for line in text.splitlines():
+    own, lines = [], text.splitlines()
+    for index, line in enumerate(lines):
         if FORWARD_HEADER.match(line):
             break
-        if not line.lstrip().startswith(">") and not QUOTE_INTRO.match(line):
+        if QUOTE_INTRO.match(line):
+            following = next((later for later in lines[index + 1 :] if later.strip()), "")
+            if not following.lstrip().startswith(">"):
+                break  # a quote without ">" (an HTML reply's blockquote made text): the rest is ours quoted
+            continue
+        if not line.lstrip().startswith(">"):
             own.append(line)
     kept = "\n".join(own).strip()
     return kept or text.strip()
