@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from cases import errors
-from cases.intake import rate_limit, uploads, webform
+from cases.intake import rate_limit, thanks, uploads, webform
 from cases.models import Attachment, Case, CaseEvent, CaseNorm, Registration, ReplyChannel, TagSource
 from cases.signals import case_registered
 from cases.workflow.registration import Sender
@@ -156,7 +156,7 @@ def test_thank_you_page_trusts_only_its_own_signed_cookie_for_two_hours(client, 
     assert client.get(THANKS_URL)["Location"] == FORM_URL
     client.cookies["handvest_thanks"] = signed
     assert client.cookies["handvest_thanks"]["max-age"] == "" and client.cookies["handvest_thanks"]["httponly"]
-    later = time.time() + webform.THANKS_MAX_AGE.total_seconds() + 60
+    later = time.time() + thanks.THANKS_MAX_AGE.total_seconds() + 60
     with mock.patch("django.core.signing.time.time", return_value=later):
         assert client.get(THANKS_URL)["Location"] == FORM_URL
     assert second.number in html_of(client.get(THANKS_URL))

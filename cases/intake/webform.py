@@ -17,22 +17,22 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from cases import errors
 from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.text_fields import TextBox
+from cases.intake.thanks import complaint_thanks, thanks_cookie, thanks_state
 from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
 from cases.workflow.deadlines import charter_terms
@@ -43,15 +43,6 @@ from cms.models import Channel, MunicipalitySettings, ServiceNorm
 logger = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "website"
-# The thank-you page finds its registration in a signed cookie, not the session: registering a case
-# then costs no session row (one commit per submission) and the citizen's browser holds only a signed id.
-# It lasts until the browser closes and at most two hours (the signature's age). The private link and
-# the e-mail address are shown on the first view only: on a shared computer the next person who opens
-# the page finds the number and the date, not the way into someone's complaint (the acknowledgement
-# repeats number and link).
-THANKS_COOKIE = "handvest_thanks"
-THANKS_SALT = "handvest.intake.thanks"
-THANKS_MAX_AGE = datetime.timedelta(hours=2)
 DESCRIPTION_MAX_LENGTH = 10_000
 # Larger bodies are refused before Django parses them; the files' own limits are checked per file.
 MAX_REQUEST_BYTES = 2 * MAX_FILES * MAX_FILE_SIZE
@@ -375,46 +366,9 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
         rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
         # The private link is shown once: only to the browser that still holds it unseen, never because
         # the same words were sent again (the next person at the computer, or someone at the same address).
-        state = pk if _thanks_state(request) == pk else f"{pk}:shown"
+        state = pk if thanks_state(request) == pk else f"{pk}:shown"
     response = redirect("intake:complaint_thanks")
-    _thanks_cookie(response, state)
-    return response
-
-
-def _thanks_state(request) -> str | None:
-    """The thank-you cookie's value ("<pk>" not yet shown, "<pk>:shown"), or None when there is none or it is forged or old."""
-    try:
-        return request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
-    except (KeyError, signing.BadSignature):
-        return None
-
-
-def _thanks_cookie(response, value: str) -> None:
-    # The form's path and below: the form's post sees whether this browser was shown the link already.
-    response.set_signed_cookie(
-        THANKS_COOKIE, value, salt=THANKS_SALT, path=reverse("intake:complaint_form"), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
-    )
-
-
-@require_GET
-@never_cache
-def complaint_thanks(request):
-    """After sending: the registration number, the date of receipt and the private link (PRG target)."""
-    try:
-        pk, _, shown = (_thanks_state(request) or "").partition(":")
-        registration = Registration.objects.select_related("case").get(pk=int(pk))
-    except (ValueError, Registration.DoesNotExist):
-        return redirect("intake:complaint_form")  # none, forged, older than THANKS_MAX_AGE, or wiped
-    case = registration.case
-    context = {"registration": registration, "case": case, "first_view": not shown}
-    if not shown:
-        context["private_path"] = private_path = reverse("cases:case_status", kwargs={"token": case.public_token})
-        context["private_link"] = settings.BASE_URL.rstrip("/") + private_path
-    response = render(request, "cases/intake/thanks.html", context)
-    if not shown:  # from now on the page shows number and date only (for two hours at most)
-        _thanks_cookie(response, f"{registration.pk}:shown")
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
+    thanks_cookie(response, state)
     return response
 
 

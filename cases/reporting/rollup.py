@@ -104,29 +104,33 @@ def _local_tz() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
-    """One row per case with exactly the columns of ``CaseFact``, in ``FACT_COLUMNS`` order."""
-    tz = _local_tz()
-    # The day the acknowledgement letter left (sent, or posted by the mailroom) is what the charter
-    # promises; the transition's own moment stands in when there is no such letter.
-    acknowledgement_left = (
-        OutgoingMessage.objects.filter(case=OuterRef("pk"), kind=LetterKind.ACKNOWLEDGEMENT, status__in=[OutboxStatus.SENT, OutboxStatus.POSTED])
-        .annotate(left_at=Coalesce("sent_at", "posted_at"))
-        .filter(left_at__isnull=False)
-        .order_by("left_at")
-        .values("left_at")[:1]
+def _letters_left(kinds: list[str]) -> models.QuerySet:
+    """The case's letters of these kinds that left (sent, or posted by the mailroom), with the moment as ``left_at``.
+    The day the acknowledgement left is what the charter promises, not the transition's own moment."""
+    letters = OutgoingMessage.objects.filter(case=OuterRef("pk"), kind__in=kinds, status__in=[OutboxStatus.SENT, OutboxStatus.POSTED])
+    return letters.annotate(left_at=Coalesce("sent_at", "posted_at")).filter(left_at__isnull=False)
+
+
+def _answer_given() -> models.Case:
+    """When the answer was given: when its letter left (on paper: when the mailroom posted it), not when the
+    officer took the step; not yet while its letter waits to leave; the step's moment when it has no letter."""
+    kinds = [LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE]
+    gone = _letters_left(kinds)
+    waiting = OutgoingMessage.objects.filter(
+        case=OuterRef("pk"), kind__in=kinds, status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED]
     )
-    # The answer likewise: given when its letter left (an answer on paper: when the mailroom posted it), not
-    # when the officer took the step; not yet while its letter waits to leave; the step's moment without a letter.
-    answer_letters = OutgoingMessage.objects.filter(case=OuterRef("pk"), kind__in=[LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE])
-    gone = answer_letters.filter(status__in=[OutboxStatus.SENT, OutboxStatus.POSTED]).annotate(left_at=Coalesce("sent_at", "posted_at"))
-    gone = gone.filter(left_at__isnull=False)
-    waiting = answer_letters.filter(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED])
-    answered = models.Case(
+    return models.Case(
         When(Exists(waiting) & ~Exists(gone), then=Value(None)),
         default=Coalesce(Subquery(gone.order_by("left_at").values("left_at")[:1], output_field=models.DateTimeField()), F("answered_at")),
         output_field=models.DateTimeField(),
     )
+
+
+def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
+    """One row per case with exactly the columns of ``CaseFact``, in ``FACT_COLUMNS`` order."""
+    tz = _local_tz()
+    acknowledgement_left = _letters_left([LetterKind.ACKNOWLEDGEMENT]).order_by("left_at").values("left_at")[:1]
+    answered = _answer_given()
     extension = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.EXTENDED).order_by("at").values("at")[:1]
     # The first decision without an answer letter (informally resolved, forwarded, declined) stays the
     # case's handling when it is reopened, as the first answer does (``answered_at`` is kept).
