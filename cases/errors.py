@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 TRANSITION_NOT_ALLOWED = _("Deze stap kan nu niet: de zaak staat op '%(state)s'. Vernieuw de pagina en kies een stap die nu kan.")
 CONCURRENT_CHANGE = _("Een collega heeft deze zaak net gewijzigd (nu: '%(state)s'). Uw wijziging is niet opgeslagen; bekijk de zaak opnieuw.")
 CONCURRENT_REPORT = _("Een collega heeft het verslag van het horen net vastgelegd of gewijzigd. Uw tekst is niet opgeslagen; lees eerst dat verslag.")
+TAG_DECIDED_MEANWHILE = _("Een collega heeft norm %(code)s net beoordeeld (nu: %(status)s). Uw keuze is niet opgeslagen; bekijk de zaak opnieuw.")
 CONCURRENT_ASSIGN = _("Een collega heeft de behandelaar van deze zaak net gewijzigd (nu: %(name)s). Uw keuze is niet opgeslagen.")
 NO_PERMISSION = _("U mag zaken niet behandelen.")
 UNHEARD_BUT_FOUNDED = _(

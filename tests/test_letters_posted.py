@@ -11,7 +11,7 @@ from cases.correspondence.delivery import outgoing_send
 from cases.correspondence.outbox import acknowledgement_queue
 from cases.correspondence.post import NOTHING_CHOSEN, POSTED_IN_FUTURE, letters_mark_posted, outgoing_mark_printed
 from cases.intake.letters import letter_correct_text, letter_register
-from cases.models import CaseFact, CaseState, OutboxStatus
+from cases.models import CaseFact, CaseState, OutboxStatus, OutgoingMessage
 from cases.reporting.rollup import rollup_refresh
 from cms.roles import EDITORS, MAILROOM
 from tests.factories import CaseFactory, UserFactory, officer
@@ -42,13 +42,21 @@ def test_a_posting_date_in_the_future_is_refused_and_nothing_changes(municipalit
 
 
 def test_a_batch_is_posted_all_or_nothing(municipality, mailroom):
+    """A letter that was never in the mailroom (sent by e-mail, or sent back to the outbox) refuses the batch; one a
+    colleague marked posted already is skipped and named, and the rest of the batch is posted."""
     first = queued_pdf_acknowledgement(CaseFactory(email=""))
-    sent = queued_pdf_acknowledgement(CaseFactory(email=""))
-    letters_mark_posted(outgoing_ids=[sent.pk], posted_on=timezone.localdate(), actor=mailroom)
+    emailed = queued_pdf_acknowledgement(CaseFactory(email=""))
+    OutgoingMessage.objects.filter(pk=emailed.pk).update(status=OutboxStatus.SENT)
     with pytest.raises(ValidationError):
-        letters_mark_posted(outgoing_ids=[first.pk, sent.pk], posted_on=timezone.localdate(), actor=mailroom)
+        letters_mark_posted(outgoing_ids=[first.pk, emailed.pk], posted_on=timezone.localdate(), actor=mailroom)
     first.refresh_from_db()
     assert first.status == OutboxStatus.TO_PRINT and first.case.state == CaseState.RECEIVED
+    by_colleague = queued_pdf_acknowledgement(CaseFactory(email=""))
+    letters_mark_posted(outgoing_ids=[by_colleague.pk], posted_on=timezone.localdate(), actor=mailroom)
+    posting = letters_mark_posted(outgoing_ids=[first.pk, by_colleague.pk], posted_on=timezone.localdate(), actor=mailroom)
+    assert [letter.pk for letter in posting.posted] == [first.pk] and [letter.pk for letter in posting.already] == [by_colleague.pk]
+    first.refresh_from_db()
+    assert first.status == OutboxStatus.POSTED
     with pytest.raises(ValidationError) as excinfo:
         letters_mark_posted(outgoing_ids=[], posted_on=timezone.localdate(), actor=mailroom)
     assert excinfo.value.message_dict["letters"] == [str(NOTHING_CHOSEN)]

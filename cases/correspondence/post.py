@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -72,18 +73,30 @@ def _post_one(message: OutgoingMessage, moment: datetime.datetime, actor) -> Non
     letter_left(message, Case.objects.select_related("registration").get(pk=message.case_id))
 
 
-def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, actor) -> list[OutgoingMessage]:
-    """The mailroom posted these letters on ``posted_on``: all of them, or none (a batch is one step)."""
+@dataclass(frozen=True)
+class Posting:
+    """What marking a batch did: the letters it posted, and those a colleague had marked posted already."""
+
+    posted: list[OutgoingMessage]
+    already: list[OutgoingMessage]
+
+
+def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, actor) -> Posting:
+    """The mailroom posted these letters on ``posted_on``: all of them, or none (a batch is one step). A letter
+    marked posted already (a colleague's overlapping batch, decided under the lock) is skipped and named; one
+    that was never in the mailroom refuses the batch."""
     require(actor, HANDLE_CASE, REGISTER_POST, message=NO_PRINT_PERMISSION)
     if not outgoing_ids:
         raise ValidationError({"letters": NOTHING_CHOSEN})
     moment = _posting_moment(posted_on)
     with transaction.atomic():
         letters = list(OutgoingMessage.objects.select_for_update().select_related("case__registration").filter(pk__in=outgoing_ids).order_by("pk"))
-        for message in letters:
+        already = [message for message in letters if message.status == OutboxStatus.POSTED]
+        posted = [message for message in letters if message.status != OutboxStatus.POSTED]
+        for message in posted:
             _post_one(message, moment, actor)
-    logger.info("%s letter(s) posted on %s, marked by %s", len(letters), posted_on, getattr(actor, "username", "system"))
-    return letters
+    logger.info("%s letter(s) posted on %s, marked by %s (%s posted before)", len(posted), posted_on, getattr(actor, "username", "system"), len(already))
+    return Posting(posted=posted, already=already)
 
 
 def letters_readdress(*, case: Case) -> int:

@@ -200,6 +200,18 @@ class Case(ConcurrentTransitionMixin, models.Model):
         permissions = [("handle_case", "Can handle cases (quality officer)")]
         indexes = [models.Index(fields=["state", "answer_due"])]
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        """Django's refresh, safe for the protected state in a threaded server (runserver, gunicorn --threads):
+        django-fsm-2 switches the field's ``protected`` flag, shared by every thread, off and on around the
+        refresh, so a request refreshing at the same moment could find it on again and fail. A state not yet on
+        the instance may be set, so it is dropped first and loaded like any other field."""
+        if fields is None:
+            fields = [field.attname for field in self._meta.concrete_fields if field.attname in self.__dict__]
+        if "state" in fields:
+            self.__dict__.pop("state", None)
+        models.Model.refresh_from_db(self, using=using, fields=fields, from_queryset=from_queryset)
+        self._update_initial_state()
+
     def __str__(self) -> str:
         return self.registration.number
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from cases import errors
+from cases.errors import CaseConflict
 from cases.models import Case, CaseEvent, CaseNorm, EventKind, Kind, TagSource, TagStatus
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
@@ -130,7 +131,7 @@ def tag_candidates(*, case_id: int) -> list[TagCandidate]:
     return sorted(found, key=lambda c: -(c.score or 0.0))
 
 
-def _decide(*, case_id: int, code: str, status: str, actor, expected_state: str | None = None) -> CaseNorm:
+def _decide(*, case_id: int, code: str, status: str, actor, expected_state: str | None = None, seen_status: str | None = None) -> CaseNorm:
     norm = _norm(code)
     require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
     with transaction.atomic():
@@ -153,6 +154,10 @@ def _decide(*, case_id: int, code: str, status: str, actor, expected_state: str 
         tag, created = CaseNorm.objects.get_or_create(case=case, norm=norm, defaults=defaults)
         if not created and tag.status == status:
             return tag
+        if not created and seen_status is not None and tag.status != seen_status:
+            # A colleague decided this norm after the page was shown: the officer is told, not overruled in silence.
+            logger.info("case %s: tag %s decided meanwhile (%s, the page showed %s)", case, code, tag.status, seen_status)
+            raise CaseConflict(errors.TAG_DECIDED_MEANWHILE % {"code": code, "status": tag.get_status_display()})
         tag.status = status
         tag.decided_by = actor
         tag.decided_at = timezone.now()
@@ -161,14 +166,14 @@ def _decide(*, case_id: int, code: str, status: str, actor, expected_state: str 
     return tag
 
 
-def tag_confirm(*, case_id: int, code: str, actor, expected_state: str | None = None) -> CaseNorm:
-    """The officer confirms a norm (a suggested one, or one they add)."""
-    return _decide(case_id=case_id, code=code, status=TagStatus.CONFIRMED, actor=actor, expected_state=expected_state)
+def tag_confirm(*, case_id: int, code: str, actor, expected_state: str | None = None, seen_status: str | None = None) -> CaseNorm:
+    """The officer confirms a norm (a suggested one, or one they add); ``seen_status``: the tag's status the page showed."""
+    return _decide(case_id=case_id, code=code, status=TagStatus.CONFIRMED, actor=actor, expected_state=expected_state, seen_status=seen_status)
 
 
-def tag_reject(*, case_id: int, code: str, actor, expected_state: str | None = None) -> CaseNorm:
+def tag_reject(*, case_id: int, code: str, actor, expected_state: str | None = None, seen_status: str | None = None) -> CaseNorm:
     """The officer rejects a suggested norm; kept as a negative training example."""
-    return _decide(case_id=case_id, code=code, status=TagStatus.REJECTED, actor=actor, expected_state=expected_state)
+    return _decide(case_id=case_id, code=code, status=TagStatus.REJECTED, actor=actor, expected_state=expected_state, seen_status=seen_status)
 
 
 def training_examples() -> list[dict]:

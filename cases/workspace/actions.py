@@ -151,13 +151,13 @@ def do_note(request, case: Case) -> str:
 
 def do_tag_confirm(request, case: Case) -> str:
     data = _valid(wf.TagForm(request.POST))
-    tag_confirm(case_id=case.pk, code=data["code"], actor=request.user, expected_state=data["expected_state"])
+    tag_confirm(case_id=case.pk, code=data["code"], actor=request.user, expected_state=data["expected_state"], seen_status=data["seen_status"] or None)
     return DONE_CONFIRM % {"code": data["code"]}
 
 
 def do_tag_reject(request, case: Case) -> str:
     data = _valid(wf.TagForm(request.POST))
-    tag_reject(case_id=case.pk, code=data["code"], actor=request.user, expected_state=data["expected_state"])
+    tag_reject(case_id=case.pk, code=data["code"], actor=request.user, expected_state=data["expected_state"], seen_status=data["seen_status"] or None)
     return DONE_REJECT % {"code": data["code"]}
 
 

@@ -303,6 +303,7 @@ class NoteForm(forms.Form):
 class TagForm(ActionForm):
     key = "tag"
     code = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    seen_status = forms.CharField(max_length=12, required=False, widget=forms.HiddenInput)  # the tag as the page showed it
 
 
 class AddNormForm(ActionForm):

@@ -194,12 +194,13 @@ def mark_posted(request):
     def post() -> str:
         if not form.is_valid():
             raise ValidationError(form.errors.get("posted_on") or form.errors.get("letters") or NOTHING_CHOSEN)
-        chosen = form.cleaned_data["letters"]
-        gone = ", ".join(sorted(letter.case.registration.number for letter in chosen if letter.status == OutboxStatus.POSTED))
-        waiting = [letter.pk for letter in chosen if letter.status in IN_THE_MAILROOM]
-        if not waiting:  # all posted by a colleague meanwhile, or none that can still go in the post
-            raise ValidationError(ALREADY_POSTED % {"numbers": gone} if gone else NOTHING_CHOSEN)
-        letters = letters_mark_posted(outgoing_ids=waiting, posted_on=form.cleaned_data["posted_on"], actor=request.user)
+        chosen = [letter.pk for letter in form.cleaned_data["letters"]]
+        # Which were posted already is decided under the lock: two clerks' overlapping batches both go through.
+        posting = letters_mark_posted(outgoing_ids=chosen, posted_on=form.cleaned_data["posted_on"], actor=request.user)
+        gone = ", ".join(sorted(letter.case.registration.number for letter in posting.already))
+        letters = posting.posted
+        if not letters:  # all posted by a colleague meanwhile
+            raise ValidationError(ALREADY_POSTED % {"numbers": gone})
         date = f"{form.cleaned_data['posted_on']:%d-%m-%Y}"
         done = DONE_POSTED_ONE % {"date": date} if len(letters) == 1 else DONE_POSTED_MANY % {"count": len(letters), "date": date}
         return f"{done} {ALREADY_POSTED % {'numbers': gone}}" if gone else str(done)
