@@ -35,6 +35,7 @@ NOTIFY_REPLY = "cases.notify_reply"  # cases.conversation.notify: tell the offic
 NOTIFY_CLOSED_REPLY = "cases.notify_closed_reply"  # cases.conversation.notify: the citizen wrote about a closed case
 CONSENTS_EXPIRE = "cases.consents_expire"  # cases.conversation.consent: requests nobody can answer any more
 LOOSE_MAIL_EXPIRE = "cases.loose_mail_expire"  # cases.records.loose_mail: mail without a case, past its term
+PUBLISH_SCHEDULED = "cases.publish_scheduled"  # Wagtail's scheduled publishing and expiry (norms, the charter page)
 SATISFACTION_SURVEY = "cases.satisfaction_survey"  # cases.conversation.satisfaction: ask closed cases once
 
 

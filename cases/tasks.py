@@ -9,6 +9,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.core.management import call_command
 from django.db import OperationalError
 
 from cases import dispatch
@@ -138,6 +139,13 @@ def destroy_list(list_id: int) -> dict:
 def expire_loose_mail() -> dict:
     """Wipe the mail that never became part of a case once its term has passed."""
     return loose_mail_expire().as_dict()
+
+
+# Wagtail's own command: a norm or the charter page revised with "go live at" or "expire at" in the editor.
+@shared_task(name=dispatch.PUBLISH_SCHEDULED)
+def publish_scheduled() -> None:
+    """Publish the revisions whose time came and unpublish what expired."""
+    call_command("publish_scheduled")
 
 
 # --- the conversation: the one satisfaction question after closure ----------------------------------

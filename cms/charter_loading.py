@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import DataError, transaction
+from wagtail.models import ModelLogEntry
 
 from cms.models import (
     CASE_TERM_UNITS,
@@ -318,9 +319,12 @@ def _publish(norm: ServiceNorm) -> None:
 
 
 def revised_in_cms(norm: ServiceNorm) -> bool:
-    """Whether the norm's latest revision was saved by a person in the CMS (the loader saves without a user)."""
+    """Whether the norm's latest revision was saved by a person in the CMS (the loader saves without a user).
+    A revision's user is emptied when the account is deleted; Wagtail's log keeps whose it was."""
     latest = norm.latest_revision
-    return latest is not None and latest.user_id is not None
+    if latest is None:
+        return False
+    return latest.user_id is not None or ModelLogEntry.objects.filter(revision=latest).exclude(user_id=None).exists()
 
 
 def _apply_norm(charter: Charter, values: dict[str, Any], report: LoadReport, force: bool) -> None:
@@ -349,8 +353,9 @@ def _apply_norm(charter: Charter, values: dict[str, Any], report: LoadReport, fo
     report.updated.append(norm.code)
 
 
-def _apply_page(charter: Charter, force: bool) -> None:
-    """Make sure the site's home page has a live charter page showing this charter version."""
+def _apply_page(charter: Charter, report: LoadReport, force: bool) -> None:
+    """Make sure the site's home page has a live charter page showing this charter version; a page that shows a
+    newer version (one the editors published in the CMS) stays on it unless ``force``."""
     home = HomePage.objects.first()
     if home is None:
         return
@@ -359,6 +364,8 @@ def _apply_page(charter: Charter, force: bool) -> None:
         page = CharterPage(title=charter.title, slug="kwaliteitshandvest", charter=charter)
         home.add_child(instance=page)
         page.save_revision().publish()
+    elif page.charter_id != charter.pk and page.charter is not None and page.charter.year > charter.year and not force:
+        report.kept.append(Kept("kwaliteitshandvest", "charter", page.charter.key, charter.key))
     elif page.charter_id != charter.pk or (force and page.title != charter.title):
         page.charter = charter
         page.title = charter.title
@@ -392,9 +399,25 @@ def load_charter(*, path: Path, retire_missing: bool = False, force: bool = Fals
     return report
 
 
+def _check_municipality(municipality: dict[str, Any], force: bool) -> None:
+    """One instance, one municipality: a charter file of another than the one whose charter is loaded (a mistake
+    that would mix two charters' norms in the form, the tagger and the terms) is refused before anything is
+    written; ``force`` when the municipality really changed its name."""
+    current = MunicipalitySettings.load().name.strip()
+    incoming = str(municipality.get("name") or "").strip()
+    default = MunicipalitySettings._meta.get_field("name").get_default()
+    if force or not incoming or current in ("", default) or current == incoming or not ServiceNorm.objects.exists():
+        return
+    raise CharterFileError(
+        f"this instance holds the charter of {current}; the file is the charter of {incoming}. Load it into its own "
+        "instance (its own database), or use --force if the municipality changed its name."
+    )
+
+
 def _load(data: dict[str, Any], report: LoadReport, *, retire_missing: bool, force: bool, today: datetime.date | None) -> None:
     """Write the parsed file: all or nothing."""
     with transaction.atomic():
+        _check_municipality(data["municipality"], force)
         _apply_settings(data["municipality"], report, force)
         charter = _apply_charter(data["key"], data["charter"], report, force)
         for values in data["norms"]:
@@ -407,4 +430,4 @@ def _load(data: dict[str, Any], report: LoadReport, *, retire_missing: bool, for
                 norm.retired_on = today or datetime.date.today()
                 _publish(norm)
                 report.retired.append(norm.code)
-        _apply_page(charter, force)
+        _apply_page(charter, report, force)

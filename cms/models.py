@@ -31,6 +31,9 @@ from cms.kept import forget, kept
 NORM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 NORM_CODE_IMMUTABLE = _("De code van een norm ligt vast zodra de norm bestaat; maak een nieuwe norm aan.")
 NORM_NOT_DELETABLE = _("Een norm wordt nooit verwijderd; trek hem in (met datum en eventueel een opvolger).")
+NORM_NOT_UNPUBLISHABLE = _(
+    "Een norm gaat niet offline zonder datum. Trek hem in: zet 'In gebruik' uit, vul de datum van intrekken in en publiceer."
+)
 
 
 class Channel(models.TextChoices):

@@ -8,7 +8,7 @@ from wagtail.admin.ui.tables import Column, LiveStatusTagColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cms.models import NORM_NOT_DELETABLE, Charter, ServiceNorm
+from cms.models import NORM_NOT_DELETABLE, NORM_NOT_UNPUBLISHABLE, Charter, ServiceNorm
 
 
 class InUseColumn(Column):
@@ -49,4 +49,15 @@ def refuse_to_delete_norms(request, instances):
     if any(isinstance(instance, ServiceNorm) for instance in instances):
         messages.error(request, NORM_NOT_DELETABLE)
         return redirect("wagtailsnippets_cms_servicenorm:list")
+    return None
+
+
+@hooks.register("before_unpublish")
+def refuse_to_unpublish_norms(request, instance):
+    """Unpublishing would take a norm off the charter without a date, from the page, the form, the terms and the
+    report alike; a norm leaves the charter by being retired (not in use, with the date), which the loader and
+    the figures know."""
+    if isinstance(instance, ServiceNorm):
+        messages.error(request, NORM_NOT_UNPUBLISHABLE)
+        return redirect("wagtailsnippets_cms_servicenorm:edit", instance.pk)
     return None

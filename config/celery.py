@@ -32,4 +32,6 @@ app.conf.beat_schedule = {
     "consents-expire": {"task": "cases.consents_expire", "schedule": crontab(hour=6, minute=10)},
     # Records: mail that never became part of a case is wiped once its term has passed (AVG art. 5 lid 1 sub e).
     "loose-mail-expire": {"task": "cases.loose_mail_expire", "schedule": crontab(hour=4, minute=15)},
+    # The CMS: a norm or page revision scheduled in the editor ("go live at", "expire at") goes live on time.
+    "publish-scheduled": {"task": "cases.publish_scheduled", "schedule": 5 * 60.0},
 }
