@@ -3,7 +3,8 @@
 | module | holds |
 | --- | --- |
 | ``registration`` | every incoming item: number, date of receipt, sender, channel, kind |
-| ``case`` | complaints and suggestions: states, outcomes, transitions (django-fsm-2) |
+| ``case`` | complaints and suggestions: states and transitions (django-fsm-2) |
+| ``outcomes`` | how a case ends, and the legal grounds for not handling or not hearing |
 | ``events`` | the append-only timeline of a case |
 | ``intake`` | raw inbound e-mail and attachments |
 | ``correspondence`` | the outbox of letters to citizens, and the daily deadline digest |
@@ -21,6 +22,7 @@ from cases.models.correspondence import *  # noqa: F403
 from cases.models.events import *  # noqa: F403
 from cases.models.intake import *  # noqa: F403
 from cases.models.measurements import *  # noqa: F403
+from cases.models.outcomes import *  # noqa: F403
 from cases.models.records import *  # noqa: F403
 from cases.models.registration import *  # noqa: F403
 from cases.models.tagging import *  # noqa: F403

@@ -23,7 +23,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models.case import Case, ComplaintOutcome, SuggestionOutcome
+from cases.models.case import Case
+from cases.models.outcomes import ComplaintOutcome, SuggestionOutcome
 from cases.models.registration import Kind
 from cases.storage import private_storage
 
