@@ -13,6 +13,8 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
@@ -215,8 +217,12 @@ class ServiceNormForm(WagtailAdminModelForm):
 
 class ServiceNormQuerySet(models.QuerySet):
     def published_active(self) -> ServiceNormQuerySet:
-        """Norms a citizen can hold the municipality to today."""
-        return self.filter(live=True, active=True)
+        """Norms a citizen can hold the municipality to today: published, in use, and of the charter version the
+        public page shows (the newest version without a page). A norm a newer version left out is off the page,
+        and so off the web form, the case terms and the tagger as well (one query: the version is a subquery)."""
+        shown = CharterPage.objects.live().order_by("-charter__year").values("charter_id")[:1]
+        newest = Charter.objects.order_by("-year").values("pk")[:1]
+        return self.filter(live=True, active=True, charter_id=Coalesce(Subquery(shown), Subquery(newest)))
 
     def delete(self):
         raise PermissionDenied(NORM_NOT_DELETABLE)

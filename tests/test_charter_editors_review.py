@@ -119,3 +119,29 @@ def test_an_editors_revision_survives_a_reload_after_the_editors_account_is_remo
 
     assert ServiceNorm.objects.get(code="TEL-25SEC").promise == edited
     assert report.kept_norms == ["TEL-25SEC"]
+
+
+def test_a_norm_left_out_of_the_next_charter_file_leaves_the_web_form_as_it_leaves_the_charter_page(client, harlingen, tmp_path):
+    """The next charter (harlingen-2024.yaml) leaves TEL-GROET out. The charter page shows the 2024 version without
+    it; the web form's choices, the case terms and the tagger read the same set (``published_active`` follows the
+    version the page shows), so no citizen is offered a promise the charter no longer makes."""
+    from cases.intake.webform import hint_choices
+
+    def next_version(data):
+        data["key"] = "harlingen-2024"
+        data["charter"]["year"] = 2024
+        data["norms"] = [norm for norm in data["norms"] if norm["code"] != "TEL-GROET"]
+
+    report = load_charter(path=write_variant(tmp_path, next_version, "harlingen-2024.yaml"))
+    assert report.missing == ["TEL-GROET"]
+    html = client.get("/kwaliteitshandvest/").content.decode()
+    assert 'data-code="TEL-GROET"' not in html and 'data-code="TEL-25SEC"' in html
+    offered = {value for _group, options in hint_choices(fresh=True)[1:] for value, _label in options}
+    assert "norm:TEL-GROET" not in offered and "norm:TEL-25SEC" in offered
+    assert set(ServiceNorm.objects.published_active().values_list("code", flat=True)) == set(page_codes_of(html))
+
+
+def page_codes_of(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'data-code="([^"]+)"', html)
