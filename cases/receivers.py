@@ -14,6 +14,7 @@ from cases.conversation.records import conversation_access, conversation_wipe
 from cases.intake.bounces import handle_tracking
 from cases.intake.webform import forget_hint_choices
 from cases.intake.webhooks import handle_inbound_email
+from cases.models import ANSWER_LETTER_KINDS
 from cases.records.subject_access import case_access_data
 from cases.records.wiping import case_wiping
 from cases.reporting.increments import queue_refresh
@@ -22,7 +23,6 @@ from cases.tagging import case_tag_later
 from cases.workflow.deadlines import forget_charter_terms
 
 logger = logging.getLogger(__name__)
-ANSWER_LETTERS = ("answer", "suggestion_response")
 
 inbound.connect(handle_inbound_email, dispatch_uid="handvest_inbound_email")
 tracking.connect(handle_tracking, dispatch_uid="handvest_delivery_tracking")
@@ -76,7 +76,7 @@ def refresh_aggregates_after_a_letter(sender, instance, raw: bool = False, **kwa
     is not given while its letter waits (``rollup.fact_queryset``): every change of an answer letter counts."""
     if raw:
         return
-    if instance.kind in ANSWER_LETTERS or (instance.kind == "acknowledgement" and (instance.sent_at or instance.posted_at)):
+    if instance.kind in ANSWER_LETTER_KINDS or (instance.kind == "acknowledgement" and (instance.sent_at or instance.posted_at)):
         queue_refresh([instance.case_id])
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from cases.conversation.forms import ConsentForm, ReplyForm, SatisfactionForm
 from cases.models import (
+    LEFT_STATUSES,
     Attachment,
     Case,
     CaseState,
@@ -25,14 +26,11 @@ from cases.models import (
     InboundOutcome,
     LetterKind,
     OmbudsmanSettings,
-    OutboxStatus,
     OutgoingMessage,
     QuestionStatus,
     SatisfactionSurvey,
 )
 
-# Letters that have left: sent by e-mail, or posted by the mailroom.
-LEFT = (OutboxStatus.SENT, OutboxStatus.POSTED)
 CHANNEL_WORDS = {"web": "via deze pagina", "email": "per e-mail", "letter": "per brief", "phone": "per telefoon", "post": "per post"}  # shown through gettext
 
 
@@ -55,7 +53,7 @@ def _how(channel: str) -> str:
 
 def _letters(case: Case) -> list[Entry]:
     entries = []
-    for letter in OutgoingMessage.objects.filter(case=case, status__in=LEFT).order_by("created_at", "pk"):
+    for letter in OutgoingMessage.objects.filter(case=case, status__in=LEFT_STATUSES).order_by("created_at", "pk"):
         entries.append(
             Entry(
                 at=letter.sent_at or letter.posted_at or letter.created_at,

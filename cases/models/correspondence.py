@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.storage import private_storage
 
-__all__ = ["CONVERSATION_LETTER_KINDS", "DeadlineDigest", "DeliveryChannel", "LetterKind", "OutboxStatus", "OutgoingMessage"]
+__all__ = [
+    "ANSWER_LETTER_KINDS",
+    "CONVERSATION_LETTER_KINDS",
+    "LEFT_STATUSES",
+    "DeadlineDigest",
+    "DeliveryChannel",
+    "LetterKind",
+    "OutboxStatus",
+    "OutgoingMessage",
+]
 
 
 class LetterKind(models.TextChoices):
@@ -50,6 +59,12 @@ class OutboxStatus(models.TextChoices):
     PRINTED = "printed", _("geprint, nog niet gepost")
     POSTED = "posted", _("gepost")
     SUPPRESSED = "suppressed", _("niet verstuurd")
+
+
+# A letter that left: sent by e-mail, or posted by the mailroom. Only then does the citizen have it.
+LEFT_STATUSES = (OutboxStatus.SENT, OutboxStatus.POSTED)
+# The letters that give a case its answer (a complaint's, a suggestion's).
+ANSWER_LETTER_KINDS = (LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE)
 
 
 class OutgoingMessage(models.Model):

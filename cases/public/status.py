@@ -17,15 +17,13 @@ from django.views.decorators.http import require_GET
 
 from cases.conversation.timeline import citizen_conversation
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
-from cases.models import Case, CaseState, ComplaintOutcome, LetterKind, OutboxStatus, OutgoingMessage
+from cases.models import LEFT_STATUSES, Case, CaseState, ComplaintOutcome, LetterKind, OutgoingMessage
 from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
 
 DEADLINE_TEXT = {"acknowledgement": "Ontvangstbevestiging uiterlijk", "answer": "Antwoord uiterlijk"}
-# Letters that have left: sent by e-mail, or posted by the mailroom.
-LEFT = (OutboxStatus.SENT, OutboxStatus.POSTED)
 ANSWER_KINDS = (LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE, LetterKind.DECLINE, LetterKind.FORWARD_NOTICE, LetterKind.EXPLANATION)
 
 
@@ -76,7 +74,7 @@ def next_step_template(case: Case) -> str:
 def case_status(request, token: str):
     """The citizen's private link."""
     case = _case_or_404(token)
-    letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT).order_by("created_at", "pk"))
+    letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT_STATUSES).order_by("created_at", "pk"))
     answer = next((letter for letter in reversed(letters) if letter.kind in ANSWER_KINDS), None)
     merged = case.merged_into_id is not None
     deadline = None if merged else case.next_deadline()
@@ -106,7 +104,7 @@ def case_status(request, token: str):
 def letter_pdf(request, token: str, pk: int):
     """One of the citizen's letters as a PDF, to keep or print; only letters of this case that have left."""
     case = _case_or_404(token)
-    letter = get_object_or_404(OutgoingMessage, pk=pk, case=case, status__in=LEFT)
+    letter = get_object_or_404(OutgoingMessage, pk=pk, case=case, status__in=LEFT_STATUSES)
     if letter.pdf:
         with letter.pdf.open("rb") as handle:
             pdf = handle.read()

@@ -20,6 +20,8 @@ from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, S
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 
 from cases.models import (
+    ANSWER_LETTER_KINDS,
+    LEFT_STATUSES,
     Case,
     CaseEvent,
     CaseFact,
@@ -107,14 +109,14 @@ def _local_tz() -> zoneinfo.ZoneInfo:
 def _letters_left(kinds: list[str]) -> models.QuerySet:
     """The case's letters of these kinds that left (sent, or posted by the mailroom), with the moment as ``left_at``.
     The day the acknowledgement left is what the charter promises, not the transition's own moment."""
-    letters = OutgoingMessage.objects.filter(case=OuterRef("pk"), kind__in=kinds, status__in=[OutboxStatus.SENT, OutboxStatus.POSTED])
+    letters = OutgoingMessage.objects.filter(case=OuterRef("pk"), kind__in=kinds, status__in=LEFT_STATUSES)
     return letters.annotate(left_at=Coalesce("sent_at", "posted_at")).filter(left_at__isnull=False)
 
 
 def _answer_given() -> models.Case:
     """When the answer was given: when its letter left (on paper: when the mailroom posted it), not when the
     officer took the step; not yet while its letter waits to leave; the step's moment when it has no letter."""
-    kinds = [LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE]
+    kinds = ANSWER_LETTER_KINDS
     gone = _letters_left(kinds)
     waiting = OutgoingMessage.objects.filter(
         case=OuterRef("pk"), kind__in=kinds, status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.TO_PRINT, OutboxStatus.PRINTED]
