@@ -215,14 +215,20 @@ class ServiceNormForm(WagtailAdminModelForm):
             self.fields["code"].disabled = True
 
 
+def charter_in_force() -> Coalesce:
+    """The id of the charter version the public page shows (the newest such page), or of the newest version when no
+    page is live; an expression, so a query filters on it without a round trip of its own."""
+    shown = CharterPage.objects.live().order_by("-charter__year").values("charter_id")[:1]
+    newest = Charter.objects.order_by("-year").values("pk")[:1]
+    return Coalesce(Subquery(shown), Subquery(newest))
+
+
 class ServiceNormQuerySet(models.QuerySet):
     def published_active(self) -> ServiceNormQuerySet:
         """Norms a citizen can hold the municipality to today: published, in use, and of the charter version the
         public page shows (the newest version without a page). A norm a newer version left out is off the page,
         and so off the web form, the case terms and the tagger as well (one query: the version is a subquery)."""
-        shown = CharterPage.objects.live().order_by("-charter__year").values("charter_id")[:1]
-        newest = Charter.objects.order_by("-year").values("pk")[:1]
-        return self.filter(live=True, active=True, charter_id=Coalesce(Subquery(shown), Subquery(newest)))
+        return self.filter(live=True, active=True, charter_id=charter_in_force())
 
     def delete(self):
         raise PermissionDenied(NORM_NOT_DELETABLE)

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from cms.models import Charter, CharterPage, ServiceNorm
+from cms.models import Charter, CharterPage, ServiceNorm, charter_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,9 @@ def _require(user, permissions) -> None:
 
 
 def current_charter() -> Charter | None:
-    """The version the public charter page shows (the newest one when there are several pages)."""
-    page = CharterPage.objects.live().select_related("charter").order_by("-charter__year").first()
-    if page is not None:
-        return page.charter
-    return Charter.objects.order_by("-year").first()
+    """The version the public charter page shows (the newest one when there are several pages; the newest
+    version when no page is live): the one whose norms are in force (``ServiceNorm.objects.published_active``)."""
+    return Charter.objects.filter(pk=charter_in_force()).first()
 
 
 def _draft_charter_ids() -> dict[int, int]:
