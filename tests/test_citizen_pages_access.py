@@ -14,6 +14,7 @@ from cases.intake import webform
 from cases.models import Case
 from tests.factories import CaseFactory, officer
 from tests.test_browser_flow import browser  # noqa: F401 (the fixture)
+from tests.test_intake_webform import valid_data as form_data
 
 PHONE = {"width": 320, "height": 800}  # 1280 px at 400 % zoom is the same 320 CSS px (WCAG 1.4.10)
 PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
@@ -24,21 +25,6 @@ def _fresh_rate_limit():
     cache.clear()
     yield
     cache.clear()
-
-
-def form_data(**overrides):
-    data = {
-        "kind": "complaint",
-        "description": "Ik heb drie kwartier aan de balie gewacht zonder afspraak.",
-        "hint": "",
-        "name": "Sietske de Vries",
-        "email": "sietske@example.nl",
-        "address": "",
-        "phone": "",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def scroll_width(page) -> int:

@@ -5,13 +5,10 @@ Message-ID at once, make one case and one acknowledgement; the web form's rate l
 twenty different posts arrive at once. Needs PostgreSQL (CI sets DATABASE_URL).
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 
 from cases.intake.email import email_intake
@@ -19,6 +16,7 @@ from cases.models import Case, InboundMessage, InboundOutcome, OutgoingMessage, 
 from cms.models import MunicipalitySettings
 from config.env import cache_settings
 from tests.conftest import requires_postgres
+from tests.support import parallel
 
 pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -41,18 +39,7 @@ def municipality_prefix():
 
 
 def at_once(function, count: int = AT_ONCE) -> list:
-    """Run ``function(i)`` in ``count`` threads released together, each with its own connection."""
-    barrier = threading.Barrier(count)
-
-    def run(number):
-        try:
-            barrier.wait()
-            return function(number)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
+    return parallel.at_once(function, count)
 
 
 def form_data(description: str = "De straatverlichting in de Voorstraat doet het al twee weken niet.") -> dict:

@@ -11,6 +11,7 @@ from django.test import Client
 
 from cases.intake import webform
 from cases.models import Registration
+from tests.test_intake_webform import valid_data
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +28,8 @@ def _fresh_cache():
 
 
 def form_data(**overrides):
-    data = {
-        "kind": "complaint",
-        "description": "De balie was dicht.",
-        "hint": "",
-        "name": "Sietske de Vries",
-        "email": "",
-        "address": "Voorstraat 1\n8861 BL Harlingen",
-        "phone": "",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+    """The web form of a citizen who gives a postal address, no e-mail."""
+    return valid_data(**{"description": "De balie was dicht.", "email": "", "address": "Voorstraat 1\n8861 BL Harlingen", **overrides})
 
 
 def test_two_people_at_one_address_with_the_same_short_complaint_are_two_registrations(municipality):

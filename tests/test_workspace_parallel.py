@@ -5,12 +5,9 @@ Each thread has its own Django test Client (and so its own database connection) 
 are released together by a barrier. Needs PostgreSQL (CI sets DATABASE_URL).
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,23 +19,9 @@ from cases.tagging import tags_store_suggestions
 from cms.roles import MAILROOM
 from tests.conftest import requires_postgres
 from tests.factories import CaseFactory, UserFactory, officer
+from tests.support.parallel import at_once
 
 pytestmark = [pytest.mark.postgres, requires_postgres(), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def at_once(function, count):
-    """Run ``function(i)`` in ``count`` threads released together, each with its own connection."""
-    barrier = threading.Barrier(count)
-
-    def run(number):
-        try:
-            barrier.wait()
-            return function(number)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def post(user, url, data):
