@@ -241,3 +241,28 @@ def test_a_chart_over_two_years_names_the_year_under_its_first_month():
     assert svg.count(">2025</text>") == 1 and svg.count(">2026</text>") == 1  # under October and under January
     one_year = str(attainment_chart(ident="u", title="x", periods=periods[3:], required=Decimal("0.8")))
     assert ">2026</text>" not in one_year  # within one year the months need no year
+
+
+def test_the_chart_draws_the_required_share_each_period_was_judged_by():
+    """A share revised from 80% to 90% in April: the dashed line stands at 80% over January–March and at 90% from
+    April on, each labelled, as the summary under it says; one line at the latest share would show March judged by 90%."""
+    import re
+    from decimal import Decimal
+
+    from cases.measurements.attainment import PeriodAttainment
+    from cases.measurements.charts import attainment_chart
+
+    periods = [
+        PeriodAttainment(period=f"2026-{month:02d}", start=D(2026, month, 1), end=D(2026, month, 1), observations=10, within=8,
+                         required=Decimal("0.8") if month < 4 else Decimal("0.9"))
+        for month in range(1, 7)
+    ]
+    svg = str(attainment_chart(ident="t", title="Binnen de norm", periods=periods, required=Decimal("0.9")))
+    lines = re.findall(r'<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="[\d.]+" stroke="[^"]+" stroke-dasharray', svg)
+    assert len(lines) == 2
+    (a_start, a_y, a_end), (b_start, b_y, _b_end) = ((float(x1), float(y), float(x2)) for x1, y, x2 in lines)
+    assert a_end == b_start and a_start < a_end  # the step falls where April begins
+    assert float(a_y) > float(b_y)  # 80% stands lower than 90%
+    assert ">norm 80%</text>" in svg and ">norm 90%</text>" in svg
+    steady = str(attainment_chart(ident="u", title="x", periods=periods[3:], required=Decimal("0.9")))
+    assert steady.count("stroke-dasharray") == 1 and ">norm 80%</text>" not in steady

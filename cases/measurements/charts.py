@@ -99,9 +99,28 @@ def attainment_chart(
             parts.append(
                 f'<text x="{x:.1f}" y="{label_y + 13:.1f}" font-size="11" text-anchor="start" fill="{TEXT_COLOUR}">{escape(period.period[:4])}</text>'
             )
-    if required is not None:
-        y = top + plot_height * (1 - float(required))
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{TEXT_COLOUR}" stroke-dasharray="5 3"/>')
-        parts.append(f'<text x="{width - 12}" y="{y - 3:.1f}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">norm {percent_text(required)}%</text>')
+    for first, last, share in _required_steps(periods, required):
+        # Each period is judged by the share required then: a revision mid-year moves the line from its first period on.
+        y = top + plot_height * (1 - float(share))
+        x1, x2 = left + first * group, (width - 10 if last == len(periods) - 1 else left + (last + 1) * group)
+        parts.append(f'<line x1="{x1:.1f}" y1="{y:.1f}" x2="{x2:.1f}" y2="{y:.1f}" stroke="{TEXT_COLOUR}" stroke-dasharray="5 3"/>')
+        parts.append(f'<text x="{x2 - 2:.1f}" y="{y - 3:.1f}" font-size="11" text-anchor="end" fill="{TEXT_COLOUR}">norm {percent_text(share)}%</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def _required_steps(periods: Sequence[PeriodAttainment], required: Decimal | None) -> list[tuple[int, int, Decimal]]:
+    """(first index, last index, share) for each run of periods judged by the same required share; a period
+    without its own share (none measurable then) takes ``required``. Nothing when there is no share at all."""
+    steps: list[tuple[int, int, Decimal]] = []
+    for index, period in enumerate(periods):
+        share = period.required if period.required is not None else required
+        if share is None:
+            continue
+        if steps and steps[-1][2] == share and steps[-1][1] == index - 1:
+            steps[-1] = (steps[-1][0], index, share)
+        else:
+            steps.append((index, index, share))
+    if not periods and required is not None:
+        steps.append((0, 0, required))
+    return steps
