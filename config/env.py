@@ -1,7 +1,7 @@
 """Every setting Handvest reads from the environment, read through one helper.
 
 Each variable is declared once, with its default and a help text. The README's
-configuration table is generated from this registry (``manage.py env_reference``),
+configuration table is generated from this registry (``python -m config.env_reference``),
 so the documentation cannot drift from the code.
 """
 

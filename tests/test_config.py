@@ -13,6 +13,15 @@ def test_readme_documents_every_environment_variable():
     assert set(env_module.REGISTRY) <= documented
 
 
+def test_the_reference_command_prints_a_row_for_every_variable(capsys):
+    """``python -m config.env_reference`` prints the table the README carries: one row per registered variable."""
+    from config.env_reference import main
+
+    assert main([]) == 0
+    printed = set(re.findall(r"^\| `([A-Z_]+)` \|", capsys.readouterr().out, flags=re.M))
+    assert printed and printed == set(env_module.REGISTRY)
+
+
 def test_invalid_boolean_in_environment_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HANDVEST_TEST_FLAG", "perhaps")
     with pytest.raises(RuntimeError, match="HANDVEST_TEST_FLAG='perhaps' is invalid"):
