@@ -32,6 +32,10 @@ NO_CONTACT = _("Vul een e-mailadres of een postadres in, zodat wij u kunnen antw
 EMPTY_TEXT = _("Beschrijf uw klacht of suggestie.")
 CASE_IS_MERGED = _("Deze zaak is samengevoegd met %(number)s; behandel die zaak.")
 STEP_NEEDS_LETTER = _("'%(step)s' gaat altijd met een brief aan de indiener (Awb 9:12, 9:8 lid 3, 2:3): kies 'Met brief…'.")
+CLOSE_ANSWER_STRANDED = _(
+    "Afsluiten kan nog niet: de antwoordbrief is niet verstuurd (mislukt of tegengehouden). "
+    "Verstuur hem opnieuw onder 'Brieven', zo nodig per post, en sluit de zaak daarna af."
+)
 ANSWER_NEEDS_HEARING = _(
     "Eerst horen: plan een hoorzitting, leg op of na die dag het verslag vast (Awb 9:10 lid 3) en antwoord dan, "
     "of leg vast waarom de indiener niet gehoord wordt (Awb 9:10 lid 2)."

@@ -19,9 +19,6 @@ from cases.correspondence.bounces import outgoing_reroute_to_post
 from cases.correspondence.composing import letter_compose
 from cases.correspondence.delivery import (
     NOT_RESENDABLE,
-    REASON_ANSWERED_AT_ONCE,
-    REASON_AUTOMATIC_ADDRESS,
-    REASON_RATE_LIMIT,
     SEND_MAX_ATTEMPTS,
     DeliveryError,
     backoff_seconds,
@@ -31,9 +28,11 @@ from cases.correspondence.delivery import (
 from cases.correspondence.outbox import REASON_BOUNCED, REASON_NO_EMAIL, acknowledgement_queue, cases_missing_acknowledgement, letter_queue, outbox_due
 from cases.correspondence.pdf import letter_render_pdf
 from cases.correspondence.post import NOT_TO_PRINT, letters_mark_posted, outgoing_mark_printed
+from cases.correspondence.steps import case_step_with_letter
+from cases.correspondence.suppression import REASON_ANSWERED_AT_ONCE, REASON_AUTOMATIC_ADDRESS, REASON_RATE_LIMIT
 from cases.models import CaseEvent, CaseState, EventKind, InboundMessage, OutboxStatus, OutgoingMessage, Registration, ReplyChannel
 from cases.tasks import acknowledge, outbox_relay, send_outgoing_message
-from cases.workflow.transitions import case_transition
+from cases.workflow.transitions import case_transition, case_waive_hearing
 from cms.roles import EDITORS
 from tests.factories import CaseFactory, UserFactory, officer
 
@@ -91,8 +90,11 @@ def send(message) -> str:
 
 
 def answer_letter(case):
+    """The answer letter goes with its step (hearing waived first): an answer letter on its own is refused."""
+    case_waive_hearing(case_id=case.pk, ground="afgezien", reason="De indiener zag af van horen.", actor=officer())
     draft = letter_compose(case=case, kind="answer", findings="Bevinding.", judgement="Oordeel.", conclusions="Conclusie.")
-    return letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer())
+    _case, letter = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer())
+    return letter
 
 
 # --- e-mail ----------------------------------------------------------------------------------------
@@ -150,14 +152,14 @@ def test_automatic_letters_say_so_in_their_headers(municipality):
 
 
 def test_an_officers_letter_is_not_marked_automatic(municipality):
-    case = CaseFactory(explained=True, email="piet@example.nl")
+    case = CaseFactory(in_treatment=True, email="piet@example.nl")
     send(answer_letter(case))
     (email,) = mail.outbox
     assert "Auto-Submitted" not in email.extra_headers
 
 
 def test_a_formal_letter_also_goes_as_pdf_attachment(municipality, anymail_test_backend):
-    case = CaseFactory(explained=True, email="piet@example.nl")
+    case = CaseFactory(in_treatment=True, email="piet@example.nl")
     message = answer_letter(case)
     assert send(message) == "sent"
     (email,) = mail.outbox

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, ComplaintOutcome, LetterKind, OmbudsmanSettings, SuggestionOutcome
+from cases.models import Case, CaseState, ComplaintOutcome, LetterKind, OmbudsmanSettings, SuggestionOutcome
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,16 @@ KIND_DOES_NOT_FIT = _("Een %(letter)s past niet bij een %(case_kind)s.")
 FORMAL_KINDS = frozenset({LetterKind.ANSWER, LetterKind.DECLINE})
 COMPLAINT_ONLY = frozenset({LetterKind.HEARING_INVITATION, LetterKind.FORWARD_NOTICE, LetterKind.DECLINE, LetterKind.EXPLANATION, LetterKind.ANSWER})
 SUGGESTION_ONLY = frozenset({LetterKind.SUGGESTION_RESPONSE})
+# A letter that tells the citizen a step was taken goes only once the case stands where that step leads (in the
+# step's own transaction, ``case_step_with_letter``, or afterwards): an answer sent on its own would leave the case
+# unanswered, its term running and its hearing (Awb 9:10) skipped.
+LETTER_STATES = {
+    LetterKind.ANSWER: (CaseState.ANSWERED, CaseState.CLOSED),
+    LetterKind.SUGGESTION_RESPONSE: (CaseState.RESPONDED, CaseState.CLOSED),
+    LetterKind.DECLINE: (CaseState.CLOSED,),
+    LetterKind.FORWARD_NOTICE: (CaseState.CLOSED,),
+}
+LETTER_NEEDS_STEP = _("Een %(letter)s gaat mee met zijn stap onder 'Acties' (de zaak is nu '%(state)s'). Er is niets verstuurd.")
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,16 @@ def check_fits(case: Case, kind: LetterKind) -> None:
     if wrong:
         logger.warning("letter %s does not fit %s case %s", kind, case.kind, case)
         raise ValidationError({"kind": KIND_DOES_NOT_FIT % {"letter": kind.label, "case_kind": case.get_kind_display()}})
+
+
+def fits_state(case: Case, kind: str) -> bool:
+    return case.state in LETTER_STATES.get(kind, (case.state,))
+
+
+def check_state(case: Case, kind: LetterKind) -> None:
+    if not fits_state(case, kind):
+        logger.warning("letter %s refused for %s in state %s: it goes with its step", kind, case, case.state)
+        raise ValidationError({"kind": LETTER_NEEDS_STEP % {"letter": kind.label, "state": case.get_state_display()}})
 
 
 def subject_with_number(subject: str, number: str) -> str:

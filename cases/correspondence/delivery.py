@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from email.utils import formataddr
 
+import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -28,8 +30,8 @@ from cases.correspondence.composing import FORMAL_KINDS, letter_context, render_
 from cases.correspondence.departure import letter_left
 from cases.correspondence.outbox import acknowledgement_queue, delivery_channel, queue_send, send_after_commit
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
-from cases.mailaddresses import is_automatic_address
-from cases.models import Case, DeliveryChannel, LetterKind, OutboxStatus, OutgoingMessage
+from cases.correspondence.suppression import suppression_reason
+from cases.models import Case, DeliveryChannel, OutboxStatus, OutgoingMessage
 from cases.permissions import HANDLE_CASE, require
 from cms.models import MunicipalitySettings
 
@@ -39,19 +41,17 @@ logger = logging.getLogger(__name__)
 RESENDABLE = (OutboxStatus.FAILED, OutboxStatus.SUPPRESSED, OutboxStatus.UNKNOWN)
 NOT_RESENDABLE = _("Alleen een mislukt, niet verstuurd of onbekend bericht kan opnieuw in de wachtrij (nu: %(status)s).")
 
-# Why a letter was not sent, or not yet (stored in OutgoingMessage.last_error).
-REASON_ANSWERED_AT_ONCE = _(
-    "Niet verstuurd: de zaak was al beantwoord of afgesloten voordat de ontvangstbevestiging uitging "
-    "(handvest: geen ontvangstbevestiging als de vraag gelijk te beantwoorden is)."
-)
-REASON_AUTOMATIC_ADDRESS = _("Niet verstuurd: %(address)s is een automatisch adres (zoals noreply of postmaster); daar gaat geen automatisch bericht heen.")
-REASON_RATE_LIMIT = _("Niet verstuurd: het afgelopen uur gingen al %(count)s automatische berichten naar %(address)s (bescherming tegen mail-lussen).")
-REASON_NO_ADDRESS = _("Niet verstuurd: er is geen e-mailadres en geen postadres bekend.")
+# Why a letter was not sent, or not yet (stored in OutgoingMessage.last_error); why one may not go: ``suppression``.
 REASON_SEND_FAILED = _("Versturen mislukt na %(attempts)s pogingen: %(error)s")
 REASON_RETRYING = _("Poging %(attempts)s mislukt, wordt opnieuw geprobeerd: %(error)s")
 REASON_UNKNOWN = _(
     "Verzonden? Onbekend: het versturen werd onderbroken. Vraag de inwoner of het bericht aankwam, of verstuur het opnieuw "
     "(met hetzelfde Message-ID, zodat een mailprogramma een dubbele ontvangst samenvoegt)."
+)
+
+REASON_NO_ANSWER = _(
+    "Verzonden? Onbekend: het bericht ging naar de verzenddienst, maar diens antwoord bleef uit (%(error)s). Vraag de inwoner of het "
+    "bericht aankwam, of verstuur het opnieuw (met hetzelfde Message-ID, zodat een mailprogramma een dubbele ontvangst samenvoegt)."
 )
 
 
@@ -82,39 +82,6 @@ def retry_countdown(message: OutgoingMessage) -> int:
 
 class DeliveryError(Exception):
     """The mail backend refused or failed; the task retries with backoff."""
-
-
-# --- what may go ---------------------------------------------------------------------------------
-def _recent_automatic_mail(message: OutgoingMessage, address: str) -> int:
-    return (
-        OutgoingMessage.objects.filter(
-            automatic=True,
-            status=OutboxStatus.SENT,
-            channel=DeliveryChannel.EMAIL,
-            to_email__iexact=address,
-            sent_at__gte=timezone.now() - datetime.timedelta(hours=1),
-        )
-        .exclude(pk=message.pk)
-        .count()
-    )
-
-
-def suppression_reason(message: OutgoingMessage, case: Case, channel: str) -> str:
-    """Why this letter must not go now ('' when it may): the charter's answered-at-once exception,
-    no address at all, or the mail-loop guards for automatic mail."""
-    if message.kind == LetterKind.ACKNOWLEDGEMENT and case.is_answered():
-        return str(REASON_ANSWERED_AT_ONCE)
-    registration = case.registration
-    if channel == DeliveryChannel.POST and not registration.sender_address.strip():
-        return str(REASON_NO_ADDRESS)
-    if message.automatic and channel == DeliveryChannel.EMAIL:
-        address = registration.sender_email
-        if is_automatic_address(address):
-            return str(REASON_AUTOMATIC_ADDRESS % {"address": address})
-        recent = _recent_automatic_mail(message, address)
-        if recent >= settings.HANDVEST_AUTO_REPLY_LIMIT_PER_HOUR:
-            return str(REASON_RATE_LIMIT % {"count": recent, "address": address})
-    return ""
 
 
 # --- the e-mail ----------------------------------------------------------------------------------
@@ -208,15 +175,35 @@ def _case_of(message: OutgoingMessage) -> Case:
 
 
 def _claim(outgoing_id: int) -> Claim | str:
+    try:
+        with transaction.atomic():
+            message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
+            if message is None:
+                logger.warning("outgoing message %s does not exist; nothing to send", outgoing_id)
+                return "missing"
+            if message.status != OutboxStatus.QUEUED:
+                logger.info("outgoing message %s is %s; not sent again", outgoing_id, message.status)
+                return "skipped"
+            return _prepare(message, _case_of(message))
+    except Exception as exc:
+        # The letter could not be made (its PDF, the volume that keeps it): nothing went, and the rollback
+        # took the attempt with it. Counted here, as a refusal is, so the retries end in 'failed' and the
+        # digest shows it, instead of a row the relay tries for ever with 0 attempts.
+        error = f"{type(exc).__name__}: {exc}"
+        _count_unmade(outgoing_id, error)
+        raise DeliveryError(error) from exc
+
+
+def _count_unmade(outgoing_id: int, error: str) -> None:
     with transaction.atomic():
-        message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id).first()
+        message = OutgoingMessage.objects.select_for_update().filter(pk=outgoing_id, status=OutboxStatus.QUEUED).first()
         if message is None:
-            logger.warning("outgoing message %s does not exist; nothing to send", outgoing_id)
-            return "missing"
-        if message.status != OutboxStatus.QUEUED:
-            logger.info("outgoing message %s is %s; not sent again", outgoing_id, message.status)
-            return "skipped"
-        return _prepare(message, _case_of(message))
+            return
+        message.attempts += 1
+        message.retry_at = _due_after_refusal(message.attempts)
+        message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
+        message.save(update_fields=["attempts", "retry_at", "last_error"])
+    logger.error("outgoing message %s could not be prepared (attempt %s): %s", outgoing_id, message.attempts, _error_kind(error))
 
 
 def _release(claim: Claim, error: str) -> None:
@@ -229,6 +216,33 @@ def _release(claim: Claim, error: str) -> None:
             message.retry_at = _due_after_refusal(message.attempts)
             message.last_error = str(REASON_RETRYING % {"attempts": message.attempts, "error": error})
             message.save(update_fields=["status", "claim_token", "retry_at", "last_error"])
+
+
+def _outcome_unknown(exc: BaseException) -> bool:
+    """Whether the provider may have taken the mail although the call failed: the request went, and its answer
+    timed out or broke off (an HTTP ESP through anymail and requests). A refused or unmade connection is no
+    such case: nothing went, and the letter is tried again."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return False
+        if isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)):
+            return True
+        if isinstance(exc, requests.exceptions.ConnectionError) and exc.args and isinstance(exc.args[0], urllib3.exceptions.ProtocolError):
+            return True  # "Connection aborted": the server hung up after the request was sent
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _unknown(claim: Claim, error: str) -> str:
+    """The provider may have the mail: it is shown as 'verzonden? onbekend' to the officers, never sent again blindly."""
+    with transaction.atomic():
+        OutgoingMessage.objects.select_for_update().filter(pk=claim.outgoing_id, status=OutboxStatus.SENDING, claim_token=claim.token).update(
+            status=OutboxStatus.UNKNOWN, last_error=str(REASON_NO_ANSWER % {"error": error}), retry_at=None
+        )
+    logger.error("outgoing message %s: the mail provider's answer did not arrive (%s); whether it went is unknown", claim.outgoing_id, _error_kind(error))
+    return "unknown"
 
 
 def _confirm(claim: Claim, provider_message_id: str) -> None:
@@ -254,7 +268,7 @@ def outgoing_send(*, outgoing_id: int) -> str:
     """Send one outbox row, exactly once; returns what happened.
 
     ``"sent"`` (e-mail), ``"to_print"`` (PDF letter for the mailroom), ``"suppressed"`` (not sent,
-    reason in ``last_error``), ``"skipped"`` (not queued: sent before, being sent, or handled by a
+    reason in ``last_error``), ``"unknown"`` (the provider's answer did not arrive), ``"skipped"`` (not queued: sent before, being sent, or handled by a
     twin delivery), or ``"missing"``. Raises :class:`DeliveryError` when the mail provider refuses;
     the row is then queued again and the caller (the task) records the failure and retries.
 
@@ -268,6 +282,8 @@ def outgoing_send(*, outgoing_id: int) -> str:
         claim.email.send(fail_silently=False)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
+        if _outcome_unknown(exc):
+            return _unknown(claim, error)
         _release(claim, error)
         raise DeliveryError(error) from exc
     _confirm(claim, _provider_message_id(claim.email))

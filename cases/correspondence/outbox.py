@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import dispatch, errors
-from cases.correspondence.composing import check_fits, check_kind, letter_compose, subject_with_number
+from cases.correspondence.composing import check_fits, check_kind, check_state, letter_compose, subject_with_number
 from cases.models import (
     Case,
     CaseState,
@@ -261,6 +261,7 @@ def letter_queue(
     with transaction.atomic():
         case = locked_case(case_id)
         check_fits(case, letter_kind)
+        check_state(case, letter_kind)
         _check_reachable(case, kind)
         subject = subject_with_number(subject, case.registration.number)
         is_acknowledgement = letter_kind == LetterKind.ACKNOWLEDGEMENT

@@ -21,6 +21,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from cases import errors
 from cases.calendar import default_calendar
+from cases.models.correspondence import ANSWER_LETTER_KINDS, STRANDED_STATUSES
 from cases.models.outcomes import ComplaintOutcome, DeclineGround, HearingWaiverGround, SuggestionOutcome
 from cases.models.registration import Kind, Registration
 from cases.permissions import HANDLE_CASE
@@ -192,6 +193,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
         "op ... hebben wij met u gesproken")."""
         return bool(self.hearing_waiver) or (self.hearing_held() and bool(self.hearing_report.strip()))
 
+    def answer_not_stranded(self) -> bool:
+        """The answer's letter left or is on its way: closing waits while it failed or was not sent (Awb 9:12: the
+        complainant gets the answer in writing). A case answered without a letter of its own has nothing to wait for."""
+        letters = self.outgoing_messages.filter(kind__in=ANSWER_LETTER_KINDS)
+        return not letters.exists() or letters.exclude(status__in=STRANDED_STATUSES).exists()
+
     def unheard_as_unfounded(self) -> bool:
         """Not heard on the ground that the complaint is manifestly unfounded (Awb 9:10 lid 2a): then it
         cannot be judged (partly) well founded. ``case_waive_hearing`` begins the waiver with its ground's label."""
@@ -207,21 +214,26 @@ class Case(ConcurrentTransitionMixin, models.Model):
         """The hearing's day has come (a report can be written from then on)."""
         return self.hearing_on is not None and self.hearing_on <= timezone.localdate()
 
+    def current_term_due(self) -> datetime.date:
+        """The answer term that runs now: the first one, or the new one of a case reopened after its answer."""
+        return self.reopened_answer_due or self.answer_due
+
     def not_extended_yet(self) -> bool:
-        """Awb 9:11(2): the answer term is extended once."""
-        return self.extended_answer_due is None
+        """Awb 9:11(2): the answer term is extended once; a reopened case's new term once more (an earlier
+        extension lies before it)."""
+        return self.extended_answer_due is None or self.extended_answer_due <= self.current_term_due()
 
     def is_answered(self) -> bool:
         """The answer or response went out, or the case ended."""
         return self.state in CaseState.answered_states()
 
-    def first_term_running(self) -> bool:
-        """Awb 9:11(2): the first answer term has not run out yet (it is extended only while it runs)."""
-        return timezone.localdate() <= self.answer_due
+    def term_running(self) -> bool:
+        """Awb 9:11(2): the answer term (a reopened case's new one) has not run out yet: it is extended only while it runs."""
+        return timezone.localdate() <= self.current_term_due()
 
     def is_extendable(self) -> bool:
         """Awb 9:11(2): an answer term still running, and not extended before."""
-        return not self.is_answered() and self.not_extended_yet() and self.first_term_running()
+        return not self.is_answered() and self.not_extended_yet() and self.term_running()
 
     def hearing_waivable(self) -> bool:
         """Awb 9:10(2): a complaint in handling, not heard, and no reason to waive recorded yet."""
@@ -287,7 +299,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         # again keeps it (the second is on the timeline and measured against the reopened term's letter).
         self.answered_at = self.answered_at or timezone.now()
 
-    @transition(field=state, source=CaseState.ANSWERED, target=CaseState.CLOSED, conditions=[is_complaint], permission=HANDLE_CASE)
+    @transition(field=state, source=CaseState.ANSWERED, target=CaseState.CLOSED, conditions=[is_complaint, answer_not_stranded], permission=HANDLE_CASE)
     def close(self, *, outcome: str) -> None:
         outcome = ComplaintOutcome(outcome)
         if outcome in (ComplaintOutcome.WELL_FOUNDED, ComplaintOutcome.PARTLY_FOUNDED) and self.unheard_as_unfounded():
@@ -310,7 +322,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.outcome = SuggestionOutcome(outcome)
         self.answered_at = self.answered_at or timezone.now()  # the first response, as ``answer``
 
-    @transition(field=state, source=CaseState.RESPONDED, target=CaseState.CLOSED, conditions=[is_suggestion], permission=HANDLE_CASE)
+    @transition(field=state, source=CaseState.RESPONDED, target=CaseState.CLOSED, conditions=[is_suggestion, answer_not_stranded], permission=HANDLE_CASE)
     def close_suggestion(self) -> None:
         self.closed_at = timezone.now()
 

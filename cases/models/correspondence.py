@@ -11,6 +11,7 @@ __all__ = [
     "ANSWER_LETTER_KINDS",
     "CONVERSATION_LETTER_KINDS",
     "LEFT_STATUSES",
+    "STRANDED_STATUSES",
     "DeadlineDigest",
     "DeliveryChannel",
     "LetterKind",
@@ -63,6 +64,8 @@ class OutboxStatus(models.TextChoices):
 
 # A letter that left: sent by e-mail, or posted by the mailroom. Only then does the citizen have it.
 LEFT_STATUSES = (OutboxStatus.SENT, OutboxStatus.POSTED)
+# A letter that will not leave unless an officer acts: it failed, or was held back (no address, a robot address).
+STRANDED_STATUSES = (OutboxStatus.FAILED, OutboxStatus.SUPPRESSED)
 # The letters that give a case its answer (a complaint's, a suggestion's).
 ANSWER_LETTER_KINDS = (LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE)
 

@@ -95,7 +95,7 @@ def _add_answer_item(scan: DeadlineScan, case: Case, soon_limit: datetime.date, 
         scan.overdue.append(item)
     elif due <= soon_limit:
         scan.answers_due_soon.append(item)
-    not_extended_and_short = case.extended_answer_due is None and due <= soon_limit
+    not_extended_and_short = case.not_extended_yet() and due <= soon_limit
     extended_without_notice = case.extended_answer_due is not None and case.pk not in with_notice
     if not_extended_and_short or extended_without_notice:
         scan.interim_notice_needed.append(item)

@@ -119,8 +119,8 @@ def reopened_answer_due(*, reopened_on: datetime.date) -> datetime.date:
 
 
 def latest_extension_date(case: Case) -> datetime.date:
-    """Awb 9:11(2): at most four weeks after the original answer term."""
-    return case.answer_due + datetime.timedelta(weeks=MAX_EXTENSION_WEEKS)
+    """Awb 9:11(2): at most four weeks after the answer term that runs (a reopened case's is its new one)."""
+    return case.current_term_due() + datetime.timedelta(weeks=MAX_EXTENSION_WEEKS)
 
 
 def due_soon_limit(today: datetime.date) -> datetime.date:

@@ -100,7 +100,7 @@ def case_transition(*, case_id: int, name: str, actor=None, expected_state: str 
             case = locked_case(case_id, expected_state)
             method = getattr(case, name)
             if not can_proceed(method):
-                raise WorkflowError(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()})
+                raise WorkflowError(_refusal(case, name))
             if actor is not None and not has_transition_perm(method, actor):
                 raise PermissionDenied(errors.NO_PERMISSION)
             from_state = case.state
@@ -134,9 +134,20 @@ def allowed_transitions(case: Case, user) -> list[str]:
 
 
 # Why a step that starts from the case's state cannot be taken yet, per guard that says no.
-GUARD_REASONS = {"hearing_done_or_waived": errors.ANSWER_NEEDS_HEARING}
+GUARD_REASONS = {"hearing_done_or_waived": errors.ANSWER_NEEDS_HEARING, "answer_not_stranded": errors.CLOSE_ANSWER_STRANDED}
 # Guards that say the step belongs to the other workflow (complaint or suggestion): not shown at all.
 KIND_GUARDS = {"is_complaint", "is_suggestion"}
+
+
+def _refusal(case: Case, name: str) -> str:
+    """Why step ``name`` cannot be taken now: its guard's own reason when it starts from this state, else the state."""
+    for step in case.get_all_state_transitions():
+        if step.name == name and step.source in (case.state, "*", "+"):
+            failing = [guard.__name__ for guard in step.conditions if not guard(case)]
+            reasons = [GUARD_REASONS[guard] for guard in failing if guard in GUARD_REASONS]
+            if reasons and not KIND_GUARDS.intersection(failing):
+                return str(reasons[0])
+    return str(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()})
 
 
 def blocked_transitions(case: Case, user) -> list[tuple[str, str]]:
@@ -172,13 +183,14 @@ def case_extend(*, case_id: int, new_due: datetime.date, reason: str, actor=None
             raise WorkflowError(errors.EXTENSION_CLOSED)
         if not case.not_extended_yet():
             raise WorkflowError(errors.EXTENSION_TWICE)
-        if not case.first_term_running():
-            raise WorkflowError(errors.EXTENSION_TOO_LATE % {"due": f"{case.answer_due:%d-%m-%Y}"})
+        term = case.current_term_due()
+        if not case.term_running():
+            raise WorkflowError(errors.EXTENSION_TOO_LATE % {"due": f"{term:%d-%m-%Y}"})
         calendar = default_calendar()
         new_due = calendar.roll_forward(new_due)
         latest = calendar.roll_forward(latest_extension_date(case))
-        if new_due <= case.answer_due:
-            raise ValidationError({"new_due": errors.EXTENSION_NOT_LATER % {"current": f"{case.answer_due:%d-%m-%Y}"}})
+        if new_due <= term:
+            raise ValidationError({"new_due": errors.EXTENSION_NOT_LATER % {"current": f"{term:%d-%m-%Y}"}})
         if new_due > latest:
             raise ValidationError({"new_due": errors.EXTENSION_TOO_LONG % {"latest": f"{latest:%d-%m-%Y}"}})
         case.extended_answer_due = new_due

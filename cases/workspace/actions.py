@@ -83,7 +83,7 @@ def do_transition(request, case: Case) -> str:
         case.refresh_from_db()
         raise WorkflowError(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()}) from None
     except CaseConflict:
-        if not _just_taken(case, name=name, user=request.user, from_state=data["expected_state"]):
+        if not just_taken(case, name=name, user=request.user, from_state=data["expected_state"]):
             raise
         # The second click of a double click: the first took the step; no colleague to look for.
         case.refresh_from_db()
@@ -94,7 +94,7 @@ def do_transition(request, case: Case) -> str:
 DOUBLE_CLICK_SECONDS = 30
 
 
-def _just_taken(case: Case, *, name: str, user, from_state: str) -> bool:
+def just_taken(case: Case, *, name: str, user, from_state: str) -> bool:
     """Whether this user took this very step from this state a moment ago (and nothing happened since)."""
     last = CaseEvent.objects.filter(case=case).order_by("-at", "-pk").first()
     return (

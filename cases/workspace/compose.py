@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import errors
-from cases.correspondence.composing import letter_compose, subject_with_number
+from cases.correspondence.composing import fits_state, letter_compose, subject_with_number
 from cases.correspondence.delivery import email_for, outgoing_requeue
 from cases.correspondence.outbox import delivery_channel, letter_queue
 from cases.correspondence.pdf import letter_render_pdf
@@ -31,7 +31,7 @@ from cases.correspondence.steps import STEP_LETTERS, case_step_with_letter
 from cases.errors import CaseConflict
 from cases.models import CONVERSATION_LETTER_KINDS, Case, DeclineGround, Kind, LetterKind, OutgoingMessage
 from cases.workspace import forms as wf
-from cases.workspace.actions import run_action
+from cases.workspace.actions import just_taken, run_action
 from cases.workspace.inbox import crumbs
 from cases.workspace.roles import handles_cases
 
@@ -43,13 +43,16 @@ SUGGESTION_LETTERS = [LetterKind.ACKNOWLEDGEMENT, LetterKind.INTERIM_NOTICE, Let
 COMPOSER_UNAVAILABLE = _("Brieven opstellen kan nog niet: de briefsjablonen ontbreken op deze server.")
 DONE_SENT = _("%(letter)s staat klaar om te versturen %(how)s.")
 DONE_STEP_AND_LETTER = _("%(step)s: gelukt, en %(letter)s gaat %(how)s.")
+DONE_ALREADY = _("%(step)s: gelukt; de brief staat onder 'Brieven'.")
 DONE_REQUEUED = _("Het bericht staat weer in de wachtrij.")
 STEP_PARAMETERS = ("officer", "on", "outcome", "ground", "to")
 HOW = {"email": _("per e-mail"), "post": _("per post (PDF-brief in de printwachtrij)")}
 
 
 def letter_kinds(case: Case) -> list[LetterKind]:
-    return SUGGESTION_LETTERS if case.kind == Kind.SUGGESTION else COMPLAINT_LETTERS
+    """The letters an officer may write on their own now; a step's letter (the answer, a decline) only once its step was taken."""
+    kinds = SUGGESTION_LETTERS if case.kind == Kind.SUGGESTION else COMPLAINT_LETTERS
+    return [kind for kind in kinds if fits_state(case, kind)]
 
 
 class LetterForm(forms.Form):
@@ -138,6 +141,10 @@ def compose(request, pk: int):
     kind = source.get("kind") or STEP_LETTERS.get(step, "")
     typed = request.method == "POST" and "subject" in request.POST
     conflict = bool(source.get("expected_state")) and source.get("expected_state") != case.state
+    if conflict and typed and step and just_taken(case, name=step, user=request.user, from_state=source["expected_state"]):
+        # The second click of a double click on "Versturen": the first took the step and wrote its letter.
+        messages.success(request, DONE_ALREADY % {"step": wf.TRANSITION_LABELS[step]})
+        return redirect(f"{detail_url}#brieven")
     if conflict:
         messages.error(request, errors.CONCURRENT_CHANGE % {"state": case.get_state_display()})
         if not typed:
