@@ -15,7 +15,10 @@ UNHEARD_BUT_FOUNDED = _(
 RECEIVED_IN_FUTURE = _("De datum van ontvangst kan niet in de toekomst liggen.")
 RECEIVED_TOO_EARLY = _("Controleer het jaartal van de datum van ontvangst: die ligt vóór %(year)s.")
 UNKNOWN_NORM = _("Onbekende norm: %(code)s.")
-RETIRED_NORM = _("Norm %(code)s is ingetrokken. Kies een norm die nu geldt; een zaak die deze norm al had, houdt haar.")
+RETIRED_NORM = _(
+    "Norm %(code)s geldt niet meer (ingetrokken, of niet in het handvest dat nu geldt). Kies een norm die nu geldt; "
+    "een zaak die deze norm al had, houdt haar."
+)
 EXTENSION_TWICE = _(
     "De termijn is al een keer verlengd. Nog eens uitstellen mag alleen als de indiener daar schriftelijk mee instemt (Awb 9:11 lid 3): "
     "vraag eerst om instemming bij 'Gesprek met de indiener'."

@@ -33,8 +33,13 @@ post_save.connect(forget_charter_terms, sender="cms.ServiceNorm", dispatch_uid="
 
 @receiver(case_registered, dispatch_uid="tag_new_case")
 def tag_new_case(sender, case_id: int, **kwargs) -> None:
-    """Every new case is tagged by a Celery task (after commit; eager in `make run`)."""
-    case_tag_later(case_id=case_id)
+    """Every new case is tagged by a Celery task (after commit; eager in `make run`). The tagger never breaks intake:
+    a failure (a corrupt model file, in eager mode run here) is logged, and the case waits for its tags
+    (``ensure_tagger --tag-waiting``, the officer's own tags) while the receivers after this one still run."""
+    try:
+        case_tag_later(case_id=case_id)
+    except Exception:
+        logger.exception("could not tag case %s; it waits for its tags", case_id)
 
 
 @receiver(case_registered, dispatch_uid="acknowledge_new_case")

@@ -116,7 +116,7 @@ def test_a_complaint_the_classifier_is_unsure_of_waits_in_triage_with_its_guess(
     assert result.outcome == InboundOutcome.TRIAGE
     assert Registration.objects.get().kind == Kind.OTHER
     assert not Case.objects.exists()
-    assert InboundMessage.objects.get().reason.startswith("other (classifier, uncertain)")
+    assert InboundMessage.objects.get().reason.startswith("other (classifier, uncertain: complaint? ")
 
 
 def test_a_confident_classifier_answer_makes_a_case(municipality):

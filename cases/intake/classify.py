@@ -93,6 +93,22 @@ class Classification:
     confidence: float | None = None  # the classifier's probability of its guess
 
 
+UNCERTAIN_SOURCE = "classifier, uncertain"
+GUESS_RE = re.compile(rf"\({re.escape(UNCERTAIN_SOURCE)}: (?P<kind>[a-z]+)\? (?P<confidence>[01]\.\d+)\)")
+
+
+def routing_reason(classification: Classification) -> str:
+    """What the intake notes of its decision, e.g. ``other (classifier, uncertain: complaint? 0.41)``."""
+    detail = f": {classification.reason}" if classification.reason and classification.source == UNCERTAIN_SOURCE else ""
+    return f"{classification.kind} ({classification.source}{detail})"
+
+
+def uncertain_guess(reason: str) -> tuple[str, float] | None:
+    """The classifier's guess and its probability in a routing reason (``routing_reason``), when it was unsure."""
+    found = GUESS_RE.search(reason or "")
+    return (found["kind"], float(found["confidence"])) if found else None
+
+
 def set_kind_classifier(fn: KindClassifier | None) -> None:
     """Plug in a kind classifier: ``fn(text) -> kind`` or ``(kind, probability)``; None unplugs it
     (then the trained tagger's decides when a model is ready)."""
@@ -161,7 +177,7 @@ def classify_kind(*, subject: str, text: str, headers: Mapping[str, str] | None 
             kind, confidence = answer if isinstance(answer, tuple) else (answer, None)
             if kind in KINDS:
                 if confidence is not None and kind != OTHER and confidence < UNCERTAIN_BELOW:
-                    return Classification(OTHER, "classifier, uncertain", f"{kind}? {confidence:.2f}", confidence)
+                    return Classification(OTHER, UNCERTAIN_SOURCE, f"{kind}? {confidence:.2f}", confidence)
                 return Classification(kind, "classifier", confidence=confidence)
             logger.warning("kind classifier returned %r, not one of %s; falling back to the rules", kind, ", ".join(KINDS))
     return Classification(rule_kind(text, subject), "rules")

@@ -221,6 +221,6 @@ def _route_register(inbound: InboundMessage, parsed: ParsedEmail, classification
         outcome, message = InboundOutcome.CASE, REGISTERED_CASE % {"kind": registration.get_kind_display(), "number": registration.number}
     else:
         outcome, message = InboundOutcome.TRIAGE, REGISTERED_TRIAGE % {"number": registration.number}
-    reason = f"{classification.kind} ({classification.source})" + dropped_suffix(notes)
+    reason = classify.routing_reason(classification) + dropped_suffix(notes)
     _finish(inbound, outcome=outcome, reason=reason, registration=registration, case=case)
     return IntakeResult(outcome, registration.number, str(message) + dropped_suffix(notes), inbound.pk)

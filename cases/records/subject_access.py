@@ -33,6 +33,7 @@ from cases.models import (
     CaseRecord,
     CaseState,
     DataSubjectRequest,
+    EventKind,
     InboundMessage,
     InboundOutcome,
     OutgoingMessage,
@@ -43,6 +44,7 @@ from cases.models import (
 )
 from cases.permissions import HANDLE_DATA_REQUESTS, require
 from cases.storage import private_storage
+from cases.tagging.similar import SIMILAR_EVENT
 from cms.models import MunicipalitySettings
 
 NO_CRITERIA = _("Vul een e-mailadres, een naam of een registratienummer in.")
@@ -177,7 +179,13 @@ def _case_data(registration: Registration, folder: str, files: dict[str, str]) -
     letters = OutgoingMessage.objects.filter(case=case).order_by("created_at", "pk")
     # Not the timeline lines that quote someone else's mail on this case (AVG art. 15 lid 4).
     others = InboundMessage.objects.filter(case=case).exclude(_own_messages(registration)).values_list("pk", flat=True)
-    events = CaseEvent.objects.filter(case=case).exclude(data__inbound_message_id__in=list(others)).select_related("actor").order_by("at", "pk")
+    events = (
+        CaseEvent.objects.filter(case=case)
+        .exclude(data__inbound_message_id__in=list(others))
+        .exclude(kind=EventKind.TAG, name=SIMILAR_EVENT)  # a hint about other people's cases, not the citizen's data
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
     return {
         "state": case.get_state_display(),
         "outcome": case.get_outcome_display() if case.outcome else "",

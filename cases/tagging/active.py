@@ -85,7 +85,9 @@ def case_tag_later(*, case_id: int, replace: bool = False) -> None:
     """Have a Celery task tag the case after commit, when automatic tagging is on
     (``HANDVEST_TAG_ON_REGISTRATION``): for a new case, and again when its text was corrected."""
     if settings.HANDVEST_TAG_ON_REGISTRATION:
-        dispatch.enqueue_on_commit(dispatch.TAG_CASE, case_id, replace=replace)
+        # Robust: whoever registered or corrected the case committed it; a tagging that fails (eager mode runs it
+        # at the commit) is logged and never undoes or reports as failed the work before it.
+        dispatch.enqueue_on_commit(dispatch.TAG_CASE, case_id, replace=replace, robust=True)
 
 
 def case_tag(*, case_id: int, replace: bool = False) -> list:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from cases.models import Case, CaseEvent, CaseState, EventKind, TagStatus
 
@@ -85,6 +86,9 @@ SIMILAR_EVENT = "similar"
 REASON_LABELS = {"text": "vergelijkbare tekst", "norm": "zelfde norm", "street": "zelfde straat", "sender": "zelfde afzender"}
 
 
+SIMILAR_NOTE = gettext_lazy("%(count)s vergelijkbare zaken gevonden (zie de zaakpagina)")
+
+
 def similar_store(case_id: int) -> list[SimilarCase]:
     """Find the similar cases on the worker and keep them on the case's timeline (an internal tag
     event), so the case page shows them without loading spaCy."""
@@ -95,7 +99,9 @@ def similar_store(case_id: int) -> list[SimilarCase]:
             kind=EventKind.TAG,
             name=SIMILAR_EVENT,
             internal=True,
-            note=", ".join(item.case.registration.number for item in found),
+            # The count only: the other cases' numbers stay in ``data`` for the case page, never in a note that an
+            # export or a citizen's access request could carry (they are other people's cases).
+            note=str(SIMILAR_NOTE % {"count": len(found)}),
             data={"similar": [{"case": item.case.pk, "score": round(item.score, 3), "reasons": list(item.reasons)} for item in found]},
         )
     return found

@@ -59,11 +59,16 @@ def tags_store_suggestions(
         case = Case.objects.select_for_update().get(pk=case_id)
         if replace:
             _withdraw_stale(case, keep=suggested, model_version=model_version)
-        norms = {n.code: n for n in ServiceNorm.objects.filter(code__in=suggested)}
+        # Only the promises in force: a model trained before a norm was retired, or before a newer charter version
+        # left it out, still knows it, but a case that arrives now cannot concern it.
+        in_force = ServiceNorm.objects.published_active()
+        norms = {n.code: n for n in in_force.filter(code__in=suggested)}
+        uncertain = list(in_force.filter(code__in=uncertain).values_list("code", flat=True).order_by()) if uncertain else []
+        uncertain.sort(key=lambda code: -(scores.get(code) or 0.0))
         stored = []
         for code in suggested:
             if code not in norms:
-                logger.warning("tagger suggested unknown norm %s for %s; ignored", code, case)
+                logger.warning("tagger suggested norm %s for %s, which is not in force (unknown or retired); ignored", code, case)
                 continue
             fields = {"score": scores.get(code), "model_version": model_version, "explanation": explanations.get(code, [])}
             tag, created = CaseNorm.objects.get_or_create(case=case, norm=norms[code], defaults=fields)
@@ -72,8 +77,9 @@ def tags_store_suggestions(
                 tag.save(update_fields=["score", "model_version", "explanation"])
             stored.append(tag)
         candidates = [{"code": code, "score": scores.get(code), "explanation": list(explanations.get(code, []))} for code in uncertain]
-        if stored or candidates:
-            note = _suggested_note(stored, candidates)
+        # A re-tagging that finds nothing says so too: the latest event is what the officer is offered (``tag_candidates``).
+        if stored or candidates or replace:
+            note = _suggested_note(stored, candidates) or str(NOTHING_NOTE)
             CaseEvent.objects.create(case=case, kind=EventKind.TAG, name="suggested", note=note, data={"model_version": model_version, "uncertain": candidates})
     return stored
 
@@ -98,6 +104,7 @@ def _suggested_note(stored: list[CaseNorm], candidates: list[dict]) -> str:
 
 # How the uncertain suggestions are listed on the timeline's "suggested" event.
 UNCERTAIN_NOTE = gettext_lazy("onzeker: %(codes)s")
+NOTHING_NOTE = gettext_lazy("geen norm gevonden")
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ def tag_candidates(*, case_id: int) -> list[TagCandidate]:
     if not listed:
         return []
     tagged = set(CaseNorm.objects.filter(case_id=case_id).values_list("norm__code", flat=True))
-    norms = {norm.code: norm for norm in ServiceNorm.objects.filter(code__in=[c["code"] for c in listed])}
+    norms = {norm.code: norm for norm in ServiceNorm.objects.published_active().filter(code__in=[c["code"] for c in listed])}
     found = [
         TagCandidate(code=c["code"], promise=norms[c["code"]].promise, score=c.get("score"), explanation=list(c.get("explanation") or []))
         for c in listed
@@ -147,8 +154,10 @@ def _decide(*, case_id: int, code: str, status: str, actor, expected_state: str 
                 "explanation": candidate.explanation,
                 "model_version": (latest.data or {}).get("model_version", "") if latest else "",
             }
-        if status == TagStatus.CONFIRMED and not norm.active and not CaseNorm.objects.filter(case=case, norm=norm).exists():
-            # A retired norm is no new tag: it would go into the training data and the figures as if it still held.
+        in_force = ServiceNorm.objects.published_active().filter(pk=norm.pk).exists()
+        if status == TagStatus.CONFIRMED and not in_force and not CaseNorm.objects.filter(case=case, norm=norm).exists():
+            # A norm no longer in force (retired, or left out of the charter version in force) is no new tag: it would
+            # go into the training data and the figures as if it still held.
             logger.warning("case %s: confirming retired norm %s refused", case, code)
             raise ValidationError({"norm": errors.RETIRED_NORM % {"code": code}})
         tag, created = CaseNorm.objects.get_or_create(case=case, norm=norm, defaults=defaults)

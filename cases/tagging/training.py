@@ -9,6 +9,7 @@ process stays lean; training runs on the worker and in ``manage.py train_tagger`
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,7 +73,39 @@ def heldout_scores(tagger: Tagger) -> dict:
     if real_paths := real_heldout_paths():
         real = evaluate(tagger, [message for path in real_paths for message in read_jsonl(path)])
         kept.update({f"real_{key}": real[key] for key in ("norm_micro_f1", "norm_macro_f1", "kind_accuracy", "exact_match", "recall_at_3") if key in real})
+    kept[HELDOUT_FILES] = heldout_fingerprint()
     return kept
+
+
+# Which held-out files the scores were taken on: a model is only compared with another on the same files.
+HELDOUT_FILES = "heldout_files"
+
+
+def heldout_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in ([heldout_path()] if heldout_path().exists() else []) + real_heldout_paths():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _rescore_active(excluding: str) -> None:
+    """The active model scored again when the held-out files changed since its scores were taken (an upgrade
+    shipped a new one): else a retrain would be judged on harder files than the model it must beat."""
+    current = TaggerModel.objects.filter(active=True).exclude(version=excluding).first()
+    fingerprint = heldout_fingerprint()
+    if current is None or current.scores.get(HELDOUT_FILES) == fingerprint:
+        return
+    # Imported here, not at the top: nlp.core loads spaCy (module docstring).
+    from nlp.core.tagger import Tagger
+
+    try:
+        tagger = Tagger.load(current.path)
+    except Exception:
+        logger.warning("active tagger %s does not load; compared on its stored scores", current.version[:12], exc_info=True)
+        return
+    scores = {**current.scores, **heldout_scores(tagger)}
+    TaggerModel.objects.filter(pk=current.pk).update(scores=scores)
+    logger.info("active tagger %s scored again on the held-out files of now (%s)", current.version[:12], fingerprint)
 
 
 class NoNormsToTag(RuntimeError):
@@ -108,6 +141,7 @@ def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bo
             "officer_examples": len(extra),
         },
     )
+    _rescore_active(excluding=model.version)
     return tagger_activate(model, force=force, officer_examples=len(extra))
 
 

@@ -11,6 +11,7 @@ import logging
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.intake import triage as services
+from cases.intake.classify import uncertain_guess
 from cases.models import UNPROCESSED_OUTCOMES, InboundMessage, Kind, Registration, TriageState
 from cases.workspace.actions import run_action
 from cases.workspace.roles import handles_cases
@@ -72,7 +74,11 @@ def triage_list(request):
     """Overige post and unprocessable e-mail, oldest first: both wait for a decision."""
     registrations = Registration.objects.filter(kind=Kind.OTHER, triage_state=TriageState.PENDING).prefetch_related("attachments").order_by("received_on", "pk")
     errors_ = InboundMessage.objects.filter(outcome__in=UNPROCESSED_OUTCOMES, handled=False).order_by("received_at", "pk")
+    first_reason = InboundMessage.objects.filter(registration=OuterRef("pk")).order_by("pk").values("reason")[:1]
+    registrations = registrations.annotate(intake_reason=Subquery(first_reason))
     registrations_page = Paginator(registrations, PAGE_SIZE).get_page(request.GET.get("p"))
+    for registration in registrations_page:
+        registration.guess = _guess_text(registration.intake_reason)
     messages_page = Paginator(errors_, PAGE_SIZE).get_page(request.GET.get("pm"))
     return render(
         request,
@@ -85,6 +91,19 @@ def triage_list(request):
             "inbound": messages_page,
         },
     )
+
+
+def _guess_text(reason: str | None) -> str:
+    """What the kind classifier thought of mail it was unsure of, in Dutch, e.g. 'misschien een klacht (41% zeker)'."""
+    guess = uncertain_guess(reason or "")
+    if guess is None:
+        return ""
+    kind, confidence = guess
+    label = Kind(kind).label if kind in Kind.values else kind
+    return str(GUESS % {"kind": label, "percent": round(confidence * 100)})
+
+
+GUESS = _("misschien een %(kind)s (%(percent)s%% zeker)")
 
 
 def _registration_action(request, registration: Registration, action: str) -> str:
