@@ -215,6 +215,13 @@ HANDVEST_MAIL_MAX_PARTS = env("HANDVEST_MAIL_MAX_PARTS", 500, "Most MIME parts p
 HANDVEST_MAIL_MAX_HEADER_KB = env(
     "HANDVEST_MAIL_MAX_HEADER_KB", 256, "Largest header block (KB) processed; a message with a larger one is stored raw and put in quarantine."
 )
+# A measurement file uploaded in the admin is imported within the request: about 1.3 million lines (50 MB) take
+# some 40 s on a small server (README, bench_measurements), inside gunicorn's 60 s. Larger files: the command.
+HANDVEST_MEASUREMENT_UPLOAD_MB = env(
+    "HANDVEST_MEASUREMENT_UPLOAD_MB",
+    25,
+    "Largest measurement file (MB) the admin's upload takes; a larger one is refused with the way to import it (`manage.py import_measurements`).",
+)
 # Inbound webhooks post the whole message as form data or JSON; Django's 2.5 MB default would refuse big mail.
 DATA_UPLOAD_MAX_MEMORY_SIZE = (
     env("HANDVEST_MAX_POST_MB", 60, "Largest request body (MB) Django accepts outside file uploads; inbound mail webhooks post whole messages.") * _MB

@@ -124,6 +124,23 @@ def test_a_bad_upload_lists_its_lines_in_dutch_and_imports_nothing(officer_clien
     assert Measurement.objects.count() == 0
 
 
+def test_a_file_too_large_for_the_web_upload_is_refused_with_the_way_to_import_it(officer_client, settings, caplog):
+    """A file over HANDVEST_MEASUREMENT_UPLOAD_MB would run past the web server's timeout: it is refused before it is
+    read, in Dutch, naming the command that imports it, with a log line, and nothing is stored."""
+    settings.HANDVEST_MEASUREMENT_UPLOAD_MB = 1
+    big = GOOD + GOOD.splitlines(keepends=True)[-1] * (1024 * 1024 // len(GOOD.splitlines()[-1]) + 1)
+    assert len(big) > 1024 * 1024
+    with caplog.at_level("WARNING"):
+        response = upload(officer_client, big)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "telefonie.csv is te groot om hier te importeren" in html and "python manage.py import_measurements" in html
+    assert Measurement.objects.count() == 0
+    assert any("over the upload limit" in record.getMessage() for record in caplog.records)
+    settings.HANDVEST_MEASUREMENT_UPLOAD_MB = 25
+    assert upload(officer_client, GOOD).status_code == 302  # under the limit it goes
+
+
 def test_editors_see_the_measurements_but_cannot_upload(editor_client):
     page = editor_client.get(reverse("handvest_measurements:overview"))
     assert page.status_code == 200 and "Metingen importeren" not in page.content.decode()

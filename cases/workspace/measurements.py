@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 DONE = _("%(name)s geïmporteerd: %(rows)s regels, %(added)s nieuw, %(updated)s bijgewerkt, %(unchanged)s waren er al.")
 REFUSED = _("%(name)s is geweigerd; er is niets geïmporteerd. Verbeter deze regels en importeer het bestand opnieuw:")
 RECENT_IMPORTS = 10
+TOO_LARGE = _(
+    "%(name)s is te groot om hier te importeren (%(size)s MB; hier kan tot %(limit)s MB). Er is niets geïmporteerd. "
+    "Importeer het op de server met: python manage.py import_measurements BESTAND, of splits het in kleinere bestanden."
+)
 
 
 class UploadForm(forms.Form):
@@ -36,6 +41,15 @@ class UploadForm(forms.Form):
         help_text=_("Eén meting per regel (norm,observed_at,value) of tellingen per periode (norm,period_start,period_end,observations,within_target)."),
     )
     source = forms.ChoiceField(label=_("bron"), choices=MeasurementSource.choices, initial=MeasurementSource.TELEPHONY)
+
+    def clean_file(self):
+        """A file too large to import within one web request is refused before it is read, saying how to import it."""
+        upload_file = self.cleaned_data["file"]
+        limit = settings.HANDVEST_MEASUREMENT_UPLOAD_MB
+        if upload_file.size > limit * 1024 * 1024:
+            logger.warning("measurement file %s refused: %d bytes, over the upload limit of %d MB", upload_file.name, upload_file.size, limit)
+            raise forms.ValidationError(TOO_LARGE % {"name": upload_file.name, "size": round(upload_file.size / 1024 / 1024), "limit": limit})
+        return upload_file
 
 
 def _render(request, *, form: UploadForm | None, problems: list[str] | None = None, refused_name: str = "", status: int = 200):
