@@ -253,3 +253,29 @@ def test_a_follow_up_to_other_mail_that_was_already_dealt_with_does_not_vanish(g
     email_intake(raw=follow_up, source="eml")
     registration.refresh_from_db()
     assert Case.objects.exists() or registration.triage_state == TriageState.PENDING, "the follow-up reached nobody"
+
+
+def test_a_citizen_marking_our_mail_as_spam_is_noted_for_the_officer_once(gemeente, caplog):
+    """An ESP's "complained" event (the citizen marked our letter as spam) is put on the case's timeline for the officer,
+    once however often the ESP posts it, with a log line; the address stays as it is (a later letter the ESP then holds
+    back comes as 'rejected', and goes by post)."""
+    from anymail.signals import AnymailTrackingEvent
+
+    from cases.intake.bounces import handle_tracking
+    from cases.models import CaseEvent, OutgoingMessage, Registration
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(explained=True, email="a.dijkstra@ziggo.nl")
+    OutgoingMessage.objects.create(
+        case=case, kind="other", channel="email", status="sent", dedupe_key=f"other-{case.pk}-x", automatic=False,
+        to_email="a.dijkstra@ziggo.nl", subject="Brief", body_text="Onze brief.", message_id="<other.9@handvest.harlingen.nl>",
+        provider_message_id="esp-456",
+    )
+    event = AnymailTrackingEvent(event_type="complained", message_id="esp-456", event_id="ev-9", recipient="a.dijkstra@ziggo.nl")
+    with caplog.at_level("WARNING"):
+        handle_tracking(sender=None, event=event, esp_name="Mailgun")
+        handle_tracking(sender=None, event=event, esp_name="Mailgun")  # posted again
+    (noted,) = CaseEvent.objects.filter(case=case, name="complained")
+    assert noted.internal and "als ongewenst (spam)" in noted.note and "a.dijkstra@ziggo.nl" in noted.note
+    assert not Registration.objects.get(pk=case.registration_id).email_undeliverable
+    assert any("marked as spam" in record.getMessage() and case.registration.number in record.getMessage() for record in caplog.records)

@@ -30,8 +30,14 @@ NOTE_BOUNCE_OLD_ADDRESS = _(
     "E-mail aan %(recipient)s kwam niet aan (%(diagnostic)s). Dat is niet meer het adres van de indiener; het huidige adres blijft in gebruik."
 )
 NOTE_BOUNCE_TEMPORARY = _("E-mail aan %(recipient)s is vertraagd (%(diagnostic)s); de ESP probeert het opnieuw.")
+NOTE_COMPLAINED = _(
+    "De indiener markeerde onze e-mail aan %(recipient)s als ongewenst (spam). De verzenddienst stuurt daar mogelijk niets meer heen; "
+    "een brief die daardoor niet aankomt, gaat per post. Bel de indiener als er iets belangrijks komt."
+)
 # anymail's normalized events that mean the letter will not arrive at that address.
 PERMANENT_EVENTS = {"bounced", "rejected"}
+# The recipient marked our mail as spam: noted for the officer (the ESP may hold back later mail, which it then reports as rejected).
+COMPLAINED_EVENT = "complained"
 
 
 def bounce_record(outgoing: OutgoingMessage, *, permanent: bool, recipient: str, diagnostic: str, data: dict) -> Case | None:
@@ -56,6 +62,15 @@ def bounce_record(outgoing: OutgoingMessage, *, permanent: bool, recipient: str,
     return case
 
 
+def _complaint_record(outgoing: OutgoingMessage, *, recipient: str, data: dict) -> Case | None:
+    case = follow_merges(outgoing.case)
+    if case_is_wiped(case):
+        return None
+    note = NOTE_COMPLAINED % {"recipient": recipient}
+    CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name=COMPLAINED_EVENT, note=str(note), internal=True, data=data)
+    return case
+
+
 def _bounce_note(permanent: bool, current: bool, has_address: bool):
     if not permanent:
         return NOTE_BOUNCE_TEMPORARY
@@ -67,7 +82,7 @@ def _bounce_note(permanent: bool, current: bool, has_address: bool):
 def handle_tracking(sender, event, esp_name: str, **kwargs) -> None:
     """anymail's ``tracking`` signal: a bounce or rejection of one of our letters, reported by the ESP.
     Other events (delivered, opened, ...) are not kept: they say nothing an officer acts on."""
-    if event.event_type not in PERMANENT_EVENTS | {"deferred"} or not event.message_id:
+    if event.event_type not in PERMANENT_EVENTS | {"deferred", COMPLAINED_EVENT} or not event.message_id:
         return
     with transaction.atomic():
         outgoing = OutgoingMessage.objects.select_related("case").filter(provider_message_id=str(event.message_id)).first()
@@ -75,8 +90,13 @@ def handle_tracking(sender, event, esp_name: str, **kwargs) -> None:
             logger.info("%s %s event for a message that is not ours; ignored", esp_name, event.event_type)
             return
         key = {"esp_event": f"{esp_name}:{event.event_id or ''}:{event.event_type}:{event.message_id}:{event.recipient or ''}"}
-        if CaseEvent.objects.filter(name="bounce", data__esp_event=key["esp_event"]).exists():  # a key's equality: SQLite too
+        if CaseEvent.objects.filter(name__in=("bounce", COMPLAINED_EVENT), data__esp_event=key["esp_event"]).exists():  # a key's equality: SQLite too
             return  # the ESP posted this event again
+        if event.event_type == COMPLAINED_EVENT:
+            case = _complaint_record(outgoing, recipient=event.recipient or outgoing.to_email, data=key)
+            if case is not None:
+                logger.warning("%s reports our mail %s marked as spam for %s", esp_name, outgoing.message_id, case.registration.number)
+            return
         diagnostic = (event.mta_response or event.description or event.reject_reason or "")[:300]
         permanent = event.event_type in PERMANENT_EVENTS
         case = bounce_record(
