@@ -155,6 +155,9 @@ def _prepare(message: OutgoingMessage, case: Case) -> Claim | str:
     pdf = None
     if channel == DeliveryChannel.POST or formal:
         pdf = letter_render_pdf(case=case, subject=message.subject, body_text=message.body_text, kind=message.kind)
+        if message.pdf:
+            # An earlier attempt's PDF: one file per letter, or destruction (which deletes the file the row names) leaves it behind.
+            message.pdf.delete(save=False)
         message.pdf.save(f"{registration.number}-{message.kind}-{message.pk}.pdf", ContentFile(pdf), save=False)
     if channel == DeliveryChannel.POST:
         # No provider to call: the letter waits for the mailroom to print and post it. It has not

@@ -33,8 +33,10 @@ from django.utils.translation import gettext_lazy as _
 from cases import errors
 from cases.correspondence.links import private_link_renew
 from cases.correspondence.post import letters_readdress
+from cases.errors import WorkflowError
 from cases.models import (
     ArchivalVerdict,
+    Case,
     CaseEvent,
     CaseRecord,
     CaseState,
@@ -44,6 +46,7 @@ from cases.models import (
     Registration,
     RequestKind,
     TriageState,
+    new_public_token,
 )
 from cases.permissions import HANDLE_DATA_REQUESTS, require
 from cases.records.subject_access import PersonMatch
@@ -60,6 +63,8 @@ REFUSED_KEEP = _("de zaak wordt volgens de Selectielijst blijvend bewaard")
 REFUSED_NO_RECORD = _("de zaak heeft geen bewaartermijn; vraag de archivaris om een resultaattype")
 REFUSED_TRIAGE = _("het bericht wacht nog op beoordeling; wissen kan nadat het is afgehandeld")
 ALREADY_ERASED = _("al gewist of vernietigd")
+MESSAGES_ERASED = _("%(count)s e-mail(s) zonder zaak")
+REFUSED_MERGED = _("samengevoegd met %(number)s en bewaard met die zaak: %(reason)s")
 LINK_AFTER_RECTIFIED = _("e-mailadres verbeterd (AVG art. 16); de oude link ging naar het oude adres")
 RECTIFIED_NOTE = _("Persoonsgegevens verbeterd op verzoek van de indiener (AVG art. 16): %(fields)s. Reden: %(reason)s")
 ERASED_NOTE = _("Persoonsgegevens gewist op verzoek van de indiener (AVG art. 17). Reden: %(reason)s")
@@ -73,6 +78,11 @@ class RequestOutcome:
     refused: dict[str, str] = field(default_factory=dict)
     messages: int = 0
 
+    @property
+    def done_items(self) -> list[str]:
+        """What was done, also the e-mails without a case: the officer is told it, and the request log keeps it."""
+        return [*self.done, *([str(MESSAGES_ERASED % {"count": self.messages})] if self.messages else [])]
+
 
 def _reason(reason: str) -> str:
     if not (reason or "").strip():
@@ -83,18 +93,20 @@ def _reason(reason: str) -> str:
 def _log(kind: str, match: PersonMatch, outcome: RequestOutcome, reason: str, actor) -> None:
     refused = "; ".join(f"{number}: {why}" for number, why in outcome.refused.items())
     DataSubjectRequest.objects.create(
-        kind=kind, matched_on=match.query.matched_on, numbers=", ".join(outcome.done), refused=refused, reason=reason, handled_by=actor
+        kind=kind, matched_on=match.query.matched_on, numbers=", ".join(outcome.done_items), refused=refused, reason=reason, handled_by=actor
     )
 
 
-def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], reason: str, actor) -> RequestOutcome:
-    """Correct the given fields (``sender_name``, ``sender_email``, ``sender_phone``, ``sender_address``) on the matched registrations."""
+def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], reason: str, actor, remove: tuple[str, ...] = ()) -> RequestOutcome:
+    """Correct the given fields (``sender_name``, ``sender_email``, ``sender_phone``, ``sender_address``) on the matched
+    registrations; ``remove`` empties fields that are wrong and have no right value (a stranger's e-mail address)."""
     require(actor, HANDLE_DATA_REQUESTS, message=errors.NO_PERMISSION)
     reason = _reason(reason)
     changes = {key: value.strip() for key, value in corrections.items() if key in FIELD_LABELS and value is not None and value.strip()}
+    changes.update({key: "" for key in remove if key in FIELD_LABELS and key not in changes})
     if not changes:
         raise ValidationError(NOTHING_TO_CORRECT)
-    if "sender_email" in changes:
+    if changes.get("sender_email"):
         validate_email(changes["sender_email"])
     outcome = RequestOutcome()
     labels = ", ".join(str(FIELD_LABELS[key]) for key in changes)
@@ -122,12 +134,21 @@ def registrations_rectify(*, match: PersonMatch, corrections: dict[str, str], re
                 if new_address:
                     # The private link went to the old, wrong address: a new one goes to the corrected one
                     # (a merged case's link dies too; its citizen follows the case it was merged into).
-                    private_link_renew(case_id=registration.case.pk, reason=str(LINK_AFTER_RECTIFIED), actor=actor)
+                    _link_renew(registration.case.pk, actor)
                 if {"sender_name", "sender_address"} & changes.keys():
                     letters_readdress(case=registration.case)  # a letter waiting for the mailroom goes to the corrected address
             outcome.done.append(registration.number)
         _log(RequestKind.RECTIFICATION, match, outcome, reason, actor)
     return outcome
+
+
+def _link_renew(case_id: int, actor) -> None:
+    try:
+        with transaction.atomic():
+            private_link_renew(case_id=case_id, reason=str(LINK_AFTER_RECTIFIED), actor=actor)
+    except WorkflowError:
+        # No address to send a new link to (the wrong e-mail address removed, and no postal one): the old link dies all the same.
+        Case.objects.filter(pk=case_id).update(public_token=new_public_token())
 
 
 def erasure_refusal(registration: Registration, record: CaseRecord | None, today) -> str:
@@ -157,6 +178,8 @@ def _erase_one(registration_id: int, reason: str, actor, today) -> str:
         registration = Registration.objects.select_for_update(of=("self",)).select_related("case").get(pk=registration_id)
         case = getattr(registration, "case", None)
         record = CaseRecord.objects.select_for_update().filter(case=case).first() if case is not None else None
+        if case is not None and case.merged_into_id is not None:
+            return _merged_refusal(case, today)
         refusal = erasure_refusal(registration, record, today)
         if refusal:
             return refusal
@@ -168,6 +191,19 @@ def _erase_one(registration_id: int, reason: str, actor, today) -> str:
         record.save(update_fields=["erased_at", "updated_at"])
         CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="erased", note=str(ERASED_NOTE % {"reason": reason}))
     return ""
+
+
+def _merged_refusal(case, today) -> str:
+    """A case merged into another goes with that one (``case_wipe`` of it wipes its merged cases): erased when it went
+    (the same request may have erased it just now), else kept for the reason that case is kept."""
+    main = case.merged_into
+    while main.merged_into_id is not None:
+        main = main.merged_into
+    record = CaseRecord.objects.filter(case=main).first()
+    if record is not None and record.wiped:
+        return ""
+    reason = erasure_refusal(main.registration, record, today) or str(REFUSED_OPEN)
+    return str(REFUSED_MERGED % {"number": main.registration.number, "reason": reason})
 
 
 def _kept_with_their_case(messages, outcome: RequestOutcome, today) -> list[int]:
@@ -189,7 +225,8 @@ def registrations_erase(*, match: PersonMatch, reason: str, actor) -> RequestOut
     reason = _reason(reason)
     today = timezone.localdate()
     outcome = RequestOutcome()
-    for registration in match.registrations:
+    # The cases others were merged into first: a merged case goes with the case it joined.
+    for registration in sorted(match.registrations, key=lambda item: getattr(getattr(item, "case", None), "merged_into_id", None) is not None):
         refusal = _erase_one(registration.pk, reason, actor, today)
         if refusal:
             outcome.refused[registration.number] = refusal

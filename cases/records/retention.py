@@ -20,7 +20,19 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import WorkflowError
-from cases.models import ArchivalVerdict, CaseEvent, CaseRecord, CaseState, EventKind, Kind, RecordHold, ResultCode, ResultType
+from cases.models import (
+    ArchivalVerdict,
+    CaseEvent,
+    CaseRecord,
+    CaseState,
+    DestructionItemState,
+    DestructionListItem,
+    EventKind,
+    Kind,
+    RecordHold,
+    ResultCode,
+    ResultType,
+)
 from cases.models.records import HAND_CHOSEN_EVENT
 from cases.permissions import HANDLE_CASE, REVIEW_DESTRUCTION, require
 
@@ -82,11 +94,19 @@ def record_set_result_type(*, case_id: int, result_type_id: int, reason: str, ac
         if result_type.kind != record.case.kind:
             raise ValidationError({"result_type": WRONG_KIND % {"name": result_type.name, "kind": Kind(record.case.kind).label}})
         before = record.result_type.code if record.result_type else ""
+        postponed = record.destroy_on
         record.apply(result_type)
+        if _archivist_postponed(record) and postponed is not None and record.destroy_on is not None and record.destroy_on < postponed:
+            record.destroy_on = postponed  # the archivist kept it off a destruction until then; a new type does not undo that
         record.save()
         _log(record, actor, HAND_CHOSEN_EVENT, f"Resultaattype: {result_type}. {reason}", before=before, after=result_type.code)
     logger.info("case %s: result type %s -> %s by %s", case_id, before, result_type.code, getattr(actor, "username", "system"))
     return record
+
+
+def _archivist_postponed(record: CaseRecord) -> bool:
+    """Whether an archivist kept the case off a destruction list until a later date (``destruction_item_exclude``)."""
+    return DestructionListItem.objects.filter(case_id=record.case_id, state=DestructionItemState.EXCLUDED).exists()
 
 
 def record_ombudsman(*, case_id: int, on: datetime.date, note: str = "", actor) -> CaseRecord:

@@ -259,7 +259,12 @@ def _registration_data(registration: Registration, files: dict[str, str]) -> dic
             "address": registration.sender_address,
             "reply_by": registration.get_reply_channel_display(),
         },
-        "attachments": [_file(files, folder, f"{item.pk}-{item.filename}", item.file.name) for item in registration.attachments.all() if item.file],
+        # Not the files someone else mailed about this case (their reply's text stays out too: ``_own_messages``).
+        "attachments": [
+            _file(files, folder, f"{item.pk}-{item.filename}", item.file.name)
+            for item in registration.attachments.exclude(inbound_message__in=InboundMessage.objects.filter(SOMEONE_ELSES_REPLY))
+            if item.file
+        ],
         "messages": [_message_data(message, folder, files) for message in messages],
         "case": None,
     }

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.dispatch import Signal
 from wagtail.models import ModelLogEntry
@@ -102,11 +103,20 @@ def _wagtail_log_wipe(model, ids: list[int], label) -> None:
     entries.update(label=label, data={})
 
 
+def _unlink_reads(model, ids) -> None:
+    """The reads of these rows keep who read what and when, no longer the person's pseudonym (``read_log_unlink``)."""
+    ids = [str(pk) for pk in ids]
+    if ids:
+        read_log_unlink(LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=ids))
+
+
 def inbound_wipe(messages) -> WipeResult:
     """Blank inbound e-mails (a queryset) and delete their raw files and attachments."""
     result = WipeResult()
     _wagtail_log_wipe(InboundMessage, list(messages.values_list("pk", flat=True)), "e-mail (gegevens vernietigd)")
     attachments = Attachment.objects.filter(inbound_message__in=messages)
+    _unlink_reads(InboundMessage, messages.values_list("pk", flat=True))
+    _unlink_reads(Attachment, attachments.values_list("pk", flat=True))
     result.files += _delete_files(list(messages.values_list("raw", flat=True)) + list(attachments.values_list("file", flat=True)))
     result.attachments += attachments.delete()[0]
     ids = list(messages.values_list("pk", flat=True))
@@ -119,6 +129,8 @@ def inbound_wipe(messages) -> WipeResult:
 def registration_wipe(registration_id: int) -> WipeResult:
     """Blank one registration, its attachments and the e-mails it came in by (also for an item without a case)."""
     attachments = Attachment.objects.filter(registration_id=registration_id)
+    _unlink_reads(Registration, [registration_id])
+    _unlink_reads(Attachment, attachments.values_list("pk", flat=True))
     files = _delete_files(list(attachments.values_list("file", flat=True)))
     removed = attachments.delete()[0]
     result = inbound_wipe(InboundMessage.objects.filter(registration_id=registration_id))

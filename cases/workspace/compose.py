@@ -30,6 +30,7 @@ from cases.correspondence.pdf import letter_render_pdf
 from cases.correspondence.steps import STEP_LETTERS, case_step_with_letter
 from cases.errors import CaseConflict
 from cases.models import CONVERSATION_LETTER_KINDS, Case, DeclineGround, Kind, LetterKind, OutgoingMessage
+from cases.records.read_log import record_read
 from cases.workspace import forms as wf
 from cases.workspace.actions import just_taken, run_action
 from cases.workspace.inbox import crumbs
@@ -133,6 +134,7 @@ def _refusal(exc: Exception) -> str:
 def compose(request, pk: int):
     """Brief opstellen: the draft from the template, editable, with previews; sending is a POST."""
     case = get_object_or_404(Case.objects.select_related("registration"), pk=pk)
+    record_read(request, case, case.registration)  # the draft, its previews and the PDF show the citizen's name and address
     detail_url = reverse("handvest_workspace:case", args=[case.pk])
     source = request.POST if request.method == "POST" else request.GET
     # From the case page the step arrives as "name" (its transition form), afterwards as "step".

@@ -36,6 +36,7 @@ ACTIVITY = "inzageverzoek"
 DONE_RECTIFIED = _("Verbeterd bij %(numbers)s.")
 DONE_ERASED = _("Gewist: %(numbers)s.")
 NOTHING_ERASED = _("Er is niets gewist.")
+REMOVE_OR_NEW = _("Kies: een nieuw e-mailadres, of het e-mailadres verwijderen; niet allebei.")
 REFUSED = _("Niet gewist: %(number)s — %(reason)s.")
 NOT_RECTIFIED = _("Niet verbeterd: %(number)s — %(reason)s.")
 # The person searched for, kept in the officer's session: never in a URL, where the access log, a
@@ -64,7 +65,18 @@ class RectifyForm(forms.Form):
     sender_email = forms.EmailField(label=_("Nieuw e-mailadres"), required=False)
     sender_phone = forms.CharField(label=_("Nieuw telefoonnummer"), required=False, max_length=40)
     sender_address = forms.CharField(label=_("Nieuw postadres"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    remove_email = forms.BooleanField(
+        label=_("E-mailadres verwijderen"),
+        required=False,
+        help_text=_("Het adres is niet van de indiener en er is geen ander: brieven gaan dan per post."),
+    )
     reason = forms.CharField(label=_("Reden en datum van het verzoek"), max_length=2000)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("remove_email") and data.get("sender_email"):
+            raise forms.ValidationError(REMOVE_OR_NEW)
+        return data
 
 
 class EraseForm(forms.Form):
@@ -169,7 +181,8 @@ def rectify(request):
         data = form.cleaned_data
         corrections = {key: data[key] for key in ("sender_name", "sender_email", "sender_phone", "sender_address")}
         try:
-            outcome = erasure.registrations_rectify(match=match, corrections=corrections, reason=data["reason"], actor=request.user)
+            removed = ("sender_email",) if data["remove_email"] else ()
+            outcome = erasure.registrations_rectify(match=match, corrections=corrections, remove=removed, reason=data["reason"], actor=request.user)
         except ValidationError as exc:
             messages.error(request, error_text(exc))
         except PermissionDenied as exc:
@@ -204,7 +217,7 @@ def erase(request):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, DONE_ERASED % {"numbers": ", ".join(outcome.done)} if outcome.done else NOTHING_ERASED)
+            messages.success(request, DONE_ERASED % {"numbers": ", ".join(outcome.done_items)} if outcome.done_items else NOTHING_ERASED)
             for number, reason in outcome.refused.items():
                 messages.warning(request, REFUSED % {"number": number, "reason": reason})
     return redirect(_back(request, request.POST))
