@@ -51,14 +51,15 @@ run: $(STAMP) system-deps
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make serve: the production shape on PostgreSQL and Redis (Procfile run by honcho): gunicorn with whitenoise,
-## a worker for citizen mail, a worker for housekeeping, and beat; CHARTER is loaded into an empty database only
+## a worker for citizen mail, a worker for housekeeping, and beat; CHARTER is loaded into an empty database only.
+## honcho hands PORT (default 8000) to web, the first line of the Procfile; without --port it would give it 5000.
 CHARTER ?= cms/charters/harlingen-2017.yaml
 serve: $(STAMP)
 	@test -n "$$DATABASE_URL" -a -n "$$CELERY_BROKER_URL" || { echo "make serve needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://… (README: Production)"; exit 2; }
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_charter --if-empty $(CHARTER)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile --port $${PORT:-8000}
 
 ## make test: install, lint, import contracts, Django checks, migrations check, the whole test suite
 test: $(STAMP) system-deps

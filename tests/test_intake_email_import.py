@@ -64,6 +64,8 @@ def test_a_file_without_eml_suffix_and_a_name_that_is_no_utf8_are_each_one_valid
     folder.mkdir()
     shutil.copy(FIXTURES / "plain-klacht.eml", folder / "bericht")
     (folder / "junk.bin").write_bytes(b"\x00\x01 geen e-mail")
+    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0 thumbnails")  # the system's own files are no one's message: skipped
+    (folder / "desktop.ini").write_text("[.ShellClassInfo]\n")
     odd = bytes(folder) + b"/klacht-\xe9t\xe9.eml"
     Path(odd.decode("utf-8", "surrogateescape")).write_bytes((FIXTURES / "other-question.eml").read_bytes())
     lines, stdout, _ = run(folder)

@@ -70,6 +70,34 @@ def test_mailgun_signed_post_is_registered(client):
     assert Registration.objects.get().sender_email == "a.dijkstra@ziggo.nl"
 
 
+def test_mailgun_mime_sent_as_a_file_part_is_registered(client):
+    """A signed post whose body-mime comes as a file part (multipart) is read from that part, its bytes as they are."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = mailgun_post()
+    data["body-mime"] = SimpleUploadedFile("message.mime", PLAIN, content_type="message/rfc822")
+    response = client.post(MAILGUN_URL, **auth_header(), data=data)
+    assert response.status_code == 200
+    assert registered_once()
+    assert Registration.objects.get().sender_email == "a.dijkstra@ziggo.nl"
+
+
+def test_a_signed_multipart_post_anymail_cannot_read_is_kept_as_it_came(client, caplog):
+    """A signed multipart post with no message anymail can read is stored with its fields and files for a person
+    and answered 200, never a 500 that makes the ESP give up on the mail."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = mailgun_post()
+    del data["body-mime"]
+    data["attachment-1"] = SimpleUploadedFile("brief.bin", b"\x00\x01 onleesbaar", content_type="application/octet-stream")
+    with caplog.at_level("ERROR"):
+        response = client.post(MAILGUN_URL, **auth_header(), data=data)
+    assert response.status_code == 200
+    stored = InboundMessage.objects.get()
+    assert stored.outcome in ("quarantine", "error", "triage") and stored.raw_size > 0  # before a person, whichever
+    assert any("could not be read by anymail" in record.getMessage() for record in caplog.records)
+
+
 def test_mailgun_fully_parsed_post_is_registered(client):
     # The route URL without "mime": Mailgun posts its parsed fields instead of the raw message.
     data = mailgun_post()

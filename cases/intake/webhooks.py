@@ -40,6 +40,7 @@ from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from django.http.request import RawPostDataException
 from django.urls import re_path
 from django.utils import timezone
 
@@ -90,6 +91,19 @@ def message_bytes(message) -> bytes:
 def _text_bytes(value: str) -> bytes:
     # The form or JSON decoding made text of the MIME; undecodable bytes survive as surrogates.
     return value.encode("utf-8", "surrogateescape")
+
+
+def _post_as_received(request) -> bytes:
+    """The post itself, for a person to look at: its body, or, once Django has parsed a multipart post (its stream can
+    be read only once), its fields and files as they were parsed."""
+    try:
+        return request.body
+    except RawPostDataException:
+        parts = [f"{key}: {value}".encode("utf-8", "surrogateescape") for key, values in request.POST.lists() for value in values]
+        for name, upload in request.FILES.items():
+            upload.seek(0)
+            parts.append(f"{name} ({upload.name}):".encode("utf-8", "surrogateescape") + b"\n" + upload.read())
+        return b"\n".join(parts)
 
 
 def post_digest(messages: list[bytes]) -> str:
@@ -167,7 +181,7 @@ class StoreFirstMixin:
             # Anymail could not read the post (hostile mail, an ESP that changed its format): keep
             # the post itself, so a person can see what came; it lands in quarantine as no e-mail.
             logger.exception("inbound post of %s could not be read by anymail; stored as it came", self.esp_name)
-            return [request.body]
+            return [_post_as_received(request)]
 
     def _store_token(self, token: str, digest: str) -> None:
         WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200], digest=digest)
@@ -197,6 +211,8 @@ class StoreFirstMixin:
 class MailgunInbound(StoreFirstMixin, MailgunInboundWebhookView):
     def raw_mime(self, request):
         value = request.POST.get("body-mime")
+        if value is None and "body-mime" in request.FILES:
+            return request.FILES["body-mime"].read()  # the MIME sent as a file part: its bytes as they are
         return None if value is None else _text_bytes(value)
 
     def check_replay(self, request):

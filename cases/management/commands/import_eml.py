@@ -72,6 +72,10 @@ def _maildir_sources(path: Path) -> Iterator[Source]:
                 yield Source(str(file), "maildir", file.read_bytes)
 
 
+# Files an operating system leaves in a folder of exported mail (thumbnails, folder settings): never someone's message.
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db", "icon\r"})
+
+
 def collect_sources(path: Path, opened: list) -> Iterator[Source]:
     """Every message under ``path``: an .eml file, an mbox file, a Maildir, or a folder of those.
 
@@ -81,7 +85,7 @@ def collect_sources(path: Path, opened: list) -> Iterator[Source]:
         yield from _maildir_sources(path)
     elif path.is_dir():
         for child in sorted(path.iterdir()):
-            if child.name.startswith("."):
+            if child.name.startswith(".") or child.name.lower() in SYSTEM_FILES:
                 continue
             # Every file, whatever its name: one without .eml (a saved "bericht", a .txt) is still someone's
             # message, and junk becomes an "error" line a person sees rather than a file skipped without a word.
