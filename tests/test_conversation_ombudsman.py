@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.conversation import texts
 from cases.conversation.ombudsman import ombudsman_findings, ombudsman_record
 from cases.correspondence.composing import letter_compose
-from cases.correspondence.outbox import letter_queue
+from cases.correspondence.steps import case_step_with_letter
 from cases.errors import WorkflowError
 from cases.models import CaseRecord, OmbudsmanReferral, OmbudsmanSettings
 from tests.factories import CaseFactory, UserFactory, officer
@@ -39,8 +39,9 @@ def test_the_answer_letter_names_the_municipalitys_own_ombudsman_when_set(gemeen
     case = CaseFactory(explained=True)
     draft = letter_compose(case=case, kind="answer", findings="Nagekeken.", judgement="Gegrond.", conclusions="Excuses.")
     assert "de Ombudsman Harlingen" in draft.body_text and "Nationale ombudsman" not in draft.body_text
-    # the outbox's check of Awb 9:12 lid 2 accepts the municipality's own ombudsman
-    assert letter_queue(case_id=case.pk, kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer()).pk
+    # the outbox's check of Awb 9:12 lid 2 accepts the municipality's own ombudsman (the letter goes with its step)
+    _case, letter = case_step_with_letter(case_id=case.pk, name="answer", kind="answer", subject=draft.subject, body_text=draft.body_text, actor=officer())
+    assert letter.pk
 
 
 def test_a_changed_ombudsman_is_in_the_next_letter_at_once_though_the_setting_is_kept_a_minute(gemeente):

@@ -213,7 +213,7 @@ def test_answering_needs_a_hearing_or_a_waiver_first(officer_client, municipalit
     response = step_with_letter(officer_client, case, "answer")
     case.refresh_from_db()
     assert case.state == CaseState.IN_TREATMENT
-    assert shown(response) == [str(errors.TRANSITION_NOT_ALLOWED % {"state": "in behandeling"})]
+    assert shown(response) == [str(errors.ANSWER_NEEDS_HEARING)]  # the guard's own reason: what to do first
     act(officer_client, case, "waive_hearing", {"expected_state": case.state, "ground": "afgezien", "reason": "telefonisch gezegd op 3 december"})
     case.refresh_from_db()
     step_with_letter(officer_client, case, "answer")
