@@ -7,6 +7,7 @@ from celery.schedules import crontab
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.utils import timezone
 
 from cases import dispatch, tasks
 from cases.correspondence.composing import letter_compose
@@ -93,6 +94,18 @@ def test_scan_lists_overdue_acknowledgements_and_answers(municipality):
     assert answered.registration.number not in overdue
     item = next(item for item in scan.overdue if item.case_id == late_answer.pk)
     assert item.days_overdue == 5
+
+
+def test_scan_lists_call_backs_owed_overdue_or_due_soon_until_an_explanation(municipality):
+    far = datetime.date(2027, 2, 1)
+    late, soon, explained = (case_due(answer_due=far) for _ in range(3))
+    Case.objects.filter(pk__in=[late.pk, explained.pk]).update(callback_due=TODAY - datetime.timedelta(days=3))
+    Case.objects.filter(pk=soon.pk).update(callback_due=TODAY + datetime.timedelta(days=1))
+    Case.objects.filter(pk=explained.pk).update(state="explained", explained_at=timezone.now())
+    scan = deadline_scan(today=TODAY)
+    assert [(item.number, item.deadline) for item in scan.overdue] == [(late.registration.number, "callback")]
+    assert [(item.number, item.deadline) for item in scan.callbacks_due] == [(soon.registration.number, "callback")]
+    assert explained.registration.number not in numbers(scan.overdue + scan.callbacks_due + scan.answers_due_soon)
 
 
 def test_scan_lists_cases_that_need_an_interim_notice(municipality):

@@ -56,6 +56,30 @@ def test_a_hearing_report_refused_for_a_too_long_name_keeps_the_report(officer_c
     assert "mevrouw De Vries (indiener)" in response.content.decode(), "the typed hearing report is gone after the refusal"
 
 
+def test_a_refused_step_keeps_its_note_and_hearing_date(officer_client, municipality):
+    # A hearing date two years ahead is refused; the step's form comes back with the date and the note typed.
+    case = CaseFactory(in_treatment=True)
+    far = timezone.localdate() + datetime.timedelta(days=800)
+    note = "Indiener wil graag op een dinsdagmiddag komen, met een tolk."
+    data = {"name": "schedule_hearing", "expected_state": case.state, "on": far.isoformat(), "note": note}
+    html = act(officer_client, case, "transition", data, follow=True).content.decode()
+    case.refresh_from_db()
+    assert case.state == CaseState.IN_TREATMENT
+    assert note in html and f'value="{far.isoformat()}"' in html, "the step's note or hearing date is gone after the refusal"
+
+
+def test_refused_ombudsman_findings_keep_what_the_officer_typed(officer_client, municipality):
+    # A report date in the future is refused; the findings and measures typed come back in their form.
+    from cases.conversation.ombudsman import ombudsman_record
+
+    case = CaseFactory(closed=True)
+    ombudsman_record(case_id=case.pk, ombudsman="national", submitted_on=timezone.localdate(), actor=officer())
+    findings = "De ombudsman vindt dat de gemeente te laat reageerde op de melding over de container."
+    data = {"findings": findings, "measures": "Werkinstructie aangepast.", "findings_on": (timezone.localdate() + datetime.timedelta(days=3)).isoformat()}
+    html = officer_client.post(reverse("handvest_conversation:action", args=[case.pk, "findings"]), data, follow=True).content.decode()
+    assert findings in html and "Werkinstructie aangepast." in html, "the ombudsman's findings typed are gone after the refusal"
+
+
 # --- stale tabs ---------------------------------------------------------------------------------
 def test_a_stale_tab_does_not_silently_replace_a_colleagues_hearing_report(officer_client, municipality):
     # Two officers have the case open. A colleague records the hearing report. The other, whose tab

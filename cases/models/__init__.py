@@ -3,7 +3,8 @@
 | module | holds |
 | --- | --- |
 | ``registration`` | every incoming item: number, date of receipt, sender, channel, kind |
-| ``case`` | complaints and suggestions: states and transitions (django-fsm-2) |
+| ``states`` | the states of both workflows and their named groups, and the citizen's text per state |
+| ``case`` | complaints and suggestions: transitions (django-fsm-2) and deadlines |
 | ``outcomes`` | how a case ends, and the legal grounds for not handling or not hearing |
 | ``events`` | the append-only timeline of a case |
 | ``intake`` | raw inbound e-mail and attachments |
@@ -25,4 +26,5 @@ from cases.models.measurements import *  # noqa: F403
 from cases.models.outcomes import *  # noqa: F403
 from cases.models.records import *  # noqa: F403
 from cases.models.registration import *  # noqa: F403
+from cases.models.states import *  # noqa: F403
 from cases.models.tagging import *  # noqa: F403

@@ -1,8 +1,7 @@
-"""Cases and their workflow: the states, the outcomes, and the django-fsm-2 transitions.
+"""Cases and their workflow: the django-fsm-2 transitions between the states of ``cases.models.states``.
 
 Transition bodies only change state and dates; the services in ``cases.workflow`` lock the row,
-call them, write the event and queue side effects after commit. The named groups of states
-(``CaseState.open_states`` and the rest) are the one place that says which states count as what.
+call them, write the event and queue side effects after commit.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -24,6 +23,7 @@ from cases.calendar import default_calendar
 from cases.models.correspondence import ANSWER_LETTER_KINDS, STRANDED_STATUSES
 from cases.models.outcomes import ComplaintOutcome, DeclineGround, HearingWaiverGround, SuggestionOutcome
 from cases.models.registration import Kind, Registration
+from cases.models.states import PUBLIC_STATE_TEXT, CaseState
 from cases.permissions import HANDLE_CASE
 
 __all__ = [
@@ -31,61 +31,10 @@ __all__ = [
     "Case",
     "CaseQuerySet",
     "CaseState",
+    "callback_owed_q",
     "effective_answer_due_sql",
     "new_public_token",
 ]
-
-
-class CaseState(models.TextChoices):
-    """States of both workflows; the complaint and suggestion transitions guard which apply."""
-
-    RECEIVED = "received", _("ontvangen")
-    ACKNOWLEDGED = "acknowledged", _("ontvangst bevestigd")
-    IN_TREATMENT = "in_treatment", _("in behandeling")
-    HEARING = "hearing", _("hoorzitting gepland")
-    EXPLAINED = "explained", _("uitleg gegeven")
-    ANSWERED = "answered", _("beantwoord")
-    UNDER_CONSIDERATION = "under_consideration", _("wordt bekeken")
-    RESPONDED = "responded", _("gereageerd")
-    CLOSED = "closed", _("afgesloten")
-
-    @classmethod
-    def open_states(cls) -> list[str]:
-        """Every state but closed."""
-        return [state for state in cls.values if state != cls.CLOSED]
-
-    @classmethod
-    def closed_states(cls) -> list[str]:
-        return [cls.CLOSED]
-
-    @classmethod
-    def answered_states(cls) -> list[str]:
-        """The answer (or response) has gone, or the case ended: no answer term runs any more."""
-        return [cls.ANSWERED, cls.RESPONDED, cls.CLOSED]
-
-    @classmethod
-    def awaiting_answer_states(cls) -> list[str]:
-        """Acknowledged and not yet answered: the answer term (Awb 9:11) is the next deadline."""
-        return [state for state in cls.open_states() if state != cls.RECEIVED and state not in cls.answered_states()]
-
-    @classmethod
-    def hearing_waivable_states(cls) -> list[str]:
-        """Where a complaint is being handled and its hearing can still be waived (Awb 9:10 lid 2)."""
-        return [cls.IN_TREATMENT, cls.HEARING, cls.EXPLAINED]
-
-
-# What a citizen reads on the private page for each state (plain Dutch, B1).
-PUBLIC_STATE_TEXT = {
-    CaseState.RECEIVED: _("Wij hebben uw bericht ontvangen."),
-    CaseState.ACKNOWLEDGED: _("Wij hebben de ontvangst bevestigd. Uw bericht wordt binnenkort bekeken."),
-    CaseState.IN_TREATMENT: _("Een medewerker behandelt uw klacht."),
-    CaseState.HEARING: _("Wij willen graag met u praten over uw klacht. U krijgt of kreeg hiervoor een uitnodiging."),
-    CaseState.EXPLAINED: _("U heeft uitleg gekregen. Het schriftelijke antwoord volgt."),
-    CaseState.ANSWERED: _("U heeft een antwoord gekregen."),
-    CaseState.UNDER_CONSIDERATION: _("Wij bekijken uw suggestie."),
-    CaseState.RESPONDED: _("Wij hebben op uw suggestie gereageerd."),
-    CaseState.CLOSED: _("Uw zaak is afgesloten."),
-}
 
 
 # Awb 9:8 lid 3: the complainant hears within four weeks of receipt that the complaint is not handled.
@@ -104,14 +53,20 @@ def effective_answer_due_sql():
     return Greatest(Coalesce("reopened_answer_due", "answer_due"), Coalesce("extended_answer_due", "answer_due"))
 
 
+def callback_owed_q() -> Q:
+    """``Case.callback_owed`` as a filter."""
+    return Q(callback_due__isnull=False, explained_at__isnull=True) & ~Q(state__in=CaseState.answered_states())
+
+
 class CaseQuerySet(models.QuerySet):
     def with_next_due(self) -> CaseQuerySet:
         """Annotate ``next_due``: the date of ``Case.next_deadline()``, in SQL, to sort and filter on."""
+        term = models.Case(models.When(state=CaseState.RECEIVED, then=F("acknowledgement_due")), default=effective_answer_due_sql())
         return self.annotate(
             next_due=models.Case(
-                models.When(state=CaseState.RECEIVED, then=F("acknowledgement_due")),
                 models.When(state__in=CaseState.answered_states(), then=Value(None, output_field=models.DateField())),
-                default=effective_answer_due_sql(),
+                models.When(callback_owed_q(), then=Least(F("callback_due"), term)),
+                default=term,
                 output_field=models.DateField(),
             )
         )
@@ -124,10 +79,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     ``cases.workflow.transitions``; every change is recorded as a ``CaseEvent``.
     """
 
-    registration = models.OneToOneField(Registration, on_delete=models.PROTECT, related_name="case")
+    registration = models.OneToOneField(Registration, on_delete=models.PROTECT, related_name="case", verbose_name=_("registratie"))
     kind = models.CharField(_("soort"), max_length=12, choices=[(Kind.COMPLAINT, Kind.COMPLAINT.label), (Kind.SUGGESTION, Kind.SUGGESTION.label)])
     state = FSMField(_("status"), default=CaseState.RECEIVED, choices=CaseState.choices, protected=True, db_index=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases", verbose_name=_("behandelaar")
+    )
     acknowledgement_due = models.DateField(_("ontvangstbevestiging uiterlijk"))
     answer_due = models.DateField(_("antwoord uiterlijk"))
     extended_answer_due = models.DateField(_("verlengd tot"), null=True, blank=True)
@@ -136,20 +93,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # day it was reopened; ``answer_due`` keeps the original term, which the compliance figures measure.
     reopened_answer_due = models.DateField(_("opnieuw te beantwoorden uiterlijk"), null=True, blank=True)
     callback_due = models.DateField(_("terugbellen uiterlijk"), null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("ontvangst bevestigd op"), null=True, blank=True)
     hearing_on = models.DateField(_("hoorzitting op"), null=True, blank=True)
     hearing_waiver = models.TextField(_("reden om niet te horen (Awb 9:10 lid 2)"), blank=True)
     hearing_report = models.TextField(_("verslag van het horen (Awb 9:10 lid 3)"), blank=True)
     # Awb 9:10 lid 1: the person whose conduct the complaint is about is heard too (personal data: wiped with the case).
     complained_about = models.CharField(_("over de gedraging van"), max_length=200, blank=True)
-    explained_at = models.DateTimeField(null=True, blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    explained_at = models.DateTimeField(_("uitleg gegeven op"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("beantwoord op"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
     outcome = models.CharField(_("uitkomst"), max_length=20, choices=ComplaintOutcome.choices + SuggestionOutcome.choices, blank=True)
     decline_ground = models.CharField(_("grond Awb 9:8"), max_length=8, choices=DeclineGround.choices, blank=True)
     forwarded_to = models.CharField(_("doorgezonden aan (Awb 2:3)"), max_length=200, blank=True)
-    public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
-    public_token_revoked = models.BooleanField(default=False)
+    public_token = models.CharField(_("sleutel van de persoonlijke link"), max_length=64, unique=True, default=new_public_token, editable=False)
+    public_token_revoked = models.BooleanField(_("persoonlijke link ingetrokken"), default=False)
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("samengevoegd met"))
 
     objects = CaseQuerySet.as_manager()
@@ -369,16 +326,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def decline_is_late(self, today: datetime.date | None = None) -> bool:
         return (today or timezone.localdate()) > self.decline_due
 
-    def next_deadline(self) -> tuple[str, datetime.date] | None:
-        """The deadline that comes next in this state, as (name, date), or None when nothing is due.
+    def callback_owed(self) -> bool:
+        """A call-back was promised (TEL-TERUGBELLEN) and no explanation or answer has reached the citizen since."""
+        return self.callback_due is not None and self.explained_at is None and not self.is_answered()
 
-        ``CaseQuerySet.with_next_due`` is the same rule in SQL.
-        """
+    def term_deadline(self) -> tuple[str, datetime.date] | None:
+        """The term of this state, as (name, date): the acknowledgement, the answer, or None once answered."""
         if self.state == CaseState.RECEIVED:
             return ("acknowledgement", self.acknowledgement_due)
-        if self.is_answered():
-            return None
-        return ("answer", self.effective_answer_due)
+        return None if self.is_answered() else ("answer", self.effective_answer_due)
+
+    def next_deadline(self) -> tuple[str, datetime.date] | None:
+        """The deadline that comes next, as (name, date): the term of this state or, when sooner, the call-back still
+        owed; None when nothing is due. ``CaseQuerySet.with_next_due`` is the same rule in SQL."""
+        term = self.term_deadline()
+        if term is not None and self.callback_owed() and self.callback_due < term[1]:
+            return ("callback", self.callback_due)
+        return term
 
     def public_state_text(self) -> str:
         return str(PUBLIC_STATE_TEXT[CaseState(self.state)])

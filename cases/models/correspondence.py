@@ -80,35 +80,44 @@ class OutgoingMessage(models.Model):
     left ``sending`` becomes ``unknown`` for an officer to check and send again.
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outgoing_messages")
-    kind = models.CharField(max_length=24, choices=LetterKind.choices)
-    channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
-    status = models.CharField(max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED, db_index=True)
-    dedupe_key = models.CharField(max_length=120, unique=True)
-    automatic = models.BooleanField(default=False, help_text=_("Automatisch verstuurd (Auto-Submitted: auto-replied)."))
-    to_email = models.EmailField(blank=True)
-    to_name = models.CharField(max_length=200, blank=True)
-    to_address = models.TextField(blank=True)
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
-    pdf = models.FileField(storage=private_storage, upload_to="letters/%Y/%m/", blank=True)
-    message_id = models.CharField(max_length=500, unique=True)
-    in_reply_to = models.CharField(max_length=500, blank=True)
-    references = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outgoing_messages", verbose_name=_("zaak"))
+    kind = models.CharField(_("soort brief"), max_length=24, choices=LetterKind.choices)
+    channel = models.CharField(_("verzendwijze"), max_length=8, choices=DeliveryChannel.choices)
+    status = models.CharField(_("status"), max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED, db_index=True)
+    dedupe_key = models.CharField(_("sleutel tegen dubbel versturen"), max_length=120, unique=True)
+    automatic = models.BooleanField(_("automatisch"), default=False, help_text=_("Automatisch verstuurd (Auto-Submitted: auto-replied)."))
+    to_email = models.EmailField(_("e-mailadres ontvanger"), blank=True)
+    to_name = models.CharField(_("naam ontvanger"), max_length=200, blank=True)
+    to_address = models.TextField(_("postadres ontvanger"), blank=True)
+    subject = models.CharField(_("onderwerp"), max_length=300)
+    body_text = models.TextField(_("tekst"))
+    pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="letters/%Y/%m/", blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=500, unique=True)
+    in_reply_to = models.CharField(_("antwoord op (In-Reply-To)"), max_length=500, blank=True)
+    references = models.TextField(_("eerdere berichten (References)"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
     retry_at = models.DateTimeField(
-        null=True, blank=True, help_text="After a refused attempt: when the next is due. The outbox relay takes over a row whose retry did not come."
+        _("volgende poging"),
+        null=True,
+        blank=True,
+        help_text="After a refused attempt: when the next is due. The outbox relay takes over a row whose retry did not come.",
     )
-    claim_token = models.CharField(max_length=32, blank=True, help_text="Set when a worker claims the row to send it; only that claim may mark it sent.")
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True, help_text="The id the mail provider gave the message (anymail).")
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    printed_at = models.DateTimeField(null=True, blank=True)
-    posted_at = models.DateTimeField(null=True, blank=True, help_text=_("Wanneer de postkamer de brief postte: dan pas is hij verstuurd."))
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    claim_token = models.CharField(
+        _("claim van de verzender"), max_length=32, blank=True, help_text="Set when a worker claims the row to send it; only that claim may mark it sent."
+    )
+    claimed_at = models.DateTimeField(_("geclaimd op"), null=True, blank=True)
+    provider_message_id = models.CharField(
+        _("id bij de mailprovider"), max_length=200, blank=True, help_text="The id the mail provider gave the message (anymail)."
+    )
+    last_error = models.TextField(_("laatste fout"), blank=True)
+    created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("aangemaakt door")
+    )
+    sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
+    printed_at = models.DateTimeField(_("geprint op"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("gepost op"), null=True, blank=True, help_text=_("Wanneer de postkamer de brief postte: dan pas is hij verstuurd."))
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("gepost door"))
 
     class Meta:
         verbose_name = _("uitgaand bericht")

@@ -35,32 +35,44 @@ class InboundMessage(models.Model):
     the reason, in the triage list and the mailroom's quarantine list.
     """
 
-    received_at = models.DateTimeField(default=timezone.now, db_index=True, help_text=_("Wanneer de gemeente het bericht ontving."))
+    received_at = models.DateTimeField(_("ontvangen op"), default=timezone.now, db_index=True, help_text=_("Wanneer de gemeente het bericht ontving."))
     source = models.CharField(_("bron"), max_length=40, help_text=_("Bijv. webhook:mailgun, eml, mbox."))
     raw_sha256 = models.CharField(
-        max_length=64, null=True, blank=True, unique=True, help_text="The same bytes twice (a webhook retry, a re-import) are one message."
+        _("SHA-256 van het origineel"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The same bytes twice (a webhook retry, a re-import) are one message.",
     )
-    message_id = models.TextField(null=True, blank=True)
+    message_id = models.TextField(_("Message-ID"), null=True, blank=True)
     message_key = models.CharField(
-        max_length=64, null=True, blank=True, unique=True, help_text="SHA-256 of the whole Message-ID, set on the first message that carries it."
+        _("sleutel van de Message-ID"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="SHA-256 of the whole Message-ID, set on the first message that carries it.",
     )
-    in_reply_to = models.CharField(max_length=500, blank=True)
-    references = models.TextField(blank=True)
-    from_address = models.CharField(max_length=320, blank=True)
-    from_name = models.CharField(max_length=200, blank=True)
-    to_address = models.CharField(max_length=320, blank=True)
-    subject = models.CharField(max_length=500, blank=True)
-    text = models.TextField(blank=True)
-    raw = models.FileField(storage=private_storage, upload_to="inbound/%Y/%m/", blank=True)
-    raw_size = models.PositiveIntegerField(default=0)
-    content_hash = models.CharField(max_length=64, blank=True, db_index=True, help_text="Identity of a message without a Message-ID.")
-    outcome = models.CharField(max_length=12, choices=InboundOutcome.choices, blank=True, db_index=True)
+    in_reply_to = models.CharField(_("antwoord op (In-Reply-To)"), max_length=500, blank=True)
+    references = models.TextField(_("eerdere berichten (References)"), blank=True)
+    from_address = models.CharField(_("e-mailadres afzender"), max_length=320, blank=True)
+    from_name = models.CharField(_("naam afzender"), max_length=200, blank=True)
+    to_address = models.CharField(_("gestuurd aan"), max_length=320, blank=True)
+    subject = models.CharField(_("onderwerp"), max_length=500, blank=True)
+    text = models.TextField(_("tekst"), blank=True)
+    raw = models.FileField(_("origineel"), storage=private_storage, upload_to="inbound/%Y/%m/", blank=True)
+    raw_size = models.PositiveIntegerField(_("grootte van het origineel (bytes)"), default=0)
+    content_hash = models.CharField(_("inhoudshash"), max_length=64, blank=True, db_index=True, help_text="Identity of a message without a Message-ID.")
+    outcome = models.CharField(_("uitkomst van de intake"), max_length=12, choices=InboundOutcome.choices, blank=True, db_index=True)
     reason = models.TextField(_("reden"), blank=True, help_text=_("Waarom de intake deed wat ze deed (bijv. waarom niet te verwerken)."))
-    registration = models.ForeignKey("cases.Registration", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
-    case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
+    registration = models.ForeignKey(
+        "cases.Registration", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages", verbose_name=_("registratie")
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages", verbose_name=_("zaak"))
     # A reply from the address the case was registered with (its From or Reply-To), decided when it joined
     # the case: only such mail shows on the citizen's private page (anyone can put a number in a subject).
-    from_sender = models.BooleanField(default=False)
+    from_sender = models.BooleanField(_("van de indiener"), default=False)
     handled = models.BooleanField(_("afgehandeld"), default=False)
 
     class Meta:
@@ -82,13 +94,19 @@ class InboundMessage(models.Model):
 class Attachment(models.Model):
     """A file that came with a registration (upload, e-mail attachment, scan); stored privately."""
 
-    registration = models.ForeignKey("cases.Registration", on_delete=models.CASCADE, related_name="attachments", null=True, blank=True)
-    inbound_message = models.ForeignKey(InboundMessage, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True)
-    file = models.FileField(storage=private_storage, upload_to="attachments/%Y/%m/")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64, blank=True)
+    registration = models.ForeignKey(
+        "cases.Registration", on_delete=models.CASCADE, related_name="attachments", null=True, blank=True, verbose_name=_("registratie")
+    )
+    inbound_message = models.ForeignKey(InboundMessage, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True, verbose_name=_("e-mail"))
+    file = models.FileField(_("bestand"), storage=private_storage, upload_to="attachments/%Y/%m/")
+    filename = models.CharField(_("bestandsnaam"), max_length=255)
+    content_type = models.CharField(_("bestandstype"), max_length=100)
+    size = models.PositiveIntegerField(_("grootte (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("bijlage")
+        verbose_name_plural = _("bijlagen")
 
     def __str__(self) -> str:
         # Not the file name (it may hold a name): this text is what the audit log records about the file.

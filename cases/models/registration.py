@@ -85,6 +85,7 @@ class Registration(models.Model):
     reply_channel = models.CharField(_("antwoord via"), max_length=10, choices=ReplyChannel.choices, default=ReplyChannel.EMAIL)
     message_id = models.TextField(_("Message-ID"), null=True, blank=True, help_text=_("Zoals ontvangen, hoe lang ook."))
     message_key = models.CharField(
+        _("sleutel van de Message-ID"),
         max_length=64,
         null=True,
         blank=True,
@@ -94,7 +95,9 @@ class Registration(models.Model):
     )
     content_hash = models.CharField(_("inhoudshash"), max_length=64, blank=True, db_index=True)
     triage_state = models.CharField(_("triage"), max_length=10, choices=TriageState.choices, blank=True)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("geregistreerd door")
+    )
 
     class Meta:
         verbose_name = _("registratie")

@@ -23,18 +23,22 @@ class TagStatus(models.TextChoices):
 class CaseNorm(models.Model):
     """A norm a case concerns. Confirmed and rejected tags are the officers' training data."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="norm_tags")
-    norm = models.ForeignKey("cms.ServiceNorm", on_delete=models.PROTECT, related_name="case_tags")
-    score = models.FloatField(null=True, blank=True)
-    model_version = models.CharField(max_length=64, blank=True)
-    explanation = models.JSONField(default=list, blank=True, help_text=_("De woorden die het zwaarst wogen."))
-    source = models.CharField(max_length=8, choices=TagSource.choices, default=TagSource.TAGGER)
-    status = models.CharField(max_length=10, choices=TagStatus.choices, default=TagStatus.SUGGESTED, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="norm_tags", verbose_name=_("zaak"))
+    norm = models.ForeignKey("cms.ServiceNorm", on_delete=models.PROTECT, related_name="case_tags", verbose_name=_("norm"))
+    score = models.FloatField(_("score"), null=True, blank=True)
+    model_version = models.CharField(_("modelversie"), max_length=64, blank=True)
+    explanation = models.JSONField(_("uitleg van de tagger"), default=list, blank=True, help_text=_("De woorden die het zwaarst wogen."))
+    source = models.CharField(_("bron"), max_length=8, choices=TagSource.choices, default=TagSource.TAGGER)
+    status = models.CharField(_("status"), max_length=10, choices=TagStatus.choices, default=TagStatus.SUGGESTED, db_index=True)
+    created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("beoordeeld door")
+    )
+    decided_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("norm van de zaak")
+        verbose_name_plural = _("normen van zaken")
         constraints = [models.UniqueConstraint(fields=["case", "norm"], name="one_tag_per_case_and_norm")]
         ordering = ["-score"]
 

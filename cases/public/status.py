@@ -77,7 +77,8 @@ def case_status(request, token: str):
     letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT_STATUSES).order_by("created_at", "pk"))
     answer = next((letter for letter in reversed(letters) if letter.kind in ANSWER_KINDS), None)
     merged = case.merged_into_id is not None
-    deadline = None if merged else case.next_deadline()
+    # The term of the case's state (the answer): a call-back still owed was promised on the phone, not here.
+    deadline = None if merged else case.term_deadline()
     context = {
         "case": case,
         "registration": case.registration,

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.calendar import default_calendar
-from cases.models import Case, CaseState, LetterKind, OutboxStatus, OutgoingMessage, effective_answer_due_sql
+from cases.models import Case, CaseState, LetterKind, OutboxStatus, OutgoingMessage, callback_owed_q, effective_answer_due_sql
 from cases.workflow.deadlines import DUE_SOON_WORKING_DAYS
 
 # An interim notice that is on its way or went out counts; a failed or suppressed one does not.
@@ -28,7 +28,7 @@ class ScanItem:
     number: str
     kind: str
     state: str
-    deadline: str  # "acknowledgement" or "answer"
+    deadline: str  # "acknowledgement", "answer", "callback" or "letter"
     due: datetime.date
     working_days_left: int  # negative when overdue
     assigned: str = ""
@@ -45,13 +45,14 @@ class DeadlineScan:
 
     today: datetime.date
     acknowledgements_due: list[ScanItem] = field(default_factory=list)
+    callbacks_due: list[ScanItem] = field(default_factory=list)
     answers_due_soon: list[ScanItem] = field(default_factory=list)
     overdue: list[ScanItem] = field(default_factory=list)
     interim_notice_needed: list[ScanItem] = field(default_factory=list)
     failed_letters: list[ScanItem] = field(default_factory=list)
     letters_to_print: int = 0
 
-    SECTIONS = ("overdue", "acknowledgements_due", "answers_due_soon", "interim_notice_needed", "failed_letters")
+    SECTIONS = ("overdue", "acknowledgements_due", "callbacks_due", "answers_due_soon", "interim_notice_needed", "failed_letters")
 
     def is_empty(self) -> bool:
         return not any(getattr(self, name) for name in self.SECTIONS) and not self.letters_to_print
@@ -87,6 +88,12 @@ def _acknowledgement_item(case: Case, today: datetime.date, acknowledgements: di
     return _item(case, "acknowledgement", case.acknowledgement_due, today, str(note))
 
 
+def _add_callback_item(scan: DeadlineScan, case: Case) -> None:
+    """A call-back still owed (TEL-TERUGBELLEN): overdue, or due within the coming working days."""
+    item = _item(case, "callback", case.callback_due, scan.today)
+    (scan.overdue if case.callback_due < scan.today else scan.callbacks_due).append(item)
+
+
 def _add_answer_item(scan: DeadlineScan, case: Case, soon_limit: datetime.date, with_notice: set[int]) -> None:
     """Sort a case whose answer term runs into overdue / due soon, and flag a missing interim notice (Awb 9:11 lid 2)."""
     due = case.effective_answer_due
@@ -110,6 +117,7 @@ def _cases_to_watch(soon_limit: datetime.date):
             Q(state=CaseState.RECEIVED)
             | Q(state__in=awaiting_answer, effective_due__lte=soon_limit)
             | Q(state__in=awaiting_answer, extended_answer_due__isnull=False)
+            | (callback_owed_q() & Q(callback_due__lte=soon_limit))
         )
         .select_related("registration", "assigned_to")
         .order_by("effective_due", "pk")
@@ -117,7 +125,7 @@ def _cases_to_watch(soon_limit: datetime.date):
 
 
 def deadline_scan(*, today: datetime.date | None = None) -> DeadlineScan:
-    """Acknowledgements still to go, answers due within DUE_SOON_WORKING_DAYS working days, overdue
+    """Acknowledgements still to go, call-backs and answers due within DUE_SOON_WORKING_DAYS working days, overdue
     cases, cases that need an interim notice (Awb 9:11 lid 2), and letters that failed."""
     today = today or timezone.localdate()
     soon_limit = default_calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
@@ -127,6 +135,8 @@ def deadline_scan(*, today: datetime.date | None = None) -> DeadlineScan:
     }
     scan = DeadlineScan(today=today)
     for case in _cases_to_watch(soon_limit):
+        if case.callback_owed() and case.callback_due <= soon_limit:
+            _add_callback_item(scan, case)
         if case.state == CaseState.RECEIVED:
             item = _acknowledgement_item(case, today, acknowledgements)
             (scan.overdue if case.acknowledgement_due < today else scan.acknowledgements_due).append(item)

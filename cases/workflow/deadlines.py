@@ -119,8 +119,10 @@ def reopened_answer_due(*, reopened_on: datetime.date) -> datetime.date:
 
 
 def latest_extension_date(case: Case) -> datetime.date:
-    """Awb 9:11(2): at most four weeks after the answer term that runs (a reopened case's is its new one)."""
-    return case.current_term_due() + datetime.timedelta(weeks=MAX_EXTENSION_WEEKS)
+    """Awb 9:11(2): at most four weeks after the answer term that runs (a reopened case's is its new one), rolled
+    forward past a weekend, holiday or closing day as every term (Atw art. 1). The one definition: ``case_extend``
+    enforces it and the case page names it."""
+    return default_calendar().add_weeks(case.current_term_due(), MAX_EXTENSION_WEEKS)
 
 
 def due_soon_limit(today: datetime.date) -> datetime.date:

@@ -186,9 +186,8 @@ def case_extend(*, case_id: int, new_due: datetime.date, reason: str, actor=None
         term = case.current_term_due()
         if not case.term_running():
             raise WorkflowError(errors.EXTENSION_TOO_LATE % {"due": f"{term:%d-%m-%Y}"})
-        calendar = default_calendar()
-        new_due = calendar.roll_forward(new_due)
-        latest = calendar.roll_forward(latest_extension_date(case))
+        new_due = default_calendar().roll_forward(new_due)
+        latest = latest_extension_date(case)
         if new_due <= term:
             raise ValidationError({"new_due": errors.EXTENSION_NOT_LATER % {"current": f"{term:%d-%m-%Y}"}})
         if new_due > latest:

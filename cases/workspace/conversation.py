@@ -3,7 +3,8 @@ by letter or phone, mark a reply read, withdraw a question; and the queue page *
 the cases waiting for the citizen and the replies to read.
 
 Every change is a POST passed to a service in ``cases.conversation``; a refusal comes back as a
-Dutch message (``actions.run_action``), and the officer lands back on the case.
+Dutch message (``actions.run_action``), and the officer lands back on the case with what was typed
+still in the form (``forms.draft_keep``, as for the case's own actions).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from cases.models import (
     SatisfactionSurvey,
 )
 from cases.workspace.actions import STALE_FORM, run_action
-from cases.workspace.forms import DATE_FORMATS
+from cases.workspace.forms import DATE_FORMATS, draft_keep
 from cases.workspace.inbox import crumbs
 from cases.workspace.roles import handles_cases
 
@@ -224,7 +225,8 @@ def conversation_action(request, pk: int, action: str):
     handler = ACTIONS.get(action)
     if handler is None:
         raise Http404
-    run_action(request, lambda: handler(request, case), what=f"conversation {action} on {case}")
+    if not run_action(request, lambda: handler(request, case), what=f"conversation {action} on {case}"):
+        draft_keep(request, case_id=case.pk, action=action)
     return redirect(f"{reverse('handvest_workspace:case', args=[case.pk])}#gesprek")
 
 

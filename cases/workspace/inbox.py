@@ -37,7 +37,7 @@ FULLTEXT_VECTOR = (
 # "parkeervergunning", whose stem the Dutch stemmer would not share with "parkeer").
 FULLTEXT_WORD = "(to_tsquery('dutch', %s) || to_tsquery('simple', %s))"
 PART_OF_A_NUMBER = re.compile(r"^[A-Za-z]{0,6}-?\d{3,4}(-\d{0,6})?$|^\d{3,6}$")
-DEADLINE_NAMES = {"acknowledgement": _("ontvangstbevestiging"), "answer": _("antwoord")}
+DEADLINE_NAMES = {"acknowledgement": _("ontvangstbevestiging"), "answer": _("antwoord"), "callback": _("terugbellen")}
 BADGE_TEXT = {"overdue": _("Te laat"), "soon": _("Binnenkort"), "ok": _("Op tijd"), "none": _("Geen termijn")}
 BADGE_ICON = {"overdue": "warning", "soon": "time", "ok": "success", "none": "minus"}
 
@@ -78,15 +78,11 @@ def case_list(*, filters: dict, user, today: datetime.date | None = None):
     """The inbox's cases for these filters, sorted; one query when evaluated (tags are prefetched)."""
     today = today or timezone.localdate()
     cases = Case.objects.select_related("registration", "assigned_to").with_next_due()
-    state = filters.get("state") or wf.STATE_OPEN
-    if state == wf.STATE_MERGED:
-        cases = cases.filter(merged_into__isnull=False)
-    elif state == wf.STATE_ALL:
-        pass
-    elif state in CaseState.values:
-        cases = cases.filter(state=state, merged_into__isnull=True)
-    else:
-        cases = cases.filter(state__in=CaseState.open_states(), merged_into__isnull=True)
+    query = (filters.get("q") or "").strip()
+    # A whole registration number names one case: it is found closed or merged too, whatever the status
+    # filter says (by default "Alle open zaken"), as a citizen phoning about it expects.
+    if not REGISTRATION_NUMBER.match(query):
+        cases = in_state(cases, filters.get("state") or wf.STATE_OPEN)
     if filters.get("kind"):
         cases = cases.filter(kind=filters["kind"])
     if filters.get("channel"):
@@ -103,7 +99,6 @@ def case_list(*, filters: dict, user, today: datetime.date | None = None):
         cases = cases.filter(assigned_to=user)
     elif filters.get("assigned") == wf.ASSIGNED_NOBODY:
         cases = cases.filter(assigned_to__isnull=True)
-    query = filters.get("q") or ""
     if query:
         cases = cases.filter(search_condition(query))
     sort = filters.get("sort") or wf.SORT_DEADLINE
@@ -115,6 +110,17 @@ def case_list(*, filters: dict, user, today: datetime.date | None = None):
         cases = cases.order_by(F("next_due").asc(nulls_last=True), "pk")
     visible_tags = CaseNorm.objects.exclude(status=TagStatus.REJECTED).select_related("norm").order_by("-status", F("score").desc(nulls_last=True))
     return cases.prefetch_related(Prefetch("norm_tags", queryset=visible_tags, to_attr="visible_tags"))
+
+
+def in_state(cases, state: str):
+    """The status filter: open cases (the default), one state, merged duplicates, or all."""
+    if state == wf.STATE_MERGED:
+        return cases.filter(merged_into__isnull=False)
+    if state == wf.STATE_ALL:
+        return cases
+    if state in CaseState.values:
+        return cases.filter(state=state, merged_into__isnull=True)
+    return cases.filter(state__in=CaseState.open_states(), merged_into__isnull=True)
 
 
 def search_condition(query: str) -> Q:
