@@ -419,7 +419,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refused_webhook": {"()": "config.log_filters.RefusedWebhook"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("HANDVEST_LOG_LEVEL", "INFO", "Log level of the root logger.")},
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch", "weasyprint", "fontTools", "axes")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("django.db.backends", "django_tasks", "wagtail", "modelsearch", "weasyprint", "fontTools", "axes")},
+        "django.security.AnymailWebhookValidationFailure": {"filters": ["refused_webhook"]},
+    },
 }

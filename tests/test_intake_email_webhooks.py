@@ -131,6 +131,17 @@ def test_mailgun_post_signed_with_another_key_is_rejected_and_registers_nothing(
     assert nothing_registered()
 
 
+def test_a_forged_post_is_one_warning_line_without_a_traceback(client, caplog):
+    """Scanners post forged webhooks all day: each refusal is logged as one WARNING line saying why, not an ERROR
+    with a traceback that buries the real errors."""
+    with caplog.at_level("INFO"):
+        response = client.post(MAILGUN_URL, **auth_header(), data=mailgun_post(key="key-van-iemand-anders"))
+    assert response.status_code == 400
+    (refused,) = [record for record in caplog.records if record.name == "django.security.AnymailWebhookValidationFailure"]
+    assert (refused.levelname, refused.exc_info) == ("WARNING", None)
+    assert "signature" in refused.getMessage().lower()
+
+
 def test_mailgun_post_without_the_basic_auth_secret_is_rejected_even_when_signed(client):
     response = client.post(MAILGUN_URL, data=mailgun_post())
     assert response.status_code == 400
