@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases.correspondence.bounces import outgoing_reroute_to_post
-from cases.intake.threading import case_is_wiped, follow_merges
+from cases.intake.threading import case_is_wiped
 from cases.models import Case, CaseEvent, EventKind, OutgoingMessage, Registration
 from cases.models.registration import normal_email
+from cases.workflow.handling import follow_merges
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from cases.intake.parsing.rules import MailFacts
 from cases.models import UNPROCESSED_OUTCOMES, Case, CaseRecord, InboundMessage, OutgoingMessage, Registration, TriageState
+from cases.workflow.handling import follow_merges
 from cases.workflow.registration import message_key
 
 logger = logging.getLogger(__name__)
@@ -24,15 +25,6 @@ class ThreadTarget:
     registration: Registration
     case: Case | None
     how: str
-
-
-def follow_merges(case: Case) -> Case:
-    """The case that handles the matter: a merged case points to it."""
-    seen = set()
-    while case.merged_into_id and case.pk not in seen:
-        seen.add(case.pk)
-        case = Case.objects.select_related("registration").get(pk=case.merged_into_id)
-    return case
 
 
 def outgoing_for(message_ids: list[str]) -> OutgoingMessage | None:

@@ -51,6 +51,7 @@ from cases.models import (
 from cases.permissions import HANDLE_DATA_REQUESTS, require
 from cases.records.subject_access import PersonMatch
 from cases.records.wiping import case_wipe, inbound_wipe, registration_wipe
+from cases.workflow.handling import follow_merges
 
 logger = logging.getLogger(__name__)
 
@@ -196,9 +197,7 @@ def _erase_one(registration_id: int, reason: str, actor, today) -> str:
 def _merged_refusal(case, today) -> str:
     """A case merged into another goes with that one (``case_wipe`` of it wipes its merged cases): erased when it went
     (the same request may have erased it just now), else kept for the reason that case is kept."""
-    main = case.merged_into
-    while main.merged_into_id is not None:
-        main = main.merged_into
+    main = follow_merges(case)
     record = CaseRecord.objects.filter(case=main).first()
     if record is not None and record.wiped:
         return ""

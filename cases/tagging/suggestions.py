@@ -63,8 +63,9 @@ def tags_store_suggestions(
         # left it out, still knows it, but a case that arrives now cannot concern it.
         in_force = ServiceNorm.objects.published_active()
         norms = {n.code: n for n in in_force.filter(code__in=suggested)}
-        uncertain = list(in_force.filter(code__in=uncertain).values_list("code", flat=True).order_by()) if uncertain else []
-        uncertain.sort(key=lambda code: -(scores.get(code) or 0.0))
+        if uncertain:
+            held = set(in_force.filter(code__in=uncertain).values_list("code", flat=True))
+            uncertain = [code for code in uncertain if code in held]
         stored = []
         for code in suggested:
             if code not in norms:

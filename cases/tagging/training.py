@@ -88,11 +88,11 @@ def heldout_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _rescore_active(excluding: str) -> None:
-    """The active model scored again when the held-out files changed since its scores were taken (an upgrade
-    shipped a new one): else a retrain would be judged on harder files than the model it must beat."""
+def _rescore_active(excluding: str, fingerprint: str) -> None:
+    """The active model scored again when the held-out files (``fingerprint``: of the new model's scores) changed since
+    its scores were taken (an upgrade shipped a new one): else a retrain would be judged on harder files than the model
+    it must beat."""
     current = TaggerModel.objects.filter(active=True).exclude(version=excluding).first()
-    fingerprint = heldout_fingerprint()
     if current is None or current.scores.get(HELDOUT_FILES) == fingerprint:
         return
     # Imported here, not at the top: nlp.core loads spaCy (module docstring).
@@ -141,7 +141,7 @@ def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bo
             "officer_examples": len(extra),
         },
     )
-    _rescore_active(excluding=model.version)
+    _rescore_active(excluding=model.version, fingerprint=kept[HELDOUT_FILES])
     return tagger_activate(model, force=force, officer_examples=len(extra))
 
 

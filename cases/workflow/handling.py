@@ -41,6 +41,15 @@ MERGE_HAS_DUPLICATES = _("Er zijn al zaken met deze zaak samengevoegd; voeg eers
 ASSIGN_NOT_OFFICER = _("%(name)s is geen kwaliteitsmedewerker en kan deze zaak niet behandelen.")
 
 
+def follow_merges(case: Case) -> Case:
+    """The case that handles the matter: a merged case points to it (with its registration)."""
+    seen = set()
+    while case.merged_into_id and case.pk not in seen:
+        seen.add(case.pk)
+        case = Case.objects.select_related("registration").get(pk=case.merged_into_id)
+    return case
+
+
 def case_add_note(*, case_id: int, text: str, actor) -> CaseEvent:
     """An internal note on the timeline; never shown to the citizen. A note overwrites nothing, so
     it may be added to any case, also a merged one."""

@@ -139,14 +139,25 @@ GUARD_REASONS = {"hearing_done_or_waived": errors.ANSWER_NEEDS_HEARING, "answer_
 KIND_GUARDS = {"is_complaint", "is_suggestion"}
 
 
+def _guard_refusal(case: Case, step) -> str | None:
+    """Why the guards of ``step`` (starting from the case's state) say no: the first failing guard's own reason, else
+    the state; "" when none fails; None when the step belongs to the other workflow (complaint or suggestion)."""
+    failing = [guard.__name__ for guard in step.conditions if not guard(case)]
+    if KIND_GUARDS.intersection(failing):
+        return None
+    reasons = [GUARD_REASONS[guard] for guard in failing if guard in GUARD_REASONS]
+    if reasons:
+        return str(reasons[0])
+    return str(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()}) if failing else ""
+
+
 def _refusal(case: Case, name: str) -> str:
     """Why step ``name`` cannot be taken now: its guard's own reason when it starts from this state, else the state."""
     for step in case.get_all_state_transitions():
         if step.name == name and step.source in (case.state, "*", "+"):
-            failing = [guard.__name__ for guard in step.conditions if not guard(case)]
-            reasons = [GUARD_REASONS[guard] for guard in failing if guard in GUARD_REASONS]
-            if reasons and not KIND_GUARDS.intersection(failing):
-                return str(reasons[0])
+            reason = _guard_refusal(case, step)
+            if reason:
+                return reason
     return str(errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()})
 
 
@@ -162,11 +173,11 @@ def blocked_transitions(case: Case, user) -> list[tuple[str, str]]:
     for step in case.get_all_state_transitions():
         if step.name in allowed or step.name in blocked or step.source not in (case.state, "*", "+"):
             continue
-        failing = [guard for guard in step.conditions if not guard(case)]
-        if any(guard.__name__ in KIND_GUARDS for guard in failing):
+        reason = _guard_refusal(case, step)
+        if reason is None:
             continue
-        if failing:
-            blocked[step.name] = str(GUARD_REASONS.get(failing[0].__name__, errors.TRANSITION_NOT_ALLOWED % {"state": case.get_state_display()}))
+        if reason:
+            blocked[step.name] = reason
         elif not has_transition_perm(getattr(case, step.name), user):
             blocked[step.name] = str(errors.NO_PERMISSION)
     return [(name, blocked[name]) for name in TRANSITIONS if name in blocked]
