@@ -51,6 +51,8 @@ HEARING_NEEDS_REASON = _("Vermeld waarom er geen hoorzitting is (Awb 9:10 lid 2)
 HEARING_NEEDS_GROUND = _("Kies de grond uit Awb 9:10 lid 2: alleen dan mag de indiener niet gehoord worden.")
 HEARING_NOT_WAIVABLE = _("Afzien van horen kan alleen bij een klacht in behandeling die nog niet gehoord is (nu: '%(state)s').")
 NOTE_EMPTY = _("Een notitie kan niet leeg zijn.")
+CALLBACK_NOT_OWED = _("Bij deze zaak staat geen terugbelverzoek open.")
+CALLBACK_DONE_ALREADY = _("Het terugbellen is al vastgelegd op %(at)s; er is niets nieuws opgeslagen.")
 UNKNOWN_STEP = _("Onbekende stap: %(name)s")
 
 

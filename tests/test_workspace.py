@@ -67,6 +67,16 @@ def test_inbox_lists_open_cases_with_the_soonest_deadline_first(officer_client, 
     assert numbers(response) == [old.registration.number, middle.registration.number, fresh.registration.number]
 
 
+def test_inbox_puts_the_longest_waiting_first_among_equal_deadlines(officer_client, municipality):
+    """Mail of a Friday and of the Sunday after is due the same day: the Friday's case, created last, comes first."""
+    today = timezone.localdate()
+    sunday = today - datetime.timedelta(days=(today.weekday() + 1) % 7 or 7)
+    sunday_case = register(subject="zondag", received_on=sunday)
+    friday_case = register(subject="vrijdag", received_on=sunday - datetime.timedelta(days=2))
+    assert friday_case.acknowledgement_due == sunday_case.acknowledgement_due  # the weekend does not count
+    assert numbers(officer_client.get(INBOX)) == [friday_case.registration.number, sunday_case.registration.number]
+
+
 def test_inbox_sorts_acknowledged_cases_by_their_answer_deadline_after_acknowledgements_due(officer_client, municipality, handler):
     today = timezone.localdate()
     acknowledged = CaseFactory(acknowledged=True, received_on=today - datetime.timedelta(days=30), actor=handler)

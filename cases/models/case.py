@@ -55,7 +55,7 @@ def effective_answer_due_sql():
 
 def callback_owed_q() -> Q:
     """``Case.callback_owed`` as a filter."""
-    return Q(callback_due__isnull=False, explained_at__isnull=True) & ~Q(state__in=CaseState.answered_states())
+    return Q(callback_due__isnull=False, called_back_at__isnull=True, explained_at__isnull=True) & ~Q(state__in=CaseState.answered_states())
 
 
 class CaseQuerySet(models.QuerySet):
@@ -93,6 +93,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # day it was reopened; ``answer_due`` keeps the original term, which the compliance figures measure.
     reopened_answer_due = models.DateField(_("opnieuw te beantwoorden uiterlijk"), null=True, blank=True)
     callback_due = models.DateField(_("terugbellen uiterlijk"), null=True, blank=True)
+    called_back_at = models.DateTimeField(_("teruggebeld op"), null=True, blank=True, help_text=_("Wanneer de indiener bij het terugbellen is gesproken."))
     acknowledged_at = models.DateTimeField(_("ontvangst bevestigd op"), null=True, blank=True)
     hearing_on = models.DateField(_("hoorzitting op"), null=True, blank=True)
     hearing_waiver = models.TextField(_("reden om niet te horen (Awb 9:10 lid 2)"), blank=True)
@@ -327,8 +328,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return (today or timezone.localdate()) > self.decline_due
 
     def callback_owed(self) -> bool:
-        """A call-back was promised (TEL-TERUGBELLEN) and no explanation or answer has reached the citizen since."""
-        return self.callback_due is not None and self.explained_at is None and not self.is_answered()
+        """A call-back was promised (TEL-TERUGBELLEN) and nobody has spoken to the citizen since: not called back
+        and reached, no explanation and no answer."""
+        return self.callback_due is not None and self.called_back_at is None and self.explained_at is None and not self.is_answered()
 
     def term_deadline(self) -> tuple[str, datetime.date] | None:
         """The term of this state, as (name, date): the acknowledgement, the answer, or None once answered."""

@@ -1,4 +1,4 @@
-"""Handling a case besides its steps: who handles it, internal notes, and merging a duplicate.
+"""Handling a case besides its steps: who handles it, internal notes, the promised call-back, and merging a duplicate.
 
 A duplicate case is merged into the case that handles the matter; it keeps its number and its
 timeline, points to the other case, and refuses every further step (``locked_case``).
@@ -11,6 +11,7 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
@@ -38,6 +39,8 @@ MERGE_OTHER_SENDER = _(
     "alleen bij een dubbele melding van dezelfde indiener. Behandel beide zaken, en noteer bij elk dat ze over hetzelfde gaan."
 )
 MERGE_HAS_DUPLICATES = _("Er zijn al zaken met deze zaak samengevoegd; voeg eerst die samen met de andere zaak.")
+CALLBACK_REACHED = _("Teruggebeld, indiener gesproken")
+CALLBACK_MISSED = _("Teruggebeld, indiener niet bereikt")
 ASSIGN_NOT_OFFICER = _("%(name)s is geen kwaliteitsmedewerker en kan deze zaak niet behandelen.")
 
 
@@ -57,6 +60,27 @@ def case_add_note(*, case_id: int, text: str, actor) -> CaseEvent:
         raise ValidationError({"text": errors.NOTE_EMPTY})
     require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
     return CaseEvent.objects.create(case_id=case_id, actor=actor, kind=EventKind.NOTE, name="note", note=text.strip(), internal=True)
+
+
+def case_record_callback(*, case_id: int, reached: bool, note: str, actor, expected_state: str | None = None) -> Case:
+    """The promised call-back (TEL-TERUGBELLEN) was made. Reached: the call-back is no longer owed (it stops being
+    the case's next deadline). Not reached: a timeline note only, the deadline stands and the officer tries again.
+    A second "reached" (a double click, a colleague) saves nothing and says when it was recorded."""
+    require(actor, HANDLE_CASE, message=errors.NO_PERMISSION)
+    with transaction.atomic():
+        case = locked_case(case_id, expected_state)
+        if case.called_back_at is not None:
+            raise WorkflowError(errors.CALLBACK_DONE_ALREADY % {"at": f"{timezone.localtime(case.called_back_at):%d-%m-%Y %H:%M}"})
+        if not case.callback_owed():
+            raise WorkflowError(errors.CALLBACK_NOT_OWED)
+        if reached:
+            case.called_back_at = timezone.now()
+            case.save(update_fields=["called_back_at"])
+        text = str(CALLBACK_REACHED if reached else CALLBACK_MISSED)
+        note = f"{text}: {note.strip()}" if note.strip() else text
+        CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="callback", note=note, internal=True, data={"reached": reached})
+    logger.info("case %s: call-back recorded (reached: %s) by %s", case, reached, getattr(actor, "username", "system"))
+    return case
 
 
 def case_assign(*, case_id: int, officer_id: int | None, actor, expected_state: str | None = None, seen_officer: str | None = None) -> Case:

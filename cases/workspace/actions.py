@@ -25,9 +25,10 @@ from cases.correspondence.steps import case_extend_with_notice
 from cases.errors import CaseConflict, WorkflowError
 from cases.models import Case, CaseEvent, EventKind
 from cases.tagging import tag_confirm, tag_reject
-from cases.workflow.handling import case_add_note, case_assign, case_merge
+from cases.workflow.handling import case_add_note, case_assign, case_merge, case_record_callback
 from cases.workflow.transitions import case_record_hearing, case_transition, case_waive_hearing
 from cases.workspace import forms as wf
+from cases.workspace.drafts import draft_keep
 from cases.workspace.roles import handles_cases
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ DONE_WAIVE = _("Vastgelegd waarom er geen hoorzitting is.")
 DONE_HEARING_REPORT = _("Het verslag van het horen is vastgelegd.")
 DONE_ASSIGN = _("Behandelaar gewijzigd.")
 DONE_NOTE = _("Notitie toegevoegd.")
+DONE_CALLBACK = _("Terugbellen vastgelegd: de indiener is gesproken.")
+DONE_CALLBACK_MISSED = _("Vastgelegd dat de indiener niet bereikt is; bel nog een keer (uiterlijk %(date)s).")
 DONE_CONFIRM = _("Norm %(code)s bevestigd.")
 DONE_REJECT = _("Norm %(code)s afgewezen.")
 DONE_MERGE = _("Zaak samengevoegd met %(number)s.")
@@ -149,6 +152,14 @@ def do_note(request, case: Case) -> str:
     return DONE_NOTE
 
 
+def do_callback(request, case: Case) -> str:
+    data = _valid(wf.CallbackForm(request.POST))
+    updated = case_record_callback(
+        case_id=case.pk, reached=data["reached"], note=data["note"], actor=request.user, expected_state=data["expected_state"]
+    )
+    return DONE_CALLBACK if data["reached"] else DONE_CALLBACK_MISSED % {"date": f"{updated.callback_due:%d-%m-%Y}"}
+
+
 def do_tag_confirm(request, case: Case) -> str:
     data = _valid(wf.TagForm(request.POST))
     tag_confirm(case_id=case.pk, code=data["code"], actor=request.user, expected_state=data["expected_state"], seen_status=data["seen_status"] or None)
@@ -188,6 +199,7 @@ ACTIONS = {
     "hearing_report": do_hearing_report,
     "assign": do_assign,
     "note": do_note,
+    "callback": do_callback,
     "tag_confirm": do_tag_confirm,
     "tag_reject": do_tag_reject,
     "tag_add": do_tag_add,
@@ -226,6 +238,6 @@ def case_action(request, pk: int, action: str):
     if handler is None:
         raise Http404(UNKNOWN_ACTION)
     if not run_action(request, lambda: handler(request, case), what=f"{action} on {case}"):
-        wf.draft_keep(request, case_id=case.pk, action=action)
+        draft_keep(request, case_id=case.pk, action=action)
     anchor = ANCHORS.get(action, "acties")
     return redirect(f"{reverse('handvest_workspace:case', args=[case.pk])}#{anchor}")

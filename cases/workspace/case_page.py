@@ -19,6 +19,7 @@ from cases.workflow.transitions import allowed_transitions, blocked_transitions,
 from cases.workspace import forms as wf
 from cases.workspace.compose import composer_context
 from cases.workspace.conversation import officer_panel
+from cases.workspace.drafts import draft_restore
 from cases.workspace.inbox import crumbs, deadline_badge
 from cases.workspace.roles import handles_cases
 
@@ -166,6 +167,7 @@ def case_context(request, case: Case, **extra) -> dict:
         "hearing_report_form": _hearing_report_form(case) if case.hearing_reportable() and not merged else None,
         "assign_form": wf.AssignForm(initial={**expected, "officer": case.assigned_to_id, "seen_officer": case.assigned_to_id or ""}) if open_case else None,
         "note_form": wf.NoteForm(),
+        "callback_form": wf.CallbackForm(initial=expected) if case.callback_owed() and not merged else None,
         "merge_form": wf.MergeForm(initial=expected) if open_case else None,
         "link_form": wf.PrivateLinkForm(initial={"seen": link_fingerprint(case)}) if not case.public_token_revoked else None,
         "link_destination": link_destination(case) if not merged and not case.public_token_revoked else "",
@@ -186,5 +188,5 @@ def case_detail(request, pk: int):
     case = case_or_404(pk)
     record_read(request, case, case.registration)
     context = case_context(request, case)
-    wf.draft_restore(request, case_id=case.pk, context=context)
+    draft_restore(request, case_id=case.pk, context=context)
     return render(request, "cases/admin/workspace/case_detail.html", context)

@@ -4,7 +4,7 @@ the cases waiting for the citizen and the replies to read.
 
 Every change is a POST passed to a service in ``cases.conversation``; a refusal comes back as a
 Dutch message (``actions.run_action``), and the officer lands back on the case with what was typed
-still in the form (``forms.draft_keep``, as for the case's own actions).
+still in the form (``drafts.draft_keep``, as for the case's own actions).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from cases.models import (
     SatisfactionSurvey,
 )
 from cases.workspace.actions import STALE_FORM, run_action
-from cases.workspace.forms import DATE_FORMATS, draft_keep
+from cases.workspace.drafts import draft_keep
+from cases.workspace.forms import DATE_FORMATS
 from cases.workspace.inbox import crumbs
 from cases.workspace.roles import handles_cases
 

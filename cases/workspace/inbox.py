@@ -107,7 +107,8 @@ def case_list(*, filters: dict, user, today: datetime.date | None = None):
     elif sort == wf.SORT_NUMBER:
         cases = cases.order_by("registration__number")
     else:
-        cases = cases.order_by(F("next_due").asc(nulls_last=True), "pk")
+        # Equal deadlines (a weekend's mail is due with Friday's): the one that has waited longest first.
+        cases = cases.order_by(F("next_due").asc(nulls_last=True), "registration__received_on", "pk")
     visible_tags = CaseNorm.objects.exclude(status=TagStatus.REJECTED).select_related("norm").order_by("-status", F("score").desc(nulls_last=True))
     return cases.prefetch_related(Prefetch("norm_tags", queryset=visible_tags, to_attr="visible_tags"))
 
