@@ -184,8 +184,11 @@ def test_the_mailroom_corrects_the_letter_text_until_handling_starts(client, wor
     assert Registration.objects.get(pk=world["registration"].pk).text == "De tekst, verbeterd."
     Case.objects.filter(pk=world["case"].pk).update(state=CaseState.ACKNOWLEDGED)
     assert "Tekst opslaan" not in client.get(url).content.decode()
-    response = client.post(url, {"text": "iets anders"})
-    assert response.status_code == 403 and "is al begonnen" in response.content.decode()
+    response = client.post(url, {"text": "iets anders, met <b>opmaak</b>"})
+    html = response.content.decode()
+    assert response.status_code == 403 and "is al begonnen" in html
+    # What the clerk typed is handed back on the letter's page (escaped), to pass on to the officer.
+    assert "iets anders, met &lt;b&gt;opmaak&lt;/b&gt;</textarea>" in html and "niet opgeslagen" in html
     assert Registration.objects.get(pk=world["registration"].pk).text == "De tekst, verbeterd."
 
 

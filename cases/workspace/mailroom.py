@@ -94,14 +94,16 @@ def letter_check(request, pk: int):
     registration = _letter_or_404(pk)
     may_correct = letter_may_correct(registration, request.user)
     form = LetterTextForm(request.POST or None, initial={"text": registration.text}) if may_correct else None
+    unsaved, status = "", 200
     if request.method == "POST":
         if form is None:
             logger.warning("letter text correction of %s refused for %s", registration.number, request.user.get_username())
-            message = (
-                LETTER_CORRECT_NO_PERMISSION if not request.user.has_perm(CORRECT_LETTER_TEXT) else LETTER_CORRECT_TOO_LATE % {"number": registration.number}
-            )
-            return forbidden(request, "", message=message)
-        if form.is_valid():
+            if not request.user.has_perm(CORRECT_LETTER_TEXT):
+                return forbidden(request, "", message=LETTER_CORRECT_NO_PERMISSION)
+            # Handling began while the clerk typed: say so on the letter's page and hand back what was typed, to pass on.
+            messages.error(request, LETTER_CORRECT_TOO_LATE % {"number": registration.number})
+            unsaved, status = request.POST.get("text", ""), 403
+        elif form.is_valid():
 
             def correct() -> str:
                 letter_correct_text(registration_id=registration.pk, text=form.cleaned_data["text"], actor=request.user)
@@ -126,8 +128,10 @@ def letter_check(request, pk: int):
             "scans": scans,
             "form": form,
             "too_late": form is None and request.user.has_perm(CORRECT_LETTER_TEXT),
+            "unsaved": unsaved,
             "case": getattr(registration, "case", None),
         },
+        status=status,
     )
 
 
