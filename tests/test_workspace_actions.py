@@ -270,6 +270,18 @@ def test_extending_a_second_time_is_refused_with_the_awb_message(officer_client,
     assert shown(response)[-1] == str(errors.EXTENSION_TWICE)
 
 
+def test_a_double_click_on_extend_extends_once_and_says_it_went_well(officer_client, municipality):
+    """The second click of a double click finds the term extended by the same officer with the same reason a
+    moment ago: one extension, one interim notice, and "verlengd", not the Awb refusal."""
+    case = CaseFactory(acknowledged=True, email="")
+    data = {"expected_state": case.state, "new_due": (case.answer_due + datetime.timedelta(weeks=1)).isoformat(), "reason": "advies nodig"}
+    act(officer_client, case, "extend", data)
+    second = act(officer_client, case, "extend", data)
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.EXTENDED).count() == 1
+    assert OutgoingMessage.objects.filter(case=case, kind="interim_notice").count() == 1
+    assert "is verlengd tot" in shown(second)[-1] and str(errors.EXTENSION_TWICE) not in shown(second)
+
+
 def test_extending_by_more_than_four_weeks_is_refused(officer_client, municipality):
     case = CaseFactory(acknowledged=True, email="")
     response = act(

@@ -110,10 +110,27 @@ def just_taken(case: Case, *, name: str, user, from_state: str) -> bool:
 def do_extend(request, case: Case) -> str:
     """Awb 9:11(2): the citizen is told why and until when, in the same transaction as the extension."""
     data = _valid(wf.ExtendForm(request.POST))
-    updated, _notice = case_extend_with_notice(
-        case_id=case.pk, new_due=data["new_due"], reason=data["reason"], actor=request.user, expected_state=data["expected_state"]
-    )
+    try:
+        updated, _notice = case_extend_with_notice(
+            case_id=case.pk, new_due=data["new_due"], reason=data["reason"], actor=request.user, expected_state=data["expected_state"]
+        )
+    except WorkflowError:
+        if not just_extended(case, user=request.user, reason=data["reason"]):
+            raise
+        # The second click of a double click: the first extended the term and wrote the notice, once.
+        case.refresh_from_db()
+        updated = case
     return DONE_EXTEND_WITH_NOTICE % {"date": f"{updated.extended_answer_due:%d-%m-%Y}"}
+
+
+def just_extended(case: Case, *, user, reason: str) -> bool:
+    """Whether this user extended this case's term with this reason a moment ago (its notice may have followed)."""
+    last = CaseEvent.objects.filter(case=case, kind=EventKind.EXTENDED).order_by("-at", "-pk").first()
+    return (
+        last is not None
+        and (last.actor_id, last.note) == (user.pk, reason.strip())
+        and timezone.now() - last.at < datetime.timedelta(seconds=DOUBLE_CLICK_SECONDS)
+    )
 
 
 def do_waive_hearing(request, case: Case) -> str:
