@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # A new model is activated only when it is not worse than the active one on these held-out scores.
 GUARDED_SCORES = ("norm_micro_f1", "kind_accuracy", "real_norm_micro_f1")
 TOLERANCE = 0.005
+# The best score an active model reached on the same held-out files, carried from model to model: each weekly
+# retrain may be up to TOLERANCE below the one before, but not step by step below the best (no drift).
+REFERENCE = "reference"
 
 
 def active_labels() -> dict[str, list[str]]:
@@ -145,6 +148,18 @@ def tagger_train(*, force: bool = False, progress=None) -> tuple[TaggerModel, bo
     return tagger_activate(model, force=force, officer_examples=len(extra))
 
 
+def guard_reference(current: TaggerModel | None, model: TaggerModel) -> dict[str, float]:
+    """What ``model`` must not fall below (by more than TOLERANCE), per guarded score: the active model's score, or the
+    best an earlier active model reached when that was higher and scored on the same held-out files."""
+    if current is None:
+        return {}
+    reference = {key: current.scores[key] for key in GUARDED_SCORES if key in current.scores}
+    carried = current.scores.get(REFERENCE) or {}
+    if carried.get(HELDOUT_FILES) is not None and carried.get(HELDOUT_FILES) == model.scores.get(HELDOUT_FILES) == current.scores.get(HELDOUT_FILES):
+        reference = {key: max(value, carried.get(key, value)) for key, value in reference.items()}
+    return reference
+
+
 def tagger_activate(model: TaggerModel, *, force: bool = False, officer_examples: int = 0) -> tuple[TaggerModel, bool, str]:
     """Make ``model`` the one active tagger unless it scores worse than the active one (``force``: anyway).
 
@@ -155,19 +170,19 @@ def tagger_activate(model: TaggerModel, *, force: bool = False, officer_examples
     with transaction.atomic():
         models = list(TaggerModel.objects.select_for_update().order_by("pk").only("pk", "version", "active", "scores"))
         current = next((row for row in models if row.active and row.pk != model.pk), None)
-        worse = [
-            key
-            for key in GUARDED_SCORES
-            if current is not None and key in current.scores and key in model.scores and model.scores[key] < current.scores[key] - TOLERANCE
-        ]
+        reference = guard_reference(current, model)
+        worse = [key for key in GUARDED_SCORES if key in reference and key in model.scores and model.scores[key] < reference[key] - TOLERANCE]
         if worse and not force:
-            reason = "not activated: worse than the active model on " + ", ".join(
-                f"{key} ({model.scores.get(key, 0):.3f} < {current.scores[key]:.3f})" for key in worse
-            )
+            worse_text = ", ".join(f"{key} ({model.scores.get(key, 0):.3f} < {reference[key]:.3f})" for key in worse)
+            reason = "not activated: worse than the active model (or the best active before it) on " + worse_text
             logger.warning("tagger %s %s", model.version[:12], reason)
             return model, False, reason
+        # Forced: a person chose this model, and it is the new reference; else the best so far is carried on.
+        carried = {} if force else {key: max(value, model.scores.get(key, value)) for key, value in reference.items()}
+        scores = {**model.scores, REFERENCE: {**carried, HELDOUT_FILES: model.scores.get(HELDOUT_FILES)}}
         TaggerModel.objects.filter(active=True).exclude(pk=model.pk).update(active=False)
-        TaggerModel.objects.filter(pk=model.pk).update(active=True)
+        TaggerModel.objects.filter(pk=model.pk).update(active=True, scores=scores)
+        model.scores = scores
     model.active = True
     logger.info("tagger %s active (%d officer examples)", model.version[:12], officer_examples)
     return model, True, "activated" if not worse else "activated (forced) although worse on " + ", ".join(worse)
