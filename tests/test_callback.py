@@ -19,6 +19,9 @@ from cases.workflow.deadline_scan import deadline_scan
 from cases.workflow.handling import case_record_callback
 from cases.workflow.registration import Sender
 from tests.factories import CaseFactory
+from tests.test_browser_flow import browser  # noqa: F401 (browser is a fixture)
+from tests.test_browser_journeys import Journey
+from tests.test_officer_ui_review import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +120,19 @@ def test_the_deadline_scan_no_longer_lists_a_call_back_made(municipality, handle
     assert listed()
     case_record_callback(case_id=case.pk, reached=True, note="", actor=handler)
     assert not listed()
+
+
+def test_the_officer_records_a_call_back_in_chromium_without_an_axe_violation(browser, live_server, municipality, handler):  # noqa: F811
+    """On the case page the call-back form is a labelled radio group with a note; after "Ja, gesproken" the page
+    says so and the form is gone. axe finds no serious or critical violation before or after."""
+    case = phoned_case(handler)
+    page = log_in(browser, live_server, handler)
+    journey = Journey(page, "callback")
+    journey.visit(f"{live_server.url}/beheer/zaken/{case.pk}/", "terugbellen")
+    page.get_by_label("Ja, gesproken").check()
+    page.get_by_label("Wat is besproken?").fill("Uitgelegd wanneer de stoep dicht gaat.")
+    page.get_by_role("button", name="Terugbellen vastleggen").click()
+    page.wait_for_selector("text=de indiener is gesproken")
+    journey.check("teruggebeld")
+    assert page.locator("text=Terugbellen vastleggen").count() == 0
+    assert Case.objects.get(pk=case.pk).called_back_at is not None
