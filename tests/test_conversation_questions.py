@@ -215,6 +215,8 @@ def test_an_unknown_or_revoked_link_is_a_404(client, gemeente):
 
 
 def test_a_withdrawn_question_is_not_shown_but_a_reply_to_it_is_kept(client, gemeente):
+    """A reply posted to a withdrawn question (a page left open) is its answer after all: kept, and waiting for
+    the officer to read it, never only a line on the timeline."""
     case = CaseFactory(in_treatment=True)
     question = ask(case)
     question_withdraw(case_id=case.pk, question_id=question.pk, actor=officer())
@@ -223,7 +225,7 @@ def test_a_withdrawn_question_is_not_shown_but_a_reply_to_it_is_kept(client, gem
     response = client.post(reply_url(case, question), {"text": "Te laat, maar toch: het was dinsdag."})
     assert response.status_code == 302 and "verstuurd=aanvulling" in response["Location"]
     question.refresh_from_db()
-    assert question.status == QuestionStatus.WITHDRAWN and not question.answer_text
+    assert question.status == QuestionStatus.ANSWERED and question.answer_text == "Te laat, maar toch: het was dinsdag." and question.read_at is None
     (event,) = CaseEvent.objects.filter(case=case, name="question_answer_addition")
     assert event.kind == EventKind.MESSAGE_IN and event.note == "Te laat, maar toch: het was dinsdag."
 

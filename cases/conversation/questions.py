@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -25,7 +26,19 @@ from cases.correspondence.outbox import angle, letter_queue
 from cases.errors import WorkflowError
 from cases.intake.parsing.rules import reply_without_quote
 from cases.intake.uploads import CheckedUpload, attachments_store
-from cases.models import AnswerChannel, Attachment, Case, CaseEvent, CaseState, CitizenQuestion, EventKind, InboundMessage, LetterKind, QuestionStatus
+from cases.models import (
+    AnswerChannel,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseState,
+    CitizenQuestion,
+    EventKind,
+    InboundMessage,
+    LetterKind,
+    OutgoingMessage,
+    QuestionStatus,
+)
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
 
@@ -139,29 +152,38 @@ def question_reply_web(*, case_id: int, question_id: int, text: str, uploads: Se
         return _addition_keep(question, text=text, uploads=uploads)
 
 
-def _addition_keep(question: CitizenQuestion, *, text: str, uploads: Sequence[CheckedUpload]) -> bool:
-    """A reply after the question was answered or withdrawn: added below the answer (which goes back
-    to the officer's 'Antwoorden om te lezen'), or on the timeline of a withdrawn question. The same
-    text sent again (a double click) is kept once."""
+def _sent_again(question: CitizenQuestion, *, text: str, uploads: Sequence[CheckedUpload]) -> bool:
+    """The answer or its last addition, with the same files, posted again (a double click, Back and send)."""
     answer = (question.answer_text or "").strip()
-    if not uploads and text and (text == answer or answer.endswith("\n" + text)):  # the answer or the last addition, again
+    same_text = (text == answer or answer.endswith("\n" + text)) if text else True
+    kept = set(question.attachments.values_list("sha256", flat=True)) if uploads else set()
+    return (bool(text) or bool(uploads)) and same_text and all(upload.sha256 in kept for upload in uploads) and question.answered_at is not None
+
+
+def _addition_keep(question: CitizenQuestion, *, text: str, uploads: Sequence[CheckedUpload]) -> bool:
+    """A reply after the question was answered or withdrawn: added below the answer, or, for a withdrawn question,
+    its answer after all; either way it goes to the officer's 'Antwoorden om te lezen' and stands in the
+    conversation. The same text and files sent again (a double click) are kept once."""
+    if _sent_again(question, text=text, uploads=uploads):
         logger.info("case %s: reply to question %s sent again; kept once", question.case, question.pk)
         return False
-    stored = attachments_store(registration=question.case.registration, uploads=uploads)
-    if question.status == QuestionStatus.ANSWERED:
+    stored, was = attachments_store(registration=question.case.registration, uploads=uploads), question.status
+    if was == QuestionStatus.ANSWERED:
         header = texts.ADDITION_HEADER % {"date": date_format(timezone.localtime(), "j F Y H:i")}
         question.answer_text = f"{question.answer_text}\n\n{header}\n{text}".strip()
-        question.read_at = None
-        question.save(update_fields=["answer_text", "read_at"])
-        question.attachments.add(*stored)
+    else:  # withdrawn (no longer needed, or its case ended), and answered after all: the officer reads it all the same
+        question.status, question.answer_text, question.answered_at, question.answer_channel = QuestionStatus.ANSWERED, text, timezone.now(), AnswerChannel.WEB
+    question.read_at = None
+    question.save(update_fields=["status", "answer_text", "answered_at", "answer_channel", "read_at"])
+    question.attachments.add(*stored)
     CaseEvent.objects.create(
         case=question.case,
         kind=EventKind.MESSAGE_IN,
         name="question_answer_addition",
         note=text,
-        data={"question": question.pk, "question_status": question.status, "channel": AnswerChannel.WEB, "attachments": [a.pk for a in stored]},
+        data={"question": question.pk, "question_status": was, "channel": AnswerChannel.WEB, "attachments": [a.pk for a in stored]},
     )
-    logger.info("case %s: reply to question %s after it was %s, kept as an addition", question.case, question.pk, question.status)
+    logger.info("case %s: reply to question %s after it was %s, kept as an addition", question.case, question.pk, was)
     return True
 
 
@@ -183,7 +205,19 @@ def question_for_inbound(case: Case, inbound: InboundMessage) -> CitizenQuestion
     for question in open_questions:
         if question.letter is not None and angle(question.letter.message_id) in named:
             return question
+    # A reply to a letter that asks something of its own (a request to wait longer, "bent u tevreden?") or that we
+    # sent after the question (an interim notice) is about that letter, not the answer; one to an earlier letter
+    # (the acknowledgement's thread) or to none may well be.
+    about_another = OutgoingMessage.objects.filter(
+        Q(kind__in=ASKS_OF_ITS_OWN) | Q(created_at__gt=open_questions[0].asked_at), case=case
+    ).exclude(message_id="")
+    if any(angle(message_id) in named for message_id in about_another.values_list("message_id", flat=True)):
+        return None
     return open_questions[0]
+
+
+# Letters the citizen answers on their own page or by recorded reply: a reply to them answers them, not a question.
+ASKS_OF_ITS_OWN = (LetterKind.CONSENT_REQUEST, LetterKind.SATISFACTION, LetterKind.REOPEN_DECISION)
 
 
 def _email_answer(text: str) -> str:

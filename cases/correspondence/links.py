@@ -14,14 +14,16 @@ import hashlib
 import logging
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
-from cases.correspondence.composing import letter_compose, one_line
+from cases.correspondence.composing import letter_compose, one_line, private_link
 from cases.correspondence.outbox import delivery_channel, letter_queue
+from cases.correspondence.pdf import letter_render_pdf
 from cases.errors import WorkflowError
-from cases.models import Case, CaseEvent, DeliveryChannel, EventKind, LetterKind, OutgoingMessage, new_public_token
+from cases.models import Case, CaseEvent, DeliveryChannel, EventKind, LetterKind, OutboxStatus, OutgoingMessage, new_public_token
 from cases.permissions import HANDLE_CASE, HANDLE_DATA_REQUESTS, require
 
 logger = logging.getLogger(__name__)
@@ -57,8 +59,10 @@ def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = N
             raise WorkflowError(LINK_GONE)
         if seen is not None and seen != link_fingerprint(case):
             raise WorkflowError(LINK_ALREADY_RENEWED)
+        old_link = private_link(case)
         case.public_token = new_public_token()
         case.save(update_fields=["public_token"])
+        _relink_waiting(case, old_link, private_link(case))
         message = None
         if case.merged_into_id is None:
             letter = letter_compose(case=case, kind=LetterKind.PRIVATE_LINK)
@@ -75,6 +79,24 @@ def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = N
         CaseEvent.objects.create(case=case, actor=actor, kind=EventKind.NOTE, name="private_link_renewed", note=str(note % {"reason": reason}), internal=True)
     logger.info("private link of %s renewed by %s", case, getattr(actor, "username", "system"))
     return message
+
+
+# Letters that have not left: the mailroom has not printed them, or they wait for a (re)try.
+NOT_LEFT = (OutboxStatus.QUEUED, OutboxStatus.TO_PRINT, OutboxStatus.FAILED)
+
+
+def _relink_waiting(case: Case, old_link: str, new_link: str) -> None:
+    """The case's letters that have not left yet carry the new link, not the one that gives 404 from now on; a
+    letter already made as a PDF for the mailroom is made again."""
+    for letter in OutgoingMessage.objects.select_for_update().filter(case=case, status__in=NOT_LEFT, body_text__contains=old_link):
+        letter.body_text = letter.body_text.replace(old_link, new_link)
+        if letter.pdf:
+            pdf = letter_render_pdf(case=case, subject=letter.subject, body_text=letter.body_text, kind=letter.kind)
+            old_file, storage = letter.pdf.name, letter.pdf.storage
+            letter.pdf.save(old_file.rsplit("/", 1)[-1], ContentFile(pdf), save=False)  # a new name beside the old file
+            transaction.on_commit(lambda name=old_file, files=storage: files.delete(name))  # kept while the change may roll back
+        letter.save(update_fields=["body_text", "pdf"])
+        logger.info("letter %s of %s carries the new private link", letter.pk, case)
 
 
 def link_destination(case) -> str:

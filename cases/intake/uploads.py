@@ -47,6 +47,7 @@ EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", DOCX: ".docx"}
 TOO_MANY_FILES = _("U kunt ten hoogste %(max)s bestanden meesturen; u koos er %(count)s.")
 FILE_TOO_LARGE = _("Het bestand '%(name)s' is te groot (%(size)s MB). Een bestand mag ten hoogste %(max)s MB zijn.")
 FILE_EMPTY = _("Het bestand '%(name)s' is leeg.")
+FILES_CHOOSE_AGAIN = _("U had bestanden gekozen. Kies ze opnieuw: een browser bewaart ze niet na een foutmelding.")
 FILE_TYPE_NOT_ALLOWED = _("Het bestand '%(name)s' is geen PDF, JPEG, PNG of Word-bestand (DOCX). Stuur het als een van die soorten mee.")
 IMAGE_TOO_LARGE = _(
     "De afbeelding '%(name)s' is te groot om te verwerken (%(width)s × %(height)s pixels). Maak de afbeelding kleiner of stuur een PDF."

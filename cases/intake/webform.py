@@ -33,7 +33,7 @@ from cases import errors
 from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.text_fields import TextBox
 from cases.intake.thanks import complaint_thanks, thanks_cookie, thanks_state
-from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
+from cases.intake.uploads import FILES_CHOOSE_AGAIN, MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
 from cases.workflow.deadlines import charter_terms
 from cases.workflow.registration import Sender, content_hash, register_item
@@ -54,7 +54,6 @@ EMAIL_INVALID = _("Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.")
 PHONE_INVALID = _("Vul een geldig telefoonnummer in, zoals 0517 123456 of +31 517 123456.")
 HINT_INVALID = _("Kies een onderwerp uit de lijst, of 'Weet ik niet'.")
 DESCRIPTION_TOO_LONG = _("Uw beschrijving is te lang: ten hoogste %(limit_value)d tekens (nu %(show_value)d).")
-FILES_CHOOSE_AGAIN = _("U had bestanden gekozen. Kies ze opnieuw: een browser bewaart ze niet na een foutmelding.")
 RATE_LIMITED = _(
     "Vanaf deze computer of dit e-mailadres zijn in het afgelopen uur al veel meldingen verstuurd. Uw melding is nog niet verstuurd; "
     "wat u typte staat hieronder. Probeer het over een uur opnieuw, of bel ons op %(phone)s: dan nemen wij uw melding telefonisch op."

@@ -21,6 +21,7 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from cases.models.case import Case, CaseState
 from cases.models.correspondence import OutgoingMessage
+from cases.models.events import CaseEvent, EventKind
 from cases.models.intake import Attachment, InboundMessage
 from cms.models import KeptSetting
 
@@ -88,6 +89,20 @@ class CitizenQuestion(models.Model):
     def __str__(self) -> str:
         return f"{self.case} vraag {self.pk}"
 
+    @classmethod
+    def end_with_case(cls, case: Case, *, actor, why: str) -> int:
+        """A case that ends (closed, or merged into another) waits for no answer: its open question is withdrawn,
+        noted on the timeline, in the caller's transaction. The citizen's page and the officers' queue stop asking."""
+        withdrawn = 0
+        for question in cls.objects.select_for_update().filter(case=case, status=QuestionStatus.OPEN):
+            question.status = QuestionStatus.WITHDRAWN
+            question.save(update_fields=["status"])
+            CaseEvent.objects.create(
+                case=case, actor=actor, kind=EventKind.NOTE, name="question_withdrawn", note=question.text, data={"question": question.pk, "why": why}
+            )
+            withdrawn += 1
+        return withdrawn
+
     @property
     def waiting_time(self):
         """Question asked → answered (None while open): shown apart in the figures."""
@@ -102,8 +117,8 @@ class ConsentStatus(models.TextChoices):
 
 
 def _past_answering(today: datetime.date) -> Q:
-    """A request nobody can answer any more: its proposed date has passed, or its case was answered."""
-    return Q(proposed_due__lt=today) | Q(case__state__in=CaseState.answered_states())
+    """A request nobody can answer any more: its proposed date has passed, or its case was answered or merged into another."""
+    return Q(proposed_due__lt=today) | Q(case__state__in=CaseState.answered_states()) | Q(case__merged_into__isnull=False)
 
 
 class ConsentRequestQuerySet(models.QuerySet):

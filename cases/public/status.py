@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from cases.conversation.timeline import citizen_conversation
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
-from cases.models import LEFT_STATUSES, Case, CaseState, ComplaintOutcome, LetterKind, OutgoingMessage
+from cases.models import LEFT_STATUSES, Case, CaseState, ComplaintOutcome, EventKind, LetterKind, OutgoingMessage
 from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
@@ -66,7 +66,21 @@ def next_step_template(case: Case) -> str:
     state = case.state
     if state == CaseState.CLOSED:
         state = CLOSED_BY_OUTCOME.get(case.outcome, state)
+        # A withdrawn suggestion has no outcome (there is none among a suggestion's); its closing step says it.
+        if not case.outcome and _closed_by(case) == "withdraw":
+            state = "withdrawn"
     return f"cases/public/next/{state}.html"
+
+
+def _before_reopening(case: Case, letter: OutgoingMessage) -> bool:
+    reopened = case.events.filter(kind=EventKind.TRANSITION, name__startswith="reopen").order_by("-at", "-pk").values_list("at", flat=True).first()
+    return reopened is None or letter.created_at < reopened
+
+
+def _closed_by(case: Case) -> str:
+    """The name of the step that closed the case last (a reopened case may have been closed more than once)."""
+    step = case.events.filter(kind=EventKind.TRANSITION, to_state=CaseState.CLOSED).order_by("-at", "-pk").values_list("name", flat=True).first()
+    return step or ""
 
 
 @require_GET
@@ -86,8 +100,11 @@ def case_status(request, token: str):
         "deadline": (DEADLINE_TEXT[deadline[0]], deadline[1]) if deadline else None,
         "letters": letters,
         "answer": answer,
-        # Reopened and being handled again: the letter shown is the earlier answer, not the answer.
-        "earlier_answer": answer is not None and case.reopened_answer_due is not None and not case.is_answered(),
+        # Reopened and being handled again: the letter shown is the earlier answer, not the answer; a letter of
+        # the new round (an explanation after the reopening) is the current one.
+        "earlier_answer": answer is not None and case.reopened_answer_due is not None and not case.is_answered() and _before_reopening(case, answer),
+        # The term passed without an answer: the page says so instead of promising a day in the past.
+        "answer_late": not merged and not case.is_answered() and case.effective_answer_due < timezone.localdate(),
         "next_step": next_step_template(case),
         "state_label": CITIZEN_STATE_LABELS.get(case.state) or case.get_state_display(),
         "outcome_label": (CITIZEN_OUTCOME_LABELS.get(case.outcome) or case.get_outcome_display()) if case.outcome else "",

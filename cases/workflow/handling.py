@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, CaseState, EventKind, Registration, normal_email, normal_name
+from cases.models import Case, CaseEvent, CaseState, CitizenQuestion, EventKind, Registration, normal_email, normal_name
 from cases.permissions import HANDLE_CASE, require
 from cases.workflow.transitions import locked_case
 
@@ -180,6 +180,7 @@ def case_merge(*, case_id: int, into_number: str, actor, expected_state: str | N
         _merge_check(duplicate, target)
         duplicate.merged_into = target
         duplicate.save(update_fields=["merged_into"])
+        CitizenQuestion.end_with_case(duplicate, actor=actor, why="merged")  # the other case's officer asks there, if still needed
         earlier = _earlier_terms(duplicate, target)
         CaseEvent.objects.create(
             case=duplicate,

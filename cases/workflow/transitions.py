@@ -19,7 +19,18 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from cases import errors
 from cases.calendar import default_calendar
 from cases.errors import CaseConflict, WorkflowError
-from cases.models import Case, CaseEvent, CaseRecord, CaseState, ComplaintOutcome, DeclineGround, EventKind, HearingWaiverGround, SuggestionOutcome
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseRecord,
+    CaseState,
+    CitizenQuestion,
+    ComplaintOutcome,
+    DeclineGround,
+    EventKind,
+    HearingWaiverGround,
+    SuggestionOutcome,
+)
 from cases.permissions import HANDLE_CASE, require
 from cases.signals import case_transitioned
 from cases.workflow.deadlines import latest_extension_date
@@ -109,6 +120,7 @@ def case_transition(*, case_id: int, name: str, actor=None, expected_state: str 
             if case.state == CaseState.CLOSED:
                 # Archiefwet: a closed case gets its result type, term and destruction date in the same transaction.
                 CaseRecord.fix_at_closure(case)
+                CitizenQuestion.end_with_case(case, actor=actor, why="closed")
             late = name == "decline" and case.decline_is_late()
             if late:
                 # Still allowed (the law sets no sanction, and the officer may have good reason), but on record.
