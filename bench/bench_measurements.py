@@ -117,11 +117,29 @@ def measure_imports(args, folder: Path) -> list[tuple[str, str, str]]:
     refused_s, problems = refuse_once(bad)
     stored = Measurement.objects.count()
     assert (first.added, again.added, stored) == (args.rows, 0, args.rows), (first, again, stored)
+    totals = folder / "dagtotalen.csv"
+    write_daily_totals(totals, TOTAL_LINES)
+    totals_s, _store, totals_first = import_once(totals)
+    totals_again_s, _store, totals_again = import_once(totals)
+    assert (totals_first.added, totals_again.added, totals_again.replaced) == (TOTAL_LINES, 0, 0), (totals_first, totals_again)
     return [
         (f"import {args.rows:,} rows (read, check, COPY, insert)", f"{first_s:.1f} s", f"{first.added:,} new; storing took {store_s:.1f} s"),
         ("import the same file again", f"{again_s:.1f} s", f"{again.added} new, {again.unchanged:,} already there"),
         ("a copy with one bad line at the end", f"{refused_s:.1f} s", f"refused, {problems} line listed, {stored:,} rows as before"),
+        (f"import {TOTAL_LINES:,} daily totals (four norms, 2019–2025)", f"{totals_s:.1f} s", f"{totals_first.added:,} new (periods checked for overlap)"),
+        ("import the same totals again", f"{totals_again_s:.1f} s", f"0 new, {totals_again.unchanged:,} already there"),
     ], first_s
+
+
+TOTAL_LINES = 10_000
+
+
+def write_daily_totals(path: Path, lines: int) -> None:
+    """A phone exchange's daily totals of four norms, one line per norm and day, back from the end of 2025."""
+    codes = ("TEL-25SEC", "BALIE-WACHTTIJD", "BALIE-AFSPRAAK", "TEL-TERUGBELLEN")
+    days = [datetime.date(2025, 12, 31) - datetime.timedelta(days=n) for n in range(lines // len(codes))]
+    rows = [f"{code},{day},{day},100,90\n" for day in reversed(days) for code in codes]
+    path.write_text("norm,period_start,period_end,observations,within_target\n" + "".join(rows), encoding="utf-8")
 
 
 def measure_reports(args) -> list[tuple[str, str, str]]:

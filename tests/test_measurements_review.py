@@ -45,7 +45,7 @@ def test_overlapping_totals_for_the_same_calls_are_not_counted_twice(norms):
     A total that overlaps another only in part, in the file or stored, is refused in Dutch."""
     header = b"norm,period_start,period_end,observations,within_target\n"
     run(header + b"TEL-25SEC,2026-03-01,2026-03-30,900,700\n")
-    assert run(header + b"TEL-25SEC,2026-03-01,2026-03-31,1000,780\n").updated == 1
+    assert run(header + b"TEL-25SEC,2026-03-01,2026-03-31,1000,780\n").replaced == 1  # the stored total it covers is replaced, not a line of the file
     (march,) = periods_of("TEL-25SEC", D(2026, 3, 1), D(2026, 4, 1), D(2026, 5, 1)).periods
     assert (march.observations, march.within) == (1000, 780)
     with pytest.raises(MeasurementFileRefused) as partly:

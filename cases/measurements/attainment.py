@@ -119,6 +119,11 @@ class NormAttainment:
         return self.versions[-1].from_cases
 
     @property
+    def observed(self) -> bool:
+        """Whether any period has observations (also of a promise without a number: imported counts, not judged)."""
+        return any(period.observations for period in self.periods)
+
+    @property
     def target(self) -> str:
         """The target in words; with a revision inside the periods, each version from its first period."""
         texts = [self.versions[0].display]
@@ -239,13 +244,14 @@ def latest_attainment(*, as_of: datetime.date | None = None) -> list[LatestAttai
     since the start of last year (a period still running is marked ``in_progress``)."""
     as_of = as_of or timezone.localdate()
     start, end = datetime.date(as_of.year - 1, 1, 1), period_range(period_key(as_of, "month"))[1]
-    norms = ServiceNorm.objects.filter(active=True)
+    norms = ServiceNorm.objects.filter(active=True, live=True)  # a draft never published is no promise yet
     result = []
     for item in norm_attainment(start=start, end=end, norms=norms, as_of=as_of):
-        if not item.versions[-1].measurable:
-            continue
         with_data = [period for period in item.periods if period.observations]
-        result.append(
-            LatestAttainment(code=item.code, promise=item.norm.promise, target=item.versions[-1].display, latest=with_data[-1] if with_data else None)
-        )
+        latest = with_data[-1] if with_data else None
+        # The target beside a period is the version that judged it (a target revised since applies from a later period).
+        version = item.period_versions.get(latest.period, item.versions[-1]) if latest else item.versions[-1]
+        if not version.measurable:
+            continue
+        result.append(LatestAttainment(code=item.code, promise=item.norm.promise, target=version.display, latest=latest))
     return result

@@ -82,11 +82,12 @@ class CharterReport:
 
     @property
     def by_channel(self) -> list[tuple[str, list[ReportNorm], list[ReportNorm]]]:
-        """(channel label, measured norms, qualitative norms) in the charter's order."""
+        """(channel label, measured norms, qualitative norms) in the charter's order. A promise without a number whose
+        counts were imported (a mystery shopper's sample) is shown with them, among the measured ones, not judged."""
         groups: dict[str, tuple[list, list]] = {}
         for item in self.norms:
             measured, qualitative = groups.setdefault(item.channel_label, ([], []))
-            (measured if item.attainment.measurable else qualitative).append(item)
+            (measured if item.attainment.measurable or item.has_observations else qualitative).append(item)
         return [(label, measured, qualitative) for label, (measured, qualitative) in groups.items()]
 
 

@@ -130,7 +130,9 @@ class _Reader:
     def __init__(self, stream: BinaryIO):
         self.text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         first, self.last_line = self.text.readline(), 1
-        while first and not first.strip():  # empty lines before the first row are skipped, as everywhere in the file
+        # Empty lines before the first row are skipped, as everywhere in the file; so is a row of empty cells (";;",
+        # a spreadsheet's empty first row saved as CSV).
+        while first and not first.strip().strip(";,\t\"' "):
             first, self.last_line = self.text.readline(), self.last_line + 1
         self.first_line = self.last_line
         self.delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -143,12 +145,22 @@ class _Reader:
         self.text.detach()
 
 
+def _trimmed(row: list[str], width: int) -> list[str]:
+    """The row without the empty cells a spreadsheet leaves after its last column (";;" at the end of every line)."""
+    while len(row) > width and not row[-1].strip():
+        row = row[:-1]
+    return row
+
+
 def _format_of(first: list[str]) -> tuple[str | None, bool]:
-    """(raw or totals, whether the first row is a header); (None, …) when it is neither."""
-    names = tuple(cell.strip().lower() for cell in first)
-    if names in (RAW_HEADER, TOTALS_HEADER):
-        return (RAW if names == RAW_HEADER else TOTALS), True
-    return {3: RAW, 5: TOTALS}.get(len(first)), False
+    """(raw or totals, whether the first row is a header); (None, True) for a header of known column names in
+    another order or with others among them (refused as a header, never read as a measurement)."""
+    for header, kind in ((RAW_HEADER, RAW), (TOTALS_HEADER, TOTALS)):
+        if tuple(cell.strip().lower() for cell in _trimmed(first, len(header))) == header:
+            return kind, True
+    if {cell.strip().lower() for cell in first} & {*RAW_HEADER, *TOTALS_HEADER}:
+        return None, True
+    return {3: RAW, 5: TOTALS}.get(len(_trimmed(first, 3))), False
 
 
 def _norm_problem(norm: _Norm | None, code: str, raw: bool) -> str | None:
@@ -200,6 +212,7 @@ def _value(text: str, decimal_comma: bool) -> Decimal | str:
 
 def _raw_row(row: list[str], norms: dict[str, _Norm], now: tuple, decimal_comma: bool) -> tuple[int, datetime.datetime, Decimal] | str:
     """One observation checked: (norm id, moment, value), or the reason it is refused."""
+    row = _trimmed(row, len(RAW_HEADER))
     if len(row) != len(RAW_HEADER):
         return str(WRONG_COLUMNS % {"found": len(row), "expected": len(RAW_HEADER), "names": ",".join(RAW_HEADER)})
     code, moment_text, value_text = (cell.strip() for cell in row)
@@ -211,9 +224,10 @@ def _raw_row(row: list[str], norms: dict[str, _Norm], now: tuple, decimal_comma:
     return "; ".join(reasons) if reasons else (norm.pk, moment, value)
 
 
-def _parse_raw(reader: _Reader, first: list[str] | None, problems: _Problems, out, progress: Progress | None) -> int:
-    """Check every observation; write the good ones to ``out`` in PostgreSQL's COPY text format (norm id, moment, value, line)."""
-    moment = timezone.now()
+def _parse_raw(reader: _Reader, first: list[str] | None, problems: _Problems, out, progress: Progress | None, days: set) -> int:
+    """Check every observation; write the good ones to ``out`` in PostgreSQL's COPY text format (norm id, moment, value,
+    line), and note each (norm, local day) in ``days``."""
+    moment, zone = timezone.now(), timezone.get_default_timezone()
     norms, now, comma = _norms(), (moment, timezone.make_naive(moment)), reader.delimiter == ";"
     count = 0
     rows = [(reader.first_line, first)] if first is not None else []
@@ -225,6 +239,7 @@ def _parse_raw(reader: _Reader, first: list[str] | None, problems: _Problems, ou
             problems.add(line, checked)
             continue
         norm_id, moment, value = checked
+        days.add((norm_id, (moment.astimezone(zone) if moment.tzinfo else moment).date()))
         # The line number orders identical rows, whose occurrence the storing counts.
         out.write(f"{norm_id}\t{moment.isoformat()}\t{value}\t{line}\n")
         count += 1
@@ -258,6 +273,7 @@ def _date(text: str) -> datetime.date | str:
 
 
 def _total_row(row: list[str], norms: dict[str, _Norm]) -> ParsedTotal | str:
+    row = _trimmed(row, len(TOTALS_HEADER))
     if len(row) != len(TOTALS_HEADER):
         return str(WRONG_COLUMNS % {"found": len(row), "expected": len(TOTALS_HEADER), "names": ",".join(TOTALS_HEADER)})
     code = row[0].strip()
@@ -276,6 +292,7 @@ def _total_row(row: list[str], norms: dict[str, _Norm]) -> ParsedTotal | str:
 def _parse_totals(reader: _Reader, first: list[str] | None, problems: _Problems) -> dict[tuple, tuple[ParsedTotal, int]]:
     norms = _norms()
     totals: dict[tuple, tuple[ParsedTotal, int]] = {}
+    index = storing.PeriodIndex()
     for line, row in _numbered(reader, [(reader.first_line, first)] if first is not None else []):
         if not any(cell.strip() for cell in row):
             continue
@@ -284,13 +301,14 @@ def _parse_totals(reader: _Reader, first: list[str] | None, problems: _Problems)
             problems.add(line, checked)
             continue
         earlier = totals.get(checked.key)
-        overlapping = next((at for total, at in totals.values() if total.key != checked.key and total.overlaps(checked)), None)
+        overlapping = next((at for total, at in index.overlapping(checked) if total.key != checked.key), None)
         if earlier is not None and earlier[0] != checked:
             problems.add(line, str(DOUBLE_PERIOD % {"line": earlier[1]}))
         elif overlapping is not None:
             problems.add(line, str(OVERLAPPING_PERIOD % {"line": overlapping}))
         elif earlier is None:
             totals[checked.key] = (checked, line)
+            index.add(checked, line)
     return totals
 
 
@@ -330,8 +348,12 @@ def measurements_import(
                 logger.warning("measurement file %s refused: totals overlap earlier ones", file_name)
                 raise MeasurementFileRefused(exc.problems) from None
         with tempfile.TemporaryFile("w+", encoding="ascii") as rows_file:
-            count = _parse_raw(reader, first, problems, rows_file, progress)
+            days: set = set()
+            count = _parse_raw(reader, first, problems, rows_file, progress, days)
             _refuse_if_any(problems, rows=count)
+            if beside := storing.check_raw_days(days):
+                logger.warning("measurement file %s refused: observations on days that stored totals count", file_name)
+                raise MeasurementFileRefused(beside)
             rows_file.seek(0)
             return storing.store_observations(rows_file, rows_count=count, meta=meta, progress=progress)
     except UnicodeDecodeError:

@@ -12,20 +12,23 @@ when something changed.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import logging
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy
 
 from cases.models import Measurement, MeasurementImport, MeasurementTotal
+from cms.models import ServiceNorm
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,90 @@ class ParsedTotal:
         return self.norm_id == other.norm_id and self.period_start <= other.period_start and other.period_end <= self.period_end
 
 
+class PeriodIndex:
+    """Totals of one file per norm, sorted by their first day. They never overlap one another (the file's check), so
+    the ones that overlap a period are found by bisection, not by a pass over every total: a file of 10,000 daily
+    totals, read again, is checked in n log n, not in n² pairs."""
+
+    def __init__(self, totals: Iterable[tuple[ParsedTotal, int]] = ()):
+        self.starts: dict[int, list[datetime.date]] = {}
+        self.entries: dict[int, list[tuple[ParsedTotal, int]]] = {}
+        for total, line in totals:
+            self.add(total, line)
+
+    def add(self, total: ParsedTotal, line: int = 0) -> None:
+        starts, entries = self.starts.setdefault(total.norm_id, []), self.entries.setdefault(total.norm_id, [])
+        at = bisect.bisect_right(starts, total.period_start)
+        starts.insert(at, total.period_start)
+        entries.insert(at, (total, line))
+
+    def overlapping(self, other) -> list[tuple[ParsedTotal, int]]:
+        """The totals of ``other``'s norm with a day in common with it (``other``: a ParsedTotal or a stored total)."""
+        starts, entries = self.starts.get(other.norm_id, []), self.entries.get(other.norm_id, [])
+        found, at = [], bisect.bisect_right(starts, other.period_end) - 1
+        while at >= 0 and entries[at][0].period_end >= other.period_start:  # disjoint and sorted: their ends rise too
+            found.append(entries[at])
+            at -= 1
+        return found
+
+
+RAW_BESIDE_TOTAL = gettext_lazy(
+    "%(norm)s: het totaal van %(start)s t/m %(end)s en de losse metingen van %(day)s gaan over dezelfde dagen: dezelfde "
+    "metingen zouden twee keer tellen. Lees per norm en periode óf losse metingen óf een totaal in."
+)
+MAX_LISTED = 5
+
+
+@dataclass(frozen=True)
+class _Day:
+    """One day of one norm, as a period (for ``PeriodIndex.overlapping``)."""
+
+    norm_id: int
+    period_start: datetime.date
+
+    @property
+    def period_end(self) -> datetime.date:
+        return self.period_start
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def _raw_days(totals: list[ParsedTotal]) -> set[tuple[int, datetime.date]]:
+    """The (norm, local day) of stored single observations within the days of these totals' norms."""
+    if not totals:
+        return set()
+    first, last = min(total.period_start for total in totals), max(total.period_end for total in totals)
+    rows = Measurement.objects.filter(
+        norm_id__in={total.norm_id for total in totals},
+        observed_at__gte=_local_midnight(first),
+        observed_at__lt=_local_midnight(last + datetime.timedelta(days=1)),
+    ).annotate(day=TruncDate("observed_at", tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)))
+    return set(rows.values_list("norm_id", "day").distinct().order_by())
+
+
+def raw_beside_totals(days: set[tuple[int, datetime.date]], totals: Iterable[ParsedTotal | MeasurementTotal]) -> list[str]:
+    """Why single observations on ``days`` and these totals cannot both count (a day in both: the same calls twice)."""
+    index, problems = PeriodIndex((total, 0) for total in totals), []
+    codes = dict(ServiceNorm.objects.filter(pk__in={norm_id for norm_id, _day in days}).values_list("pk", "code"))
+    for norm_id, day in sorted(days):
+        for total, _line in index.overlapping(_Day(norm_id, day)):
+            problems.append(str(RAW_BESIDE_TOTAL % {"norm": codes.get(norm_id, norm_id), "start": total.period_start, "end": total.period_end, "day": day}))
+            if len(problems) >= MAX_LISTED:
+                return problems
+    return problems
+
+
+def check_raw_days(days: set[tuple[int, datetime.date]]) -> list[str]:
+    """Problems of a file of single observations on ``days``: stored totals that count the same days."""
+    if not days:
+        return []
+    first, last = min(day for _norm, day in days), max(day for _norm, day in days)
+    stored = MeasurementTotal.objects.filter(norm_id__in={norm_id for norm_id, _day in days}, period_start__lte=last, period_end__gte=first)
+    return raw_beside_totals(days, stored)
+
+
 OVERLAPS_STORED = gettext_lazy(
     "%(norm)s %(start)s t/m %(end)s overlapt met het eerder ingelezen totaal van %(old_start)s t/m %(old_end)s, dat er niet "
     "helemaal binnen valt: dezelfde metingen zouden twee keer tellen. Lees een totaal in over precies die periode, of over "
@@ -84,6 +171,7 @@ class ImportResult:
     rows: int
     added: int
     updated: int = 0
+    replaced: int = 0  # stored totals a longer one of the file covers: gone, not lines of the file
 
     @property
     def unchanged(self) -> int:
@@ -91,7 +179,7 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated)
+        return bool(self.added or self.updated or self.replaced)
 
 
 def _log(meta: ImportMeta, result: ImportResult) -> None:
@@ -104,9 +192,13 @@ def _log(meta: ImportMeta, result: ImportResult) -> None:
             rows=result.rows,
             added=result.added,
             updated=result.updated,
+            replaced=result.replaced,
             imported_by=meta.actor if getattr(meta.actor, "pk", None) else None,
         )
-    logger.info("measurements %s (%s): %d rows, %d new, %d updated", meta.file_name, result.kind, result.rows, result.added, result.updated)
+    logger.info(
+        "measurements %s (%s): %d rows, %d new, %d updated, %d stored totals replaced",
+        meta.file_name, result.kind, result.rows, result.added, result.updated, result.replaced,
+    )
 
 
 def _copy_observations(rows: TextIO, source: str) -> int:
@@ -176,10 +268,10 @@ def _overlapped(totals: list[ParsedTotal]) -> list[MeasurementTotal]:
     stored = MeasurementTotal.objects.select_for_update().select_related("norm").filter(
         norm_id__in={total.norm_id for total in totals}, period_start__lte=last, period_end__gte=first
     )
-    replaced, problems = [], []
+    replaced, problems, index = [], [], PeriodIndex((total, 0) for total in totals)
     for row in stored:
-        for total in totals:
-            if row.period_start == total.period_start and row.period_end == total.period_end or not total.overlaps(row):
+        for total, _line in index.overlapping(row):
+            if row.period_start == total.period_start and row.period_end == total.period_end:
                 continue
             if total.covers(row):
                 replaced.append(row)
@@ -199,6 +291,8 @@ def store_totals(totals: list[ParsedTotal], *, meta: ImportMeta) -> ImportResult
         )
         existing = {(row.norm_id, row.period_start, row.period_end): row for row in candidates}
         replaced = _overlapped(totals)
+        if problems := raw_beside_totals(_raw_days(totals), totals):
+            raise TotalsOverlap(problems)
         new, changed = [], []
         for total in totals:
             row = existing.get(total.key)
@@ -210,6 +304,6 @@ def store_totals(totals: list[ParsedTotal], *, meta: ImportMeta) -> ImportResult
         MeasurementTotal.objects.filter(pk__in=[row.pk for row in replaced]).delete()
         MeasurementTotal.objects.bulk_create(new)
         MeasurementTotal.objects.bulk_update(changed, ["observations", "within_target", "source"])
-        result = ImportResult(kind="totals", rows=len(totals), added=len(new), updated=len(changed) + len(replaced))
+        result = ImportResult(kind="totals", rows=len(totals), added=len(new), updated=len(changed), replaced=len(replaced))
         _log(meta, result)
     return result

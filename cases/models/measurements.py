@@ -91,6 +91,9 @@ class MeasurementImport(models.Model):
     rows = models.PositiveIntegerField(_("regels"))
     added = models.PositiveIntegerField(_("nieuw"))
     updated = models.PositiveIntegerField(_("bijgewerkt"), default=0)
+    replaced = models.PositiveIntegerField(
+        _("eerdere totalen vervangen"), default=0, help_text=_("Opgeslagen totalen die een langer totaal uit dit bestand omvat.")
+    )
     imported_at = models.DateTimeField(_("geïmporteerd op"), auto_now_add=True)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 

@@ -27,6 +27,7 @@ from cases.workspace.roles import handles_cases, page_crumbs, sees_aggregates
 logger = logging.getLogger(__name__)
 
 DONE = _("%(name)s geïmporteerd: %(rows)s regels, %(added)s nieuw, %(updated)s bijgewerkt, %(unchanged)s waren er al.")
+DONE_REPLACED = _(" %(replaced)s eerder ingelezen totalen zijn vervangen door de langere totalen uit dit bestand.")
 REFUSED = _("%(name)s is geweigerd; er is niets geïmporteerd. Verbeter deze regels en importeer het bestand opnieuw:")
 RECENT_IMPORTS = 10
 TOO_LARGE = _(
@@ -87,7 +88,7 @@ def upload(request):
             request, form=UploadForm(initial={"source": form.cleaned_data["source"]}), problems=exc.messages, refused_name=upload_file.name, status=400
         )
     values = {"name": upload_file.name, "rows": result.rows, "added": result.added, "updated": result.updated, "unchanged": result.unchanged}
-    messages.success(request, DONE % values)
+    messages.success(request, DONE % values + (DONE_REPLACED % {"replaced": result.replaced} if result.replaced else ""))
     return redirect("handvest_measurements:overview")
 
 

@@ -21,6 +21,7 @@ from cases.models import MeasurementSource
 FILE_NOT_FOUND = "Bestand bestaat niet: {path}"
 REFUSED = "Het bestand is geweigerd; er is niets geïmporteerd."
 DONE = "{rows} regels gelezen: {added} nieuw, {updated} bijgewerkt, {unchanged} waren er al."
+DONE_REPLACED = " {replaced} eerder ingelezen totalen vervangen door de langere totalen uit dit bestand."
 
 
 def _line_count(path: Path) -> int:
@@ -70,4 +71,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         bar.update(max(bar.total - bar.n, 0))
         bar.close()
-        self.stdout.write(DONE.format(rows=result.rows, added=result.added, updated=result.updated, unchanged=result.unchanged))
+        replaced = DONE_REPLACED.format(replaced=result.replaced) if result.replaced else ""
+        self.stdout.write(DONE.format(rows=result.rows, added=result.added, updated=result.updated, unchanged=result.unchanged) + replaced)
