@@ -83,3 +83,21 @@ def test_declined_cases_keep_their_ground_when_the_codes_of_9_8_lid_1_e_and_f_ar
     assert ground(criminal) == DeclineGround.CRIMINAL == "9:8-1f"
     assert ground(court) == DeclineGround.COURT == "9:8-1e"
     assert ground(late) == DeclineGround.OLDER_THAN_A_YEAR
+
+
+def test_questions_left_open_on_ended_cases_are_withdrawn_and_noted(back_to_latest):
+    """Migration 0032: a question an older release left open on a closed or merged case stops asking; one of an
+    open case still waits for its answer."""
+    from cases.models import CaseEvent, CitizenQuestion
+
+    closed, merged, running = CaseFactory(closed=True), CaseFactory(in_treatment=True), CaseFactory(in_treatment=True)
+    apps = migrate(("cases", "0031_import_replaced_totals"))
+    old_cases, questions = apps.get_model("cases", "Case"), apps.get_model("cases", "CitizenQuestion")
+    old_cases.objects.filter(pk=merged.pk).update(merged_into_id=running.pk)
+    for case in (closed, merged, running):
+        questions.objects.create(case_id=case.pk, text=f"Vraag bij {case.pk}?", status="open")
+    migrate(("cases", "0032_withdraw_questions_of_ended_cases"))
+    status = dict(CitizenQuestion.objects.values_list("case_id", "status"))
+    assert status == {closed.pk: "withdrawn", merged.pk: "withdrawn", running.pk: "open"}
+    noted = CaseEvent.objects.filter(name="question_withdrawn").values_list("case_id", "data__why")
+    assert sorted(noted) == sorted([(closed.pk, "closed"), (merged.pk, "merged")])
