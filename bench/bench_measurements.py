@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,7 @@ REPORT_TARGET_MS = 1000
 # norm code: (share of the rows, typical value, spread) — values in the norm's unit.
 MIX = {"TEL-25SEC": (0.6, 15.0, 12.0), "BALIE-WACHTTIJD": (0.2, 9.0, 6.0), "BALIE-AFSPRAAK": (0.1, 1.5, 1.0), "TEL-TERUGBELLEN": (0.1, 1.0, 1.0)}
 START = datetime.datetime(2025, 1, 1, 8, 0)
+AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")
 SECONDS_IN_YEAR = 365 * 24 * 3600
 
 
@@ -60,6 +62,8 @@ def write_csv(path: Path, rows: int) -> None:
         for code in chooser.choices(codes, weights, k=rows):
             _share, typical, spread = MIX[code]
             moment = START + datetime.timedelta(seconds=chooser.randrange(SECONDS_IN_YEAR - 16 * 3600))
+            if moment.replace(tzinfo=AMS, fold=0).utcoffset() != moment.replace(tzinfo=AMS, fold=1).utcoffset():
+                moment += datetime.timedelta(hours=1)  # the hour the clock skips or shows twice: the import asks for an offset there
             value = max(0.0, chooser.gauss(typical, spread))
             handle.write(f"{code},{moment:%Y-%m-%dT%H:%M:%S},{value:.3f}\n")
 
