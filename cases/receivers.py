@@ -11,6 +11,7 @@ from cases import dispatch
 from cases.conversation.notify import closed_reply_notify_later
 from cases.conversation.questions import question_answer_from_email
 from cases.conversation.records import conversation_access, conversation_wipe
+from cases.correspondence.suppression import letters_withhold
 from cases.intake.bounces import handle_tracking
 from cases.intake.webform import forget_hint_choices
 from cases.intake.webhooks import handle_inbound_email
@@ -83,6 +84,18 @@ def refresh_aggregates_after_a_letter(sender, instance, raw: bool = False, **kwa
         return
     if instance.kind in ANSWER_LETTER_KINDS or (instance.kind == "acknowledgement" and (instance.sent_at or instance.posted_at)):
         queue_refresh([instance.case_id])
+
+
+# --- letters: one written earlier whose reason to go has gone stays home ----------------------------------
+
+
+@receiver(post_save, sender="cases.Case", dispatch_uid="letters_withheld_when_case_ends")
+def withhold_letters_of_an_ended_case(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A case answered, closed or merged: in the same transaction, an acknowledgement still waiting (the charter's
+    answered-at-once exception) or any letter of a merged case leaves the outbox and the print queue."""
+    if raw or not (instance.merged_into_id is not None or instance.is_answered()):
+        return
+    letters_withhold(instance)
 
 
 # --- the conversation: a threaded reply of the citizen answers their open question ------------------

@@ -35,7 +35,8 @@ def _acknowledge_case(message: OutgoingMessage, case: Case) -> None:
         return
     how = _("per e-mail") if message.channel == DeliveryChannel.EMAIL else _("per post")
     try:
-        case_transition(case_id=case.pk, name="acknowledge", actor=None, note=f"{capfirst(str(LetterKind.ACKNOWLEDGEMENT.label))} {how}")
+        note = f"{capfirst(str(LetterKind.ACKNOWLEDGEMENT.label))} {how}"
+        case_transition(case_id=case.pk, name="acknowledge", actor=None, note=note, at=message.posted_at or message.sent_at)
     except WorkflowError as exc:
         logger.warning("acknowledgement of %s sent, but the case could not be acknowledged: %s", case, exc)
 

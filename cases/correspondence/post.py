@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.correspondence.departure import letter_left
 from cases.correspondence.outbox import send_after_commit
+from cases.correspondence.suppression import gone_reason, letters_withhold
 from cases.models import Case, OutboxStatus, OutgoingMessage
 from cases.permissions import HANDLE_CASE, REGISTER_POST, require
 
@@ -32,6 +33,7 @@ NOTHING_CHOSEN = _("Kies eerst de brieven die gepost zijn.")
 REPRINT_NEW_ADDRESS = _("Het adres is verbeterd: print deze brief opnieuw en gooi de eerdere print weg.")
 POSTED_IN_FUTURE = _("De postdatum kan niet in de toekomst liggen.")
 POSTED_BEFORE_WRITTEN = _("Brief %(number)s is pas op %(date)s gemaakt; hij kan niet eerder gepost zijn.")
+POSTED_BEFORE_PRINTED = _("Brief %(number)s is pas op %(date)s geprint; hij kan niet eerder gepost zijn.")
 # Letters the mailroom still has to handle, oldest first.
 IN_THE_MAILROOM = (OutboxStatus.TO_PRINT, OutboxStatus.PRINTED)
 
@@ -67,6 +69,8 @@ def _post_one(message: OutgoingMessage, moment: datetime.datetime, actor) -> Non
         raise ValidationError({"letters": NOT_TO_POST % {"number": number, "status": message.get_status_display()}})
     if timezone.localdate(moment) < timezone.localdate(message.created_at):
         raise ValidationError({"posted_on": POSTED_BEFORE_WRITTEN % {"number": number, "date": f"{timezone.localdate(message.created_at):%d-%m-%Y}"}})
+    if message.printed_at is not None and timezone.localdate(moment) < timezone.localdate(message.printed_at):
+        raise ValidationError({"posted_on": POSTED_BEFORE_PRINTED % {"number": number, "date": f"{timezone.localdate(message.printed_at):%d-%m-%Y}"}})
     message.status, message.posted_at, message.posted_by = OutboxStatus.POSTED, moment, actor
     message.printed_at = message.printed_at or moment
     message.save(update_fields=["status", "posted_at", "posted_by", "printed_at"])
@@ -79,6 +83,7 @@ class Posting:
 
     posted: list[OutgoingMessage]
     already: list[OutgoingMessage]
+    withheld: list[OutgoingMessage] = field(default_factory=list)  # no longer to go (answered at once, merged): not posted
 
 
 def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, actor) -> Posting:
@@ -92,11 +97,14 @@ def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, ac
     with transaction.atomic():
         letters = list(OutgoingMessage.objects.select_for_update().select_related("case__registration").filter(pk__in=outgoing_ids).order_by("pk"))
         already = [message for message in letters if message.status == OutboxStatus.POSTED]
-        posted = [message for message in letters if message.status != OutboxStatus.POSTED]
+        withheld = [message for message in letters if message.status != OutboxStatus.POSTED and gone_reason(message, message.case)]
+        posted = [message for message in letters if message.status != OutboxStatus.POSTED and message not in withheld]
         for message in posted:
             _post_one(message, moment, actor)
+        for case in {message.case for message in withheld}:
+            letters_withhold(case)  # taken out of the queue with the reason, not posted
     logger.info("%s letter(s) posted on %s, marked by %s (%s posted before)", len(posted), posted_on, getattr(actor, "username", "system"), len(already))
-    return Posting(posted=posted, already=already)
+    return Posting(posted=posted, already=already, withheld=withheld)
 
 
 def letters_readdress(*, case: Case) -> int:

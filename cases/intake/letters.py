@@ -8,6 +8,7 @@ as a private attachment; its text comes from the PDF's text layer or from OCR
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -17,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
+from cases.errors import WorkflowError
 from cases.intake.ocr import ExtractedText, extract_letter_text
 from cases.intake.uploads import SCAN_TYPES, CheckedUpload, attachments_store, check_upload
-from cases.models import Attachment, Case, CaseEvent, CaseState, CitizenQuestion, EventKind, IntakeChannel, Kind, Registration
+from cases.models import Attachment, Case, CaseEvent, CaseState, CitizenQuestion, EventKind, IntakeChannel, Kind, Registration, TriageState
 from cases.permissions import CORRECT_LETTER_TEXT, HANDLE_CASE, REGISTER_POST, require
 from cases.tagging import case_tag_later
 from cases.workflow.registration import Sender, content_hash, register_item
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 LETTER_NO_PERMISSION = _("U mag geen post registreren.")
 LETTER_CORRECT_NO_PERMISSION = _("U mag de tekst van een brief niet wijzigen.")
+LETTER_CHANGED_MEANWHILE = _(
+    "Een collega heeft de tekst van brief %(number)s net verbeterd. Uw tekst is niet opgeslagen: lees eerst de nieuwe tekst."
+)
 LETTER_CORRECT_TOO_LATE = _("De behandeling van zaak %(number)s is al begonnen. Vraag de kwaliteitsmedewerker om de tekst te corrigeren.")
 LETTER_NO_SCAN = _("Kies de scan van de brief (PDF, JPEG of PNG).")
 LETTER_NO_DATE = _("Vul de datum van ontvangst in.")
@@ -123,11 +128,21 @@ def letter_may_correct(registration: Registration, actor) -> bool:
     if actor is None or not actor.has_perm(CORRECT_LETTER_TEXT):
         return False
     # Who handles cases may correct a letter's text at any time; the mailroom only until handling starts.
+    if actor.has_perm(HANDLE_CASE):
+        return True
     case = getattr(registration, "case", None)
-    return case is None or case.state == CaseState.RECEIVED or actor.has_perm(HANDLE_CASE)
+    if case is None:  # other mail in triage: the officer's decision (forwarded, done) starts its handling
+        return registration.triage_state in ("", TriageState.PENDING)
+    return case.state == CaseState.RECEIVED
 
 
-def letter_correct_text(*, registration_id: int, text: str, actor) -> Registration:
+def text_fingerprint(text: str) -> str:
+    """What the correction form carries of the text it showed: a save from a page a colleague's correction made
+    stale is refused, not written over it."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:16]
+
+
+def letter_correct_text(*, registration_id: int, text: str, actor, seen: str | None = None) -> Registration:
     """Correct the text read from a scanned letter; the previous text stays on the case's timeline.
 
     Quality officers may do so at any time. The mailroom, which has the paper at hand, may do so
@@ -150,11 +165,15 @@ def letter_correct_text(*, registration_id: int, text: str, actor) -> Registrati
         if case is not None:
             registration.case = case
         if not letter_may_correct(registration, actor):
-            logger.warning("letter text correction of %s refused for %s: handling has started (%s)", registration.number, actor, case.state)
+            state = case.state if case is not None else registration.triage_state
+            logger.warning("letter text correction of %s refused for %s: handling has started (%s)", registration.number, actor, state)
             raise PermissionDenied(LETTER_CORRECT_TOO_LATE % {"number": registration.number})
         previous = registration.text
         if previous == text:
             return registration
+        if seen is not None and seen != text_fingerprint(previous):
+            logger.warning("letter text correction of %s refused for %s: corrected meanwhile by someone else", registration.number, actor)
+            raise WorkflowError(LETTER_CHANGED_MEANWHILE % {"number": registration.number})
         registration.text = text
         registration.save(update_fields=["text"])
         if case is not None:

@@ -42,6 +42,7 @@ NONE = "none"
 
 OCR_UNAVAILABLE = _("Tekstherkenning (OCR) is op deze server niet beschikbaar. De brief is geregistreerd; typ de tekst over.")
 OCR_FAILED = _("De tekst van de scan kon niet worden gelezen. De brief is geregistreerd; typ de tekst over.")
+PAGES_WITHOUT_TEXT = _("Bladzijde %(pages)s van de scan had geen tekst en kon niet worden gelezen. Lees die in de scan en typ over wat ertoe doet.")
 NO_TEXT_FOUND = _("In de scan is geen tekst gevonden. Controleer de scan en typ de tekst over.")
 PAGES_NOT_READ = _("Alleen de eerste %(read)s van de %(pages)s bladzijden zijn gelezen. Lees de rest in de scan en typ over wat ertoe doet.")
 
@@ -79,9 +80,14 @@ def pdftoppm_available() -> bool:
     return shutil.which("pdftoppm") is not None
 
 
+# Control characters a text layer may carry (pypdf gives NUL for some fonts; PostgreSQL refuses NUL in text):
+# all but tab and newline go.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def tidy(text: str) -> str:
-    """Trim trailing spaces, drop form feeds and runs of blank lines that OCR and pypdf leave."""
-    text = text.replace("\f", "\n").replace("\r\n", "\n")
+    """Trim trailing spaces, drop form feeds, control characters and runs of blank lines that OCR and pypdf leave."""
+    text = CONTROL_CHARACTERS.sub("", text.replace("\f", "\n").replace("\r\n", "\n").replace("\r", "\n"))
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -92,12 +98,16 @@ def _letters(text: str) -> int:
 
 def pdf_text_layer(data: bytes) -> str:
     """The text a PDF carries (typed letters, scans that were OCR'd already); '' when it has none or is unreadable."""
+    return tidy("\n\n".join(pdf_page_texts(data)))
+
+
+def pdf_page_texts(data: bytes) -> list[str]:
+    """The text layer of each page; [] when the PDF is unreadable."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        return tidy("\n\n".join(page.extract_text() or "" for page in reader.pages))
+        return [tidy(page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages]
     except Exception as exc:  # pypdf raises many kinds on a damaged or unusual PDF (an unknown filter: NotImplementedError)
         logger.warning("pdf text layer unreadable: %s: %s", type(exc).__name__, exc)
-        return ""
+        return []
 
 
 def pdf_page_count(data: bytes) -> int | None:
@@ -136,17 +146,28 @@ def ocr_image(path: Path, *, language: str = OCR_LANGUAGE) -> str:
 
 def ocr_pdf(data: bytes, *, language: str = OCR_LANGUAGE) -> str:
     """Render each page (at most MAX_OCR_PAGES) with pdftoppm and OCR it."""
+    return tidy("\n\n".join(ocr_pdf_pages(data, range(1, MAX_OCR_PAGES + 1), language=language).values()))
+
+
+def ocr_pdf_pages(data: bytes, numbers, *, language: str = OCR_LANGUAGE) -> dict[int, str]:
+    """OCR these pages of a PDF (numbers from 1; those beyond its end are skipped): {page number: text}."""
     if not pdftoppm_available():
         raise OcrUnavailable("pdftoppm")
     if not tesseract_available(language):
         raise OcrUnavailable(f"tesseract with '{language}'")
+    texts = {}
     with tempfile.TemporaryDirectory(prefix="handvest-ocr-") as folder:
         source = Path(folder) / "scan.pdf"
         source.write_bytes(data)
-        pages = ["-l", str(MAX_OCR_PAGES), "-scale-to", str(OCR_MAX_SIDE_PIXELS)]
-        _run(["pdftoppm", "-r", str(OCR_DPI), *pages, "-gray", "-png", str(source), str(Path(folder) / "page")])
-        pages = sorted(Path(folder).glob("page*.png"))
-        return tidy("\n\n".join(_tesseract(page, language) for page in pages))
+        wanted = sorted(numbers)
+        first, last = str(wanted[0]), str(wanted[-1])
+        size = ["-scale-to", str(OCR_MAX_SIDE_PIXELS)]
+        _run(["pdftoppm", "-r", str(OCR_DPI), "-f", first, "-l", last, *size, "-gray", "-png", str(source), str(Path(folder) / "page")])
+        for image in sorted(Path(folder).glob("page*.png")):
+            number = int(image.stem.rsplit("-", 1)[-1])
+            if number in wanted:
+                texts[number] = _tesseract(image, language)
+    return texts
 
 
 def ocr_image_bytes(data: bytes, content_type: str, *, language: str = OCR_LANGUAGE) -> str:
@@ -161,18 +182,26 @@ def extract_letter_text(data: bytes, content_type: str) -> ExtractedText:
     """The text of a scanned letter (PDF, JPEG or PNG); never raises."""
     if content_type not in (PDF, JPEG, PNG):
         raise ValueError(f"not a scan type: {content_type}")
+    layer, blank = "", []
     if content_type == PDF:
-        layer = pdf_text_layer(data)
-        if _letters(layer) >= MIN_TEXT_LAYER_LETTERS:
+        page_texts = pdf_page_texts(data)
+        layer = tidy("\n\n".join(page_texts))
+        # Decided per page: a typed first page does not pass for a letter whose second page is a scan.
+        blank = [number for number, page in enumerate(page_texts, start=1) if _letters(page) < MIN_TEXT_LAYER_LETTERS]
+        if _letters(layer) >= MIN_TEXT_LAYER_LETTERS and not blank:
             return ExtractedText(text=layer, source=TEXT_LAYER)
     try:
-        text = ocr_pdf(data) if content_type == PDF else ocr_image_bytes(data, content_type)
-    except OcrUnavailable as exc:
-        logger.warning("OCR unavailable (%s); letter registered without text", exc)
-        return ExtractedText(text="", source=NONE, problem=str(OCR_UNAVAILABLE))
-    except OcrFailed as exc:
-        logger.warning("OCR failed: %s; letter registered without text", exc)
-        return ExtractedText(text="", source=NONE, problem=str(OCR_FAILED))
+        if content_type == PDF and blank and _letters(layer) >= MIN_TEXT_LAYER_LETTERS:  # typed pages kept, the scanned ones read
+            read = ocr_pdf_pages(data, [number for number in blank if number <= MAX_OCR_PAGES])
+            text = tidy("\n\n".join(read.get(number, page) if number in blank else page for number, page in enumerate(page_texts, start=1)))
+        else:
+            text = ocr_pdf(data) if content_type == PDF else ocr_image_bytes(data, content_type)
+    except (OcrUnavailable, OcrFailed) as exc:
+        logger.warning("OCR unavailable or failed (%s); letter registered with %s", exc, "its text layer" if layer else "no text")
+        problem = OCR_UNAVAILABLE if isinstance(exc, OcrUnavailable) else OCR_FAILED
+        if _letters(layer) >= MIN_TEXT_LAYER_LETTERS:  # the typed pages' text, and which pages it lacks
+            return ExtractedText(text=layer, source=TEXT_LAYER, problem=str(PAGES_WITHOUT_TEXT % {"pages": ", ".join(map(str, blank))}))
+        return ExtractedText(text="", source=NONE, problem=str(problem))
     if _letters(text) == 0:
         logger.info("OCR found no text in the scan")
         return ExtractedText(text="", source=NONE, problem=str(NO_TEXT_FOUND))

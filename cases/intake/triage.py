@@ -42,6 +42,7 @@ TRIAGE_CASE_KIND = _("Kies klacht of verbetersuggestie.")
 TRIAGE_KIND = _("Kies klacht, verbetersuggestie of overig.")
 FORWARD_ADDRESS = _("Vul een geldig e-mailadres in om naar door te sturen.")
 MESSAGE_ALREADY_HANDLED = _("Dit bericht is al afgehandeld.")
+FORWARD_FAILED = _("Doorsturen naar %(to)s is niet gelukt: de mailserver nam het bericht niet aan. Het staat nog op de lijst; probeer het later opnieuw.")
 MESSAGE_NEEDS_TEXT = _("Het bericht heeft geen leesbare tekst. Neem de tekst over uit het originele bericht.")
 
 LOG_CONVERTED = "handvest.triage.converted"
@@ -95,6 +96,8 @@ def triage_convert(*, registration_id: int, kind: str, actor) -> Case:
 
 
 def _forward_mail(*, to: str, subject: str, body: str, files: list[tuple[str, object, str]]) -> None:
+    """Send the forward now, inside the caller's transaction: when the mail server refuses it, the item is not
+    marked forwarded (it stays on the list) and the officer reads why, instead of a forward that never left."""
     message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
     for name, field, content_type in files:
         try:
@@ -102,7 +105,11 @@ def _forward_mail(*, to: str, subject: str, body: str, files: list[tuple[str, ob
                 message.attach(name, handle.read(), content_type)
         except (OSError, ValueError) as exc:
             logger.warning("forward to %s: attachment %s missing (%s); sent without it", to, name, exc)
-    message.send()
+    try:
+        message.send()
+    except Exception as exc:  # SMTP, connection and ESP errors alike (anymail raises its own kinds): the forward did not leave
+        logger.warning("forward to %s failed: %s: %s; the item stays on the list", to, type(exc).__name__, exc)
+        raise WorkflowError(FORWARD_FAILED % {"to": to}) from exc
 
 
 def triage_forward(*, registration_id: int, to: str, actor, note: str = "") -> Registration:
@@ -117,7 +124,7 @@ def triage_forward(*, registration_id: int, to: str, actor, note: str = "") -> R
         body = render_to_string("cases/admin/workspace/forward_email.txt", {"registration": registration, "note": note.strip()})
         files = [(a.filename, a.file, a.content_type) for a in registration.attachments.all()]
         subject = f"Doorgestuurd: {registration.number} {registration.subject}".strip()
-        transaction.on_commit(lambda: _forward_mail(to=to, subject=subject, body=body, files=files))
+        _forward_mail(to=to, subject=subject, body=body, files=files)
     logger.info("triage: %s forwarded to %s by %s", registration.number, to, getattr(actor, "username", "system"))
     return registration
 
@@ -186,7 +193,7 @@ def inbound_forward(*, message_id: int, to: str, actor, note: str = "") -> Inbou
         body = render_to_string("cases/admin/workspace/forward_inbound_email.txt", {"message": message, "note": note.strip()})
         files = [(f"origineel-{message.pk}.eml", message.raw, "message/rfc822")] if message.raw else []
         subject = f"Doorgestuurd: {message.subject}".strip()
-        transaction.on_commit(lambda: _forward_mail(to=to, subject=subject, body=body, files=files))
+        _forward_mail(to=to, subject=subject, body=body, files=files)
     logger.info("triage: inbound message %s forwarded to %s by %s", message.pk, to, getattr(actor, "username", "system"))
     return message
 

@@ -199,8 +199,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     # --- transitions: state and dates only; services add events and side effects -------------
     @transition(field=state, source=CaseState.RECEIVED, target=CaseState.ACKNOWLEDGED, permission=HANDLE_CASE)
-    def acknowledge(self) -> None:
-        self.acknowledged_at = timezone.now()
+    def acknowledge(self, *, at: datetime.datetime | None = None) -> None:
+        # ``at``: when the acknowledgement left (sent, or posted on the day the mailroom names), not when it was marked.
+        self.acknowledged_at = at or timezone.now()
 
     # Awb 9:5: whenever the complainant is satisfied (at once, or after an explanation or a hearing), the case
     # closes without the answer letter of Awb 9:12.

@@ -26,7 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.correspondence.post import IN_THE_MAILROOM, NOTHING_CHOSEN, letters_mark_posted, outgoing_mark_printed
 from cases.intake.forms import LetterForm, LetterTextForm
-from cases.intake.letters import LETTER_CORRECT_NO_PERMISSION, LETTER_CORRECT_TOO_LATE, letter_correct_text, letter_may_correct, letter_scans
+from cases.intake.letters import (
+    LETTER_CORRECT_NO_PERMISSION,
+    LETTER_CORRECT_TOO_LATE,
+    letter_correct_text,
+    letter_may_correct,
+    letter_scans,
+    text_fingerprint,
+)
 from cases.models import UNPROCESSED_OUTCOMES, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
 from cases.permissions import CORRECT_LETTER_TEXT
 from cases.records.read_log import record_read
@@ -45,6 +52,7 @@ DONE_POSTED_ONE = _("1 brief staat als gepost op %(date)s; de inwoner ziet hem n
 DONE_POSTED_MANY = _("%(count)s brieven staan als gepost op %(date)s; de inwoners zien ze nu op hun pagina.")
 # A second clerk's queue may be older than the first clerk's click: say which letters went already.
 ALREADY_POSTED = _("Al eerder op gepost gezet (door een collega?): %(numbers)s.")
+WITHHELD = _("Niet meer versturen, uit de wachtrij gehaald (zaak al beantwoord of samengevoegd): %(numbers)s. Gooi deze brieven weg.")
 
 
 def _crumbs(label):
@@ -86,14 +94,17 @@ def _letter_or_404(pk: int) -> Registration:
     return get_object_or_404(Registration.objects.select_related("case"), pk=pk, channel=IntakeChannel.LETTER)
 
 
+def _text_form(registration: Registration, data=None) -> LetterTextForm:
+    return LetterTextForm(data, initial={"text": registration.text, "seen": text_fingerprint(registration.text)})
+
+
 @require_http_methods(["GET", "POST"])
 @uses_mailroom
 def letter_check(request, pk: int):
     """The registered letter with the text read from the scan, to check and correct: the mailroom
     while the case is still as registered, officers always."""
     registration = _letter_or_404(pk)
-    may_correct = letter_may_correct(registration, request.user)
-    form = LetterTextForm(request.POST or None, initial={"text": registration.text}) if may_correct else None
+    form = _text_form(registration, request.POST or None) if letter_may_correct(registration, request.user) else None
     unsaved, status = "", 200
     if request.method == "POST":
         if form is None:
@@ -106,11 +117,16 @@ def letter_check(request, pk: int):
         elif form.is_valid():
 
             def correct() -> str:
-                letter_correct_text(registration_id=registration.pk, text=form.cleaned_data["text"], actor=request.user)
+                seen = form.cleaned_data["seen"] or None  # a page without it (an old tab) is not refused for that
+                letter_correct_text(registration_id=registration.pk, text=form.cleaned_data["text"], actor=request.user, seen=seen)
                 return DONE_CORRECTED % {"number": registration.number}
 
             if run_action(request, correct, what=f"letter text correction of {registration.number}"):
                 return redirect("handvest_mailroom:letter", registration.pk)
+            registration.refresh_from_db(fields=["text"])
+            if form.cleaned_data["seen"] and form.cleaned_data["seen"] != text_fingerprint(registration.text):
+                # A colleague corrected it meanwhile: the form shows their text, and what was typed here stands beside it.
+                unsaved, status, form = form.cleaned_data["text"], 409, _text_form(registration)
     scans = letter_scans().filter(registration=registration).order_by("pk")
     record_read(request, registration, registration, activity="postregistratie")
     return render(
@@ -202,12 +218,14 @@ def mark_posted(request):
         # Which were posted already is decided under the lock: two clerks' overlapping batches both go through.
         posting = letters_mark_posted(outgoing_ids=chosen, posted_on=form.cleaned_data["posted_on"], actor=request.user)
         gone = ", ".join(sorted(letter.case.registration.number for letter in posting.already))
+        withheld = ", ".join(sorted(letter.case.registration.number for letter in posting.withheld))
+        kept_home = f" {WITHHELD % {'numbers': withheld}}" if withheld else ""
         letters = posting.posted
-        if not letters:  # all posted by a colleague meanwhile
-            raise ValidationError(ALREADY_POSTED % {"numbers": gone})
+        if not letters:  # all posted by a colleague meanwhile, or no longer to go
+            raise ValidationError(f"{ALREADY_POSTED % {'numbers': gone}}{kept_home}".strip() if gone else kept_home.strip())
         date = f"{form.cleaned_data['posted_on']:%d-%m-%Y}"
         done = DONE_POSTED_ONE % {"date": date} if len(letters) == 1 else DONE_POSTED_MANY % {"count": len(letters), "date": date}
-        return f"{done} {ALREADY_POSTED % {'numbers': gone}}" if gone else str(done)
+        return (f"{done} {ALREADY_POSTED % {'numbers': gone}}" if gone else str(done)) + kept_home
 
     run_action(request, post, what="mark posted of a batch of letters")
     return redirect("handvest_mailroom:print_queue")
