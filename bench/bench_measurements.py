@@ -130,7 +130,7 @@ def measure_imports(args, folder: Path) -> list[tuple[str, str, str]]:
         (f"import {args.rows:,} rows (read, check, COPY, insert)", f"{first_s:.1f} s", f"{first.added:,} new; storing took {store_s:.1f} s"),
         ("import the same file again", f"{again_s:.1f} s", f"{again.added} new, {again.unchanged:,} already there"),
         ("a copy with one bad line at the end", f"{refused_s:.1f} s", f"refused, {problems} line listed, {stored:,} rows as before"),
-        (f"import {TOTAL_LINES:,} daily totals (four norms, 2019–2025)", f"{totals_s:.1f} s", f"{totals_first.added:,} new (periods checked for overlap)"),
+        (f"import {TOTAL_LINES:,} daily totals (four norms, 2018–2024)", f"{totals_s:.1f} s", f"{totals_first.added:,} new (periods checked for overlap)"),
         ("import the same totals again", f"{totals_again_s:.1f} s", f"0 new, {totals_again.unchanged:,} already there"),
     ], first_s
 
@@ -139,9 +139,10 @@ TOTAL_LINES = 10_000
 
 
 def write_daily_totals(path: Path, lines: int) -> None:
-    """A phone exchange's daily totals of four norms, one line per norm and day, back from the end of 2025."""
+    """A phone exchange's daily totals of four norms, one line per norm and day, back from the end of 2024 (2025 has
+    the single observations, and a total on the same days is refused)."""
     codes = ("TEL-25SEC", "BALIE-WACHTTIJD", "BALIE-AFSPRAAK", "TEL-TERUGBELLEN")
-    days = [datetime.date(2025, 12, 31) - datetime.timedelta(days=n) for n in range(lines // len(codes))]
+    days = [datetime.date(2024, 12, 31) - datetime.timedelta(days=n) for n in range(lines // len(codes))]
     rows = [f"{code},{day},{day},100,90\n" for day in reversed(days) for code in codes]
     path.write_text("norm,period_start,period_end,observations,within_target\n" + "".join(rows), encoding="utf-8")
 
