@@ -122,6 +122,8 @@ def test_the_deadline_scan_no_longer_lists_a_call_back_made(municipality, handle
     assert not listed()
 
 
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # a live server: the transactional tests' own marker
 def test_the_officer_records_a_call_back_in_chromium_without_an_axe_violation(browser, live_server, municipality, handler):  # noqa: F811
     """On the case page the call-back form is a labelled radio group with a note; after "Ja, gesproken" the page
     says so and the form is gone. axe finds no serious or critical violation before or after."""
