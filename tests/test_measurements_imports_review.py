@@ -20,6 +20,7 @@ from cases.measurements import storing
 from cases.measurements.attainment import latest_attainment, norm_attainment
 from cases.measurements.charter_report import charter_report_build, charter_report_to_html
 from cases.measurements.importing import MeasurementFileRefused, measurements_import
+from cases.models import Measurement
 from cms.models import ServiceNorm
 from cms.roles import EDITORS
 from tests.factories import UserFactory
@@ -210,3 +211,27 @@ def test_a_draft_norm_never_published_is_not_judged_on_the_measurements_page(har
     codes = [row.code for row in latest_attainment(as_of=D(2026, 11, 20))]
     assert "TEL-25SEC" in codes
     assert "TEL-SNEL" not in codes
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("TEL-25SEC,2026-03-02T09:15:00,1_8", "‘1_8’ is geen getal"),  # Python's Decimal would read 18
+        ("TEL-25SEC,2026-03-02T09:15:00,1e3", "‘1e3’ is geen getal"),
+        ("TEL-25SEC,2026-03-02,18", "‘2026-03-02’ is geen datum en tijd"),  # a date alone: which call?
+        ("TEL-25SEC,0001-01-01T00:00:00+05:00,18", "ligt vóór 2000"),  # an empty spreadsheet cell; stored BC, unreadable
+    ],
+)
+def test_a_value_or_moment_python_would_read_but_nobody_meant_is_refused(norms, line, reason):
+    """Bad input gets a clear Dutch reason and nothing is stored: a number with an underscore or an exponent, a date
+    without a time, a moment from before 2000."""
+    with pytest.raises(MeasurementFileRefused) as refused:
+        run(f"norm,observed_at,value\n{line}\n".encode())
+    assert reason in " ".join(refused.value.messages), refused.value.messages
+    assert not Measurement.objects.exists()
+
+
+def test_a_total_from_before_2000_is_refused(norms):
+    with pytest.raises(MeasurementFileRefused) as refused:
+        run((TOTALS_HEADER + "TEL-25SEC,0001-01-01,0001-01-31,100,80\n").encode())
+    assert "ligt vóór 2000" in " ".join(refused.value.messages)

@@ -21,6 +21,7 @@ import datetime
 import hashlib
 import io
 import logging
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ NORM_QUALITATIVE = gettext_lazy("norm %(code)s heeft geen meetbaar doel; lever h
 BAD_MOMENT = gettext_lazy("‘%(value)s’ is geen datum en tijd (ISO, bijv. 2026-03-02T09:15:00)")
 BAD_DATE = gettext_lazy("‘%(value)s’ is geen datum (ISO, bijv. 2026-03-01)")
 IN_FUTURE = gettext_lazy("%(value)s ligt in de toekomst")
+TOO_EARLY = gettext_lazy("%(value)s ligt vóór %(year)s; een meting van zo lang geleden is een typefout")
+# A measurement before this year is a typo (0001-01-01 from an empty spreadsheet cell, 1926 for 2026).
+EARLIEST_YEAR = 2000
+# A plain number: digits with one decimal point or comma (Python would also read "1_8" as 18, or "1e3").
+PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:[.,][0-9]+)*")
 AMBIGUOUS_MOMENT = gettext_lazy(
     "%(value)s bestaat twee keer (de klok ging die nacht een uur terug): zet er de tijdzone bij, zoals %(value)s+02:00 of %(value)s+01:00"
 )
@@ -176,9 +182,14 @@ def _norm_problem(norm: _Norm | None, code: str, raw: bool) -> str | None:
 def _moment(text: str, now: tuple[datetime.datetime, datetime.datetime]) -> datetime.datetime | str:
     """The moment, or why not; ``now`` is (aware, naive local): a moment without an offset is local time."""
     try:
-        moment = datetime.datetime.fromisoformat(text)
+        # A date alone is no moment (Python reads it as midnight): the call's time is asked for.
+        moment = datetime.datetime.fromisoformat(text) if len(text) > len("2026-03-02") else None
     except ValueError:
+        moment = None
+    if moment is None:
         return str(BAD_MOMENT % {"value": text})
+    if moment.year < EARLIEST_YEAR:
+        return str(TOO_EARLY % {"value": text, "year": EARLIEST_YEAR})
     if moment.tzinfo is None and _repeated_hour(moment):
         return str(AMBIGUOUS_MOMENT % {"value": text})
     later = moment > (now[0] if moment.tzinfo else now[1])
@@ -197,6 +208,8 @@ def _repeated_hour(local: datetime.datetime) -> bool:
 
 
 def _value(text: str, decimal_comma: bool) -> Decimal | str:
+    if not PLAIN_NUMBER.fullmatch(text):
+        return str(BAD_NUMBER % {"value": text})
     try:
         value = Decimal(text.replace(",", ".") if decimal_comma else text)
     except InvalidOperation:
@@ -267,9 +280,10 @@ def _count(text: str) -> int | str:
 
 def _date(text: str) -> datetime.date | str:
     try:
-        return datetime.date.fromisoformat(text.strip())
+        day = datetime.date.fromisoformat(text.strip())
     except ValueError:
         return str(BAD_DATE % {"value": text})
+    return str(TOO_EARLY % {"value": text, "year": EARLIEST_YEAR}) if day.year < EARLIEST_YEAR else day
 
 
 def _total_row(row: list[str], norms: dict[str, _Norm]) -> ParsedTotal | str:
