@@ -165,6 +165,21 @@ def test_a_letter_cannot_be_marked_posted_before_the_day_it_was_printed(municipa
     assert letter.status == OutboxStatus.PRINTED
 
 
+def test_a_double_click_on_geprint_says_it_went_well_twice_and_prints_once(municipality, mailroom, client):
+    """The second click of "Geprint" finds the letter printed a moment ago: no error after the success, one printed_at."""
+    letter = acknowledgement_in_print_queue(CaseFactory(**SIETSKE))
+    client.force_login(mailroom)
+    url = reverse("handvest_mailroom:mark_printed", args=[letter.pk])
+    client.post(url)
+    letter.refresh_from_db()
+    printed_at = letter.printed_at
+    second = client.post(url, follow=True)
+    shown = [str(message) for message in second.context["messages"]]
+    assert shown and all("geprint" in message.lower() for message in shown) and not any("kan niet" in message for message in shown), shown
+    letter.refresh_from_db()
+    assert (letter.status, letter.printed_at) == (OutboxStatus.PRINTED, printed_at)
+
+
 # --- 4. an odd PDF crashes the registration -------------------------------------------------------------
 def test_a_scan_whose_text_layer_holds_a_nul_character_is_still_registered(municipality, mailroom, client):
     """A letter typed in a word processor with an odd font: pypdf reads a NUL character out of its text layer.

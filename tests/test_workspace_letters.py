@@ -190,13 +190,17 @@ def test_a_letter_is_printed_once_then_posted_and_only_then_leaves_the_queue(cli
     client.post(url)
     letter.refresh_from_db()
     assert letter.status == OutboxStatus.PRINTED and letter.printed_at is not None
-    response = client.post(url)
-    assert shown(response)[-1] == str(NOT_TO_PRINT % {"status": "geprint, nog niet gepost"})
+    printed_at = letter.printed_at
+    response = client.post(url)  # a second click: printed it is, once
+    assert "staat als geprint" in shown(response)[-1]
+    letter.refresh_from_db()
+    assert letter.printed_at == printed_at
     assert letter in client.get(reverse("handvest_mailroom:print_queue")).context["page_obj"].object_list  # still to post
     client.post(reverse("handvest_mailroom:mark_posted"), {"letters": [letter.pk], "posted_on": timezone.localdate().isoformat()})
     letter.refresh_from_db()
     assert letter.status == OutboxStatus.POSTED and letter.posted_at is not None
     assert letter not in client.get(reverse("handvest_mailroom:print_queue")).context["page_obj"].object_list
+    assert shown(client.post(url))[-1] == str(NOT_TO_PRINT % {"status": "gepost"})  # posted: no longer to print
 
 
 # --- the mailroom registers a letter ----------------------------------------------------------------

@@ -43,6 +43,8 @@ def outgoing_mark_printed(*, outgoing_id: int, actor) -> OutgoingMessage:
     require(actor, HANDLE_CASE, REGISTER_POST, message=NO_PRINT_PERMISSION)
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().get(pk=outgoing_id)
+        if message.status == OutboxStatus.PRINTED:
+            return message  # a double click, or a colleague a moment before: printed it is, once
         if message.status != OutboxStatus.TO_PRINT:
             logger.warning("outgoing message %s is %s; cannot be marked printed", message.pk, message.status)
             raise ValidationError({"status": NOT_TO_PRINT % {"status": message.get_status_display()}})
