@@ -98,7 +98,7 @@ class LetterTextForm(forms.Form):
     """The officer corrects the OCR'd text of a letter (``cases.intake.letters.letter_correct_text``)."""
 
     text = forms.CharField(label=_("Tekst van de brief"), widget=forms.Textarea(attrs={"rows": 16}))
-    seen = forms.CharField(required=False, widget=forms.HiddenInput)  # the text the page showed (``text_fingerprint``)
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)  # the text the page showed (``seen_fingerprint``)
 
 
 class OralIntakeForm(_ServiceForm):

@@ -8,7 +8,6 @@ as a private attachment; its text comes from the PDF's text layer or from OCR
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from cases.models import Attachment, Case, CaseEvent, CaseState, CitizenQuestion
 from cases.permissions import CORRECT_LETTER_TEXT, HANDLE_CASE, REGISTER_POST, require
 from cases.tagging import case_tag_later
 from cases.workflow.registration import Sender, content_hash, register_item
+from cases.workflow.transitions import seen_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +136,6 @@ def letter_may_correct(registration: Registration, actor) -> bool:
     return case.state == CaseState.RECEIVED
 
 
-def text_fingerprint(text: str) -> str:
-    """What the correction form carries of the text it showed: a save from a page a colleague's correction made
-    stale is refused, not written over it."""
-    return hashlib.sha256((text or "").encode()).hexdigest()[:16]
-
-
 def letter_correct_text(*, registration_id: int, text: str, actor, seen: str | None = None) -> Registration:
     """Correct the text read from a scanned letter; the previous text stays on the case's timeline.
 
@@ -171,7 +165,7 @@ def letter_correct_text(*, registration_id: int, text: str, actor, seen: str | N
         previous = registration.text
         if previous == text:
             return registration
-        if seen is not None and seen != text_fingerprint(previous):
+        if seen is not None and seen != seen_fingerprint(previous):
             logger.warning("letter text correction of %s refused for %s: corrected meanwhile by someone else", registration.number, actor)
             raise WorkflowError(LETTER_CHANGED_MEANWHILE % {"number": registration.number})
         registration.text = text

@@ -48,6 +48,7 @@ __all__ = [
     "case_transition",
     "case_record_hearing",
     "report_fingerprint",
+    "seen_fingerprint",
     "case_waive_hearing",
     "locked_case",
 ]
@@ -243,9 +244,15 @@ def case_waive_hearing(*, case_id: int, ground: str, reason: str, actor=None, ex
     return case
 
 
+def seen_fingerprint(text: str) -> str:
+    """What a form carries of the text it showed (never the text itself): a save from a page a colleague's change
+    made stale is refused, not written over that change."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:16]
+
+
 def report_fingerprint(report: str) -> str:
     """What the officer's form saw of the hearing report: a colleague's report saved meanwhile is not overwritten."""
-    return hashlib.sha256(report.strip().encode()).hexdigest()[:16]
+    return seen_fingerprint(report.strip())
 
 
 def case_record_hearing(

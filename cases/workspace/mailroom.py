@@ -32,11 +32,11 @@ from cases.intake.letters import (
     letter_correct_text,
     letter_may_correct,
     letter_scans,
-    text_fingerprint,
 )
 from cases.models import UNPROCESSED_OUTCOMES, InboundMessage, IntakeChannel, OutboxStatus, OutgoingMessage, Registration
 from cases.permissions import CORRECT_LETTER_TEXT
 from cases.records.read_log import record_read
+from cases.workflow.transitions import seen_fingerprint
 from cases.workspace.actions import run_action
 from cases.workspace.files import private_file_response
 from cases.workspace.roles import forbidden, uses_mailroom
@@ -95,7 +95,7 @@ def _letter_or_404(pk: int) -> Registration:
 
 
 def _text_form(registration: Registration, data=None) -> LetterTextForm:
-    return LetterTextForm(data, initial={"text": registration.text, "seen": text_fingerprint(registration.text)})
+    return LetterTextForm(data, initial={"text": registration.text, "seen": seen_fingerprint(registration.text)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -124,7 +124,7 @@ def letter_check(request, pk: int):
             if run_action(request, correct, what=f"letter text correction of {registration.number}"):
                 return redirect("handvest_mailroom:letter", registration.pk)
             registration.refresh_from_db(fields=["text"])
-            if form.cleaned_data["seen"] and form.cleaned_data["seen"] != text_fingerprint(registration.text):
+            if form.cleaned_data["seen"] and form.cleaned_data["seen"] != seen_fingerprint(registration.text):
                 # A colleague corrected it meanwhile: the form shows their text, and what was typed here stands beside it.
                 unsaved, status, form = form.cleaned_data["text"], 409, _text_form(registration)
     scans = letter_scans().filter(registration=registration).order_by("pk")
