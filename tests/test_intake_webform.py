@@ -378,7 +378,7 @@ def test_a_file_over_ten_megabytes_is_refused(client, municipality):
 
 def test_after_another_error_the_citizen_is_asked_to_choose_the_files_again(client, municipality):
     html = html_of(client.post(FORM_URL, valid_data(name="", attachments=[SimpleUploadedFile("foto.png", PNG_BYTES)])))
-    assert str(webform.FILES_CHOOSE_AGAIN) in html
+    assert str(uploads.FILES_CHOOSE_AGAIN) in html
     assert 'aria-describedby="id_attachments_hint id_attachments_note"' in html
 
 

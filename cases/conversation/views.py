@@ -20,7 +20,7 @@ from cases.conversation.forms import ConsentForm, ReplyForm, SatisfactionForm
 from cases.conversation.questions import question_reply_web
 from cases.conversation.satisfaction import survey_answer
 from cases.errors import WorkflowError
-from cases.intake.uploads import FILES_CHOOSE_AGAIN
+from cases.intake.uploads import files_again
 from cases.models import Case, CitizenQuestion, ConsentRequest, ConsentStatus, QuestionStatus, SatisfactionSurvey
 
 logger = logging.getLogger(__name__)
@@ -75,11 +75,7 @@ def question_reply(request, token: str, pk: int):
                 return back_to_page(case, "aanvulling" if added else "antwoord")
         else:
             logger.info("reply to question %s of %s returned with errors in %s", question.pk, case, ", ".join(sorted(form.errors)))
-    files_note = ""
-    if (problems or form.errors) and request.FILES and "attachments" not in form.errors:
-        files_note = FILES_CHOOSE_AGAIN  # a browser does not keep chosen files after an error page
-        attrs = form.fields["attachments"].widget.attrs
-        attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} {form['attachments'].auto_id}_note".strip()
+    files_note = files_again(form) if (problems or form.errors) and request.FILES and "attachments" not in form.errors else ""
     context = {"case": case, "question": question, "form": form, "problems": problems, "files_note": files_note}
     return private(render(request, "cases/conversation/reply.html", context, status=400 if (problems or form.errors) else 200))
 

@@ -283,3 +283,11 @@ class ScanField(forms.FileField):
         if not file:
             return None
         return check_upload(file, allowed=SCAN_TYPES)
+
+
+def files_again(form, field: str = "attachments") -> str:
+    """After an error page: the note that the chosen files must be chosen again (a browser does not keep them),
+    tied to the file field for a screen reader (its ``_note`` element, which the field's template shows)."""
+    attrs = form.fields[field].widget.attrs
+    attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} {form[field].auto_id}_note".strip()
+    return str(FILES_CHOOSE_AGAIN)

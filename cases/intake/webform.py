@@ -33,7 +33,8 @@ from cases import errors
 from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.text_fields import TextBox
 from cases.intake.thanks import complaint_thanks, thanks_cookie, thanks_state
-from cases.intake.uploads import FILES_CHOOSE_AGAIN, MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
+from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
+from cases.intake.uploads import files_again as files_again_note  # _form_page's flag has the helper's name
 from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
 from cases.workflow.deadlines import charter_terms
 from cases.workflow.registration import Sender, content_hash, register_item
@@ -255,11 +256,7 @@ TEMPLATE = "cases/intake/complaint_form.html"
 
 
 def _form_page(request, form: ComplaintForm, *, status: int = 200, page_errors: list[str] = (), files_again: bool = False):
-    files_note = ""
-    if files_again:
-        files_note = FILES_CHOOSE_AGAIN
-        attrs = form.fields["attachments"].widget.attrs
-        attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} id_attachments_note".strip()
+    files_note = files_again_note(form) if files_again else ""
     context = {"form": form, "page_errors": [str(e) for e in page_errors], "files_note": files_note, "terms": charter_terms()}
     response = render(request, TEMPLATE, context, status=status)
     response["X-Robots-Tag"] = "noindex"
