@@ -261,7 +261,7 @@ def test_a_reply_returned_with_an_error_says_the_chosen_files_must_be_chosen_aga
     an error, tells the citizen "U had bestanden gekozen. Kies ze opnieuw" (a browser does not keep them).
     The reply page does not: a citizen whose text was too long shortens it, sends, and the photo is silently
     lost."""
-    from cases.intake.webform import FILES_CHOOSE_AGAIN
+    from cases.intake.uploads import FILES_CHOOSE_AGAIN
 
     case = CaseFactory(in_treatment=True, email="piet@example.nl")
     question = question_ask(case_id=case.pk, text="Heeft u een foto?", actor=officer())
@@ -288,3 +288,29 @@ def test_a_letter_still_waiting_for_print_does_not_carry_the_link_that_was_just_
     assert letter.status == OutboxStatus.QUEUED  # not printed yet
     assert client.get(reverse("cases:case_status", kwargs={"token": old})).status_code == 404
     assert old not in letter.body_text
+
+
+@pytest.mark.parametrize("printed", [False, True])
+def test_a_letter_in_the_mailroom_is_made_again_with_the_renewed_link(gemeente, django_capture_on_commit_callbacks, printed):
+    """A letter already made as a PDF for the mailroom (to print, or printed and not yet posted) goes back to the
+    outbox when the link is renewed: its new PDF carries the new link, and a printed one is back in the queue to print."""
+    from cases.correspondence.delivery import outgoing_send
+    from cases.correspondence.links import private_link_renew
+    from cases.correspondence.post import outgoing_mark_printed
+    from cases.intake.ocr import pdf_text_layer
+    from cases.models import OutboxStatus, OutgoingMessage
+
+    actor = officer()
+    case = CaseFactory(in_treatment=True, by_post=True, name="Piet Hoekstra")
+    question = question_ask(case_id=case.pk, text="Welke stoep bedoelt u?", actor=actor)
+    assert outgoing_send(outgoing_id=question.letter_id) == "to_print"
+    if printed:
+        outgoing_mark_printed(outgoing_id=question.letter_id, actor=actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        private_link_renew(case_id=case.pk, reason="Link stond in een brief naar een verkeerd adres", actor=actor)
+    letter = OutgoingMessage.objects.get(pk=question.letter_id)
+    case.refresh_from_db()
+    assert letter.status == OutboxStatus.TO_PRINT
+    assert case.public_token in letter.body_text
+    assert case.public_token[:12] in pdf_text_layer(letter.pdf.read()).replace("\n", "")
+    assert letter.printed_at is None  # a printed one is to be printed again, with the new link

@@ -10,21 +10,21 @@ wrong address.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases import errors
 from cases.correspondence.composing import letter_compose, one_line, private_link
 from cases.correspondence.outbox import delivery_channel, letter_queue
-from cases.correspondence.pdf import letter_render_pdf
+from cases.correspondence.post import IN_THE_MAILROOM, REPRINT_NEW_LINK, letter_remake
+from cases.correspondence.suppression import NOT_GONE
 from cases.errors import WorkflowError
 from cases.models import Case, CaseEvent, DeliveryChannel, EventKind, LetterKind, OutboxStatus, OutgoingMessage, new_public_token
 from cases.permissions import HANDLE_CASE, HANDLE_DATA_REQUESTS, require
+from cases.workflow.transitions import seen_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ LINK_RENEWED_MERGED_NOTE = _("Nieuwe persoonlijke link gemaakt (samengevoegde za
 
 def link_fingerprint(case) -> str:
     """What the officer's form carries of the link it replaces (never the link itself)."""
-    return hashlib.sha256(case.public_token.encode()).hexdigest()[:16]
+    return seen_fingerprint(case.public_token)
 
 
 def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = None) -> OutgoingMessage | None:
@@ -81,21 +81,16 @@ def private_link_renew(*, case_id: int, reason: str, actor, seen: str | None = N
     return message
 
 
-# Letters that have not left: the mailroom has not printed them, or they wait for a (re)try.
-NOT_LEFT = (OutboxStatus.QUEUED, OutboxStatus.TO_PRINT, OutboxStatus.FAILED)
-
-
 def _relink_waiting(case: Case, old_link: str, new_link: str) -> None:
-    """The case's letters that have not left yet carry the new link, not the one that gives 404 from now on; a
-    letter already made as a PDF for the mailroom is made again."""
-    for letter in OutgoingMessage.objects.select_for_update().filter(case=case, status__in=NOT_LEFT, body_text__contains=old_link):
+    """The case's letters that have not left yet (waiting, failed, or in the mailroom) carry the new link, not the one
+    that gives 404 from now on; one in the mailroom goes back to the outbox to be made (and printed) again."""
+    waiting = (*NOT_GONE, OutboxStatus.FAILED)
+    for letter in OutgoingMessage.objects.select_for_update().filter(case=case, status__in=waiting, body_text__contains=old_link):
         letter.body_text = letter.body_text.replace(old_link, new_link)
-        if letter.pdf:
-            pdf = letter_render_pdf(case=case, subject=letter.subject, body_text=letter.body_text, kind=letter.kind)
-            old_file, storage = letter.pdf.name, letter.pdf.storage
-            letter.pdf.save(old_file.rsplit("/", 1)[-1], ContentFile(pdf), save=False)  # a new name beside the old file
-            transaction.on_commit(lambda name=old_file, files=storage: files.delete(name))  # kept while the change may roll back
-        letter.save(update_fields=["body_text", "pdf"])
+        if letter.status in IN_THE_MAILROOM:
+            letter_remake(letter, reprint=REPRINT_NEW_LINK)
+        else:
+            letter.save(update_fields=["body_text"])
         logger.info("letter %s of %s carries the new private link", letter.pk, case)
 
 

@@ -31,6 +31,7 @@ NOT_TO_POST = _("Brief %(number)s staat niet klaar om te posten (nu: %(status)s)
 NO_PRINT_PERMISSION = _("U mag brieven niet als geprint of gepost markeren.")
 NOTHING_CHOSEN = _("Kies eerst de brieven die gepost zijn.")
 REPRINT_NEW_ADDRESS = _("Het adres is verbeterd: print deze brief opnieuw en gooi de eerdere print weg.")
+REPRINT_NEW_LINK = _("De persoonlijke link is vernieuwd: print deze brief opnieuw en gooi de eerdere print weg.")
 POSTED_IN_FUTURE = _("De postdatum kan niet in de toekomst liggen.")
 POSTED_BEFORE_WRITTEN = _("Brief %(number)s is pas op %(date)s gemaakt; hij kan niet eerder gepost zijn.")
 POSTED_BEFORE_PRINTED = _("Brief %(number)s is pas op %(date)s geprint; hij kan niet eerder gepost zijn.")
@@ -109,6 +110,20 @@ def letters_mark_posted(*, outgoing_ids: list[int], posted_on: datetime.date, ac
     return Posting(posted=posted, already=already, withheld=withheld)
 
 
+def letter_remake(message: OutgoingMessage, *, reprint: str) -> None:
+    """A letter in the mailroom whose address or text changed goes back to the outbox, which makes its PDF again
+    (rendered there, with its retries, so a failure never undoes the change); a printed one is to be printed again
+    (``reprint`` says why). Its old PDF goes once the change is committed. Call inside the change's transaction."""
+    old_pdf = message.pdf.name
+    message.pdf = ""
+    message.last_error = str(reprint) if message.status == OutboxStatus.PRINTED else ""
+    message.status, message.printed_at = OutboxStatus.QUEUED, None
+    message.save()
+    if old_pdf:
+        transaction.on_commit(lambda name=old_pdf, storage=message.pdf.storage: storage.delete(name))
+    send_after_commit(message.pk)
+
+
 def letters_readdress(*, case: Case) -> int:
     """After the citizen's name or postal address was corrected: the case's letters still waiting for the
     mailroom go back to the outbox, which makes them again with the new address block (a PDF is rendered
@@ -120,14 +135,8 @@ def letters_readdress(*, case: Case) -> int:
     for message in waiting:
         if (message.to_name, message.to_address) == (registration.sender_name, registration.sender_address):
             continue
-        old_pdf = message.pdf.name
-        message.to_name, message.to_address, message.pdf = registration.sender_name, registration.sender_address, ""
-        message.last_error = str(REPRINT_NEW_ADDRESS) if message.status == OutboxStatus.PRINTED else ""
-        message.status, message.printed_at = OutboxStatus.QUEUED, None
-        message.save()
-        if old_pdf:  # the old address's PDF goes once the correction is committed
-            transaction.on_commit(lambda name=old_pdf, storage=message.pdf.storage: storage.delete(name))
-        send_after_commit(message.pk)
+        message.to_name, message.to_address = registration.sender_name, registration.sender_address
+        letter_remake(message, reprint=REPRINT_NEW_ADDRESS)
         changed += 1
     if changed:
         logger.info("%s letter(s) of %s in the print queue sent back to the outbox with the corrected address", changed, registration.number)
