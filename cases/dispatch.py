@@ -25,6 +25,7 @@ ACKNOWLEDGE = "cases.acknowledge"  # write a new case's acknowledgement to the o
 OUTBOX_RELAY = "cases.outbox_relay"
 INBOUND_RELAY = "cases.inbound_relay"
 PROCESS_INBOUND = "cases.process_inbound"  # a stored message, processed by a worker (cases.intake.email)
+REGISTER_WEB = "cases.register_web"  # a stored web form submission, registered by a worker (cases.intake.web_submissions)
 DEADLINE_DIGEST = "cases.deadline_digest"
 TAG_CASE = "cases.tag_case"
 RETRAIN_TAGGER = "cases.retrain_tagger"
@@ -43,7 +44,8 @@ SATISFACTION_SURVEY = "cases.satisfaction_survey"  # cases.conversation.satisfac
 # worker on "mail" never waits behind a storm of refreshes (``CELERY_TASK_ROUTES`` in settings).
 MAIL_QUEUE = "mail"
 HOUSEKEEPING_QUEUE = "celery"
-MAIL_TASKS = (ACKNOWLEDGE, SEND_LETTER, OUTBOX_RELAY, DEADLINE_DIGEST)
+# A web form's registration goes with them: the citizen's acknowledgement waits for it.
+MAIL_TASKS = (REGISTER_WEB, ACKNOWLEDGE, SEND_LETTER, OUTBOX_RELAY, DEADLINE_DIGEST)
 
 
 def runs_eagerly() -> bool:
@@ -55,7 +57,7 @@ def runs_eagerly() -> bool:
 # in between, beat's relays do their work (a missing acknowledgement, a letter never tried, mail
 # stored but not processed, pending counts). The others (tagging, a destruction list, a reply's
 # notice) have no relay, and are published as soon as they are queued.
-RELAYED_TASKS = (ACKNOWLEDGE, SEND_LETTER, PROCESS_INBOUND, REFRESH_AGGREGATES)
+RELAYED_TASKS = (REGISTER_WEB, ACKNOWLEDGE, SEND_LETTER, PROCESS_INBOUND, REFRESH_AGGREGATES)
 
 # Tasks without arguments that take whatever is waiting (the aggregates' pending cases): run once for a
 # whole request in eager mode instead of after every commit in it (``AfterResponseMiddleware``).

@@ -19,6 +19,7 @@ from cases.conversation.satisfaction import surveys_send
 from cases.correspondence import delivery, outbox
 from cases.correspondence.digest import deadline_digest_send
 from cases.intake.email import inbound_pending, inbound_resume
+from cases.intake.web_submissions import submission_register, submissions_waiting
 from cases.models import OutboxStatus
 from cases.records.destruction import destruction_list_execute
 from cases.records.loose_mail import loose_mail_expire
@@ -79,13 +80,28 @@ def process_inbound(inbound_id: int) -> str:
     return inbound_resume(inbound_id=inbound_id, deferred=True).outcome
 
 
+# A web form's stored submission, registered here rather than in the web request (its citizen waits
+# only for the stored row). Idempotent: a submission registered meanwhile is left as it is.
+@shared_task(name=dispatch.REGISTER_WEB, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def register_web(submission_id: int) -> str:
+    registration = submission_register(submission_id=submission_id)
+    return registration.number if registration is not None else "registered before"
+
+
 @shared_task(name=dispatch.INBOUND_RELAY)
 def inbound_relay() -> int:
-    """Beat, every few minutes: process the mail a crash left stored but unprocessed."""
+    """Beat, every few minutes: process the mail, and register the web form submissions, a crash left stored."""
     pending = inbound_pending()
     for inbound_id in pending:
         inbound_resume(inbound_id=inbound_id)
-    return len(pending)
+    waiting = submissions_waiting()
+    for submission_id in waiting:
+        logger.warning("web submission %s was stored but not registered; registering it now", submission_id)
+        try:
+            submission_register(submission_id=submission_id)
+        except Exception:  # the next one still gets its turn; this one waits for the next round
+            logger.exception("web submission %s could not be registered", submission_id)
+    return len(pending) + len(waiting)
 
 
 # Retried on errors (the mail server may be down); the day's DeadlineDigest row keeps it to one mail.

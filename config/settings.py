@@ -239,6 +239,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Citizen mail on its own queue ("mail"), housekeeping on the default one ("celery"): cases.dispatch.ROUTES.
 CELERY_TASK_ROUTES = {
+    "cases.register_web": {"queue": "mail"},
     "cases.acknowledge": {"queue": "mail"},
     "cases.send_letter": {"queue": "mail"},
     "cases.outbox_relay": {"queue": "mail"},

@@ -21,7 +21,9 @@ from cases import dispatch
 from cases.correspondence.outbox import cases_missing_acknowledgement
 from cases.intake import webhooks
 from cases.intake.email import inbound_pending
-from cases.models import Case, InboundMessage, Registration
+from cases.intake.web_submissions import submission_register, submissions_waiting
+from cases.models import Case, InboundMessage, Registration, WebSubmission
+from cases.tasks import inbound_relay
 from tests.test_eager_after_response import FORM
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -44,7 +46,7 @@ class Broker:
 @pytest.fixture
 def broker(monkeypatch):
     broker = Broker()
-    for name in (dispatch.ACKNOWLEDGE, dispatch.TAG_CASE, dispatch.PROCESS_INBOUND, dispatch.REFRESH_AGGREGATES):
+    for name in (dispatch.REGISTER_WEB, dispatch.ACKNOWLEDGE, dispatch.TAG_CASE, dispatch.PROCESS_INBOUND, dispatch.REFRESH_AGGREGATES):
         task = current_app.tasks[name]
         monkeypatch.setattr(task, "apply_async", lambda args, kwargs=None, countdown=None, name=name, **options: broker.publish(name, args, kwargs, countdown))
     monkeypatch.setattr(webhooks, "models_stay_out", lambda: True)  # a web process, as gunicorn's
@@ -71,13 +73,16 @@ def noting_client(broker):
     return client
 
 
-def test_the_web_forms_acknowledgement_task_is_published_after_the_response(noting_client, broker, municipality):
+def test_the_web_forms_registration_is_published_after_the_response_and_its_acknowledgement_by_the_worker(noting_client, broker, municipality):
     response = noting_client.post("/melding/", FORM)
     assert response.status_code == 302
     assert noting_client.handler.published_at_response == []  # the citizen did not wait for the broker
-    case = Case.objects.get()
-    assert (dispatch.ACKNOWLEDGE, (case.pk,), None) in broker.published
+    submission = WebSubmission.objects.get()
+    assert broker.published == [(dispatch.REGISTER_WEB, (submission.pk,), None)] and not Case.objects.exists()
+    registration = submission_register(submission_id=submission.pk)  # the worker
+    assert submission_register(submission_id=submission.pk) is None  # delivered twice: registered once
     assert [name for name, _args, _countdown in broker.published].count(dispatch.ACKNOWLEDGE) == 1
+    assert (dispatch.ACKNOWLEDGE, (registration.case.pk,), None) in broker.published
 
 
 def test_a_webhooks_message_is_stored_before_the_response_and_its_task_published_after(noting_client, broker, municipality, settings):
@@ -91,13 +96,20 @@ def test_a_webhooks_message_is_stored_before_the_response_and_its_task_published
     assert broker.published == [(dispatch.PROCESS_INBOUND, (inbound.pk,), None)]
 
 
-def test_with_the_broker_down_the_complaint_is_registered_and_the_relays_take_it_up(noting_client, broker, municipality, caplog):
+def test_with_the_broker_down_the_complaint_is_stored_and_the_relays_take_it_up(noting_client, broker, municipality, caplog):
     broker.down = True
     with caplog.at_level(logging.ERROR, logger="cases.dispatch"):
         response = noting_client.post("/melding/", FORM)
     assert response.status_code == 302 and response.url == "/melding/ontvangen/"
+    submission = WebSubmission.objects.get()
+    assert f"task {dispatch.REGISTER_WEB} after the response failed" in [record.getMessage() for record in caplog.records]
+    # Beat's inbound relay registers what waits over two minutes; the broker is still down for the acknowledgement.
+    assert submissions_waiting() == []
+    WebSubmission.objects.filter(pk=submission.pk).update(received_at=timezone.now() - datetime.timedelta(minutes=3))
+    assert submissions_waiting() == [submission.pk]
+    assert inbound_relay.apply().result == 1  # (not .get(): an earlier test's worker may leave Celery thinking this is a task)
     case = Case.objects.get()
-    assert f"task {dispatch.ACKNOWLEDGE} after the response failed" in [record.getMessage() for record in caplog.records]
+    assert case.registration.number == submission.number and submissions_waiting() == []
     # Beat's outbox relay writes the acknowledgement that no task wrote, once its grace is over.
     Registration.objects.filter(pk=case.registration_id).update(registered_at=timezone.now() - datetime.timedelta(minutes=10))
     assert cases_missing_acknowledgement() == [case.pk]

@@ -89,24 +89,37 @@ def test_with_a_worker_a_webhook_post_stores_its_message_and_its_token_in_one_co
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_with_a_worker_a_web_form_submission_is_one_commit_and_writes_no_session(client, municipality, monkeypatch):
+def test_with_a_worker_a_web_form_submission_is_one_statement_and_writes_no_session(client, municipality, monkeypatch):
+    """The citizen waits for one statement (its number and its stored submission, ``web_submissions``);
+    the worker registers it with the registration's seven and its aggregate mark."""
     from django.contrib.sessions.models import Session
 
     from cases import dispatch
-    from cases.models import AggregatePending
+    from cases.intake.web_submissions import submission_register
+    from cases.models import AggregatePending, WebSubmission
 
     monkeypatch.setattr(dispatch, "runs_eagerly", lambda: False)
     queued = []
-    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append(name))
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append((name, args)))
     data = {"kind": "complaint", "description": "Ik heb een uur aan de balie gewacht.", "name": "Aukje", "email": "aukje@example.nl",
             "address": "", "phone": "", "hint": "", "website": ""}
+    from cms.models import MunicipalitySettings
+
+    client.get("/melding/")  # a process that showed the form before: the charter's norms and the prefix are kept a minute
+    MunicipalitySettings.current()
     with CaptureQueriesContext(connection) as captured:
         assert client.post("/melding/", data).status_code == 302
+    assert len(captured.captured_queries) == 1, "\n".join(statements(captured))  # no BEGIN or COMMIT either: autocommit
+    assert "cases_registrationcounter" in statements(captured)[0] and "cases_websubmission" in statements(captured)[0]
+    assert not Session.objects.exists() and not Case.objects.exists()
+    submission = WebSubmission.objects.get()
+    assert queued == [(dispatch.REGISTER_WEB, (submission.pk,))]
+    with CaptureQueriesContext(connection) as captured:
+        registration = submission_register(submission_id=submission.pk)
     assert commits(captured) == 1
-    case = Case.objects.get()
-    assert AggregatePending.objects.filter(case_id=case.pk).exists()  # committed with the case
-    assert not Session.objects.exists()
-    assert dispatch.ACKNOWLEDGE in queued
+    assert registration.number == submission.number and registration.case.public_token == submission.token
+    assert AggregatePending.objects.filter(case_id=registration.case.pk).exists()  # committed with the case
+    assert (dispatch.ACKNOWLEDGE, (registration.case.pk,)) in queued
 
 
 def test_the_municipality_is_read_once_a_minute_and_a_save_is_seen_at_once(municipality, monkeypatch):

@@ -137,16 +137,18 @@ def test_thank_you_page_without_a_submission_sends_you_to_the_form(client, munic
 
 
 def test_thank_you_page_trusts_only_its_own_signed_cookie_for_two_hours(client, municipality, caplog):
-    """The page finds the registration in a signed cookie that ends with the browser: a forged or changed
+    """The page finds the submission in a signed cookie that ends with the browser: a forged or changed
     one, or one older than two hours, shows the form again instead of somebody's private link; sending
     writes no session row."""
     from django.contrib.sessions.models import Session
 
+    from cases.models import WebSubmission
+
     client.post(FORM_URL, valid_data())
     assert Session.objects.count() == 0
-    first = Registration.objects.get()
+    first = WebSubmission.objects.get()
     client.post(FORM_URL, valid_data(description="Een tweede klacht over de balie."))
-    second = Registration.objects.exclude(pk=first.pk).get()
+    second = WebSubmission.objects.exclude(pk=first.pk).get()
     signed = client.cookies["handvest_thanks"].value
     assert signed.split(":")[0] == str(second.pk)  # an id, signed: no personal data in the browser
 
@@ -240,17 +242,23 @@ def test_double_submit_of_the_same_form_makes_one_case_and_shows_the_same_number
 
 def test_with_a_worker_the_request_renders_no_letter_and_the_worker_acknowledges_once(client, municipality, monkeypatch, django_capture_on_commit_callbacks):
     from cases import dispatch
-    from cases.models import OutgoingMessage
-    from cases.tasks import acknowledge
+    from cases.models import OutgoingMessage, WebSubmission
+    from cases.tasks import acknowledge, register_web
 
     queued = []
     monkeypatch.setattr(dispatch, "runs_eagerly", lambda: False)
     monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append((name, args)))
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(FORM_URL, valid_data()).status_code == 302
+    submission = WebSubmission.objects.get()
+    assert queued == [(dispatch.REGISTER_WEB, (submission.pk,))]  # the web process stored it, and registered nothing
+    assert not Case.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert register_web.apply(args=(submission.pk,)).get() == submission.number
+        assert register_web.apply(args=(submission.pk,)).get() == "registered before"  # delivered twice
     case = Case.objects.get()
-    assert (dispatch.ACKNOWLEDGE, (case.pk,)) in queued
-    assert not OutgoingMessage.objects.exists()  # the web process rendered no letter
+    assert queued.count((dispatch.ACKNOWLEDGE, (case.pk,))) == 1
+    assert not OutgoingMessage.objects.exists()  # no process rendered a letter yet
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
         assert acknowledge.apply(args=(case.pk,)).get() == "queued"

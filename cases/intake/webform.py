@@ -9,20 +9,16 @@ correspondence receiver of ``case_registered`` sends it after commit.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 import textwrap
-from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -33,11 +29,12 @@ from cases import errors
 from cases.intake.rate_limit import client_ip, rate_release, rate_reserve
 from cases.intake.text_fields import TextBox
 from cases.intake.thanks import complaint_thanks, thanks_cookie, thanks_state
-from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, CheckedUpload, MultipleFileField, attachments_store
+from cases.intake.uploads import MAX_FILE_SIZE, MAX_FILES, MultipleFileField
 from cases.intake.uploads import files_again as files_again_note  # _form_page's flag has the helper's name
-from cases.models import CaseEvent, CaseNorm, EventKind, IntakeChannel, Kind, Registration, TagSource, TagStatus
+from cases.intake.web_submissions import submission_hash, submission_store
+from cases.models import Kind
 from cases.workflow.deadlines import charter_terms
-from cases.workflow.registration import Sender, content_hash, register_item
+from cases.workflow.registration import Sender
 from cms.kept import forget, kept
 from cms.models import Channel, MunicipalitySettings, ServiceNorm
 
@@ -208,49 +205,6 @@ class ComplaintForm(forms.Form):
         return summary
 
 
-def submission_hash(*, kind: str, description: str, sender: Sender, day: datetime.date | None = None) -> str:
-    """Identity of a submission: its words and its whole sender (name, e-mail, phone, address) on its day
-    of receipt. A double click, Back and send again (the browser puts the text back), or a retry are one
-    case; the same words another day, or from another person at the same address, are another. (A
-    one-time token in the form could not see Back: the page comes back with a new one.)"""
-    day = day or timezone.localdate()
-    return content_hash("webform", kind, description, sender.name, sender.email, sender.phone, sender.address, day.isoformat())
-
-
-# --- registering ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class WebSubmission:
-    registration: Registration
-    created: bool
-
-
-def _record_hint(*, registration: Registration, hint: str) -> None:
-    """Keep the citizen's 'waar gaat het over?' on the case: a citizen tag for a norm, a timeline note always."""
-    case = getattr(registration, "case", None)
-    if not hint or case is None:
-        return
-    prefix, _sep, value = hint.partition(":")
-    if prefix == "norm":
-        # Published and active now: the form's list may be up to a minute old in this process.
-        norm = ServiceNorm.objects.published_active().filter(code=value).first()
-        if norm is not None:
-            CaseNorm.objects.get_or_create(case=case, norm=norm, defaults={"source": TagSource.CITIZEN, "status": TagStatus.SUGGESTED})
-    CaseEvent.objects.create(case=case, kind=EventKind.NOTE, name="citizen_hint", note=hint, data={"hint": hint})
-
-
-def webform_register(*, kind: str, description: str, sender: Sender, hint: str = "", uploads: list[CheckedUpload] = ()) -> WebSubmission:
-    """Register a web form submission exactly once, with its attachments and the citizen's hint."""
-    hash_value = submission_hash(kind=kind, description=description, sender=sender)
-    with transaction.atomic():
-        registration, created = register_item(channel=IntakeChannel.WEB, kind=kind, text=description, sender=sender, hash_value=hash_value)
-        if created:
-            attachments_store(registration=registration, uploads=uploads)
-            _record_hint(registration=registration, hint=hint)
-    if not created:
-        logger.info("web form submitted twice; kept %s", registration.number)
-    return WebSubmission(registration=registration, created=created)
-
-
 # --- views ------------------------------------------------------------------------------------
 TEMPLATE = "cases/intake/complaint_form.html"
 
@@ -349,16 +303,19 @@ def _register(request, form: ComplaintForm, reserved: list[str]):
     data = form.cleaned_data
     sender = _sender(data)
     try:
-        submission = webform_register(
+        submission, created = submission_store(
             kind=data["kind"], description=data["description"], sender=sender, hint=data["hint"], uploads=data["attachments"]
         )
     except ValidationError as exc:
         rate_release(reserved)
         logger.warning("web form: registration refused: %s", exc)
         return _form_page(request, form, page_errors=[REGISTRATION_FAILED], files_again=bool(request.FILES))
-    pk = str(submission.registration.pk)
+    pk = str(submission.pk)
     state = pk
-    if not submission.created:
+    if created:
+        logger.info("web form stored as %s", submission.number)
+    else:
+        logger.info("web form submitted twice; kept %s", submission.number)
         rate_release(reserved)  # the same form again (a double click, Back and send): not a second submission
         # The private link is shown once: only to the browser that still holds it unseen, never because
         # the same words were sent again (the next person at the computer, or someone at the same address).

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.storage import private_storage
 
-__all__ = ["UNPROCESSED_OUTCOMES", "Attachment", "InboundMessage", "InboundOutcome", "WebhookToken"]
+__all__ = ["UNPROCESSED_OUTCOMES", "Attachment", "InboundMessage", "InboundOutcome", "WebSubmission", "WebhookToken"]
 
 
 class InboundOutcome(models.TextChoices):
@@ -128,3 +128,32 @@ class WebhookToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.token[:12]}"
+
+
+class WebSubmission(models.Model):
+    """A web form's submission as the request stored it, with its registration number and private link
+    already taken; a worker registers it (``cases.intake.web_submissions``).
+
+    The citizen's thank-you page shows the number and the link at once, and the web request writes one
+    row. ``payload`` holds what the citizen sent until the registration holds it, and is emptied then;
+    beat's relay registers a submission a crash left waiting. Destroying the registration destroys this row.
+    """
+
+    number = models.CharField(_("registratienummer"), max_length=24, unique=True)
+    token = models.CharField(_("sleutel van de persoonlijke link"), max_length=64, unique=True)
+    # The form's identity (words, sender, day: ``webform.submission_hash``): a double click meets the first row here.
+    content_hash = models.CharField(_("inhoudshash"), max_length=64, unique=True)
+    kind = models.CharField(_("soort"), max_length=12)
+    received_at = models.DateTimeField(_("ontvangen op"), default=timezone.now)
+    payload = models.JSONField(_("inhoud tot de registratie"), default=dict, blank=True)
+    registration = models.OneToOneField(
+        "cases.Registration", on_delete=models.CASCADE, null=True, blank=True, related_name="web_submission", verbose_name=_("registratie")
+    )
+
+    class Meta:
+        verbose_name = _("webformulier in verwerking")
+        verbose_name_plural = _("webformulieren in verwerking")
+        indexes = [models.Index(fields=["received_at"], condition=models.Q(registration__isnull=True), name="web_submission_waiting")]
+
+    def __str__(self) -> str:
+        return self.number

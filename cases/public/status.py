@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from cases.conversation.timeline import citizen_conversation
 from cases.correspondence.pdf import letter_render_pdf, pdf_filename
-from cases.models import LEFT_STATUSES, Case, CaseState, ComplaintOutcome, EventKind, LetterKind, OutgoingMessage
+from cases.models import LEFT_STATUSES, Case, CaseState, ComplaintOutcome, EventKind, LetterKind, OutgoingMessage, WebSubmission
 from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
@@ -27,8 +27,12 @@ DEADLINE_TEXT = {"acknowledgement": "Ontvangstbevestiging uiterlijk", "answer": 
 ANSWER_KINDS = (LetterKind.ANSWER, LetterKind.SUGGESTION_RESPONSE, LetterKind.DECLINE, LetterKind.FORWARD_NOTICE, LetterKind.EXPLANATION)
 
 
+def _case(token: str) -> Case | None:
+    return Case.objects.select_related("registration").filter(public_token=token, public_token_revoked=False).first()
+
+
 def _case_or_404(token: str) -> Case:
-    case = Case.objects.select_related("registration").filter(public_token=token, public_token_revoked=False).first()
+    case = _case(token)
     if case is None:
         raise Http404
     return case
@@ -83,11 +87,23 @@ def _closed_by(case: Case) -> str:
     return step or ""
 
 
+def _processing_or_404(request, token: str) -> HttpResponse:
+    """A web form's submission whose worker has not registered it yet (``cases.intake.web_submissions``):
+    its number and that it is being processed, instead of a 404 for a link the citizen just got."""
+    waiting = WebSubmission.objects.filter(token=token, registration__isnull=True).first()
+    if waiting is None:
+        raise Http404
+    context = {"number": waiting.number, "received_on": timezone.localdate(waiting.received_at)}
+    return _private(render(request, "cases/public/processing.html", context))
+
+
 @require_GET
 @never_cache
 def case_status(request, token: str):
     """The citizen's private link."""
-    case = _case_or_404(token)
+    case = _case(token)
+    if case is None:
+        return _processing_or_404(request, token)
     letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT_STATUSES).order_by("created_at", "pk"))
     answer = next((letter for letter in reversed(letters) if letter.kind in ANSWER_KINDS), None)
     merged = case.merged_into_id is not None

@@ -32,7 +32,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.dispatch import Signal
 from wagtail.models import ModelLogEntry
 
-from cases.models import Attachment, Case, CaseEvent, CaseNorm, InboundMessage, OutgoingMessage, Registration, new_public_token
+from cases.models import Attachment, Case, CaseEvent, CaseNorm, InboundMessage, OutgoingMessage, Registration, WebSubmission, new_public_token
 from cases.records.audit import history_of
 from cases.records.read_log import read_log_unlink
 from cases.storage import private_storage
@@ -135,6 +135,8 @@ def registration_wipe(registration_id: int) -> WipeResult:
     removed = attachments.delete()[0]
     result = inbound_wipe(InboundMessage.objects.filter(registration_id=registration_id))
     Registration.objects.filter(pk=registration_id).update(**REGISTRATION_BLANK)
+    # The web form's submission row: its first link's token and the fingerprint of the citizen's words and name.
+    WebSubmission.objects.filter(registration_id=registration_id).delete()
     _wagtail_log_wipe(Registration, [registration_id], Registration.objects.filter(pk=registration_id).values_list("number", flat=True).first() or "")
     result.files += files
     result.attachments += removed

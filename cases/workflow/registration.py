@@ -109,8 +109,13 @@ def register_item(
     hash_value: str | None = None,
     callback_requested: bool = False,
     actor=None,
+    number: str | None = None,
+    public_token: str | None = None,
 ) -> tuple[Registration, bool]:
     """Register an incoming item exactly once; return (registration, created).
+
+    ``number`` and ``public_token``: taken before, when the item was stored (a web form's submission,
+    ``cases.intake.web_submissions``), instead of now.
 
     The same Message-ID (or, without one, the same content hash) returns the existing
     registration and changes nothing. The database decides: its unique keys refuse the second
@@ -136,17 +141,17 @@ def register_item(
         "triage_state": TriageState.PENDING if kind == Kind.OTHER else "",
         "registered_by": actor,
     }
-    return _create(fields, callback_requested=callback_requested)
+    return _create(fields, callback_requested=callback_requested, number=number, public_token=public_token)
 
 
-def _create(fields: dict, *, callback_requested: bool) -> tuple[Registration, bool]:
+def _create(fields: dict, *, callback_requested: bool, number: str | None, public_token: str | None) -> tuple[Registration, bool]:
     """Number and save the registration, and open its case, in one transaction; a twin that won the race is returned instead."""
-    prefix = MunicipalitySettings.current().registration_prefix
     try:
         with transaction.atomic():
-            registration = Registration.objects.create(number=next_registration_number(prefix=prefix, year=fields["received_on"].year), **fields)
+            number = number or next_registration_number(prefix=MunicipalitySettings.current().registration_prefix, year=fields["received_on"].year)
+            registration = Registration.objects.create(number=number, **fields)
             if registration.kind != Kind.OTHER:
-                case_open(registration=registration, actor=fields["registered_by"], callback_requested=callback_requested)
+                case_open(registration=registration, actor=fields["registered_by"], callback_requested=callback_requested, public_token=public_token)
     except IntegrityError:
         # The same message again (a retry, a double click), or two deliveries that raced: return the first.
         existing = registration_find_existing(message_id=fields["message_id"], hash_value=fields["content_hash"] or None)
@@ -158,11 +163,12 @@ def _create(fields: dict, *, callback_requested: bool) -> tuple[Registration, bo
     return registration, True
 
 
-def case_open(*, registration: Registration, actor=None, callback_requested: bool = False) -> Case:
+def case_open(*, registration: Registration, actor=None, callback_requested: bool = False, public_token: str | None = None) -> Case:
     """Make the case of a complaint or suggestion, with its deadlines, and log it; queue its tagging after commit."""
     case = Case.objects.create(
         registration=registration,
         kind=registration.kind,
+        **({"public_token": public_token} if public_token else {}),
         **case_deadlines(received_on=registration.received_on, callback_requested=callback_requested),
     )
     CaseEvent.objects.create(

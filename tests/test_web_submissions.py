@@ -1,0 +1,144 @@
+"""A web form's submission is stored in the request with its number and private link; a worker registers it.
+
+The rules (``cases.intake.web_submissions``):
+- the request writes one row, numbered from the year's counter as every registration is, gap-free when
+  a double click is refused;
+- the thank-you page and the private link work before the worker has registered it: the number, the
+  date of receipt, the terms; the link says the submission is being processed;
+- the worker registers it once (delivered twice, it does nothing), with its number, its link, its files
+  and its hint, and empties what the submission held; a second submission of the same files keeps none;
+- destroying or erasing the case takes the submission's row with it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import dispatch
+from cases.intake.web_submissions import submission_register, submission_store
+from cases.models import Attachment, Case, RegistrationCounter, WebSubmission
+from cases.records.wiping import case_wipe
+from cases.workflow.deadlines import case_deadlines
+from cases.workflow.registration import Sender, register_item
+
+FORM_URL = "/melding/"
+THANKS_URL = "/melding/ontvangen/"
+PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    """A web process with a worker elsewhere: what it queues is noted, not run."""
+    queued = []
+    monkeypatch.setattr(dispatch, "runs_eagerly", lambda: False)
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append((name, args)))
+    return queued
+
+
+def form(description: str = "De balie was om tien uur nog dicht, terwijl de website negen uur zei.", **overrides) -> dict:
+    data = {"kind": "complaint", "description": description, "name": "Aukje Hoekstra", "email": "aukje@example.nl",
+            "address": "", "phone": "", "hint": "", "website": ""}
+    return {**data, **overrides}
+
+
+def test_numbers_are_the_counters_and_a_refused_double_takes_none(client, municipality, no_worker):
+    register_item(channel="letter", kind="complaint", text="Een brief.", hash_value="brief-1")  # the year's first, by letter
+    assert client.post(FORM_URL, form()).status_code == 302
+    assert client.post(FORM_URL, form()).status_code == 302  # a double click
+    assert client.post(FORM_URL, form("Een ander verhaal over de parkeerautomaat.")).status_code == 302
+    year = timezone.localdate().year
+    numbers = list(WebSubmission.objects.order_by("pk").values_list("number", flat=True))
+    assert numbers == [f"HLG-{year}-000002", f"HLG-{year}-000003"]
+    assert RegistrationCounter.objects.get(year=year).last == 3  # the double took no number
+    assert [name for name, _args in no_worker] == [dispatch.REGISTER_WEB, dispatch.REGISTER_WEB]
+
+
+def test_a_number_past_a_million_keeps_all_its_digits(client, municipality, no_worker):
+    year = timezone.localdate().year
+    RegistrationCounter.objects.create(prefix="HLG", year=year, last=999_999)
+    assert client.post(FORM_URL, form()).status_code == 302
+    assert WebSubmission.objects.get().number == f"HLG-{year}-1000000"
+
+
+def test_before_the_worker_the_thanks_page_and_the_link_say_what_they_can(client, municipality, no_worker):
+    assert client.post(FORM_URL, form()).status_code == 302
+    submission = WebSubmission.objects.get()
+    page = client.get(THANKS_URL).content.decode()
+    due = case_deadlines(received_on=timezone.localdate())
+    assert submission.number in page and submission.token in page and "aukje@example.nl" in page
+    assert f"{due['acknowledgement_due']:%-d}" in page and "klacht" in page
+    status = client.get(reverse("cases:case_status", kwargs={"token": submission.token}))
+    assert status.status_code == 200 and status["X-Robots-Tag"] == "noindex, nofollow"
+    assert submission.number in status.content.decode() and "verwerk" in status.content.decode()
+    assert client.get(reverse("cases:case_status", kwargs={"token": submission.token[:-1] + "x"})).status_code == 404
+
+    registration = submission_register(submission_id=submission.pk)
+    status = client.get(reverse("cases:case_status", kwargs={"token": submission.token}))
+    assert status.status_code == 200 and "verwerk" not in status.content.decode()
+    assert registration.number in status.content.decode()
+    assert registration.received_on == timezone.localdate() and registration.case.acknowledgement_due == due["acknowledgement_due"]
+
+
+def test_the_worker_registers_once_and_the_submission_keeps_nothing_personal(client, harlingen, no_worker, django_capture_on_commit_callbacks):
+    assert client.post(FORM_URL, form(hint="norm:BALIE-WACHTTIJD")).status_code == 302
+    submission = WebSubmission.objects.get()
+    assert submission.payload["sender"]["email"] == "aukje@example.nl"
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = submission_register(submission_id=submission.pk)
+        assert submission_register(submission_id=submission.pk) is None  # delivered twice
+    assert Case.objects.count() == 1
+    case = registration.case
+    assert registration.sender_name == "Aukje Hoekstra" and registration.channel == "web" and case.public_token == submission.token
+    assert list(case.norm_tags.values_list("norm__code", "source")) == [("BALIE-WACHTTIJD", "citizen")]
+    submission.refresh_from_db()
+    assert submission.payload == {} and submission.registration_id == registration.pk
+    assert [args for name, args in no_worker if name == dispatch.ACKNOWLEDGE] == [(case.pk,)]
+
+
+def test_files_wait_with_the_submission_and_a_double_keeps_none_of_its_own(client, municipality, no_worker, settings):
+    def upload():
+        return SimpleUploadedFile("brief.pdf", PDF_BYTES, content_type="application/pdf")
+
+    assert client.post(FORM_URL, {**form(), "attachments": [upload()]}).status_code == 302
+    assert client.post(FORM_URL, {**form(), "attachments": [upload()]}).status_code == 302  # a double click
+    attachment = Attachment.objects.get()
+    assert attachment.registration_id is None and attachment.file.storage.exists(attachment.file.name)
+    folder = os.path.dirname(attachment.file.storage.path(attachment.file.name))
+    assert os.listdir(folder) == [os.path.basename(attachment.file.name)]  # the double's file was deleted
+    registration = submission_register(submission_id=WebSubmission.objects.get().pk)
+    assert list(registration.attachments.values_list("filename", flat=True)) == ["brief.pdf"]
+
+
+def test_erasing_the_case_takes_the_submission_with_it(client, municipality):
+    assert client.post(FORM_URL, form()).status_code == 302  # eager: registered after the response
+    case = Case.objects.get()
+    token = case.public_token
+    assert WebSubmission.objects.filter(registration=case.registration).exists()
+    case_wipe(case)
+    assert not WebSubmission.objects.exists()
+    assert client.get(reverse("cases:case_status", kwargs={"token": token})).status_code == 404
+    assert client.get(THANKS_URL).status_code == 302  # the thank-you page has nothing left to show
+
+
+def test_on_a_database_without_ctes_in_inserts_the_same_row_comes_from_two_statements(municipality, monkeypatch):
+    """SQLite (``make run``) cannot INSERT in a CTE: the counter and the row go in one transaction."""
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    submission, created = submission_store(kind="complaint", description="Geen antwoord op mijn brief.", sender=Sender(name="Jan", email="jan@example.nl"))
+    monkeypatch.undo()
+    again, created_again = submission_store(kind="complaint", description="Geen antwoord op mijn brief.", sender=Sender(name="Jan", email="jan@example.nl"))
+    assert created and not created_again and again.pk == submission.pk
+    assert submission.number.endswith("-000001") and WebSubmission.objects.get().token == submission.token
