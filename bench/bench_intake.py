@@ -193,9 +193,9 @@ FILL_SQL = [
     FROM generate_series(%(start)s, %(stop)s) AS i
     """,
     """
-    INSERT INTO cases_case (registration_id, kind, state, acknowledgement_due, answer_due, extension_reason, hearing_waiver, outcome,
-                            decline_ground, forwarded_to, public_token, public_token_revoked, acknowledged_at)
-    SELECT r.id, r.kind, 'in_treatment', r.received_on + 6, r.received_on + 42, '', '', '', '', '', md5('vul' || r.id), false,
+    INSERT INTO cases_case (registration_id, kind, state, acknowledgement_due, answer_due, extension_reason, hearing_waiver, hearing_report,
+                            complained_about, outcome, decline_ground, forwarded_to, public_token, public_token_revoked, acknowledged_at)
+    SELECT r.id, r.kind, 'in_treatment', r.received_on + 6, r.received_on + 42, '', '', '', '', '', '', '', md5('vul' || r.id), false,
            r.registered_at + interval '1 day'
     FROM cases_registration r
     WHERE r.number LIKE 'VUL-%%' AND NOT EXISTS (SELECT 1 FROM cases_case c WHERE c.registration_id = r.id)

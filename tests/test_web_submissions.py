@@ -27,6 +27,8 @@ from cases.models import Attachment, Case, RegistrationCounter, WebSubmission
 from cases.records.wiping import case_wipe
 from cases.workflow.deadlines import case_deadlines
 from cases.workflow.registration import Sender, register_item
+from tests.test_browser_flow import browser  # noqa: F401 (the fixture)
+from tests.test_browser_journeys import Journey
 
 FORM_URL = "/melding/"
 THANKS_URL = "/melding/ontvangen/"
@@ -142,3 +144,17 @@ def test_on_a_database_without_ctes_in_inserts_the_same_row_comes_from_two_state
     again, created_again = submission_store(kind="complaint", description="Geen antwoord op mijn brief.", sender=Sender(name="Jan", email="jan@example.nl"))
     assert created and not created_again and again.pk == submission.pk
     assert submission.number.endswith("-000001") and WebSubmission.objects.get().token == submission.token
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # a live server: the transactional tests' own marker
+def test_the_page_of_a_submission_being_processed_reads_well_in_chromium(browser, live_server, municipality, monkeypatch):  # noqa: F811
+    """The private link before the worker registered it: its number and what happens, at 320 px (400 % zoom)
+    without sideways scrolling, and axe finds no serious or critical violation."""
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: None)  # no worker came yet
+    submission, _ = submission_store(kind="complaint", description="De balie was dicht.", sender=Sender(name="Jan", email="jan@example.nl"))
+    page = browser.new_page(viewport={"width": 320, "height": 800}, locale="nl-NL")
+    journey = Journey(page, "web-submission")
+    journey.visit(f"{live_server.url}{reverse('cases:case_status', kwargs={'token': submission.token})}", "processing")
+    assert submission.number in page.inner_text("h1") and "verwerkt" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
