@@ -25,7 +25,7 @@ app.conf.beat_schedule = {
     "deadline-scan-daily": {"task": "cases.deadline_digest", "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri")},
     # The outbox relay: releases held acknowledgements, writes missing ones, requeues lost sends.
     "outbox-relay": {"task": "cases.outbox_relay", "schedule": 5 * 60.0},
-    # The inbound relay: processes mail that a crash left stored but unprocessed.
+    # The inbound relay: processes mail, and registers web form submissions, that a crash left stored.
     "inbound-relay": {"task": "cases.inbound_relay", "schedule": 5 * 60.0},
     # The conversation: some working days after closure the citizen is asked once how satisfied they were.
     "satisfaction-survey": {"task": "cases.satisfaction_survey", "schedule": crontab(hour=9, minute=15, day_of_week="mon-fri")},
