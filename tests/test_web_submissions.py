@@ -136,6 +136,23 @@ def test_erasing_the_case_takes_the_submission_with_it(client, municipality):
     assert client.get(THANKS_URL).status_code == 302  # the thank-you page has nothing left to show
 
 
+def test_a_thanks_cookie_of_the_release_before_is_not_read_as_a_submissions(client, municipality, no_worker):
+    """Before, the cookie held a registration's id: after the upgrade the same number could be another
+    citizen's submission, with its private link. The new salt makes such a cookie unreadable."""
+    from django.http import HttpResponse
+
+    from cases.intake import thanks
+
+    assert client.post(FORM_URL, form()).status_code == 302
+    submission = WebSubmission.objects.get()
+    client.cookies.clear()
+    setter = HttpResponse()
+    setter.set_signed_cookie(thanks.THANKS_COOKIE, str(submission.pk), salt="handvest.intake.thanks")
+    client.cookies[thanks.THANKS_COOKIE] = setter.cookies[thanks.THANKS_COOKIE].value
+    response = client.get(THANKS_URL)
+    assert response.status_code == 302 and response["Location"] == FORM_URL
+
+
 def test_on_a_database_without_ctes_in_inserts_the_same_row_comes_from_two_statements(municipality, monkeypatch):
     """SQLite (``make run``) cannot INSERT in a CTE: the counter and the row go in one transaction."""
     monkeypatch.setattr(connection, "vendor", "sqlite")

@@ -24,7 +24,8 @@ from cases.models import Kind, WebSubmission
 from cases.workflow.deadlines import case_deadlines
 
 THANKS_COOKIE = "handvest_thanks"
-THANKS_SALT = "handvest.intake.thanks"
+# ".submission": a cookie of a release before, holding a registration's id, is not read as a submission's.
+THANKS_SALT = "handvest.intake.thanks.submission"
 THANKS_MAX_AGE = datetime.timedelta(hours=2)
 
 

@@ -21,6 +21,7 @@ registration holds it, and is destroyed with its row at the end of its retention
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import logging
@@ -66,7 +67,7 @@ def submission_store(*, kind: str, description: str, sender: Sender, hint: str =
     submission again returns the first. Its registration is queued for after the response."""
     now = timezone.now()
     hash_value = submission_hash(kind=kind, description=description, sender=sender, day=timezone.localdate(now))
-    payload = {"description": description, "sender": sender.__dict__, "hint": hint}
+    payload = {"description": description, "sender": dataclasses.asdict(sender), "hint": hint}
     stored: list[Attachment] = []
     # In the view's autocommit a refused row undoes its own statement; a transaction is needed only
     # around files, or as a savepoint in a caller's transaction, which the refusal must not break.
