@@ -90,17 +90,21 @@ def register_web(submission_id: int) -> str:
 
 @shared_task(name=dispatch.INBOUND_RELAY)
 def inbound_relay() -> int:
-    """Beat, every few minutes: process the mail, and register the web form submissions, a crash left stored."""
-    pending = inbound_pending()
-    for inbound_id in pending:
-        inbound_resume(inbound_id=inbound_id)
+    """Beat, every few minutes: register the web form submissions, and process the mail, a crash left stored.
+    One that fails is logged and waits for the next round; the others still get their turn."""
     waiting = submissions_waiting()
     for submission_id in waiting:
         logger.warning("web submission %s was stored but not registered; registering it now", submission_id)
         try:
             submission_register(submission_id=submission_id)
-        except Exception:  # the next one still gets its turn; this one waits for the next round
+        except Exception:
             logger.exception("web submission %s could not be registered", submission_id)
+    pending = inbound_pending()
+    for inbound_id in pending:
+        try:
+            inbound_resume(inbound_id=inbound_id)
+        except Exception:  # e.g. its raw file is gone: the message stays for a person, the relay goes on
+            logger.exception("stored mail %s could not be processed", inbound_id)
     return len(pending) + len(waiting)
 
 

@@ -77,4 +77,5 @@ def _received(submission: WebSubmission) -> dict:
         received_on, email = timezone.localdate(submission.received_at), submission.payload["sender"]["email"]
         terms, token = case_deadlines(received_on=received_on), submission.token
     kind = Kind(submission.kind)
-    return {"number": submission.number, "received_on": received_on, "kind": kind.value, "kind_label": kind.label, "email": email, "token": token, **terms}
+    number = registration.number if registration is not None else submission.number  # the same, unless registered before
+    return {"number": number, "received_on": received_on, "kind": kind.value, "kind_label": kind.label, "email": email, "token": token, **terms}

@@ -142,8 +142,14 @@ def submission_register(*, submission_id: int) -> Registration | None:
                 attachment.registration = registration
                 attachment.save(update_fields=["registration"])
             _record_hint(registration=registration, hint=payload.get("hint", ""))
-        else:  # registered before under its own number (by a release that registered in the request)
+        else:
+            # The same words were registered in the request by the release before (Back and send again across
+            # the upgrade): the citizen is shown that registration. Its number was taken for nothing, and its
+            # files go, as a double's always did.
             logger.warning("web submission %s was registered before as %s", submission.number, registration.number)
+            for attachment in Attachment.objects.filter(pk__in=payload.get("attachments", []), registration__isnull=True):
+                attachment.file.delete(save=False)
+                attachment.delete()
         submission.registration, submission.payload = registration, {}
         submission.save(update_fields=["registration", "payload"])
     return registration

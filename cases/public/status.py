@@ -87,13 +87,10 @@ def _closed_by(case: Case) -> str:
     return step or ""
 
 
-def _processing_or_404(request, token: str) -> HttpResponse:
+def _processing(request, submission: WebSubmission) -> HttpResponse:
     """A web form's submission whose worker has not registered it yet (``cases.intake.web_submissions``):
     its number and that it is being processed, instead of a 404 for a link the citizen just got."""
-    waiting = WebSubmission.objects.filter(token=token, registration__isnull=True).first()
-    if waiting is None:
-        raise Http404
-    context = {"number": waiting.number, "received_on": timezone.localdate(waiting.received_at)}
+    context = {"number": submission.number, "received_on": timezone.localdate(submission.received_at)}
     return _private(render(request, "cases/public/processing.html", context))
 
 
@@ -103,7 +100,13 @@ def case_status(request, token: str):
     """The citizen's private link."""
     case = _case(token)
     if case is None:
-        return _processing_or_404(request, token)
+        submission = WebSubmission.objects.filter(token=token).first()
+        if submission is not None and submission.registration_id is None:
+            return _processing(request, submission)
+        # Registered between the two reads (the worker's commit): the case is there now.
+        case = _case(token) if submission is not None else None
+        if case is None:
+            raise Http404
     letters = list(OutgoingMessage.objects.filter(case=case, status__in=LEFT_STATUSES).order_by("created_at", "pk"))
     answer = next((letter for letter in reversed(letters) if letter.kind in ANSWER_KINDS), None)
     merged = case.merged_into_id is not None

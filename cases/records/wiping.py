@@ -52,6 +52,8 @@ REGISTRATION_BLANK = {
     "sender_phone": "",
     "sender_address": "",
     "message_id": None,
+    # The fingerprint of the words and the sender: after an erasure, the same words sent again are a new case.
+    "content_hash": "",
 }
 INBOUND_BLANK = {
     "from_address": "",
