@@ -45,6 +45,7 @@ run: $(STAMP) system-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_charter --if-empty cms/charters/harlingen-2017.yaml
 	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py run_relays
 	@mkdir -p var
 	@echo "Training the tagger in the background (var/tagger-training.log); the site is served meanwhile."
 	$(BIN)/python manage.py ensure_tagger --tag-waiting > var/tagger-training.log 2>&1 &

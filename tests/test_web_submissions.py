@@ -12,6 +12,7 @@ The rules (``cases.intake.web_submissions``):
 
 from __future__ import annotations
 
+import datetime
 import os
 
 import pytest
@@ -175,3 +176,24 @@ def test_the_page_of_a_submission_being_processed_reads_well_in_chromium(browser
     journey.visit(f"{live_server.url}{reverse('cases:case_status', kwargs={'token': submission.token})}", "processing")
     assert submission.number in page.inner_text("h1") and "verwerkt" in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_make_run_takes_up_on_start_what_a_stopped_run_left_waiting(municipality, monkeypatch, django_capture_on_commit_callbacks):
+    """``make run`` has no beat: ``run_relays`` on its start registers a submission whose registration never ran
+    (the run was stopped right after the response) and writes its acknowledgement."""
+    import io
+
+    from django.core.management import call_command
+
+    from cases.models import OutgoingMessage
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: None)  # the run stopped before its task ran
+        submission, _ = submission_store(kind="complaint", description="De balie was dicht.", sender=Sender(name="Jan", email="jan@example.nl"))
+    WebSubmission.objects.filter(pk=submission.pk).update(received_at=timezone.now() - datetime.timedelta(minutes=10))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_relays", stdout=out)
+    case = Case.objects.get(registration__number=submission.number)
+    assert "1 stored submission(s) or e-mail(s) taken up" in out.getvalue()
+    assert OutgoingMessage.objects.filter(case=case, kind="acknowledgement").count() == 1
