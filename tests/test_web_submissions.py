@@ -16,7 +16,6 @@ import datetime
 import os
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
@@ -30,17 +29,9 @@ from cases.workflow.deadlines import case_deadlines
 from cases.workflow.registration import Sender, register_item
 from tests.test_browser_flow import browser  # noqa: F401 (the fixture)
 from tests.test_browser_journeys import Journey
+from tests.test_intake_webform import FORM_URL, PDF_BYTES, THANKS_URL, _fresh_rate_limit  # noqa: F401 (an autouse fixture)
 
-FORM_URL = "/melding/"
-THANKS_URL = "/melding/ontvangen/"
-PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
+DESCRIPTION = "De balie was om tien uur nog dicht, terwijl de website negen uur zei."
 
 
 @pytest.fixture
@@ -52,7 +43,7 @@ def no_worker(monkeypatch):
     return queued
 
 
-def form(description: str = "De balie was om tien uur nog dicht, terwijl de website negen uur zei.", **overrides) -> dict:
+def form(description: str = DESCRIPTION, **overrides) -> dict:
     data = {"kind": "complaint", "description": description, "name": "Aukje Hoekstra", "email": "aukje@example.nl",
             "address": "", "phone": "", "hint": "", "website": ""}
     return {**data, **overrides}

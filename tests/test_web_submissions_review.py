@@ -20,7 +20,6 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -32,37 +31,11 @@ from cases.public import status
 from cases.records.wiping import case_wipe
 from cases.workflow.registration import Sender, register_item
 from tests.conftest import requires_postgres
-
-FORM_URL = "/melding/"
-THANKS_URL = "/melding/ontvangen/"
-PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
-DESCRIPTION = "De balie was om tien uur nog dicht, terwijl de website negen uur zei."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def no_worker(monkeypatch):
-    """A web process with a worker elsewhere: what it queues is noted, not run."""
-    queued = []
-    monkeypatch.setattr(dispatch, "runs_eagerly", lambda: False)
-    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append((name, args)))
-    return queued
-
-
-def form(description: str = DESCRIPTION, **overrides) -> dict:
-    data = {"kind": "complaint", "description": description, "name": "Aukje Hoekstra", "email": "aukje@example.nl",
-            "address": "", "phone": "", "hint": "", "website": ""}
-    return {**data, **overrides}
+from tests.test_web_submissions import DESCRIPTION, FORM_URL, PDF_BYTES, THANKS_URL, _fresh_rate_limit, form, no_worker  # noqa: F401 (fixtures)
 
 
 # --- 1. beat's relay: one stored e-mail that fails starves every web form submission -----------------
-def test_relay_registers_waiting_web_submissions_even_when_a_stored_mail_cannot_be_resumed(client, municipality, no_worker, caplog):
+def test_relay_registers_waiting_web_submissions_even_when_a_stored_mail_cannot_be_resumed(client, municipality, no_worker, caplog):  # noqa: F811 (the fixture)
     """A stored e-mail whose raw file is gone (or any mail that makes inbound_resume raise) used to stop the
     relay before its web part, every round: the citizen's complaint, whose task was lost, was never registered."""
     ten_minutes_ago = timezone.now() - datetime.timedelta(minutes=10)
@@ -79,7 +52,7 @@ def test_relay_registers_waiting_web_submissions_even_when_a_stored_mail_cannot_
 
 
 # --- 2. the private link: a 404 when the worker commits between the page's two look-ups -----------
-def test_private_link_is_never_a_404_while_the_worker_commits_the_registration(client, municipality, no_worker, monkeypatch):
+def test_private_link_is_never_a_404_while_the_worker_commits_the_registration(client, municipality, no_worker, monkeypatch):  # noqa: F811 (the fixture)
     assert client.post(FORM_URL, form()).status_code == 302
     submission = WebSubmission.objects.get()
     real_case = status._case
@@ -105,7 +78,7 @@ def registered_before(municipality):
     return registration
 
 
-def test_thanks_page_shows_the_number_the_complaint_is_registered_under(client, registered_before, no_worker):
+def test_thanks_page_shows_the_number_the_complaint_is_registered_under(client, registered_before, no_worker):  # noqa: F811 (the fixture)
     """Back and send again across the upgrade: the worker links the submission to the registration made
     before, but the thank-you page keeps showing the submission's own number, which no case carries."""
     assert client.post(FORM_URL, form()).status_code == 302
@@ -116,7 +89,7 @@ def test_thanks_page_shows_the_number_the_complaint_is_registered_under(client, 
     assert registration.number in page, f"the page shows {submission.number}, a number no registration carries"
 
 
-def test_files_of_a_submission_registered_before_are_not_left_without_a_registration(client, registered_before, no_worker):
+def test_files_of_a_submission_registered_before_are_not_left_without_a_registration(client, registered_before, no_worker):  # noqa: F811 (the fixture)
     """Its uploaded files stay as Attachment rows and files with no registration: never shown, never wiped
     nor destroyed with the case (personal data kept without term)."""
     upload = SimpleUploadedFile("brief.pdf", PDF_BYTES, content_type="application/pdf")
@@ -127,7 +100,7 @@ def test_files_of_a_submission_registered_before_are_not_left_without_a_registra
     assert Case.objects.count() == 1
 
 
-def test_without_a_failing_mail_the_relay_registers_the_submission(client, municipality, no_worker):
+def test_without_a_failing_mail_the_relay_registers_the_submission(client, municipality, no_worker):  # noqa: F811 (the fixture)
     """The relay's web part alone: a submission waiting over two minutes is registered."""
     assert client.post(FORM_URL, form()).status_code == 302
     WebSubmission.objects.update(received_at=timezone.now() - datetime.timedelta(minutes=5))
@@ -135,7 +108,7 @@ def test_without_a_failing_mail_the_relay_registers_the_submission(client, munic
     assert WebSubmission.objects.get().registration_id is not None
 
 
-def test_a_submission_at_2359_on_31_december_registered_in_january_keeps_its_year(municipality, no_worker, monkeypatch):
+def test_a_submission_at_2359_on_31_december_registered_in_january_keeps_its_year(municipality, no_worker, monkeypatch):  # noqa: F811 (the fixture)
     from django.utils import timezone as tz
 
     amsterdam = ZoneInfo("Europe/Amsterdam")

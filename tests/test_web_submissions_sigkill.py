@@ -12,7 +12,6 @@ import collections
 import datetime
 import random
 
-import pytest
 from django.utils import timezone
 
 from cases.correspondence.outbox import acknowledgement_queue
@@ -20,8 +19,7 @@ from cases.intake.web_submissions import submission_register, submission_store, 
 from cases.models import Case, OutgoingMessage, Registration, WebSubmission
 from cases.workflow.registration import Sender
 from cms.models import MunicipalitySettings
-from config.celery import app
-from tests.worker_process import NEEDS_WORKER, WorkerProcess
+from tests.worker_process import NEEDS_WORKER, WorkerProcess, broker  # noqa: F401 (the fixture)
 
 pytestmark = NEEDS_WORKER
 
@@ -30,21 +28,12 @@ KILLS = 4
 WAITING_PLUS = 5  # minutes past the relay's wait
 
 
-@pytest.fixture
-def broker():
-    """Tasks go to Redis (not run here); nothing left over from an earlier run."""
-    app.conf.task_always_eager = False
-    app.control.purge()
-    yield
-    app.control.purge()
-    app.conf.task_always_eager = True
-
 
 def acknowledgements() -> collections.Counter:
     return collections.Counter(OutgoingMessage.objects.filter(kind="acknowledgement").values_list("case_id", flat=True))
 
 
-def test_a_worker_killed_while_registering_120_submissions_registers_each_once_under_its_number(tmp_path, broker, settings):
+def test_a_worker_killed_while_registering_120_submissions_registers_each_once_under_its_number(tmp_path, broker, settings):  # noqa: F811 (the fixture)
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60  # written by the worker, not sent: the letters are counted here
     municipality = MunicipalitySettings.load()
     municipality.registration_prefix = "HLG"

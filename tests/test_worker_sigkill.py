@@ -11,7 +11,6 @@ import collections
 import datetime
 import random
 
-import pytest
 from django.utils import timezone
 
 from cases.correspondence.delivery import outgoing_mark_unknown
@@ -21,7 +20,7 @@ from cases.tasks import send_outgoing_message
 from cms.models import MunicipalitySettings
 from config.celery import app
 from tests.factories import CaseFactory
-from tests.worker_process import NEEDS_WORKER, WorkerProcess
+from tests.worker_process import NEEDS_WORKER, WorkerProcess, broker  # noqa: F401 (the fixture)
 
 pytestmark = NEEDS_WORKER
 
@@ -29,21 +28,12 @@ LETTERS = 300
 KILLS = 8
 
 
-@pytest.fixture
-def broker():
-    """Tasks go to Redis (not run here); nothing left over from an earlier run."""
-    app.conf.task_always_eager = False
-    app.control.purge()
-    yield
-    app.control.purge()
-    app.conf.task_always_eager = True
-
 
 def unsent() -> int:
     return OutgoingMessage.objects.filter(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING]).count()
 
 
-def test_a_worker_killed_while_sending_300_acknowledgements_sends_none_twice_and_loses_none(tmp_path, broker, settings):
+def test_a_worker_killed_while_sending_300_acknowledgements_sends_none_twice_and_loses_none(tmp_path, broker, settings):  # noqa: F811 (the fixture)
     settings.HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES = 60  # written now, sent when this test queues them
     municipality = MunicipalitySettings.load()
     municipality.registration_prefix = "HLG"

@@ -28,6 +28,18 @@ NEEDS_WORKER = [
 ]
 
 
+@pytest.fixture
+def broker():
+    """Tasks go to Redis (not run here); nothing left over from an earlier run."""
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    yield
+    app.control.purge()
+    app.conf.task_always_eager = True
+
+
 def database_url() -> str:
     """The URL of the database this test runs on (pytest-django's test database)."""
     db = connection.settings_dict

@@ -69,13 +69,13 @@ def _received(submission: WebSubmission) -> dict:
     """What the page says of a submission: from its case once the worker registered it, from what it holds before."""
     registration = submission.registration
     if registration is not None:
+        # Its number is the submission's, unless the same words were registered before; a link renewed since is the one that works.
         case = getattr(registration, "case", None)
-        received_on, email = registration.received_on, registration.sender_email
+        number, received_on, email = registration.number, registration.received_on, registration.sender_email
         terms = {"acknowledgement_due": case.acknowledgement_due, "answer_due": case.answer_due} if case else case_deadlines(received_on=received_on)
-        token = case.public_token if case else submission.token  # a link renewed since is the one that works
+        token = case.public_token if case else submission.token
     else:
-        received_on, email = timezone.localdate(submission.received_at), submission.payload["sender"]["email"]
+        number, received_on, email = submission.number, timezone.localdate(submission.received_at), submission.payload["sender"]["email"]
         terms, token = case_deadlines(received_on=received_on), submission.token
     kind = Kind(submission.kind)
-    number = registration.number if registration is not None else submission.number  # the same, unless registered before
     return {"number": number, "received_on": received_on, "kind": kind.value, "kind_label": kind.label, "email": email, "token": token, **terms}
