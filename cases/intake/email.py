@@ -38,11 +38,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from contextlib import nullcontext
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,7 @@ from cases.intake.parsing.mime import ParsedEmail, UnparseableEmail, UnsafeEmail
 from cases.intake.parsing.rules import read_facts
 from cases.intake.routing import AlreadyRegistered, IntakeResult, route
 from cases.models import InboundMessage, InboundOutcome
+from cases.one_statement import insert_at_once
 from cases.workflow.registration import content_hash, message_key
 
 logger = logging.getLogger(__name__)
@@ -125,6 +128,28 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, savepo
             inbound.raw.storage.delete(inbound.raw.name)
         return existing, False
     return inbound, True
+
+
+def inbound_store_at_once(*, raw: bytes, source: str, also: Model | None = None) -> InboundMessage:
+    """Store a new message for a worker to process, with ``also`` (a webhook post's one-time token), in one
+    statement on PostgreSQL (``cases.one_statement``): the row, ``also`` and the message's audit entry.
+
+    A provider waits on this, and it is nearly always a new message with a new token. Raises
+    ``IntegrityError``, having stored nothing, when the bytes or ``also`` were seen before: the caller
+    then takes ``email_intake``, which answers a duplicate as such."""
+    digest = hashlib.sha256(raw).hexdigest()
+    inbound = InboundMessage(received_at=timezone.now(), source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
+    _keep_raw(inbound, raw, digest)
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():  # a refusal must not break a caller's transaction
+            insert_at_once(*filter(None, [also]), inbound)
+    except IntegrityError:
+        if not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
+            inbound.raw.storage.delete(inbound.raw.name)  # written here for nothing, or left by a rolled-back delivery
+        raise
+    # Lost on the way (a broker restart)? beat's inbound relay processes what waits over 5 minutes.
+    dispatch.enqueue_on_commit(dispatch.PROCESS_INBOUND, inbound.pk, robust=True)
+    return inbound
 
 
 def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> None:

@@ -38,13 +38,13 @@ from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 from django.http.request import RawPostDataException
 from django.urls import re_path
 from django.utils import timezone
 
-from cases.intake.email import IntakeResult, email_intake
+from cases.intake.email import STORED, IntakeResult, email_intake, inbound_store_at_once
 from cases.models import WebhookToken
 from cases.tagging import models_stay_out
 
@@ -139,25 +139,43 @@ class StoreFirstMixin:
         digest = post_digest(messages)
         # A web process with a worker only stores the mail: the worker registers it and decides its
         # kind with the trained classifier, which the web process never loads (``models_stay_out``).
-        if models_stay_out():
-            # Only stored here: the post's one-time token and its messages commit together, once. The
-            # token goes first: a used token is caught by its unique key before anything is stored.
-            # Without savepoints first (the usual post: new messages). Bytes stored before (the provider's
-            # retry with a new signature, a twin post) fail that whole transaction: then again, each
-            # message on its own savepoint, so the duplicate is answered and the new token is kept.
-            for savepoint in (False, True):
-                try:
-                    self._store(messages, source=source, token=token, digest=digest, savepoint=savepoint)
-                    break
-                except IntegrityError:
-                    if token and self._seen_before(token, digest):
-                        break
-                    if savepoint:
-                        raise
-        elif not (token and self._seen_before(token, digest)):
-            self._take(messages, source=source, defer=False)  # each committed before it is read
-            self._remember(token, digest)
+        if not models_stay_out():
+            if not (token and self._seen_before(token, digest)):
+                self._take(messages, source=source, defer=False)  # each committed before it is read
+                self._remember(token, digest)
+        elif not self._store_at_once(messages, source=source, token=token, digest=digest):
+            self._store_or_answer(messages, source=source, token=token, digest=digest)
         return HttpResponse()
+
+    def _store_at_once(self, messages: list[bytes], *, source: str, token: str | None, digest: str) -> bool:
+        """The usual post, one new message with a new token, stored with its token in one statement on
+        PostgreSQL; False when that does not apply, or a unique key refused it (nothing stored then): the
+        transaction below tells the provider's retry, a replay and bytes stored before apart."""
+        if connection.vendor != "postgresql" or len(messages) != 1:
+            return False
+        also = WebhookToken(provider=esp_slug(self.esp_name), token=token[:200], digest=digest) if token else None
+        try:
+            inbound = inbound_store_at_once(raw=messages[0], source=source, also=also)
+        except IntegrityError:
+            return False
+        logger.info("inbound mail via %s: %s as message %s", self.esp_name, STORED, inbound.pk)
+        return True
+
+    def _store_or_answer(self, messages: list[bytes], *, source: str, token: str | None, digest: str) -> None:
+        """Only stored here: the post's one-time token and its messages commit together, once. The token
+        goes first: a used token is caught by its unique key before anything is stored. Without
+        savepoints first (several new messages). Bytes stored before (the provider's retry with a new
+        signature, a twin post) fail that whole transaction: then again, each message on its own
+        savepoint, so the duplicate is answered and the new token is kept."""
+        for savepoint in (False, True):
+            try:
+                self._store(messages, source=source, token=token, digest=digest, savepoint=savepoint)
+                return
+            except IntegrityError:
+                if token and self._seen_before(token, digest):
+                    return
+                if savepoint:
+                    raise
 
     def _store(self, messages: list[bytes], *, source: str, token: str | None, digest: str, savepoint: bool) -> None:
         """The token and the messages in one transaction; without ``savepoint``, bytes stored before fail all of it."""

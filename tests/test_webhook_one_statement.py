@@ -1,0 +1,103 @@
+"""A webhook's message, its one-time token and its audit entry in one statement (``cases.one_statement``).
+
+The rules:
+- the audit entry written with the rows is the one django-auditlog writes for an ORM save: the same
+  object, the same masked changes, the same actor, address and correlation id;
+- a unique key that refuses one row stores none of them (no token, no message, no entry, no stray file),
+  also inside a caller's transaction, which goes on;
+- while auditlog is disabled, no entry is written, as auditlog writes none.
+
+PostgreSQL only: on other databases (SQLite, the embedded default) the webhook keeps its one
+transaction of ORM saves (``tests/test_intake_queries.py`` counts both).
+"""
+
+from pathlib import Path
+
+import pytest
+from auditlog.context import disable_auditlog, set_actor
+from auditlog.models import LogEntry
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from cases.intake.email import inbound_store_at_once
+from cases.models import InboundMessage, WebhookToken
+from cases.one_statement import insert_at_once
+from tests.factories import UserFactory
+from tests.test_intake_hostile import message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement of data-modifying CTEs is PostgreSQL's")
+
+
+def inbound(number: int, **fields) -> InboundMessage:
+    return InboundMessage(
+        received_at=timezone.now(), source="webhook:mailgun", raw_sha256=f"{number:064x}", raw_size=100 + number, handled=False,
+        raw=f"inbound/2026/12/{number:032x}.eml", from_address="a.dijkstra@ziggo.nl", subject="Klacht", **fields,
+    )  # fmt: skip
+
+
+def entry_of(instance) -> LogEntry:
+    return LogEntry.objects.get_for_object(instance).get(action=LogEntry.Action.CREATE)
+
+
+def test_the_audit_entry_written_with_the_rows_is_the_one_auditlog_writes_for_a_save():
+    officer = UserFactory()
+    with set_actor(officer, remote_addr="192.0.2.7", remote_port=44321):
+        saved = inbound(1)
+        saved.save()
+        together = inbound(2)
+        insert_at_once(together)
+    ours, auditlogs = entry_of(together), entry_of(saved)
+    assert InboundMessage.objects.filter(pk=together.pk).exists()
+    for field in ("content_type_id", "actor_id", "actor_email", "remote_addr", "remote_port", "cid", "serialized_data", "additional_data", "changes_text"):
+        assert getattr(ours, field) == getattr(auditlogs, field), field
+    assert (ours.actor_id, ours.remote_addr) == (officer.pk, "192.0.2.7")
+    assert (ours.object_pk, ours.object_id, ours.object_repr) == (str(together.pk), together.pk, f"e-mail {together.pk}")
+    # The same fields changed, masked alike; only the row's own values differ.
+    assert set(ours.changes) == set(auditlogs.changes)
+    assert ours.changes["id"] == ["None", str(together.pk)]
+    assert ours.changes["from_address"] == auditlogs.changes["from_address"] == ["None", "[verborgen]"]
+    assert ours.changes["raw_size"] == ["None", "102"] and ours.changes["raw"] == ["None", "[verborgen]"]
+
+
+def test_a_refused_row_stores_none_of_the_others():
+    WebhookToken.objects.create(provider="mailgun", token="used", digest="")
+    entries = LogEntry.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_at_once(WebhookToken(provider="mailgun", token="used", digest=""), inbound(3))
+    assert not InboundMessage.objects.exists() and LogEntry.objects.count() == entries
+    assert WebhookToken.objects.count() == 1
+
+
+def test_a_used_token_with_new_bytes_leaves_no_file_and_the_callers_transaction_goes_on(settings):
+    WebhookToken.objects.create(provider="mailgun", token="gebruikt", digest="")
+    raw = message(message_id="<nieuw-maar-token-oud@ziggo.nl>")
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            inbound_store_at_once(raw=raw, source="webhook:mailgun", also=WebhookToken(provider="mailgun", token="gebruikt", digest=""))
+        assert not InboundMessage.objects.exists()  # the transaction still answers
+    assert not list(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
+
+
+def test_the_same_bytes_again_are_refused_and_the_first_messages_file_stays(settings):
+    raw = message(message_id="<twee-keer-tegelijk@ziggo.nl>")
+    first = inbound_store_at_once(raw=raw, source="webhook:mailgun", also=WebhookToken(provider="mailgun", token="een", digest=""))
+    with pytest.raises(IntegrityError):
+        inbound_store_at_once(raw=raw, source="webhook:mailgun", also=WebhookToken(provider="mailgun", token="twee", digest=""))
+    assert list(InboundMessage.objects.values_list("pk", flat=True)) == [first.pk]
+    assert not WebhookToken.objects.filter(token="twee").exists()  # the refused statement took its token with it
+    with InboundMessage.objects.get().raw.open("rb") as handle:
+        assert handle.read() == raw
+
+
+def test_while_auditlog_is_disabled_the_rows_are_written_without_an_entry():
+    with disable_auditlog():
+        row = inbound(4)
+        insert_at_once(row)
+    assert InboundMessage.objects.filter(pk=row.pk).exists()
+    assert not LogEntry.objects.get_for_object(row).exists()
