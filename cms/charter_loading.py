@@ -301,6 +301,9 @@ def _apply_charter(key: str, data: dict[str, Any], report: LoadReport, force: bo
         "complaints_text": str(data.get("complaints") or "").strip(),
         "suggestions_text": str(data.get("suggestions") or "").strip(),
     }
+    # Its fields checked before anything is written: a title longer than its column is refused naming the
+    # field on every database (SQLite, the embedded default, does not enforce a column's length).
+    Charter(key=key, **values).clean_fields()
     charter, created = Charter.objects.get_or_create(key=key, defaults=values)
     differences = {name: value for name, value in values.items() if not created and getattr(charter, name) != value}
     if differences and not force:

@@ -332,6 +332,13 @@ def test_the_command_line_cross_validation_reads_only_the_training_files(tmp_pat
     result = json.loads(completed.stdout)
     assert [fold["name"] for fold in result["folds"]] == ["train-a.jsonl", "train-b.jsonl"]
     assert result["messages"] == len(tiny_corpus())
+    # --leave-out: only the named files are left out; the others always train (a new file's worth is
+    # measured on the folds of the files that were there before it).
+    completed = subprocess.run([*command, "--leave-out", "train-a.jsonl"], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=300)
+    result = json.loads(completed.stdout)
+    assert [fold["name"] for fold in result["folds"]] == ["train-a.jsonl"] and result["messages"] == len(tiny_corpus()[0::2])
+    refused = subprocess.run([*command, "--leave-out", "train-c.jsonl"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "no such training file: train-c.jsonl" in refused.stderr
 
 
 # --- speed and batches --------------------------------------------------------------------------

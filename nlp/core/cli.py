@@ -3,7 +3,7 @@
     python -m nlp train [--model-dir DIR] [--json]
     python -m nlp evaluate FILE.jsonl [--json] [--baseline] [--model-dir DIR]
     python -m nlp tag "tekst van een bericht" [--model-dir DIR]
-    python -m nlp crossval [--folds K] [--real] [--json]
+    python -m nlp crossval [--folds K] [--real | --leave-out A,B] [--peer] [--json]
     python -m nlp similar nlp/corpus/similar-cases.jsonl [--json]
 
 Every command uses the model ``make run`` uses: trained from ``nlp/corpus/train-*.jsonl`` with
@@ -137,7 +137,15 @@ def cmd_crossval(args: argparse.Namespace) -> int:
         folds = random_folds(read_corpus(paths), args.folds)
     else:
         groups = {path.name: read_jsonl(path) for path in paths}
-        folds = folds_by_group(groups, only=[name for name in groups if style_of(name) == "real"] if args.real else None)
+        if args.leave_out:
+            only = [name.strip() for name in args.leave_out.split(",") if name.strip()]
+            unknown = sorted(set(only) - set(groups))
+            if unknown:
+                print(f"no such training file: {', '.join(unknown)}", file=sys.stderr)
+                return 2
+        else:
+            only = [name for name in groups if style_of(name) == "real"] if args.real else None
+        folds = folds_by_group(groups, only=only)
     bar = tqdm(total=len(folds), desc="cross-validating", unit="fold", file=sys.stderr, disable=None)
 
     def progress(done: int, total: int, name: str) -> None:
@@ -151,9 +159,12 @@ def cmd_crossval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, default=float))
         return 0
-    split = (
-        f"{args.folds} random folds" if args.folds else "each real-style training file left out in turn" if args.real else "each training file left out in turn"
-    )
+    if args.folds:
+        split = f"{args.folds} random folds"
+    elif args.leave_out:
+        split = f"each of {len(folds)} named training files left out in turn"
+    else:
+        split = "each real-style training file left out in turn" if args.real else "each training file left out in turn"
     result["model_version"] = "out-of-fold"
     print(format_evaluation(result, f"cross-validation ({split})"))
     for style, scores in result.get("by_style", {}).items():
@@ -246,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     crossval = commands.add_parser("crossval", parents=[common], help="cross-validate on the training files only (never the held-out file), to compare designs")
     crossval.add_argument("--folds", type=int, default=0, help="K random folds instead of leaving each training file out in turn")
     crossval.add_argument("--real", action="store_true", help="leave out only the real-style files (train-real-*.jsonl) in turn")
+    crossval.add_argument(
+        "--leave-out", default="", help="leave out only these training files in turn (comma-separated names); the others always train"
+    )
     crossval.add_argument("--json", action="store_true", help="print one JSON object")
     crossval.add_argument("--peer", action="store_true", help="also train the TF-IDF + logistic-regression peer per fold; report its F1 and the lead")
     crossval.set_defaults(handler=cmd_crossval)
