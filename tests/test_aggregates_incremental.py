@@ -222,7 +222,7 @@ def test_in_eager_mode_a_web_form_request_counts_once_and_its_case_is_counted_wh
     assert counted == [1]
     # Marked with the registration, and once more for what the acknowledgement and its sending changed
     # (when the request ends), not after each of their commits.
-    marks = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "cases_aggregatepending"')]
+    marks = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT") and '"cases_aggregatepending"' in q["sql"][:60]]  # SQLite: OR IGNORE
     assert len(marks) == 2, marks
     assert not AggregatePending.objects.exists() and CaseFact.objects.filter(case_id=case.pk, channel="web").exists()
 

@@ -5,6 +5,7 @@ Message-ID at once, make one case and one acknowledgement; the web form's rate l
 twenty different posts arrive at once. Needs PostgreSQL (CI sets DATABASE_URL).
 """
 
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -98,3 +99,56 @@ def test_the_rate_limit_holds_at_once_in_the_shared_redis_cache(settings):
     settings.HANDVEST_FORM_RATE_LIMIT_EMAIL = 3
     statuses = at_once(lambda n: Client().post(FORM_URL, form_data(f"Melding {n} van dezelfde inwoner.")).status_code)
     assert statuses.count(302) == 3 and Registration.objects.count() == 3
+
+
+# --- a webhook with a worker: stored in one statement (cases.one_statement), or refused whole ----------------
+@pytest.fixture
+def stored_by_the_web_process(settings, monkeypatch):
+    """gunicorn with a broker: the webhook only stores; the tasks it queues are counted, not run."""
+    from cases import dispatch
+    from cases.intake import webhooks
+    from tests.test_intake_hostile import BASIC_AUTH, SIGNING_KEY
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": BASIC_AUTH}
+    monkeypatch.setattr(webhooks, "models_stay_out", lambda: True)
+    queued = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: queued.append(args))
+    return queued
+
+
+def stored_files() -> list:
+    return sorted(Path(django_settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))
+
+
+@pytest.mark.parametrize("tokens", ["one token (the provider's retry)", "a token each (retries with new signatures)"])
+def test_twenty_webhook_posts_of_one_message_at_once_store_it_once_with_one_audit_entry(stored_by_the_web_process, tokens):
+    from auditlog.models import LogEntry
+
+    from cases.models import WebhookToken
+    from tests.test_intake_hostile import MAILGUN_URL, auth, mailgun
+
+    one_token = tokens.startswith("one")
+    statuses = at_once(lambda n: Client().post(MAILGUN_URL, data=mailgun(NO_MESSAGE_ID, token="t" * 50 if one_token else f"{n:050d}"), **auth()).status_code)
+    assert statuses == [200] * AT_ONCE  # a retry is answered 200, or the provider retries for hours
+    stored = InboundMessage.objects.get()
+    assert LogEntry.objects.get_for_object(stored).count() == 1
+    assert WebhookToken.objects.count() == (1 if one_token else AT_ONCE)  # each new token used up
+    assert {args for args in stored_by_the_web_process} == {(stored.pk,)}
+    assert stored_files() == [Path(stored.raw.path)]  # no second copy of the mail on disk
+
+
+def test_twenty_different_messages_on_one_token_at_once_store_one_and_refuse_the_rest(stored_by_the_web_process):
+    from auditlog.models import LogEntry
+
+    from cases.models import WebhookToken
+    from tests.test_intake_hostile import MAILGUN_URL, auth, mailgun
+
+    def post(number):
+        raw = NO_MESSAGE_ID.replace(b"drie weken", f"{number + 2} weken".encode())
+        return Client().post(MAILGUN_URL, data=mailgun(raw, token="r" * 50), **auth()).status_code
+
+    statuses = at_once(post)
+    assert statuses.count(200) == 1 and statuses.count(400) == AT_ONCE - 1  # one post, nineteen replays
+    stored = InboundMessage.objects.get()
+    assert WebhookToken.objects.count() == 1 and LogEntry.objects.filter(object_repr__startswith="e-mail ").count() == 1
+    assert stored_files() == [Path(stored.raw.path)]  # the refused posts' files are gone

@@ -219,8 +219,9 @@ def test_a_twin_delivery_that_took_this_deliverys_file_and_won_the_insert_keeps_
     real_keep = intake_email._keep_raw
 
     def keep_and_lose_the_race(inbound, raw_bytes, digest):
-        real_keep(inbound, raw_bytes, digest)
+        wrote = real_keep(inbound, raw_bytes, digest)
         InboundMessage.objects.create(received_at=timezone.now(), source="webhook:mailgun", raw_sha256=digest, raw=inbound.raw.name, raw_size=len(raw_bytes))
+        return wrote
 
     monkeypatch.setattr(intake_email, "_keep_raw", keep_and_lose_the_race)
     email_intake(raw=raw, source="webhook:mailgun", defer=True)

@@ -106,7 +106,7 @@ def test_a_witness_mail_on_an_open_case_is_kept_and_goes_whole_once_the_case_may
     outcome = erasure.registrations_erase(match=person_find(PersonQuery(email="piet@example.nl")), reason="verzoek", actor=officer())
     assert outcome.messages == 1 and not outcome.refused
     assert not CaseEvent.objects.filter(case=case, note__contains="Piet").exists()
-    assert not CaseEvent.objects.filter(case=case, data__text__contains="Kerkpad").exists()
+    assert not [data for data in CaseEvent.objects.filter(case=case).values_list("data", flat=True) if "Kerkpad" in str(data)]  # SQLite: no JSON contains
 
 
 def case_transition_to_closed_long_ago(case) -> None:

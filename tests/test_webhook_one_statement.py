@@ -5,12 +5,15 @@ The rules:
   object, the same masked changes, the same actor, address and correlation id;
 - a unique key that refuses one row stores none of them (no token, no message, no entry, no stray file),
   also inside a caller's transaction, which goes on;
+- a delivery removes only a file it wrote itself, and a stored row whose taken file a refused twin
+  removed writes it again;
 - while auditlog is disabled, no entry is written, as auditlog writes none.
 
 PostgreSQL only: on other databases (SQLite, the embedded default) the webhook keeps its one
 transaction of ORM saves (``tests/test_intake_queries.py`` counts both).
 """
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -101,3 +104,25 @@ def test_while_auditlog_is_disabled_the_rows_are_written_without_an_entry():
         insert_at_once(row)
     assert InboundMessage.objects.filter(pk=row.pk).exists()
     assert not LogEntry.objects.get_for_object(row).exists()
+
+
+def test_a_row_whose_file_a_refused_twin_removed_meanwhile_writes_it_again(settings, monkeypatch):
+    """Twin deliveries of one message: this one takes the file the twin wrote; the twin, refused (its
+    token was used), removes that file before this row commits. The row must still have its bytes."""
+    from cases.intake import email as intake_email
+
+    raw = message(message_id="<tweeling-bestand@ziggo.nl>")
+    real_insert = intake_email.insert_at_once
+    twin = InboundMessage(received_at=timezone.now(), source="webhook:mailgun")
+    assert intake_email._keep_raw(twin, raw, hashlib.sha256(raw).hexdigest())  # the twin wrote it
+
+    def twin_removes_it_first(*rows):
+        intake_email._drop_raw(twin, True)  # no row holds it yet: the refused twin removes what it wrote
+        real_insert(*rows)
+
+    monkeypatch.setattr(intake_email, "insert_at_once", twin_removes_it_first)
+    stored = inbound_store_at_once(raw=raw, source="webhook:mailgun")
+    stored.refresh_from_db()
+    with stored.raw.open("rb") as handle:
+        assert handle.read() == raw
+    assert len(list(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))) == 1

@@ -98,22 +98,15 @@ def _content_key(parsed: ParsedEmail) -> str:
 
 
 # --- step 1: store ---------------------------------------------------------------------------------
-def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, savepoint: bool = True) -> tuple[InboundMessage, bool]:
+def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tuple[InboundMessage, bool]:
     """Keep the raw bytes, committed, before anything reads them; the same bytes twice are one row.
 
     Returns (row, created). Raises only when the database itself is unreachable (the webhook then
-    answers 5xx and the provider tries again later). ``savepoint=False``: the caller's transaction
-    takes the refusal of the same bytes (an ``IntegrityError``) itself, and is spared a savepoint's
-    two round trips on every new message.
+    answers 5xx and the provider tries again later).
     """
     digest = hashlib.sha256(raw).hexdigest()
     inbound = InboundMessage(received_at=arrived, source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
-    _keep_raw(inbound, raw, digest)
-    if not savepoint:
-        # A refusal fails the caller's transaction, and no query can run in it; the caller tries again
-        # with a savepoint, which takes this file (the same name, the same bytes) or removes it.
-        inbound.save()
-        return inbound, True
+    wrote = _keep_raw(inbound, raw, digest)
     # No look before the insert: the unique key on the hash refuses the same bytes twice, and a
     # new message (the usual case) costs one statement less.
     try:
@@ -121,12 +114,9 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime, savepo
             inbound.save()
     except IntegrityError:
         existing = InboundMessage.objects.get(raw_sha256=digest)
-        # The file is removed again unless a row holds it: a twin delivery at the same moment may have
-        # found it and won the insert with it. One that no row holds was written here, or left by a
-        # delivery that was rolled back; the bytes are the existing row's, in its own file.
-        if not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
-            inbound.raw.storage.delete(inbound.raw.name)
+        _drop_raw(inbound, wrote)  # the bytes are the existing row's, in its own file
         return existing, False
+    _raw_still_there(inbound, raw, wrote)
     return inbound, True
 
 
@@ -139,33 +129,58 @@ def inbound_store_at_once(*, raw: bytes, source: str, also: Model | None = None)
     then takes ``email_intake``, which answers a duplicate as such."""
     digest = hashlib.sha256(raw).hexdigest()
     inbound = InboundMessage(received_at=timezone.now(), source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
-    _keep_raw(inbound, raw, digest)
+    wrote = _keep_raw(inbound, raw, digest)
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():  # a refusal must not break a caller's transaction
             insert_at_once(*filter(None, [also]), inbound)
     except IntegrityError:
-        if not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
-            inbound.raw.storage.delete(inbound.raw.name)  # written here for nothing, or left by a rolled-back delivery
+        _drop_raw(inbound, wrote)
         raise
+    _raw_still_there(inbound, raw, wrote)
     # Lost on the way (a broker restart)? beat's inbound relay processes what waits over 5 minutes.
     dispatch.enqueue_on_commit(dispatch.PROCESS_INBOUND, inbound.pk, robust=True)
     return inbound
 
 
-def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> None:
-    """Write the bytes under a name made of their hash.
+def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
+    """Write the bytes under a name made of their hash; True when this delivery wrote the file.
 
     A file of that name with those very bytes belongs to the row that has them already (the same
-    message delivered again) or was left by a delivery whose transaction rolled back (the provider
-    then tries again): it is taken as it is, so a message is never kept twice on disk."""
+    message delivered again), to a twin delivery at this moment, or was left by a delivery whose
+    transaction rolled back (the provider then tries again): it is taken as it is, so a message is
+    never kept twice on disk."""
     name = inbound.raw.field.generate_filename(inbound, digest[:32] + ".eml")
     storage = inbound.raw.storage
-    if storage.exists(name):
+    try:
         with storage.open(name, "rb") as handle:
             if hashlib.sha256(handle.read()).hexdigest() == digest:
                 inbound.raw.name = name
-                return
+                return False
+    except FileNotFoundError:
+        pass  # none yet, or a twin delivery refused at this moment removed the one it had written
     inbound.raw.save(digest[:32] + ".eml", ContentFile(raw), save=False)
+    return True
+
+
+def _drop_raw(inbound: InboundMessage, wrote: bool) -> None:
+    """A refused delivery removes the file it wrote, unless a row holds it. Never one it took: a twin
+    delivery that wrote it may still be storing its row (only the writer removes a file, so a twin
+    never finds its own file gone while it writes it)."""
+    if wrote and not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
+        inbound.raw.storage.delete(inbound.raw.name)
+
+
+def _raw_still_there(inbound: InboundMessage, raw: bytes, wrote: bool) -> None:
+    """A stored row whose file was taken from a twin: the twin, refused, may have removed it just now
+    (it looked before this row was committed). Write the bytes again then; the row must have them."""
+    storage = inbound.raw.storage
+    if wrote or storage.exists(inbound.raw.name):
+        return
+    name = storage.save(inbound.raw.name, ContentFile(raw))
+    if name != inbound.raw.name:  # a third delivery wrote it back at this very moment
+        InboundMessage.objects.filter(pk=inbound.pk).update(raw=name)
+        inbound.raw.name = name
+    logger.warning("inbound mail %s: its file was removed by a twin delivery while it was stored; written again", inbound.pk)
 
 
 # --- step 2: parse ---------------------------------------------------------------------------------
@@ -289,7 +304,6 @@ def email_intake(
     received_at: datetime.datetime | None = None,
     date_from_headers: bool = False,
     defer: bool = False,
-    savepoint: bool = True,
 ) -> IntakeResult:
     """Take in one e-mail (raw RFC 5322 bytes) from ``source`` (``webhook:mailgun``, ``eml``, ``mbox`` ...).
 
@@ -297,13 +311,11 @@ def email_intake(
     takes it from the message's topmost Received header instead, for imported mailboxes.
     ``defer``: only store it here, and have a worker process it after commit (``STORED``): the web
     process that takes a webhook never loads the tagger, and the worker decides the kind with it.
-    ``savepoint=False`` (with ``defer``, in the caller's transaction): the same bytes again raise the
-    ``IntegrityError`` of their unique key, for the caller to take (``inbound_store``).
     Idempotent: the same message again returns ``duplicate`` and changes nothing.
     """
     raw = bytes(raw or b"")
     now = timezone.now()
-    inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now), savepoint=savepoint or not defer)
+    inbound, created = inbound_store(raw=raw, source=source, arrived=min(received_at or now, now))
     if not created and inbound.outcome:
         return _duplicate_result(inbound)
     if defer:

@@ -162,31 +162,23 @@ class StoreFirstMixin:
         return True
 
     def _store_or_answer(self, messages: list[bytes], *, source: str, token: str | None, digest: str) -> None:
-        """Only stored here: the post's one-time token and its messages commit together, once. The token
-        goes first: a used token is caught by its unique key before anything is stored. Without
-        savepoints first (several new messages). Bytes stored before (the provider's retry with a new
-        signature, a twin post) fail that whole transaction: then again, each message on its own
-        savepoint, so the duplicate is answered and the new token is kept."""
-        for savepoint in (False, True):
-            try:
-                self._store(messages, source=source, token=token, digest=digest, savepoint=savepoint)
-                return
-            except IntegrityError:
-                if token and self._seen_before(token, digest):
-                    return
-                if savepoint:
-                    raise
+        """A post refused at once, or with several messages: the token and each message in one
+        transaction, each message on its own savepoint, so bytes stored before (the provider's retry
+        with a new signature, a twin post) are answered as a duplicate and the new token is kept. The
+        token goes first: a used one is caught by its unique key, and tells the provider's retry (200)
+        from a replay (400)."""
+        try:
+            with transaction.atomic():
+                if token:
+                    self._store_token(token, digest)
+                self._take(messages, source=source, defer=True)
+        except IntegrityError:
+            if not (token and self._seen_before(token, digest)):
+                raise
 
-    def _store(self, messages: list[bytes], *, source: str, token: str | None, digest: str, savepoint: bool) -> None:
-        """The token and the messages in one transaction; without ``savepoint``, bytes stored before fail all of it."""
-        with transaction.atomic():
-            if token:
-                self._store_token(token, digest)
-            self._take(messages, source=source, defer=True, savepoint=savepoint)
-
-    def _take(self, messages: list[bytes], *, source: str, defer: bool, savepoint: bool = True) -> None:
+    def _take(self, messages: list[bytes], *, source: str, defer: bool) -> None:
         for raw in messages:
-            result = email_intake(raw=raw, source=source, defer=defer, savepoint=savepoint)
+            result = email_intake(raw=raw, source=source, defer=defer)
             logger.info("inbound mail via %s: %s %s", self.esp_name, result.outcome, result.reference or "")
 
     def _messages(self, request) -> list[bytes]:
