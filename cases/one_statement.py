@@ -48,7 +48,8 @@ def insert_at_once(*instances: Model) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
     for instance in instances:
-        instance._state.adding, instance._state.db = False, connection.alias
+        if instance.pk is not None:  # saved and known; one whose id the database drew stays unsaved to Django
+            instance._state.adding, instance._state.db = False, connection.alias
 
 
 def creation_entry(instance: Model) -> LogEntry | None:
@@ -84,15 +85,24 @@ def _draw_ids(instances: list[Model]) -> None:
 def _insert_sql(instance: Model) -> tuple[str, list]:
     """The ``INSERT`` Django compiles to save ``instance``, and its values as the compiler prepares them
     (each field's ``pre_save`` and ``get_db_prep_save``). The SQL of a model is compiled once per
-    process: compiling it is the larger part of this function's time."""
+    process, for plain values: compiling it is the larger part of this function's time. A value that is
+    an expression goes into the SQL itself, so that row is compiled on its own, as a save would."""
     fields = [field for field in instance._meta.local_concrete_fields if not (field.primary_key and instance.pk is None)]
-    return _compiled(type(instance), instance.pk is None, instance), [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    values = [field.pre_save(instance, True) for field in fields]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        query = InsertQuery(type(instance))
+        query.insert_values(fields, [instance])
+        [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+        return sql, list(params)
+    prepared = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    return _compiled(type(instance), instance.pk is None, instance), prepared
 
 
 _COMPILED: dict[tuple[type[Model], bool, str], str] = {}
 
 
 def _compiled(model: type[Model], without_pk: bool, instance: Model) -> str:
+    """The SQL for ``instance``'s model, whose values are plain (no expression among them)."""
     key = (model, without_pk, connection.alias)
     if key not in _COMPILED:
         query = InsertQuery(model)

@@ -6,7 +6,9 @@ The rules:
 - a unique key that refuses one row stores none of them (no token, no message, no entry, no stray file),
   also inside a caller's transaction, which goes on;
 - a delivery removes only a file it wrote itself, and a stored row whose taken file a refused twin
-  removed writes it again;
+  removed writes it again, whichever of the two looks last;
+- a row with an expression among its values is compiled on its own: the SQL kept for its model's plain
+  rows stays as it was;
 - while auditlog is disabled, no entry is written, as auditlog writes none.
 
 PostgreSQL only: on other databases (SQLite, the embedded default) the webhook keeps its one
@@ -20,8 +22,11 @@ import pytest
 from auditlog.context import disable_auditlog, set_actor
 from auditlog.models import LogEntry
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 
+from cases import one_statement
 from cases.intake.email import inbound_store_at_once
 from cases.models import InboundMessage, WebhookToken
 from cases.one_statement import insert_at_once
@@ -117,7 +122,7 @@ def test_a_row_whose_file_a_refused_twin_removed_meanwhile_writes_it_again(setti
     assert intake_email._keep_raw(twin, raw, hashlib.sha256(raw).hexdigest())  # the twin wrote it
 
     def twin_removes_it_first(*rows):
-        intake_email._drop_raw(twin, True)  # no row holds it yet: the refused twin removes what it wrote
+        intake_email._drop_raw(twin, raw, True)  # no row holds it yet: the refused twin removes what it wrote
         real_insert(*rows)
 
     monkeypatch.setattr(intake_email, "insert_at_once", twin_removes_it_first)
@@ -126,3 +131,37 @@ def test_a_row_whose_file_a_refused_twin_removed_meanwhile_writes_it_again(setti
     with stored.raw.open("rb") as handle:
         assert handle.read() == raw
     assert len(list(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*.eml"))) == 1
+
+
+def test_a_refused_writer_that_removes_its_file_after_a_twin_stored_a_row_with_it_puts_the_bytes_back(monkeypatch):
+    """Found in review. A delivery refused by its used token (the provider's retry of a post whose message
+    the worker already forgot as a duplicate) wrote the file, looks whether a row holds it, finds none and
+    removes it; a twin of the same bytes with a new token took that file, committed its row and found the
+    file still there in between. The refused writer looks again after removing, and puts the bytes back."""
+    raw = message(message_id="<tweeling-na-de-blik@ziggo.nl>")
+    WebhookToken.objects.create(provider="mailgun", token="al-gebruikt", digest="")
+    storage = InboundMessage._meta.get_field("raw").storage
+    real_delete = storage.delete
+    twin = []
+
+    def the_twin_commits_between_the_look_and_the_removal(name):
+        if not twin:  # the twin: takes the file written by the refused delivery, stores its row, sees its file
+            twin.append(inbound_store_at_once(raw=raw, source="webhook:mailgun", also=WebhookToken(provider="mailgun", token="nieuw", digest="")))
+        real_delete(name)
+
+    monkeypatch.setattr(storage, "delete", the_twin_commits_between_the_look_and_the_removal)
+    with pytest.raises(IntegrityError):
+        inbound_store_at_once(raw=raw, source="webhook:mailgun", also=WebhookToken(provider="mailgun", token="al-gebruikt", digest=""))
+    stored = InboundMessage.objects.get()
+    assert twin and stored.pk == twin[0].pk
+    with stored.raw.open("rb") as handle:
+        assert handle.read() == raw
+
+
+def test_a_row_with_an_expression_is_compiled_on_its_own_and_later_rows_keep_their_values(monkeypatch):
+    """Found in review: the SQL kept per model was compiled from the first row's values, so an expression
+    there (``Upper(...)``, which ``Model.save()`` takes) went into it and upper-cased every later row."""
+    monkeypatch.setattr(one_statement, "_COMPILED", {})
+    insert_at_once(WebhookToken(provider="mailgun", token=Upper(Value("eerste")), digest=""))
+    insert_at_once(WebhookToken(provider="mailgun", token="Tweede-Token", digest=""))
+    assert sorted(WebhookToken.objects.values_list("token", flat=True)) == ["EERSTE", "Tweede-Token"]

@@ -114,7 +114,7 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tup
             inbound.save()
     except IntegrityError:
         existing = InboundMessage.objects.get(raw_sha256=digest)
-        _drop_raw(inbound, wrote)  # the bytes are the existing row's, in its own file
+        _drop_raw(inbound, raw, wrote)  # the bytes are the existing row's, in its own file
         return existing, False
     _raw_still_there(inbound, raw, wrote)
     return inbound, True
@@ -134,7 +134,7 @@ def inbound_store_at_once(*, raw: bytes, source: str, also: Model | None = None)
         with transaction.atomic() if connection.in_atomic_block else nullcontext():  # a refusal must not break a caller's transaction
             insert_at_once(*filter(None, [also]), inbound)
     except IntegrityError:
-        _drop_raw(inbound, wrote)
+        _drop_raw(inbound, raw, wrote)
         raise
     _raw_still_there(inbound, raw, wrote)
     # Lost on the way (a broker restart)? beat's inbound relay processes what waits over 5 minutes.
@@ -162,25 +162,35 @@ def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:
     return True
 
 
-def _drop_raw(inbound: InboundMessage, wrote: bool) -> None:
+def _drop_raw(inbound: InboundMessage, raw: bytes, wrote: bool) -> None:
     """A refused delivery removes the file it wrote, unless a row holds it. Never one it took: a twin
     delivery that wrote it may still be storing its row (only the writer removes a file, so a twin
     never finds its own file gone while it writes it)."""
-    if wrote and not InboundMessage.objects.filter(raw=inbound.raw.name).exists():
-        inbound.raw.storage.delete(inbound.raw.name)
+    name, storage = inbound.raw.name, inbound.raw.storage
+    if not wrote or InboundMessage.objects.filter(raw=name).exists():
+        return
+    storage.delete(name)
+    # A twin that took the file may have stored its row, and found the file still there, between the look
+    # above and the removal: look again, and put the bytes back for that row.
+    if InboundMessage.objects.filter(raw=name).exists():
+        _write_back(storage, name, raw)
 
 
 def _raw_still_there(inbound: InboundMessage, raw: bytes, wrote: bool) -> None:
     """A stored row whose file was taken from a twin: the twin, refused, may have removed it just now
     (it looked before this row was committed). Write the bytes again then; the row must have them."""
-    storage = inbound.raw.storage
-    if wrote or storage.exists(inbound.raw.name):
+    if wrote or inbound.raw.storage.exists(inbound.raw.name):
         return
-    name = storage.save(inbound.raw.name, ContentFile(raw))
-    if name != inbound.raw.name:  # a third delivery wrote it back at this very moment
-        InboundMessage.objects.filter(pk=inbound.pk).update(raw=name)
-        inbound.raw.name = name
+    _write_back(inbound.raw.storage, inbound.raw.name, raw)
     logger.warning("inbound mail %s: its file was removed by a twin delivery while it was stored; written again", inbound.pk)
+
+
+def _write_back(storage, name: str, raw: bytes) -> None:
+    """The bytes under exactly ``name``. Written back at the same moment by another delivery (the refused
+    twin and the stored row each see the removal): the same bytes are there, and this copy goes."""
+    saved = storage.save(name, ContentFile(raw))
+    if saved != name:
+        storage.delete(saved)
 
 
 # --- step 2: parse ---------------------------------------------------------------------------------
