@@ -90,22 +90,24 @@ def _insert_sql(instance: Model) -> tuple[str, list]:
     fields = [field for field in instance._meta.local_concrete_fields if not (field.primary_key and instance.pk is None)]
     values = [field.pre_save(instance, True) for field in fields]
     if any(hasattr(value, "resolve_expression") for value in values):
-        query = InsertQuery(type(instance))
-        query.insert_values(fields, [instance])
-        [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-        return sql, list(params)
+        return _compile(fields, instance)
     prepared = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
-    return _compiled(type(instance), instance.pk is None, instance), prepared
+    return _compiled(fields, instance), prepared
 
 
-_COMPILED: dict[tuple[type[Model], bool, str], str] = {}
+_COMPILED: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
 
 
-def _compiled(model: type[Model], without_pk: bool, instance: Model) -> str:
-    """The SQL for ``instance``'s model, whose values are plain (no expression among them)."""
-    key = (model, without_pk, connection.alias)
+def _compiled(fields: list, instance: Model) -> str:
+    """The SQL that inserts ``fields`` of ``instance``'s model, for plain values (no expression among them)."""
+    key = (type(instance), tuple(field.attname for field in fields), connection.alias)
     if key not in _COMPILED:
-        query = InsertQuery(model)
-        query.insert_values([field for field in model._meta.local_concrete_fields if not (field.primary_key and without_pk)], [instance])
-        [(_COMPILED[key], _params)] = query.get_compiler(connection=connection).as_sql()
+        _COMPILED[key] = _compile(fields, instance)[0]
     return _COMPILED[key]
+
+
+def _compile(fields: list, instance: Model) -> tuple[str, list]:
+    query = InsertQuery(type(instance))
+    query.insert_values(fields, [instance])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)

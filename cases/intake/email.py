@@ -38,7 +38,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -104,19 +105,14 @@ def inbound_store(*, raw: bytes, source: str, arrived: datetime.datetime) -> tup
     Returns (row, created). Raises only when the database itself is unreachable (the webhook then
     answers 5xx and the provider tries again later).
     """
-    digest = hashlib.sha256(raw).hexdigest()
-    inbound = InboundMessage(received_at=arrived, source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
-    wrote = _keep_raw(inbound, raw, digest)
+    inbound = _new_inbound(raw, source, arrived)
     # No look before the insert: the unique key on the hash refuses the same bytes twice, and a
     # new message (the usual case) costs one statement less.
     try:
-        with transaction.atomic():
+        with _raw_kept(inbound, raw), transaction.atomic():
             inbound.save()
     except IntegrityError:
-        existing = InboundMessage.objects.get(raw_sha256=digest)
-        _drop_raw(inbound, raw, wrote)  # the bytes are the existing row's, in its own file
-        return existing, False
-    _raw_still_there(inbound, raw, wrote)
+        return InboundMessage.objects.get(raw_sha256=inbound.raw_sha256), False
     return inbound, True
 
 
@@ -127,19 +123,31 @@ def inbound_store_at_once(*, raw: bytes, source: str, also: Model | None = None)
     A provider waits on this, and it is nearly always a new message with a new token. Raises
     ``IntegrityError``, having stored nothing, when the bytes or ``also`` were seen before: the caller
     then takes ``email_intake``, which answers a duplicate as such."""
-    digest = hashlib.sha256(raw).hexdigest()
-    inbound = InboundMessage(received_at=timezone.now(), source=source[:40], raw_sha256=digest, raw_size=len(raw), handled=False)
-    wrote = _keep_raw(inbound, raw, digest)
+    inbound = _new_inbound(raw, source, timezone.now())
+    # A refusal must not break a caller's transaction.
+    with _raw_kept(inbound, raw), transaction.atomic() if connection.in_atomic_block else nullcontext():
+        insert_at_once(*filter(None, [also]), inbound)
+    # Lost on the way (a broker restart)? beat's inbound relay processes what waits over 5 minutes.
+    dispatch.enqueue_on_commit(dispatch.PROCESS_INBOUND, inbound.pk, robust=True)
+    return inbound
+
+
+def _new_inbound(raw: bytes, source: str, arrived: datetime.datetime) -> InboundMessage:
+    return InboundMessage(received_at=arrived, source=source[:40], raw_sha256=hashlib.sha256(raw).hexdigest(), raw_size=len(raw), handled=False)
+
+
+@contextmanager
+def _raw_kept(inbound: InboundMessage, raw: bytes) -> Iterator[None]:
+    """The bytes in ``inbound``'s file while its row is inserted in the block. When a unique key refuses the
+    row (``IntegrityError``, raised on), the file goes if this delivery wrote it and no row holds it; when
+    the row is stored, its file is made sure of (``_drop_raw``, ``_raw_still_there``)."""
+    wrote = _keep_raw(inbound, raw, inbound.raw_sha256)
     try:
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():  # a refusal must not break a caller's transaction
-            insert_at_once(*filter(None, [also]), inbound)
+        yield
     except IntegrityError:
         _drop_raw(inbound, raw, wrote)
         raise
     _raw_still_there(inbound, raw, wrote)
-    # Lost on the way (a broker restart)? beat's inbound relay processes what waits over 5 minutes.
-    dispatch.enqueue_on_commit(dispatch.PROCESS_INBOUND, inbound.pk, robust=True)
-    return inbound
 
 
 def _keep_raw(inbound: InboundMessage, raw: bytes, digest: str) -> bool:

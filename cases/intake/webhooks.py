@@ -153,7 +153,7 @@ class StoreFirstMixin:
         transaction below tells the provider's retry, a replay and bytes stored before apart."""
         if connection.vendor != "postgresql" or len(messages) != 1:
             return False
-        also = WebhookToken(provider=esp_slug(self.esp_name), token=token[:200], digest=digest) if token else None
+        also = self._token_row(token, digest) if token else None
         try:
             inbound = inbound_store_at_once(raw=messages[0], source=source, also=also)
         except IntegrityError:
@@ -193,8 +193,11 @@ class StoreFirstMixin:
             logger.exception("inbound post of %s could not be read by anymail; stored as it came", self.esp_name)
             return [_post_as_received(request)]
 
+    def _token_row(self, token: str, digest: str) -> WebhookToken:
+        return WebhookToken(provider=esp_slug(self.esp_name), token=token[:200], digest=digest)
+
     def _store_token(self, token: str, digest: str) -> None:
-        WebhookToken.objects.create(provider=esp_slug(self.esp_name), token=token[:200], digest=digest)
+        self._token_row(token, digest).save(force_insert=True)
 
     def _seen_before(self, token: str, digest: str) -> bool:
         """True when ``token`` came before with this very post (the ESP's retry; answer 200 and store
