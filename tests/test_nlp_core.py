@@ -320,6 +320,27 @@ def test_cross_validation_by_file_scores_each_file_with_a_model_that_never_saw_i
         assert key in result
 
 
+def test_cross_validation_trains_as_production_only_when_asked(monkeypatch):
+    """Without ``refit`` a fold's model is the one trained on its validation share's rest (half the time);
+    with it, the configuration's own refit on all of the fold's messages is kept."""
+    import importlib
+
+    crossval_module = importlib.import_module("nlp.core.crossval")
+    seen = []
+    real_train = crossval_module.train
+
+    def recording_train(messages, labels, *, config):
+        seen.append(config.refit_on_all)
+        return real_train(messages, labels, config=config)
+
+    monkeypatch.setattr(crossval_module, "train", recording_train)
+    folds = crossval_module.folds_by_group({"train-a.jsonl": tiny_corpus()[0::2], "train-b.jsonl": tiny_corpus()[1::2]})
+    config = dataclasses.replace(TINY_CONFIG, refit_on_all=True)
+    crossval_module.cross_validate(folds, LABELS, config=config)
+    crossval_module.cross_validate(folds, LABELS, config=config, refit=True)
+    assert seen == [False, False, True, True]
+
+
 def test_the_command_line_cross_validation_reads_only_the_training_files(tmp_path):
     corpus_dir = tmp_path / "corpus"
     corpus_dir.mkdir()
@@ -421,6 +442,49 @@ def test_calibration_is_folded_into_the_weights_and_reported(tagger):
     folded_w, folded_b = calibration.fold(weights, bias)
     x = np.array([0.7, 0.3])
     assert x @ folded_w + folded_b == pytest.approx(calibration.logits(x @ weights + bias), abs=1e-5)
+
+
+def test_cross_fitted_calibration_scores_every_message_with_a_model_that_did_not_train_on_it(monkeypatch):
+    """With ``calibration_folds`` each training message is scored once, by a model trained without it;
+    calibration and thresholds rest on all of them, and the model that tags trained on every message."""
+    import importlib
+
+    train_module = importlib.import_module("nlp.core.train")
+    trained_on: list[set[str]] = []
+    scored_by: dict[str, int] = {}
+    real_fit, real_probe = train_module.fit, train_module._probe
+
+    def recording_fit(nlp, messages, config, **kwargs):
+        trained_on.append({m.text for m in messages})
+        nlp._handvest_fit_index = len(trained_on) - 1
+        return real_fit(nlp, messages, config, **kwargs)
+
+    def recording_probe(nlp):
+        probe = real_probe(nlp)
+        raw_scores = probe.raw_scores
+
+        def recording_raw_scores(texts, **kwargs):
+            texts = list(texts)
+            for text in texts:
+                assert text not in scored_by, "a message was scored twice"
+                scored_by[text] = nlp._handvest_fit_index
+            return raw_scores(texts, **kwargs)
+
+        probe.raw_scores = recording_raw_scores
+        return probe
+
+    monkeypatch.setattr(train_module, "fit", recording_fit)
+    monkeypatch.setattr(train_module, "_probe", recording_probe)
+    corpus = tiny_corpus()
+    tagger = train(corpus, LABELS, config=dataclasses.replace(TINY_CONFIG, calibration_folds=3))
+    texts = {m.text for m in corpus}
+    assert len(trained_on) == 4  # three parts, then the model that tags
+    assert trained_on[-1] == texts
+    assert set(scored_by) == texts
+    assert all(text not in trained_on[model] for text, model in scored_by.items())
+    assert sorted(len(texts - seen) for seen in trained_on[:3]) == sorted(len([t for t, m in scored_by.items() if m == k]) for k in range(3))
+    assert tagger.report["validation_messages"] == len(corpus) and tagger.report["fit_messages"] == len(corpus)
+    assert tagger.tag("Ik hing een half uur in de wacht bij de gemeente.").norms == ["TEL-25SEC"]
 
 
 def test_uncertain_norms_are_the_best_scored_below_their_threshold(tagger):

@@ -3,7 +3,7 @@
     python -m nlp train [--model-dir DIR] [--json]
     python -m nlp evaluate FILE.jsonl [--json] [--baseline] [--model-dir DIR]
     python -m nlp tag "tekst van een bericht" [--model-dir DIR]
-    python -m nlp crossval [--folds K] [--real | --leave-out A,B] [--peer] [--json]
+    python -m nlp crossval [--folds K] [--real | --leave-out A,B] [--peer] [--refit] [--json]
     python -m nlp similar nlp/corpus/similar-cases.jsonl [--json]
 
 Every command uses the model ``make run`` uses: trained from ``nlp/corpus/train-*.jsonl`` with
@@ -26,7 +26,7 @@ from .evaluate import evaluate
 from .labels import load_charter_labels
 from .store import ensure_model, model_path
 from .tagger import Tagger
-from .train import TrainingProgress
+from .train import TrainingProgress, training_rounds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS_DIR = REPO_ROOT / "nlp" / "corpus"
@@ -57,7 +57,7 @@ class _ProgressBar:
     def __init__(self, config: TaggerConfig) -> None:
         from tqdm import tqdm
 
-        self.stages = 2 if config.refit_on_all else 1
+        self.stages = training_rounds(config)
         self.bar = tqdm(desc="training the tagger", unit="label", file=sys.stderr, disable=None)
 
     def __call__(self, progress: TrainingProgress) -> None:
@@ -93,12 +93,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"model {tagger.version}  ({report['path']})")
     print(f"spaCy {report.get('spacy')}; training took {report.get('training_seconds')} s (this run {report['seconds']} s)")
     print(f"messages: {report.get('messages')} ({', '.join(f'{k} {v}' for k, v in report.get('kinds', {}).items())})")
-    print(f"  of which {report.get('fit_messages')} to fit and {report.get('validation_messages')} to choose thresholds (then all to fit)")
+    parts = (tagger.config or {}).get("calibration_folds", 0)
+    if parts >= 2:
+        print(f"  each scored by a model trained without it ({parts} parts) to choose thresholds; then all to fit")
+    else:
+        print(f"  of which {report.get('fit_messages')} to fit and {report.get('validation_messages')} to choose thresholds (then all to fit)")
     for warning in report.get("warnings", []):
         print(f"warning: {warning}")
     validation = report.get("validation", {})
     print()
-    print("validation (part of the training files):")
+    print("validation (out of fold, all training files):" if parts >= 2 else "validation (part of the training files):")
     for key, name in SUMMARY:
         if validation.get(key) is not None:
             print(f"  {name:32s} {validation[key]:.3f}")
@@ -153,7 +157,7 @@ def cmd_crossval(args: argparse.Namespace) -> int:
         bar.update(1)
 
     try:
-        result = cross_validate(folds, load_charter_labels(args.charter), progress=progress, peer=args.peer)
+        result = cross_validate(folds, load_charter_labels(args.charter), progress=progress, peer=args.peer, refit=args.refit)
     finally:
         bar.close()
     if args.json:
@@ -260,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     crossval.add_argument(
         "--leave-out", default="", help="leave out only these training files in turn (comma-separated names); the others always train"
     )
+    crossval.add_argument("--refit", action="store_true", help="each fold's model trains on all its fold's messages once thresholds are chosen (as production)")
     crossval.add_argument("--json", action="store_true", help="print one JSON object")
     crossval.add_argument("--peer", action="store_true", help="also train the TF-IDF + logistic-regression peer per fold; report its F1 and the lead")
     crossval.set_defaults(handler=cmd_crossval)

@@ -8,8 +8,10 @@ Two ways to split:
 - **random folds**: every message falls in one of ``k`` folds by a hash of its text.
 
 The out-of-fold predictions of all folds are pooled and scored as ``evaluate`` scores a file.
-Each fold trains without the final refit on all its messages (``refit_on_all=False``): half the
-time, and the same for every design being compared.
+Each fold trains without the final refit on all its messages (``refit_on_all=False``) where the design
+has a validation share: half the time, and the same for every design being compared. With
+``calibration_folds`` the model that tags always trains on all of its fold's messages; compare such a
+design with one that refits (``refit_on_all``), as production trains.
 """
 
 from __future__ import annotations
@@ -55,10 +57,14 @@ def cross_validate(
     config: TaggerConfig | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     peer: bool = False,
+    refit: bool = False,
 ) -> dict:
     """Scores of the pooled out-of-fold predictions (``evaluate``'s keys), plus per fold its
-    messages and norm micro-F1; ``progress(done, total, name)`` is called after each fold."""
-    config = dataclasses.replace(config or TaggerConfig(), refit_on_all=False)
+    messages and norm micro-F1; ``progress(done, total, name)`` is called after each fold. With ``refit``
+    each fold's model trains on all of its fold's messages, as production trains."""
+    config = config or TaggerConfig()
+    if not refit:
+        config = dataclasses.replace(config, refit_on_all=False)
     codes = sorted(labels)
     gold: list[Message] = []
     predicted_norms: list[list[str]] = []

@@ -2,12 +2,15 @@
 
 1. Norm codes that are not labels (a retired norm) are dropped from the messages; a message
    keeps its kind and its other norms.
-2. A validation part is carved out of the training messages by a hash of each text.
-3. A pipeline is trained on the rest. Its scores on the validation part fit a calibration per
-   norm (Platt scaling, real-style messages weighing more) and then choose one threshold per norm
-   on the calibrated scores, and give the report's validation scores.
-4. With ``refit_on_all`` the pipeline is trained again, the same way, on all training messages; the
-   calibration is folded into its weights and the chosen thresholds are kept.
+2. Validation scores: with ``calibration_folds`` (the default, 5) the messages fall in that many
+   parts by a hash of each text, and each part is scored by a pipeline trained on the other parts, so
+   every training message has a score from a model that never saw it. Without (0), a validation part
+   is carved out by a hash of each text and a pipeline trained on the rest scores it.
+3. Those scores fit a calibration per norm (Platt scaling, real-style messages weighing more), then
+   choose one threshold per norm on the calibrated scores, and give the report's validation scores.
+4. The pipeline that tags is trained on all training messages (without ``calibration_folds``: only with
+   ``refit_on_all``, else it is the one trained on the rest); the calibration is folded into its
+   weights and the chosen thresholds are kept.
 
 Only training needs scikit-learn; tagging (``nlp.core.tagger``) does not import it.
 """
@@ -27,7 +30,7 @@ from spacy.training import Example
 
 from .calibration import Calibration, fit_calibration
 from .config import TaggerConfig
-from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation
+from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation, text_hash
 from .labels import canonical_labels
 from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
@@ -39,7 +42,7 @@ from .tagger import CODE_VERSION, Tagger
 class TrainingProgress:
     """Passed to the progress callback after each classifier (kind, then one per norm) is fitted."""
 
-    stage: str  # "validation" (training part only) or "final" (all training messages)
+    stage: str  # "validation" (training part only), "validation 2/5" (one of the calibration parts) or "final" (all training messages)
     step: int
     steps: int
     label: str
@@ -86,13 +89,19 @@ def train(
         fit_part, validation = list(messages), list(messages)
         warnings.append("too few messages for a validation split: thresholds were chosen on the training messages themselves")
     nlp = build_pipeline(labels, config)
-    fit(nlp, fit_part, config, progress=progress, stage="validation")
+    cross_fitted = config.calibration_folds >= 2 and separate_validation
+    if cross_fitted:
+        validation, kind_probs, logits = _cross_fitted_scores(messages, labels, config, progress)
+        fit_part = list(messages)
+        fit(nlp, messages, config, progress=progress, stage="final")
+    else:
+        fit(nlp, fit_part, config, progress=progress, stage="validation")
     if not nlp.get_pipe(FEATURES_PIPE).known_keys:
         warnings.append(f"no word or character n-gram occurs in {config.min_df} or more training messages: the model knows no features")
     codes = list(nlp.get_pipe(NORMS_PIPE).labels)
     kinds = list(nlp.get_pipe(KIND_PIPE).labels)
-    probe = Tagger(nlp, dict.fromkeys(codes, 0.5), version=version)
-    kind_probs, logits = probe.raw_scores([m.text for m in validation])
+    if not cross_fitted:
+        kind_probs, logits = _probe(nlp).raw_scores([m.text for m in validation])
     gold = np.array([[code in m.norms for code in codes] for m in validation], dtype=bool)
     weights = np.array([config.calibration_real_weight if m.style == "real" else 1.0 for m in validation])
     calibration = fit_calibration(logits, gold, weights, prior=config.calibration_prior) if config.calibrate else Calibration.identity(len(codes))
@@ -105,7 +114,7 @@ def train(
         ),
         **kind_scores([m.kind for m in validation], [kinds[i] for i in kind_probs.argmax(axis=1)]),
     }
-    if config.refit_on_all and separate_validation:
+    if config.refit_on_all and separate_validation and not cross_fitted:
         nlp = build_pipeline(labels, config)
         fit(nlp, messages, config, progress=progress, stage="final")
     norms_model = nlp.get_pipe(NORMS_PIPE).model
@@ -129,6 +138,44 @@ def train(
         "training_seconds": round(time.perf_counter() - started, 2),
     }
     return Tagger(nlp, thresholds, version=version, config=config.to_dict(), report=report)
+
+
+def training_rounds(config: TaggerConfig) -> int:
+    """How many times ``train`` fits the pipeline (for a progress bar over all of them)."""
+    if config.calibration_folds >= 2:
+        return config.calibration_folds + 1
+    return 2 if config.refit_on_all else 1
+
+
+def _probe(nlp: Language) -> Tagger:
+    """A tagger of a fitted pipeline, for its raw scores (its thresholds are not used)."""
+    return Tagger(nlp, dict.fromkeys(nlp.get_pipe(NORMS_PIPE).labels, 0.5), version="probe")
+
+
+def _cross_fitted_scores(
+    messages: Sequence[Message], labels: Mapping[str, Sequence[str]], config: TaggerConfig, progress: ProgressCallback | None
+) -> tuple[list[Message], np.ndarray, np.ndarray]:
+    """Every training message scored by a model that did not train on it: the messages fall in
+    ``calibration_folds`` parts by a hash of their text, and a model trained on the other parts scores
+    each part. Returns (the messages in scoring order, kind probabilities, norm logits).
+
+    Why: the calibration and the thresholds then rest on all training messages instead of one held-apart
+    share, several times as many real-style messages among them; the cost is one training per part."""
+    folds = config.calibration_folds
+    scored: list[Message] = []
+    kinds, logits = [], []
+    for part in range(folds):
+        test = [m for m in messages if text_hash(m.text) % folds == part]
+        rest = [m for m in messages if text_hash(m.text) % folds != part]
+        if not test or not rest:
+            continue
+        nlp = build_pipeline(labels, config)
+        fit(nlp, rest, config, progress=progress, stage=f"validation {part + 1}/{folds}")
+        part_kinds, part_logits = _probe(nlp).raw_scores([m.text for m in test])
+        scored.extend(test)
+        kinds.append(part_kinds)
+        logits.append(part_logits)
+    return scored, np.vstack(kinds), np.vstack(logits)
 
 
 def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, progress: ProgressCallback | None = None, stage: str = "final") -> None:
