@@ -101,3 +101,22 @@ def test_questions_left_open_on_ended_cases_are_withdrawn_and_noted(back_to_late
     assert status == {closed.pk: "withdrawn", merged.pk: "withdrawn", running.pk: "open"}
     noted = CaseEvent.objects.filter(name="question_withdrawn").values_list("case_id", "data__why")
     assert sorted(noted) == sorted([(closed.pk, "closed"), (merged.pk, "merged")])
+
+
+def test_a_reprint_note_that_the_outbox_has_not_yet_overwritten_moves_to_its_own_field(back_to_latest):
+    """0034: a letter remade after printing, its PDF not made yet, held why in ``last_error``; it moves to
+    ``reprint_reason``. Another letter's delivery note stays where it is."""
+    from cases.models import OutgoingMessage
+
+    case = CaseFactory(email="")
+    apps = migrate(("cases", "0033_web_submission"))
+    old = apps.get_model("cases", "OutgoingMessage")
+    note = "Het adres is verbeterd: print deze brief opnieuw en gooi de eerdere print weg."
+
+    def letter(key, status, last_error):
+        return old.objects.create(case_id=case.pk, kind="answer", channel="post", status=status, dedupe_key=key, message_id=f"<{key}@t>", last_error=last_error)
+
+    remade, other = letter("a", "queued", note), letter("b", "to_print", "Geen e-mailadres: per post.")
+    migrate(("cases", "0034_reprint_reason"))
+    assert OutgoingMessage.objects.filter(pk=remade.pk).values_list("reprint_reason", "last_error").get() == (note, "")
+    assert OutgoingMessage.objects.filter(pk=other.pk).values_list("reprint_reason", "last_error").get() == ("", "Geen e-mailadres: per post.")

@@ -183,6 +183,32 @@ def test_the_print_queue_lists_letters_to_print_oldest_first(client, municipalit
     assert list(response.context["page_obj"].object_list) == [first, second]
 
 
+def test_a_printed_letter_made_again_is_to_be_printed_again_until_the_mailroom_prints_it(client, municipality, django_capture_on_commit_callbacks):
+    """A printed letter whose address was corrected goes back to the outbox, which makes its PDF again. The print queue
+    says why it is to be printed again (the earlier print goes in the bin), also after the outbox
+    rewrote the letter's delivery note while making it, until the mailroom marks the new print."""
+    from cases.correspondence.post import REPRINT_NEW_ADDRESS, letters_readdress
+
+    client.force_login(UserFactory(username="postkamer", role=MAILROOM))
+    case = CaseFactory(email="")
+    letter = letter_to_print(case)
+    client.post(reverse("handvest_mailroom:mark_printed", args=[letter.pk]))
+    Registration.objects.filter(pk=case.registration.pk).update(sender_address="Noorderhaven 2\n8861 AL Harlingen")
+    case.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert letters_readdress(case=case) == 1
+    letter.refresh_from_db()
+    assert (letter.status, letter.to_address) == (OutboxStatus.TO_PRINT, "Noorderhaven 2\n8861 AL Harlingen")
+    assert letter.reprint_reason == str(REPRINT_NEW_ADDRESS)
+    assert letter.pdf  # made again by the outbox, which also wrote its own note
+    queue = client.get(reverse("handvest_mailroom:print_queue")).content.decode()
+    assert "Opnieuw printen:" in queue and str(REPRINT_NEW_ADDRESS) in queue
+    client.post(reverse("handvest_mailroom:mark_printed", args=[letter.pk]))
+    letter.refresh_from_db()
+    assert (letter.status, letter.reprint_reason) == (OutboxStatus.PRINTED, "")
+    assert "Opnieuw printen:" not in client.get(reverse("handvest_mailroom:print_queue")).content.decode()
+
+
 def test_a_letter_is_printed_once_then_posted_and_only_then_leaves_the_queue(client, municipality):
     client.force_login(UserFactory(username="postkamer", role=MAILROOM))
     letter = letter_to_print(CaseFactory(email=""))

@@ -50,8 +50,8 @@ def outgoing_mark_printed(*, outgoing_id: int, actor) -> OutgoingMessage:
             logger.warning("outgoing message %s is %s; cannot be marked printed", message.pk, message.status)
             raise ValidationError({"status": NOT_TO_PRINT % {"status": message.get_status_display()}})
         message.status = OutboxStatus.PRINTED
-        message.printed_at = timezone.now()
-        message.save(update_fields=["status", "printed_at"])
+        message.printed_at, message.reprint_reason = timezone.now(), ""
+        message.save(update_fields=["status", "printed_at", "reprint_reason"])
     logger.info("outgoing message %s printed by %s", message.pk, getattr(actor, "username", "system"))
     return message
 
@@ -116,7 +116,9 @@ def letter_remake(message: OutgoingMessage, *, reprint: str) -> None:
     (``reprint`` says why). Its old PDF goes once the change is committed. Call inside the change's transaction."""
     old_pdf = message.pdf.name
     message.pdf = ""
-    message.last_error = str(reprint) if message.status == OutboxStatus.PRINTED else ""
+    if message.status == OutboxStatus.PRINTED:
+        message.reprint_reason = str(reprint)  # else the one of an earlier change, if that print is still to be made again
+    message.last_error = ""
     message.status, message.printed_at = OutboxStatus.QUEUED, None
     message.save()
     if old_pdf:

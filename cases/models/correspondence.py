@@ -116,6 +116,9 @@ class OutgoingMessage(models.Model):
     )
     sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
     printed_at = models.DateTimeField(_("geprint op"), null=True, blank=True)
+    # Why the mailroom must print this letter again and throw the earlier print away (``post.letter_remake``);
+    # kept apart from ``last_error``, which the outbox rewrites when it makes the PDF again. Cleared once printed.
+    reprint_reason = models.CharField(_("opnieuw printen"), max_length=200, blank=True)
     posted_at = models.DateTimeField(_("gepost op"), null=True, blank=True, help_text=_("Wanneer de postkamer de brief postte: dan pas is hij verstuurd."))
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("gepost door"))
 
