@@ -461,16 +461,16 @@ def test_cross_fitted_calibration_scores_every_message_with_a_model_that_did_not
 
     def recording_probe(nlp):
         probe = real_probe(nlp)
-        raw_scores = probe.raw_scores
+        validation_scores = probe.validation_scores
 
-        def recording_raw_scores(texts, **kwargs):
+        def recording_validation_scores(texts, **kwargs):
             texts = list(texts)
             for text in texts:
                 assert text not in scored_by, "a message was scored twice"
                 scored_by[text] = nlp._handvest_fit_index
-            return raw_scores(texts, **kwargs)
+            return validation_scores(texts, **kwargs)
 
-        probe.raw_scores = recording_raw_scores
+        probe.validation_scores = recording_validation_scores
         return probe
 
     monkeypatch.setattr(train_module, "fit", recording_fit)

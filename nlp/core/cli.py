@@ -98,6 +98,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"  each scored by a model trained without it ({parts} parts) to choose thresholds; then all to fit")
     else:
         print(f"  of which {report.get('fit_messages')} to fit and {report.get('validation_messages')} to choose thresholds (then all to fit)")
+    decision = report.get("decision")
+    if decision:
+        print(f"  then a decision over the {decision['candidates']} best-scored norms of each message (cutoff {decision['cutoff']:.2f})")
     for warning in report.get("warnings", []):
         print(f"warning: {warning}")
     validation = report.get("validation", {})

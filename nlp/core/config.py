@@ -78,6 +78,11 @@ class TaggerConfig:
     # files, each left out in turn: micro-F1 0.840 -> 0.852 with 0.3 and 0.85 (0.847 with the floor alone).
     norm_gate_floor: float = 0.3
     norm_gate_top: float = 0.85
+    # The learned decision (``nlp.core.decision``): a small logistic regression over each message's three
+    # best-scored norms, fitted on the out-of-fold scores, decides which to suggest. Where it is fitted it
+    # takes the place of ``relative_floor`` and ``norm_gate_top``; the gate's floor still holds. Each
+    # real-style training file left out in turn, production's training in each fold: micro-F1 0.890 -> 0.896.
+    learned_decision: bool = True
     # A norm with fewer training messages than this is reported as a warning.
     min_examples: int = 10
 

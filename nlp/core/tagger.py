@@ -22,6 +22,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .decision import Decision
 from .features import Batch, best_sentence_rows, pool
 from .lemmas import LEMMAS_FILE
 from .linear import layer_weights
@@ -30,7 +31,7 @@ from .pipeline import FEATURES_PIPE, GATE_PIPE, KIND_PIPE, NORMS_PIPE
 # Bump when the feature or model code changes in a way that models trained before do not
 # reflect. It is part of every model version, and saved with the model: a model whose code
 # version differs is not used as is (``is_current``), as its weights fit other features.
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 META_FILE = "tagger.json"
 PIPELINE_DIR = "pipeline"
 EXPLAIN_WORDS = 5
@@ -82,6 +83,7 @@ class Tagger:
         config: dict | None = None,
         report: dict | None = None,
         code_version: str = CODE_VERSION,
+        decision: Decision | None = None,
     ):
         self.nlp = nlp
         self.labels: list[str] = list(nlp.get_pipe(NORMS_PIPE).labels)
@@ -107,6 +109,9 @@ class Tagger:
         self._gate = GATE_PIPE in nlp.pipe_names
         self._gate_floor = float(self.config.get("norm_gate_floor", 0.0))
         self._gate_top = float(self.config.get("norm_gate_top", 2.0))
+        # The learned decision over the best-scored norms (``nlp.core.decision``); without one (a model
+        # saved before it, or too small a corpus to fit it) thresholds and the rules above decide.
+        self.decision = decision
 
     @property
     def is_current(self) -> bool:
@@ -121,6 +126,8 @@ class Tagger:
         # The lemmatizer's table is saved by the features, compact (``lemmas``), and a loaded model reads only that.
         self.nlp.to_disk(path / PIPELINE_DIR, exclude=[*NOT_SAVED, "lemmatizer"])
         meta = {"version": self.version, "code_version": self.code_version, "thresholds": self.thresholds, "config": self.config, "report": self.report}
+        if self.decision is not None:
+            meta["decision"] = self.decision.to_dict()
         (path / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
@@ -139,7 +146,15 @@ class Tagger:
         nlp = spacy.load(path / PIPELINE_DIR, exclude=[*NOT_SAVED, *(["lemmatizer"] if compact else [])])
         # Models saved before the code version was recorded are of code version 1.
         code_version = meta.get("code_version", "1")
-        return cls(nlp, meta["thresholds"], version=meta["version"], config=meta.get("config"), report=meta.get("report"), code_version=code_version)
+        return cls(
+            nlp,
+            meta["thresholds"],
+            version=meta["version"],
+            config=meta.get("config"),
+            report=meta.get("report"),
+            code_version=code_version,
+            decision=Decision.from_dict(meta.get("decision")),
+        )
 
     # -- scores ------------------------------------------------------------------------------------
 
@@ -169,14 +184,20 @@ class Tagger:
 
     def raw_scores(self, texts: Iterable[str], *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """(kind probabilities, norm linear scores before the sigmoid) as arrays, rows in text order."""
-        kinds, norms = [], []
+        kinds, norms, _ = self.validation_scores(texts, batch_size=batch_size)
+        return kinds, norms
+
+    def validation_scores(self, texts: Iterable[str], *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``raw_scores`` and the norm gate's probability per text (None without a gate)."""
+        kinds, norms, gates = [], [], []
         for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
-            _, _, kind_probs, norm_logits, _ = self._score(docs)
+            _, _, kind_probs, norm_logits, gate_probs = self._score(docs)
             kinds.append(kind_probs)
             norms.append(norm_logits)
+            gates.append(gate_probs)
         if not kinds:
-            return np.empty((0, len(self.kinds))), np.empty((0, len(self.labels)))
-        return np.vstack(kinds), np.vstack(norms)
+            return np.empty((0, len(self.kinds))), np.empty((0, len(self.labels))), (np.empty(0) if self._gate else None)
+        return np.vstack(kinds), np.vstack(norms), (np.concatenate(gates) if self._gate else None)
 
     # -- tagging -----------------------------------------------------------------------------------
 
@@ -186,19 +207,21 @@ class Tagger:
         suggestion); the rule for 'other' then follows it instead of the kind classifier's guess."""
         return next(self.pipe([text], explain=explain, kinds=[kind]))
 
-    def pipe(
-        self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256, kinds: Sequence[str | None] | None = None
-    ) -> Iterator[TagResult]:
+    def pipe(self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256, kinds: Sequence[str | None] | None = None) -> Iterator[TagResult]:
         """Tag messages in batches; each result is exactly what ``tag`` gives for that text alone.
         ``kinds``: per text, its decided kind or None (see ``tag``)."""
         offset = 0
         for docs in _batches(self.nlp.tokenizer.pipe(texts, batch_size=batch_size), batch_size):
             batch, row_scores, kind_probs, norm_logits, gate_probs = self._score(docs, units=explain)
             probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
-            confident = probabilities >= self._threshold_array
-            if self._relative_floor > 0:
-                best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
-                confident &= probabilities >= self._relative_floor * best
+            order = np.argsort(-probabilities, axis=1, kind="stable")
+            if self.decision is not None:
+                confident = self.decision.choose(probabilities, self._threshold_array, gate_probs, order)
+            else:
+                confident = probabilities >= self._threshold_array
+                if self._relative_floor > 0:
+                    best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
+                    confident &= probabilities >= self._relative_floor * best
             kind_best = kind_probs.argmax(axis=1)
             other = kind_best == self._other_index if self._other_index is not None else np.zeros(len(docs), dtype=bool)
             if kinds is not None:
@@ -210,7 +233,6 @@ class Tagger:
                 self._apply_gate(gate_probs, confident, probabilities, other)
             offset += len(docs)
             kind_best = kind_best.tolist()
-            order = np.argsort(-probabilities, axis=1, kind="stable")
             kind_rows = kind_probs.tolist()
             norm_rows = probabilities.tolist()
             labels, kind_names = self.labels, self.kinds
@@ -235,6 +257,8 @@ class Tagger:
         norm gets none suggested (they stay *uncertain*); one it deems surely about a norm, with none
         suggested and not of kind "other", gets its best-scored norm."""
         confident[gate < self._gate_floor] = False
+        if self.decision is not None:  # the learned decision weighed the gate's score already
+            return
         add = (gate >= self._gate_top) & ~confident.any(axis=1) & ~other
         if add.any():
             rows = np.flatnonzero(add)

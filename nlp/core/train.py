@@ -7,7 +7,8 @@
    every training message has a score from a model that never saw it. Without (0), a validation part
    is carved out by a hash of each text and a pipeline trained on the rest scores it.
 3. Those scores fit a calibration per norm (Platt scaling, real-style messages weighing more), then
-   choose one threshold per norm on the calibrated scores, and give the report's validation scores.
+   choose one threshold per norm on the calibrated scores, then fit the decision over each message's
+   best-scored norms (``nlp.core.decision``), and give the report's validation scores.
 4. The pipeline that tags is trained on all training messages (without ``calibration_folds``: only with
    ``refit_on_all``, else it is the one trained on the rest); the calibration is folded into its
    weights and the chosen thresholds are kept.
@@ -31,6 +32,7 @@ from spacy.training import Example
 from .calibration import Calibration, fit_calibration
 from .config import TaggerConfig
 from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation, text_hash
+from .decision import fit_decision
 from .labels import canonical_labels
 from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
@@ -91,7 +93,7 @@ def train(
     nlp = build_pipeline(labels, config)
     cross_fitted = config.calibration_folds >= 2 and separate_validation
     if cross_fitted:
-        validation, kind_probs, logits = _cross_fitted_scores(messages, labels, config, progress)
+        validation, kind_probs, logits, gates = _cross_fitted_scores(messages, labels, config, progress)
         fit_part = list(messages)
         fit(nlp, messages, config, progress=progress, stage="final")
     else:
@@ -101,17 +103,17 @@ def train(
     codes = list(nlp.get_pipe(NORMS_PIPE).labels)
     kinds = list(nlp.get_pipe(KIND_PIPE).labels)
     if not cross_fitted:
-        kind_probs, logits = _probe(nlp).raw_scores([m.text for m in validation])
+        kind_probs, logits, gates = _probe(nlp).validation_scores([m.text for m in validation])
     gold = np.array([[code in m.norms for code in codes] for m in validation], dtype=bool)
     weights = np.array([config.calibration_real_weight if m.style == "real" else 1.0 for m in validation])
     calibration = fit_calibration(logits, gold, weights, prior=config.calibration_prior) if config.calibrate else Calibration.identity(len(codes))
     probabilities = calibration.probabilities(logits)
     threshold_array, global_threshold = choose_thresholds(probabilities, gold, prior_weight=config.threshold_prior_weight, weights=weights)
     thresholds = {code: round(float(t), 4) for code, t in zip(codes, threshold_array, strict=True)}
+    decision = fit_decision(probabilities, threshold_array, gates, gold, weights) if config.learned_decision else None
+    chosen = decision.choose(probabilities, threshold_array, gates) if decision else probabilities >= threshold_array
     validation_scores = {
-        **norm_scores(
-            [m.norms for m in validation], [[c for c, p, t in zip(codes, row, threshold_array, strict=True) if p >= t] for row in probabilities], codes
-        ),
+        **norm_scores([m.norms for m in validation], [[c for c, keep in zip(codes, row, strict=True) if keep] for row in chosen], codes),
         **kind_scores([m.kind for m in validation], [kinds[i] for i in kind_probs.argmax(axis=1)]),
     }
     if config.refit_on_all and separate_validation and not cross_fitted:
@@ -134,10 +136,11 @@ def train(
         "warnings": warnings,
         "global_threshold": global_threshold,
         "calibration": calibration.to_dict(codes),
+        "decision": decision.to_dict() if decision else None,
         "validation": validation_scores,
         "training_seconds": round(time.perf_counter() - started, 2),
     }
-    return Tagger(nlp, thresholds, version=version, config=config.to_dict(), report=report)
+    return Tagger(nlp, thresholds, version=version, config=config.to_dict(), report=report, decision=decision)
 
 
 def training_rounds(config: TaggerConfig) -> int:
@@ -154,16 +157,17 @@ def _probe(nlp: Language) -> Tagger:
 
 def _cross_fitted_scores(
     messages: Sequence[Message], labels: Mapping[str, Sequence[str]], config: TaggerConfig, progress: ProgressCallback | None
-) -> tuple[list[Message], np.ndarray, np.ndarray]:
+) -> tuple[list[Message], np.ndarray, np.ndarray, np.ndarray | None]:
     """Every training message scored by a model that did not train on it: the messages fall in
     ``calibration_folds`` parts by a hash of their text, and a model trained on the other parts scores
-    each part. Returns (the messages in scoring order, kind probabilities, norm logits).
+    each part. Returns (the messages in scoring order, kind probabilities, norm logits, the norm gate's
+    probabilities or None without a gate).
 
     Why: the calibration and the thresholds then rest on all training messages instead of one held-apart
     share, several times as many real-style messages among them; the cost is one training per part."""
     folds = config.calibration_folds
     scored: list[Message] = []
-    kinds, logits = [], []
+    kinds, logits, gates = [], [], []
     for part in range(folds):
         test = [m for m in messages if text_hash(m.text) % folds == part]
         rest = [m for m in messages if text_hash(m.text) % folds != part]
@@ -171,11 +175,12 @@ def _cross_fitted_scores(
             continue
         nlp = build_pipeline(labels, config)
         fit(nlp, rest, config, progress=progress, stage=f"validation {part + 1}/{folds}")
-        part_kinds, part_logits = _probe(nlp).raw_scores([m.text for m in test])
+        part_kinds, part_logits, part_gates = _probe(nlp).validation_scores([m.text for m in test])
         scored.extend(test)
         kinds.append(part_kinds)
         logits.append(part_logits)
-    return scored, np.vstack(kinds), np.vstack(logits)
+        gates.append(part_gates)
+    return scored, np.vstack(kinds), np.vstack(logits), (None if gates[0] is None else np.concatenate(gates))
 
 
 def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, progress: ProgressCallback | None = None, stage: str = "final") -> None:
