@@ -292,7 +292,7 @@ def test_the_core_imports_no_django():
 
 
 def test_random_folds_put_every_message_in_exactly_one_test_part():
-    from nlp.core.crossval import random_folds
+    from nlp.core.corpus import random_folds
 
     corpus = tiny_corpus()
     folds = random_folds(corpus, 3)

@@ -137,7 +137,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_crossval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .crossval import cross_validate, folds_by_group, random_folds
+    from .corpus import random_folds
+    from .crossval import cross_validate, folds_by_group
 
     paths = default_corpus_paths(args.corpus_dir)
     if args.folds:

@@ -110,6 +110,24 @@ def split_validation(messages: Sequence[Message], share: float) -> tuple[list[Me
     return train, validation
 
 
+@dataclass(frozen=True)
+class Fold:
+    """One part of a split: the messages to train on and the messages to score."""
+
+    name: str
+    training: list[Message]
+    test: list[Message]
+
+
+def random_folds(messages: Sequence[Message], k: int) -> list[Fold]:
+    """``k`` folds by a stable hash of each text (every message is in exactly one fold's test part).
+    Used by cross-validation and by training's out-of-fold calibration scores."""
+    if k < 2:
+        raise ValueError("Cross-validation needs at least two folds.")
+    parts = [(text_hash(message.text) % k, message) for message in messages]  # one hash per text
+    return [Fold(f"fold {i + 1}", [m for part, m in parts if part != i], [m for part, m in parts if part == i]) for i in range(k)]
+
+
 def corpus_digest(messages: Sequence[Message]) -> str:
     """A hash of the corpus contents (texts, kinds, norms and styles, in order), independent of file layout."""
     digest = hashlib.sha256()

@@ -20,16 +20,9 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 from .config import TaggerConfig
-from .corpus import Message, restrict_to_labels, text_hash
+from .corpus import Fold, Message, restrict_to_labels
 from .metrics import kind_scores, norm_scores, recall_at_k
 from .train import train
-
-
-@dataclasses.dataclass(frozen=True)
-class Fold:
-    name: str
-    training: list[Message]
-    test: list[Message]
 
 
 def folds_by_group(groups: Mapping[str, Sequence[Message]], *, only: Sequence[str] | None = None) -> list[Fold]:
@@ -37,17 +30,6 @@ def folds_by_group(groups: Mapping[str, Sequence[Message]], *, only: Sequence[st
     With ``only``, just those groups are left out in turn (the others always train)."""
     names = [name for name in groups if only is None or name in only]
     return [Fold(name, [m for other, messages in groups.items() if other != name for m in messages], list(groups[name])) for name in names]
-
-
-def random_folds(messages: Sequence[Message], k: int) -> list[Fold]:
-    """``k`` folds by a stable hash of each text."""
-    if k < 2:
-        raise ValueError("Cross-validation needs at least two folds.")
-
-    def fold_of(message: Message) -> int:
-        return text_hash(message.text) % k
-
-    return [Fold(f"fold {i + 1}", [m for m in messages if fold_of(m) != i], [m for m in messages if fold_of(m) == i]) for i in range(k)]
 
 
 def cross_validate(

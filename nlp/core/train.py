@@ -31,7 +31,7 @@ from spacy.training import Example
 
 from .calibration import Calibration, fit_calibration
 from .config import TaggerConfig
-from .corpus import KINDS, Message, corpus_digest, label_counts, restrict_to_labels, split_validation, text_hash
+from .corpus import KINDS, Message, corpus_digest, label_counts, random_folds, restrict_to_labels, split_validation
 from .decision import fit_decision
 from .labels import canonical_labels
 from .linear import set_layer
@@ -168,9 +168,8 @@ def _cross_fitted_scores(
     folds = config.calibration_folds
     scored: list[Message] = []
     kinds, logits, gates = [], [], []
-    for part in range(folds):
-        test = [m for m in messages if text_hash(m.text) % folds == part]
-        rest = [m for m in messages if text_hash(m.text) % folds != part]
+    for part, fold in enumerate(random_folds(messages, folds)):
+        test, rest = fold.test, fold.training
         if not test or not rest:
             continue
         nlp = build_pipeline(labels, config)
