@@ -473,8 +473,29 @@ def test_cross_fitted_calibration_scores_every_message_with_a_model_that_did_not
         probe.validation_scores = recording_validation_scores
         return probe
 
+    # The gates the decision is fitted on are the scored messages' own, in the order they were scored.
+    scored_gates: list = []
+    real_fit_decision = train_module.fit_decision
+
+    def recording_probe_gates(nlp):
+        probe = recording_probe(nlp)
+        recorded = probe.validation_scores
+
+        def with_gates(texts, **kwargs):
+            kinds, logits, gates = recorded(texts, **kwargs)
+            scored_gates.extend(gates.tolist())
+            return kinds, logits, gates
+
+        probe.validation_scores = with_gates
+        return probe
+
+    def checking_fit_decision(probabilities, thresholds, gates, gold, weights, **kwargs):
+        assert gates.tolist() == scored_gates and len(gates) == len(probabilities) == len(gold)
+        return real_fit_decision(probabilities, thresholds, gates, gold, weights, **kwargs)
+
     monkeypatch.setattr(train_module, "fit", recording_fit)
-    monkeypatch.setattr(train_module, "_probe", recording_probe)
+    monkeypatch.setattr(train_module, "_probe", recording_probe_gates)
+    monkeypatch.setattr(train_module, "fit_decision", checking_fit_decision)
     corpus = tiny_corpus()
     tagger = train(corpus, LABELS, config=dataclasses.replace(TINY_CONFIG, calibration_folds=3))
     texts = {m.text for m in corpus}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -59,6 +60,31 @@ def test_the_decision_learns_what_the_thresholds_get_wrong_about_a_second_norm(s
     assert _f1(chosen, test_gold) > _f1(by_threshold, test_gold) + 0.05
 
 
+def test_the_decision_learns_from_the_gate_when_nothing_else_tells_right_from_wrong():
+    """Seconds that score alike are right exactly when the gate says the message concerns a norm
+    strongly: thresholds cannot tell them apart, the decision reads the gate."""
+    rng = np.random.default_rng(11)
+    thresholds = np.full(len(CODES), 0.5)
+
+    def scores(n):
+        probabilities, _ = _scores(rng, n, (0.5, 0.6), 0.0)
+        gate = rng.uniform(0.3, 0.99, size=n)
+        gold = np.zeros_like(probabilities, dtype=bool)
+        order = np.argsort(-probabilities, axis=1)
+        gold[np.arange(n), order[:, 0]] = True
+        gold[np.arange(n), order[:, 1]] = gate > 0.7
+        return probabilities, gate, gold
+
+    fit_p, fit_gate, fit_gold = scores(800)
+    decision = fit_decision(fit_p, thresholds, fit_gate, fit_gold, np.ones(len(fit_p)))
+    test_p, test_gate, test_gold = scores(400)
+    chosen = decision.choose(test_p, thresholds, test_gate)
+    assert (chosen == test_gold).mean() > 0.98
+    assert _f1(chosen, test_gold) > _f1(test_p >= thresholds, test_gold) + 0.05
+    # Without the gate (a model without one) the same decision can only guess: it does worse.
+    assert (decision.choose(test_p, thresholds, None) == test_gold).mean() < 0.95
+
+
 def test_the_decision_only_suggests_a_run_from_the_best_norm():
     """A candidate is suggested only when every better-scored one is: a decision that would take the
     third norm but not the second takes neither."""
@@ -110,4 +136,19 @@ def test_without_a_learned_decision_the_tagger_trains_and_tags_by_thresholds_and
     assert plain.decision is None and plain.report["decision"] is None
     assert TaggerConfig().learned_decision
     result = plain.tag("Ik hing een half uur in de wacht bij de gemeente.")
+    assert result.norms == ["TEL-25SEC"]
     assert all(result.norm_scores[code] >= plain.thresholds[code] for code in result.norms)
+
+
+def test_a_model_saved_before_the_decision_is_current_and_tags_by_its_rules(tagger, tmp_path):
+    """A model of the same features saved without a decision (before it existed) is not retrained for
+    it: it loads as current and tags by thresholds and rules, as it did."""
+    path = tagger.save(tmp_path / "older")
+    meta = json.loads((path / "tagger.json").read_text(encoding="utf-8"))
+    del meta["decision"]
+    (path / "tagger.json").write_text(json.dumps(meta), encoding="utf-8")
+    older = Tagger.load(path)
+    assert older.decision is None and older.is_current
+    rules = Tagger(tagger.nlp, tagger.thresholds, version=tagger.version, config=tagger.config)
+    texts = [m.text for m in tiny_corpus()]
+    assert [r.norms for r in older.pipe(texts)] == [r.norms for r in rules.pipe(texts)]

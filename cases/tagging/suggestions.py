@@ -1,5 +1,5 @@
 """The officers' decisions and the tagger's suggestions on a case: storing the suggested norms with
-their calibrated scores and reasons, the uncertain ones below their threshold ("onzeker") for the
+their calibrated scores and reasons, the uncertain ones (among the best-scored, not suggested: "onzeker") for the
 officer to consider, confirming and rejecting, and the decided cases as training data.
 
 Nothing here imports the tagger (``nlp.core``): the web process confirms and rejects tags, and it
@@ -49,7 +49,7 @@ def tags_store_suggestions(
 
     With ``replace`` the tagger's open suggestions that it no longer makes are removed (the case's
     text was corrected); confirmed, rejected and officer-added tags stay. ``uncertain`` norms
-    (among the best-scored, but below their threshold) are no tags: they are recorded with their
+    (among the best-scored, but not suggested by the tagger's decision) are no tags: they are recorded with their
     calibrated score on the "suggested" event, and ``tag_candidates`` offers them to the officer.
     """
     explanations = explanations or {}
@@ -110,7 +110,7 @@ NOTHING_NOTE = gettext_lazy("geen norm gevonden")
 
 @dataclass(frozen=True)
 class TagCandidate:
-    """A norm the tagger ranked among its best for a case but below its threshold ("onzeker"):
+    """A norm the tagger ranked among its best for a case but did not suggest ("onzeker"):
     not a tag, one click (``tag_confirm``) from becoming one."""
 
     code: str

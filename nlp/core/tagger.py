@@ -31,7 +31,7 @@ from .pipeline import FEATURES_PIPE, GATE_PIPE, KIND_PIPE, NORMS_PIPE
 # Bump when the feature or model code changes in a way that models trained before do not
 # reflect. It is part of every model version, and saved with the model: a model whose code
 # version differs is not used as is (``is_current``), as its weights fit other features.
-CODE_VERSION = "4"
+CODE_VERSION = "3"
 META_FILE = "tagger.json"
 PIPELINE_DIR = "pipeline"
 EXPLAIN_WORDS = 5
@@ -254,8 +254,9 @@ class Tagger:
 
     def _apply_gate(self, gate: np.ndarray, confident: np.ndarray, probabilities: np.ndarray, other: np.ndarray) -> None:
         """The norm gate (``TaggerConfig.norm_gate_floor``, ``norm_gate_top``): a message it deems about no
-        norm gets none suggested (they stay *uncertain*); one it deems surely about a norm, with none
-        suggested and not of kind "other", gets its best-scored norm."""
+        norm gets none suggested (they stay *uncertain*); without a learned decision, one it deems surely
+        about a norm, with none suggested and not of kind "other", gets its best-scored norm (the learned
+        decision has the gate's score among its inputs instead)."""
         confident[gate < self._gate_floor] = False
         if self.decision is not None:  # the learned decision weighed the gate's score already
             return
