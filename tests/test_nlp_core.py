@@ -248,7 +248,9 @@ def test_a_retired_norm_drops_out_of_the_labels_and_the_training_data():
 
 
 def test_a_norm_with_too_few_examples_is_reported(tagger):
-    assert tagger.report["warnings"] == []
+    # The tiny corpus is too small for a learned decision (``decision.MIN_MESSAGES``): its only warning.
+    assert [warning for warning in tagger.report["warnings"] if not warning.startswith("no learned decision")] == []
+    assert len(tagger.report["warnings"]) == 1
     few = train(tiny_corpus(), {**LABELS, "TEL-GROET": ["goedemiddag"]}, config=TINY_CONFIG)
     assert any(warning.startswith("TEL-GROET: 0 training messages") for warning in few.report["warnings"])
 

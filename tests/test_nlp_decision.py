@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from nlp.core import Tagger, TaggerConfig, train
-from nlp.core.decision import FEATURES, Decision, fit_decision
+from nlp.core import decision as decision_module
+from nlp.core.decision import FEATURES, MIN_MESSAGES, Decision, fit_decision
 from nlp.core.metrics import norm_scores
 from tests.test_nlp_core import LABELS, TINY_CONFIG, tiny_corpus
 
@@ -98,8 +99,25 @@ def test_nothing_to_learn_gives_no_decision():
     """Candidates that are all right (or all wrong) teach nothing: the thresholds decide."""
     probabilities = np.array([[0.9, 0.8, 0.7, 0.1, 0.0], [0.2, 0.9, 0.6, 0.5, 0.1]])
     everything = probabilities > 0.3
-    assert fit_decision(probabilities, np.full(5, 0.5), None, np.ones_like(everything), np.ones(2)) is None
-    assert fit_decision(probabilities, np.full(5, 0.5), None, np.zeros_like(everything), np.ones(2)) is None
+    assert fit_decision(probabilities, np.full(5, 0.5), None, np.ones_like(everything), np.ones(2), min_messages=0) is None
+    assert fit_decision(probabilities, np.full(5, 0.5), None, np.zeros_like(everything), np.ones(2), min_messages=0) is None
+    mixed = np.zeros_like(everything)
+    mixed[:, 0] = True
+    assert fit_decision(probabilities, np.full(5, 0.5), None, mixed, np.ones(2), min_messages=0) is not None
+
+
+def test_a_small_corpus_keeps_thresholds_and_rules_and_says_so():
+    """Too few validation messages for seven numbers and a cutoff: no decision, and a warning in the
+    training report (a new municipality's first corpus; a decision fitted on a few dozen messages swings
+    from one retraining to the next)."""
+    rng = np.random.default_rng(3)
+    probabilities, gold = _scores(rng, MIN_MESSAGES - 1, (0.5, 0.7), 0.5)
+    assert fit_decision(probabilities, np.full(len(CODES), 0.5), None, gold, np.ones(len(gold))) is None
+    more, more_gold = _scores(rng, MIN_MESSAGES, (0.5, 0.7), 0.5)
+    assert fit_decision(more, np.full(len(CODES), 0.5), None, more_gold, np.ones(len(more_gold))) is not None
+    small = train(tiny_corpus(), LABELS, config=TINY_CONFIG)
+    assert small.decision is None and len(tiny_corpus()) < MIN_MESSAGES
+    assert any("no learned decision" in warning for warning in small.report["warnings"])
 
 
 def test_a_decision_over_other_features_is_refused_with_a_clear_error():
@@ -112,7 +130,10 @@ def test_a_decision_over_other_features_is_refused_with_a_clear_error():
 
 @pytest.fixture(scope="module")
 def tagger() -> Tagger:
-    return train(tiny_corpus(), LABELS, config=dataclasses.replace(TINY_CONFIG, refit_on_all=True))
+    """A tiny corpus's tagger, with a decision though its corpus is below ``MIN_MESSAGES``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decision_module, "MIN_MESSAGES", 0)
+        return train(tiny_corpus(), LABELS, config=dataclasses.replace(TINY_CONFIG, refit_on_all=True))
 
 
 def test_a_trained_tagger_decides_with_its_decision_and_keeps_it_when_saved(tagger, tmp_path):

@@ -28,6 +28,11 @@ import numpy as np
 CANDIDATES = 3
 FEATURES = ("score", "over_threshold", "best", "second", "below_best", "gate")
 CUTOFF_GRID = np.round(np.arange(0.10, 0.905, 0.01), 2)
+# Fewer validation messages than this fit no decision: seven numbers and a cutoff chosen on a few dozen
+# messages swing from one retraining to the next (a tiny corpus's retrain, one example added, fell from
+# 0.86 to 0.67 on its held-out messages), so a small corpus (a new municipality's first) keeps thresholds
+# and rules until it has grown.
+MIN_MESSAGES = 300
 _EPS = 1e-6
 
 
@@ -114,9 +119,13 @@ def fit_decision(
     *,
     candidates: int = CANDIDATES,
     C: float = 1.0,
+    min_messages: int | None = None,
 ) -> Decision | None:
     """The decision fitted on validation scores (calibrated probabilities, messages × norms) against
-    ``gold``; None when the candidates are all right or all wrong (nothing to learn: thresholds decide)."""
+    ``gold``; None (thresholds and rules decide) with fewer than ``min_messages`` messages (default
+    ``MIN_MESSAGES``) or when the candidates are all right or all wrong (nothing to learn)."""
+    if len(probabilities) < (MIN_MESSAGES if min_messages is None else min_messages):
+        return None
     features, order = candidate_features(probabilities, thresholds, gate, candidates)
     target = np.take_along_axis(gold.astype(bool), order, axis=1).reshape(-1)
     row_weights = np.repeat(np.asarray(weights, dtype="float64"), order.shape[1])

@@ -32,7 +32,7 @@ from spacy.training import Example
 from .calibration import Calibration, fit_calibration
 from .config import TaggerConfig
 from .corpus import KINDS, Message, corpus_digest, label_counts, random_folds, restrict_to_labels, split_validation
-from .decision import fit_decision
+from .decision import MIN_MESSAGES, fit_decision
 from .labels import canonical_labels
 from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
@@ -116,6 +116,8 @@ def train(
     decision = fit_decision(probabilities, threshold_array, gates, gold, weights) if config.learned_decision else None
     chosen = decision.choose(probabilities, threshold_array, gates) if decision else probabilities >= threshold_array
     chosen = _tagging_rules(chosen, config, kinds, kind_probs, gates)
+    if config.learned_decision and decision is None:
+        warnings.append(f"no learned decision ({len(validation)} validation messages, {MIN_MESSAGES} needed, or nothing to learn): thresholds and rules decide")
     validation_scores = {
         **norm_scores([m.norms for m in validation], [[c for c, keep in zip(codes, row, strict=True) if keep] for row in chosen], codes),
         **kind_scores([m.kind for m in validation], [kinds[i] for i in kind_probs.argmax(axis=1)]),
