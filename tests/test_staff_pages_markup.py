@@ -92,7 +92,10 @@ def test_after_a_refused_intake_the_focus_goes_to_the_first_error(browser, live_
     page.goto(f"{live_server.url}/beheer/zaken/nieuw/")
     page.fill("#id_sender_name", "Jan Hoekstra")
     page.locator("main button[type=submit]").focus()
-    page.keyboard.press("Enter")
+    # keyboard.press does not wait for the navigation it starts (page.click does): without this the
+    # assertion could read the page before the form was posted.
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
     assert "verplicht" in page.inner_text("main").lower()
     focused = page.evaluate(
