@@ -510,6 +510,32 @@ def test_cross_fitted_calibration_scores_every_message_with_a_model_that_did_not
     assert tagger.tag("Ik hing een half uur in de wacht bij de gemeente.").norms == ["TEL-25SEC"]
 
 
+@pytest.mark.parametrize("learned", [False, True])
+def test_the_training_reports_validation_figures_are_what_tagging_does(monkeypatch, learned):
+    """The report's validation figures decide by the same rules as tagging (``TaggingRules``): with a
+    strict relative floor and a gate that gives every message not of kind "other" its best norm, the
+    report equals tagging the validation messages with the model that scored them, and differs from
+    thresholds alone. Before, a model without a learned decision was reported without those two rules."""
+    from nlp.core import decision as decision_module
+    from nlp.core.corpus import split_validation
+    from nlp.core.metrics import norm_scores
+
+    monkeypatch.setattr(decision_module, "MIN_MESSAGES", 0)
+    config = dataclasses.replace(TINY_CONFIG, calibration_folds=0, refit_on_all=False, relative_floor=0.9, norm_gate_top=0.0, learned_decision=learned)
+    corpus = tiny_corpus()
+    tagger = train(corpus, LABELS, config=config)
+    assert (tagger.decision is not None) == learned
+    _, validation = split_validation(corpus, config.validation_share)
+    assert validation and tagger.report["validation_messages"] == len(validation)
+    results = list(tagger.pipe([m.text for m in validation]))
+    tagged = norm_scores([m.norms for m in validation], [r.norms for r in results], tagger.labels)
+    assert tagger.report["validation"]["norm_micro_f1"] == pytest.approx(tagged["norm_micro_f1"])
+    assert tagger.report["validation"]["per_norm"] == tagged["per_norm"]
+    if not learned:  # the two rules changed something, so the comparison above could fail
+        by_threshold = [[c for c in tagger.labels if r.norm_scores[c] >= tagger.thresholds[c]] for r in results]
+        assert by_threshold != [r.norms for r in results]
+
+
 def test_uncertain_norms_are_the_best_scored_below_their_threshold(tagger):
     tagger = Tagger(tagger.nlp, tagger.thresholds, version="no gate", config={**tagger.config, "norm_gate_floor": 0.0, "norm_gate_top": 2.0})
     for text in [m.text for m in tiny_corpus()] + ["Ik hing in de wacht bij de balie.", "Een vraag over mijn paspoort."]:

@@ -45,6 +45,60 @@ NOT_SAVED = ["tokenizer"]
 
 
 @dataclass(frozen=True)
+class TaggingRules:
+    """Which norms are suggested, from the calibrated scores (``TaggerConfig``). Tagging and the
+    training report's validation figures both decide by ``choose``, so the report measures what
+    tagging does. A model saved without these keys in its config tags as before."""
+
+    relative_floor: float = 0.0
+    other_has_no_norms: bool = False
+    gate_floor: float = 0.0
+    gate_top: float = 2.0
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> TaggingRules:
+        return cls(
+            relative_floor=float(config.get("relative_floor", 0.0)),
+            other_has_no_norms=bool(config.get("other_has_no_norms")),
+            gate_floor=float(config.get("norm_gate_floor", 0.0)),
+            gate_top=float(config.get("norm_gate_top", 2.0)),
+        )
+
+    def choose(
+        self,
+        probabilities: np.ndarray,
+        thresholds: np.ndarray,
+        decision: Decision | None,
+        gate: np.ndarray | None,
+        other: np.ndarray,
+        order: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """A boolean (messages x norms) array of the suggested norms. With a learned decision, it decides
+        over the best-scored norms (and has the gate's score among its inputs); without one, a norm needs
+        its threshold and ``relative_floor`` times the best such score. Then no norm for a message of kind
+        "other" (``other``: per message) when ``other_has_no_norms``, and none below the gate's floor (they
+        stay *uncertain*). Without a decision, last, a message the gate deems surely about a norm
+        (``gate_top``) with none suggested, not of kind "other", gets its best-scored norm."""
+        if decision is not None:
+            confident = decision.choose(probabilities, thresholds, gate, order)
+        else:
+            confident = probabilities >= thresholds
+            if self.relative_floor > 0:
+                best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
+                confident &= probabilities >= self.relative_floor * best
+        if self.other_has_no_norms:
+            confident[other] = False
+        if gate is not None:
+            confident[gate < self.gate_floor] = False
+            if decision is None:
+                add = (gate >= self.gate_top) & ~confident.any(axis=1) & ~other
+                if add.any():
+                    rows = np.flatnonzero(add)
+                    confident[rows, probabilities[rows].argmax(axis=1)] = True
+        return confident
+
+
+@dataclass(frozen=True)
 class TagResult:
     """What the tagger says about one message.
 
@@ -102,16 +156,12 @@ class Tagger:
         self._sentence_weight = float(norms_model.attrs.get("sentence_weight", 0.0))
         self._weights: np.ndarray | None = None
         self._bias: np.ndarray | None = None
-        # Tagging policy (``TaggerConfig``); a model saved without these keys tags as before.
-        self._relative_floor = float(self.config.get("relative_floor", 0.0))
         self._other_index = self.kinds.index("other") if "other" in self.kinds else None
-        self._other_has_no_norms = bool(self.config.get("other_has_no_norms"))
         self._gate = GATE_PIPE in nlp.pipe_names
-        self._gate_floor = float(self.config.get("norm_gate_floor", 0.0))
-        self._gate_top = float(self.config.get("norm_gate_top", 2.0))
         # The learned decision over the best-scored norms (``nlp.core.decision``); without one (a model
-        # saved before it, or too small a corpus to fit it) thresholds and the rules above decide.
+        # saved before it, or too small a corpus to fit it) thresholds and the rules decide.
         self.decision = decision
+        self.rules = TaggingRules.from_config(self.config)
 
     @property
     def is_current(self) -> bool:
@@ -215,22 +265,12 @@ class Tagger:
             batch, row_scores, kind_probs, norm_logits, gate_probs = self._score(docs, units=explain)
             probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
             order = np.argsort(-probabilities, axis=1, kind="stable")
-            if self.decision is not None:
-                confident = self.decision.choose(probabilities, self._threshold_array, gate_probs, order)
-            else:
-                confident = probabilities >= self._threshold_array
-                if self._relative_floor > 0:
-                    best = np.where(confident, probabilities, 0.0).max(axis=1, keepdims=True)
-                    confident &= probabilities >= self._relative_floor * best
             kind_best = kind_probs.argmax(axis=1)
             other = kind_best == self._other_index if self._other_index is not None else np.zeros(len(docs), dtype=bool)
             if kinds is not None:
                 decided = kinds[offset : offset + len(docs)]
                 other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
-            if self._other_has_no_norms:
-                confident[other] = False
-            if gate_probs is not None:
-                self._apply_gate(gate_probs, confident, probabilities, other)
+            confident = self.rules.choose(probabilities, self._threshold_array, self.decision, gate_probs, other, order)
             offset += len(docs)
             kind_best = kind_best.tolist()
             kind_rows = kind_probs.tolist()
@@ -251,19 +291,6 @@ class Tagger:
                     version=self.version,
                     uncertain=uncertain,
                 )
-
-    def _apply_gate(self, gate: np.ndarray, confident: np.ndarray, probabilities: np.ndarray, other: np.ndarray) -> None:
-        """The norm gate (``TaggerConfig.norm_gate_floor``, ``norm_gate_top``): a message it deems about no
-        norm gets none suggested (they stay *uncertain*); without a learned decision, one it deems surely
-        about a norm, with none suggested and not of kind "other", gets its best-scored norm (the learned
-        decision has the gate's score among its inputs instead)."""
-        confident[gate < self._gate_floor] = False
-        if self.decision is not None:  # the learned decision weighed the gate's score already
-            return
-        add = (gate >= self._gate_top) & ~confident.any(axis=1) & ~other
-        if add.any():
-            rows = np.flatnonzero(add)
-            confident[rows, probabilities[rows].argmax(axis=1)] = True
 
     def tag_many(self, texts: Iterable[str], *, explain: bool = False, batch_size: int = 256) -> Iterator[TagResult]:
         """The same as ``pipe`` (its older name)."""

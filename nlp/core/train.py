@@ -37,7 +37,7 @@ from .labels import canonical_labels
 from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
 from .pipeline import FEATURES_PIPE, GATE_LABEL, GATE_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
-from .tagger import CODE_VERSION, Tagger
+from .tagger import CODE_VERSION, Tagger, TaggingRules
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,9 @@ def train(
     # Fitted on every validation message, also those the gate's floor or the rule for "other" clear when
     # tagging: fitted on the others only, the same cross-validation scored 0.889 against 0.896.
     decision = fit_decision(probabilities, threshold_array, gates, gold, weights) if config.learned_decision else None
-    chosen = decision.choose(probabilities, threshold_array, gates) if decision else probabilities >= threshold_array
-    chosen = _tagging_rules(chosen, config, kinds, kind_probs, gates)
+    # The kind classifier's guess stands for the kind, as when tagging a message whose kind nobody decided.
+    other = kind_probs.argmax(axis=1) == kinds.index("other") if "other" in kinds else np.zeros(len(validation), dtype=bool)
+    chosen = TaggingRules.from_config(config.to_dict()).choose(probabilities, threshold_array, decision, gates, other)
     if config.learned_decision and decision is None:
         warnings.append(f"no learned decision ({len(validation)} validation messages, {MIN_MESSAGES} needed, or nothing to learn): thresholds and rules decide")
     validation_scores = {
@@ -147,18 +148,6 @@ def train(
         "training_seconds": round(time.perf_counter() - started, 2),
     }
     return Tagger(nlp, thresholds, version=version, config=config.to_dict(), report=report, decision=decision)
-
-
-def _tagging_rules(chosen: np.ndarray, config: TaggerConfig, kinds: list[str], kind_probs: np.ndarray, gates: np.ndarray | None) -> np.ndarray:
-    """The validation choices after the rules tagging applies to a message whose kind nobody decided
-    (``Tagger.pipe``): no norm for "other" and none below the gate's floor. The relative floor and the
-    gate's top, which a model without a learned decision also applies, are left out of the report."""
-    chosen = chosen.copy()
-    if config.other_has_no_norms and "other" in kinds:
-        chosen[kind_probs.argmax(axis=1) == kinds.index("other")] = False
-    if gates is not None:
-        chosen[gates < config.norm_gate_floor] = False
-    return chosen
 
 
 def training_rounds(config: TaggerConfig) -> int:
