@@ -21,9 +21,11 @@ Tagging needs only numpy; fitting imports scikit-learn (training only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from .metrics import best_on_grid
 
 CANDIDATES = 3
 FEATURES = ("score", "over_threshold", "best", "second", "below_best", "gate")
@@ -135,7 +137,7 @@ def fit_decision(
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=C, max_iter=2000).fit(features, target, sample_weight=row_weights)
-    decision = Decision(tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0]), 0.5, order.shape[1])
+    decision = Decision(tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0]), cutoff=0.5, candidates=order.shape[1])
     scores = decision.probabilities(features).reshape(order.shape)
     truth = target.reshape(order.shape)
     w = np.asarray(weights, dtype="float64")[:, None]
@@ -146,7 +148,4 @@ def fit_decision(
         tp, fp = float(((chosen & truth) * w).sum()), float(((chosen & ~truth) * w).sum())
         fn = float(((~chosen & truth) * w).sum()) + missed
         f1s.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
-    f1s = np.array(f1s)
-    # The middle of the cutoffs that reach the best F1 (as ``metrics.choose_thresholds``).
-    cutoff = float(np.median(CUTOFF_GRID[f1s >= f1s.max() - 1e-9]))
-    return Decision(decision.coef, decision.intercept, round(cutoff, 4), order.shape[1])
+    return replace(decision, cutoff=round(best_on_grid(np.array(f1s), CUTOFF_GRID), 4))

@@ -18,10 +18,10 @@ def _f1(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def _best_on_grid(f1s: np.ndarray) -> float:
-    """The middle of the thresholds that reach the best F1: a plateau's edge is a fluke of the sample."""
-    best = f1s.max()
-    return float(np.median(THRESHOLD_GRID[f1s >= best - 1e-9]))
+def best_on_grid(f1s: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> float:
+    """The middle of the grid's values (thresholds, cutoffs) that reach the best F1: a plateau's edge is a
+    fluke of the sample."""
+    return float(np.median(grid[f1s >= f1s.max() - 1e-9]))
 
 
 def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -38,7 +38,7 @@ def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: flo
         predicted = scores >= threshold
         tp = float(((predicted & gold) * w[:, None]).sum())
         global_f1s.append(_f1(tp, float(((predicted & ~gold) * w[:, None]).sum()), float(((~predicted & gold) * w[:, None]).sum()))[2])
-    prior = _best_on_grid(np.array(global_f1s))
+    prior = best_on_grid(np.array(global_f1s))
     thresholds = np.full(scores.shape[1], prior, dtype="float32")
     for j in range(scores.shape[1]):
         positives = float(gold[:, j].sum())
@@ -50,7 +50,7 @@ def choose_thresholds(scores: np.ndarray, gold: np.ndarray, *, prior_weight: flo
         fp = ((predicted & ~truth) * w[:, None]).sum(axis=0)
         fn = ((~predicted & truth) * w[:, None]).sum(axis=0)
         f1s = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
-        best = _best_on_grid(f1s)
+        best = best_on_grid(f1s)
         thresholds[j] = (best * positives + prior * prior_weight) / (positives + prior_weight)
     return thresholds, prior
 
