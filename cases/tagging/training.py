@@ -49,7 +49,7 @@ def heldout_path() -> Path:
 
 
 def real_heldout_paths() -> list[Path]:
-    """The real-style held-out files (``heldout-real*.jsonl``), scored together: 920 messages in eight
+    """The real-style held-out files (``heldout-real*.jsonl``), scored together: 1,158 messages in ten
     files by several writers guard a retrained model better than any one file."""
     return sorted(Path(settings.HANDVEST_CORPUS_DIR).glob("heldout-real*.jsonl"))
 
