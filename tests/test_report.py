@@ -149,6 +149,47 @@ def test_the_compliance_section_matches_the_compliance_figures(cases):
     assert [values[("handling_time", "suggestion", column)] for column in ("handled", "median", "p90")] == ["<3", None, None]
 
 
+def compliance_labels(report):
+    return {row.key: row.label for row in report.section("compliance").rows}
+
+
+def test_the_compliance_rows_name_the_terms_the_years_cases_were_held_to(cases):
+    # Every case of 2025 was registered under the charter's 4 working days and 6 weeks: the report says so.
+    report = report_build(year=2025, as_of=AS_OF)
+    labels = compliance_labels(report)
+    assert labels["acknowledgement"] == "ontvangstbevestiging binnen 4 werkdagen"
+    assert labels["answer_six_weeks"] == "antwoord binnen 6 weken"
+    assert "Wij beloven binnen 4 werkdagen een ontvangstbevestiging" in report_to_html(report)
+
+
+def test_a_term_changed_since_the_year_is_not_put_on_that_years_figures(cases):
+    # The charter now promises an acknowledgement within 2 working days. The 2025 figures measure each case
+    # against the 4 working days it was registered under, so the 2025 report must not say "2 werkdagen";
+    # the answer term did not change and is still named.
+    from cases.workflow.deadlines import forget_charter_terms
+    from cms.models import ServiceNorm
+
+    before = report_to_data(report_build(year=2025, as_of=AS_OF))
+    ServiceNorm.objects.filter(code="POST-ONTVANGSTBEVESTIGING").update(target_amount=2)
+    forget_charter_terms()
+    report = report_build(year=2025, as_of=AS_OF)
+    labels = compliance_labels(report)
+    assert labels["acknowledgement"] == "ontvangstbevestiging binnen de termijn die gold bij ontvangst"
+    assert labels["answer_six_weeks"] == "antwoord binnen 6 weken"
+    page = report_to_html(report)
+    assert "2 werkdagen" not in page and "Wij beloven binnen 4 werkdagen" not in page
+    assert "elke zaak is gemeten aan de termijn die gold toen zij binnenkwam" in page
+    # The figures themselves do not move: they were measured against each case's stored due date.
+    after = report_to_data(report)
+    assert flat_json(after)[("compliance", "acknowledgement", "percent")] == flat_json(before)[("compliance", "acknowledgement", "percent")]
+    # A case registered under the new term, in a year of its own, gets the new term named.
+    build_case(received_on=D(2026, 1, 5))
+    from cases.reporting.rollup import rollup_refresh
+
+    rollup_refresh()
+    assert compliance_labels(report_build(year=2026, as_of=D(2026, 3, 1)))["acknowledgement"] == "ontvangstbevestiging binnen 2 werkdagen"
+
+
 # --- privacy ---------------------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from cases.models import CaseFact, ComplaintOutcome, Kind, SuggestionOutcome
 from cases.reporting.figures import Figure, small_cell_threshold
+from cases.workflow.deadlines import CharterTerms, Term, charter_terms
 
 # Buckets of the handling-time histogram, in calendar days (upper bounds, inclusive).
 HANDLING_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -267,3 +268,30 @@ def _handling_time(histogram: dict[int, int], threshold: int) -> HandlingTime:
         p90=percentile(histogram, 0.9) if shown else None,
         buckets=tuple(buckets),
     )
+
+
+@dataclass(frozen=True)
+class HeldTerms:
+    """The charter's acknowledgement and answer terms that every case received in a period was held to;
+    None where not every case was (the term changed during the period, or a later change of the closing
+    days moved a due date): a report then names no term it cannot vouch for."""
+
+    acknowledgement: Term | None
+    answer: Term | None
+
+
+def held_terms(*, start: datetime.date, end: datetime.date, terms: CharterTerms | None = None) -> HeldTerms:
+    """Which of today's terms (``charter_terms``) the cases received in [start, end) were held to, read from
+    the due dates registration stored for them (``CaseFact``). The compliance figures are measured against
+    those stored dates, so a label that names a term is true only when each case's date is that term's."""
+    terms = terms or charter_terms()
+    acknowledgement, answer = terms.acknowledgement, terms.answer
+    received = CaseFact.objects.filter(received_on__gte=start, received_on__lt=end)
+    for received_on, acknowledgement_due, answer_due in received.values_list("received_on", "acknowledgement_due", "answer_due").distinct():
+        if acknowledgement is not None and terms.acknowledgement.after(received_on) != acknowledgement_due:
+            acknowledgement = None
+        if answer is not None and terms.answer_after(received_on) != answer_due:
+            answer = None
+        if acknowledgement is None and answer is None:
+            break
+    return HeldTerms(acknowledgement=acknowledgement, answer=answer)

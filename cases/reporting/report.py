@@ -2,7 +2,8 @@
 yearly): one set of tables, written as PDF (with charts and a short text per section), CSV and JSON that
 carry the same numbers. The report holds counts, shares and days only: every count goes through ``Figure``
 (small-cell suppression) and every share or handling time of too few cases is left out, so the report can
-be published as it is. Its terms are the charter's own (``charter_terms``).
+be published as it is. Its terms are the charter's own (``charter_terms``), named where every case of
+the year was held to them (``compliance.held_terms``).
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from django.utils.translation import gettext_lazy
 from cases.models import ComplaintOutcome, IntakeChannel, Kind, SuggestionOutcome
 from cases.reporting import aggregates, compliance, figures, periods, satisfaction, waiting
 from cases.reporting.charts import Series, bar_chart
-from cases.reporting.compliance import ComplianceFigures, Share
+from cases.reporting.compliance import ComplianceFigures, HeldTerms, Share
 from cases.reporting.figures import Figure, Trend
 from cases.reporting.report_counts import ReportCounts, report_counts
-from cases.workflow.deadlines import charter_terms
 from cms.models import MunicipalitySettings
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,8 @@ class AnnualReport:
     as_of: datetime.date
     generated_at: datetime.datetime
     threshold: int
+    # The charter's terms the year's cases were held to (``compliance.held_terms``); None: not every case.
+    terms: HeldTerms = field(default_factory=lambda: HeldTerms(None, None))
     sections: list[Section] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
@@ -263,11 +265,18 @@ def _handling_histogram(by_kind: dict[str, ComplianceFigures]) -> Section:
     return section
 
 
-def _compliance(combined: ComplianceFigures) -> Section:
-    terms = charter_terms()  # the charter's own terms (a municipality may promise less than the law's six weeks)
+def _compliance(combined: ComplianceFigures, terms: HeldTerms) -> Section:
+    # The charter's own terms (a municipality may promise less than the law's six weeks), named only when
+    # every case of the year was held to them; else each case's own term, as the figures measure.
+    acknowledgement = (
+        _("ontvangstbevestiging binnen %(term)s") % {"term": terms.acknowledgement.text}
+        if terms.acknowledgement
+        else _("ontvangstbevestiging binnen de termijn die gold bij ontvangst")
+    )
+    answer = _("antwoord binnen %(term)s") % {"term": terms.answer.text} if terms.answer else _("antwoord binnen de termijn die gold bij ontvangst")
     metrics = [
-        ("acknowledgement", _("ontvangstbevestiging binnen %(term)s") % {"term": terms.acknowledgement.text}, combined.acknowledgement_on_time),
-        ("answer_six_weeks", _("antwoord binnen %(term)s") % {"term": terms.answer.text}, combined.answer_within_six_weeks),
+        ("acknowledgement", acknowledgement, combined.acknowledgement_on_time),
+        ("answer_six_weeks", answer, combined.answer_within_six_weeks),
         ("answer_term", _("antwoord binnen de (verlengde) termijn"), combined.answer_within_term),
         ("interim_notice", _("tussentijds bericht op tijd wanneer nodig"), combined.interim_notice_in_time),
     ]
@@ -302,6 +311,7 @@ def report_build(*, year: int, as_of: datetime.date | None = None, progress: Cal
         as_of=as_of,
         generated_at=timezone.now(),
         threshold=figures.small_cell_threshold(),
+        terms=compliance.held_terms(start=start, end=end),
     )
     step("per_quarter")
     counts = report_counts(year, by_kind)  # before any cell is written: they protect one another's small counts
@@ -317,7 +327,7 @@ def report_build(*, year: int, as_of: datetime.date | None = None, progress: Cal
     step("handling")
     report.sections.append(_handling_time(by_kind, combined, year))
     report.sections.append(_handling_histogram(by_kind))
-    report.sections.append(_compliance(combined))
+    report.sections.append(_compliance(combined, report.terms))
     step("satisfaction")
     report.sections.append(_satisfaction(year))
     logger.info("annual report %s built (as of %s)", year, as_of)
@@ -369,7 +379,7 @@ def report_to_csv(report: AnnualReport) -> str:
 
 
 def report_to_html(report: AnnualReport) -> str:
-    return render_to_string("cases/report/annual.html", {"report": report, "terms": charter_terms()})
+    return render_to_string("cases/report/annual.html", {"report": report, "terms": report.terms})
 
 
 def report_to_pdf(report: AnnualReport) -> bytes:
