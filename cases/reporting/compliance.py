@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import CaseFact, ComplaintOutcome, Kind, SuggestionOutcome
 from cases.reporting.figures import Figure, small_cell_threshold
@@ -278,6 +279,11 @@ class HeldTerms:
 
     acknowledgement: Term | None
     answer: Term | None
+
+    @staticmethod
+    def text(term: Term | None) -> str:
+        """'4 werkdagen'; for a term not every case was held to, each case's own (what the figures measure)."""
+        return term.text if term else _("de termijn die gold bij ontvangst")
 
 
 def held_terms(*, start: datetime.date, end: datetime.date, terms: CharterTerms | None = None) -> HeldTerms:

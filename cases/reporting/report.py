@@ -266,17 +266,10 @@ def _handling_histogram(by_kind: dict[str, ComplianceFigures]) -> Section:
 
 
 def _compliance(combined: ComplianceFigures, terms: HeldTerms) -> Section:
-    # The charter's own terms (a municipality may promise less than the law's six weeks), named only when
-    # every case of the year was held to them; else each case's own term, as the figures measure.
-    acknowledgement = (
-        _("ontvangstbevestiging binnen %(term)s") % {"term": terms.acknowledgement.text}
-        if terms.acknowledgement
-        else _("ontvangstbevestiging binnen de termijn die gold bij ontvangst")
-    )
-    answer = _("antwoord binnen %(term)s") % {"term": terms.answer.text} if terms.answer else _("antwoord binnen de termijn die gold bij ontvangst")
+    # The charter's own terms (a municipality may promise less than the law's six weeks), as far as they held.
     metrics = [
-        ("acknowledgement", acknowledgement, combined.acknowledgement_on_time),
-        ("answer_six_weeks", answer, combined.answer_within_six_weeks),
+        ("acknowledgement", _("ontvangstbevestiging binnen %(term)s") % {"term": terms.text(terms.acknowledgement)}, combined.acknowledgement_on_time),
+        ("answer_six_weeks", _("antwoord binnen %(term)s") % {"term": terms.text(terms.answer)}, combined.answer_within_six_weeks),
         ("answer_term", _("antwoord binnen de (verlengde) termijn"), combined.answer_within_term),
         ("interim_notice", _("tussentijds bericht op tijd wanneer nodig"), combined.interim_notice_in_time),
     ]
