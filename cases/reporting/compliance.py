@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import CaseFact, ComplaintOutcome, Kind, SuggestionOutcome
 from cases.reporting.figures import Figure, small_cell_threshold
-from cases.workflow.deadlines import CharterTerms, Term, charter_terms
+from cases.workflow.deadlines import Term, case_deadlines, charter_terms
 
 # Buckets of the handling-time histogram, in calendar days (upper bounds, inclusive).
 HANDLING_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -286,17 +286,19 @@ class HeldTerms:
         return term.text if term else _("de termijn die gold bij ontvangst")
 
 
-def held_terms(*, start: datetime.date, end: datetime.date, terms: CharterTerms | None = None) -> HeldTerms:
-    """Which of today's terms (``charter_terms``) the cases received in [start, end) were held to, read from
-    the due dates registration stored for them (``CaseFact``). The compliance figures are measured against
-    those stored dates, so a label that names a term is true only when each case's date is that term's."""
-    terms = terms or charter_terms()
+def held_terms(*, start: datetime.date, end: datetime.date) -> HeldTerms:
+    """Which of today's terms (``charter_terms``) the cases received in [start, end) were held to: those whose
+    due dates, as registration computes them today (``case_deadlines``), are the ones it stored for every case
+    (``CaseFact``). The compliance figures are measured against those stored dates, so a label that names a
+    term is true only when each case's date is that term's."""
+    terms = charter_terms()
     acknowledgement, answer = terms.acknowledgement, terms.answer
     received = CaseFact.objects.filter(received_on__gte=start, received_on__lt=end)
     for received_on, acknowledgement_due, answer_due in received.values_list("received_on", "acknowledgement_due", "answer_due").distinct():
-        if acknowledgement is not None and terms.acknowledgement.after(received_on) != acknowledgement_due:
+        due = case_deadlines(received_on=received_on)
+        if due["acknowledgement_due"] != acknowledgement_due:
             acknowledgement = None
-        if answer is not None and terms.answer_after(received_on) != answer_due:
+        if due["answer_due"] != answer_due:
             answer = None
         if acknowledgement is None and answer is None:
             break

@@ -108,7 +108,7 @@ class AnnualReport:
     generated_at: datetime.datetime
     threshold: int
     # The charter's terms the year's cases were held to (``compliance.held_terms``); None: not every case.
-    terms: HeldTerms = field(default_factory=lambda: HeldTerms(None, None))
+    terms: HeldTerms
     sections: list[Section] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
