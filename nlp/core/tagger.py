@@ -98,6 +98,15 @@ class TaggingRules:
         return confident
 
 
+def counted_as_other(kind_probs: np.ndarray, kinds: Sequence[str], decided: Sequence[str | None] | None = None) -> np.ndarray:
+    """Per message, whether ``TaggingRules`` treats it as kind "other": its decided kind where a person or
+    the intake decided it (``decided``: per message, or None), else the kind classifier's guess."""
+    guess = kind_probs.argmax(axis=1) == kinds.index("other") if "other" in kinds else np.zeros(len(kind_probs), dtype=bool)
+    if decided is None:
+        return guess
+    return np.array([bool(g) if known is None else known == "other" for g, known in zip(guess.tolist(), decided, strict=True)], dtype=bool)
+
+
 @dataclass(frozen=True)
 class TagResult:
     """What the tagger says about one message.
@@ -156,7 +165,6 @@ class Tagger:
         self._sentence_weight = float(norms_model.attrs.get("sentence_weight", 0.0))
         self._weights: np.ndarray | None = None
         self._bias: np.ndarray | None = None
-        self._other_index = self.kinds.index("other") if "other" in self.kinds else None
         self._gate = GATE_PIPE in nlp.pipe_names
         # The learned decision over the best-scored norms (``nlp.core.decision``); without one (a model
         # saved before it, or too small a corpus to fit it) thresholds and the rules decide.
@@ -266,10 +274,7 @@ class Tagger:
             probabilities = 1.0 / (1.0 + np.exp(-np.clip(norm_logits, -40, 40)))
             order = np.argsort(-probabilities, axis=1, kind="stable")
             kind_best = kind_probs.argmax(axis=1)
-            other = kind_best == self._other_index if self._other_index is not None else np.zeros(len(docs), dtype=bool)
-            if kinds is not None:
-                decided = kinds[offset : offset + len(docs)]
-                other = np.array([guess if known is None else known == "other" for guess, known in zip(other.tolist(), decided, strict=True)])
+            other = counted_as_other(kind_probs, self.kinds, None if kinds is None else kinds[offset : offset + len(docs)])
             confident = self.rules.choose(probabilities, self._threshold_array, self.decision, gate_probs, other, order)
             offset += len(docs)
             kind_best = kind_best.tolist()

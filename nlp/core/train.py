@@ -37,7 +37,7 @@ from .labels import canonical_labels
 from .linear import set_layer
 from .metrics import choose_thresholds, kind_scores, norm_scores
 from .pipeline import FEATURES_PIPE, GATE_LABEL, GATE_PIPE, KIND_PIPE, NORMS_PIPE, build_pipeline
-from .tagger import CODE_VERSION, Tagger, TaggingRules
+from .tagger import CODE_VERSION, Tagger, TaggingRules, counted_as_other
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def train(
     # tagging: fitted on the others only, the same cross-validation scored 0.889 against 0.896.
     decision = fit_decision(probabilities, threshold_array, gates, gold, weights) if config.learned_decision else None
     # The kind classifier's guess stands for the kind, as when tagging a message whose kind nobody decided.
-    other = kind_probs.argmax(axis=1) == kinds.index("other") if "other" in kinds else np.zeros(len(validation), dtype=bool)
+    other = counted_as_other(kind_probs, kinds)
     chosen = TaggingRules.from_config(config.to_dict()).choose(probabilities, threshold_array, decision, gates, other)
     if config.learned_decision and decision is None:
         warnings.append(f"no learned decision ({len(validation)} validation messages, {MIN_MESSAGES} needed, or nothing to learn): thresholds and rules decide")
