@@ -372,7 +372,7 @@ def report_to_csv(report: AnnualReport) -> str:
 
 
 def report_to_html(report: AnnualReport) -> str:
-    return render_to_string("cases/report/annual.html", {"report": report, "terms": report.terms})
+    return render_to_string("cases/report/annual.html", {"report": report})
 
 
 def report_to_pdf(report: AnnualReport) -> bytes:
