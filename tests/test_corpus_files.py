@@ -39,3 +39,14 @@ def test_no_held_out_text_is_a_training_text_and_the_real_style_files_are_marked
         shared = [message.text[:60] for message in read_jsonl(path) if folded(message.text) in training]
         assert not shared, f"{path.name} shares texts with the training files: {shared}"
         assert style_of(path) == ("clean" if path.name == "heldout.jsonl" else "real")
+
+
+def test_the_corpus_readme_lists_every_file_with_its_true_size():
+    """``nlp/corpus/README.md`` is where a reader learns what each file is: a file added, grown or removed
+    without its row there would leave the table (and the training total below it) untrue."""
+    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
+    listed = {name: int(count.replace(",", "")) for name, count in re.findall(r"^\| `([\w.-]+\.jsonl)` \| ([\d,]+) \|", readme, flags=re.M)}
+    on_disk = {path.name: sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()) for path in CORPUS.glob("*.jsonl")}
+    assert listed == on_disk
+    training = sum(count for name, count in on_disk.items() if name.startswith("train-"))
+    assert f"The training files together: {training:,} messages" in readme
