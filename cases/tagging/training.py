@@ -49,8 +49,8 @@ def heldout_path() -> Path:
 
 
 def real_heldout_paths() -> list[Path]:
-    """The real-style held-out files (``heldout-real*.jsonl``), scored together: 1,158 messages in ten
-    files by several writers guard a retrained model better than any one file."""
+    """The real-style held-out files (``heldout-real*.jsonl``), scored together: the files of several
+    writers (nlp/corpus/README.md lists them and their sizes) guard a retrained model better than any one file."""
     return sorted(Path(settings.HANDVEST_CORPUS_DIR).glob("heldout-real*.jsonl"))
 
 
