@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from nlp.core import Tagger, TaggerConfig, load_charter_labels, read_corpus, train  # noqa: E402
 from nlp.core.cli import DEFAULT_CHARTER, default_corpus_paths  # noqa: E402
-from nlp.core.train import training_rounds  # noqa: E402
 
 TARGETS = {
     "training": "< 180 s",
@@ -141,7 +140,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    fits = training_rounds(TaggerConfig())
+    fits = tagger.report["fits"]
     rows = [
         ("training, shipped corpus", f"{training_wall:.1f} s wall, {training_cpu:.1f} s CPU ({len(messages)} messages; {fits} fits)", TARGETS["training"]),
         ("model size on disk", f"{size / 2**20:.1f} MiB ({weights / 2**20:.1f} MiB classifier weights, rest lemma tables)", "-"),

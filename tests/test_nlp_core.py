@@ -510,6 +510,26 @@ def test_cross_fitted_calibration_scores_every_message_with_a_model_that_did_not
     assert tagger.tag("Ik hing een half uur in de wacht bij de gemeente.").norms == ["TEL-25SEC"]
 
 
+@pytest.mark.parametrize(
+    ("messages", "config", "fits"),
+    [
+        (3, TINY_CONFIG, 1),  # too few for a validation split: one fit on all of them
+        (None, dataclasses.replace(TINY_CONFIG, calibration_folds=0), 1),
+        (None, dataclasses.replace(TINY_CONFIG, calibration_folds=0, refit_on_all=True), 2),
+        (None, dataclasses.replace(TINY_CONFIG, calibration_folds=3), 4),
+    ],
+)
+def test_the_progress_counts_the_fits_the_training_makes(messages, config, fits):
+    """A progress bar over the whole training has ``steps × rounds`` steps: ``rounds`` is the number of
+    fits this training makes, also when the corpus is too small to set a validation part apart."""
+    corpus = tiny_corpus()[:messages] if messages else tiny_corpus()
+    seen = []
+    tagger = train(corpus, LABELS, config=config, progress=seen.append)
+    assert {step.rounds for step in seen} == {fits}
+    assert len(seen) == fits * seen[0].steps
+    assert tagger.report["fits"] == fits
+
+
 @pytest.mark.parametrize("learned", [False, True])
 def test_the_training_reports_validation_figures_are_what_tagging_does(monkeypatch, learned):
     """The report's validation figures decide by the same rules as tagging (``TaggingRules``): with a

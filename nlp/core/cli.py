@@ -26,7 +26,7 @@ from .evaluate import evaluate
 from .labels import load_charter_labels
 from .store import ensure_model, model_path
 from .tagger import Tagger
-from .train import TrainingProgress, training_rounds
+from .train import TrainingProgress
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS_DIR = REPO_ROOT / "nlp" / "corpus"
@@ -54,14 +54,13 @@ def default_corpus_paths(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> list[Path]:
 class _ProgressBar:
     """A tqdm bar over the classifiers being fitted, on stderr, only when stderr is a terminal."""
 
-    def __init__(self, config: TaggerConfig) -> None:
+    def __init__(self) -> None:
         from tqdm import tqdm
 
-        self.stages = training_rounds(config)
         self.bar = tqdm(desc="training the tagger", unit="label", file=sys.stderr, disable=None)
 
     def __call__(self, progress: TrainingProgress) -> None:
-        self.bar.total = progress.steps * self.stages
+        self.bar.total = progress.steps * progress.rounds
         self.bar.set_postfix(stage=progress.stage, label=progress.label)
         self.bar.update(1)
 
@@ -72,7 +71,7 @@ class _ProgressBar:
 def load_default_model(args: argparse.Namespace, config: TaggerConfig | None = None) -> Tagger:
     config = config or TaggerConfig()
     labels = load_charter_labels(args.charter)
-    bar = _ProgressBar(config)
+    bar = _ProgressBar()
     try:
         return ensure_model(args.model_dir, default_corpus_paths(args.corpus_dir), labels, config=config, progress=bar)
     finally:

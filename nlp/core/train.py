@@ -22,7 +22,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import spacy
@@ -48,6 +48,9 @@ class TrainingProgress:
     step: int
     steps: int
     label: str
+    # How many times this training fits the pipeline in all (``training_rounds``): a bar over the whole
+    # training has ``steps × rounds`` steps.
+    rounds: int = 1
 
 
 ProgressCallback = Callable[[TrainingProgress], None]
@@ -92,6 +95,9 @@ def train(
         warnings.append("too few messages for a validation split: thresholds were chosen on the training messages themselves")
     nlp = build_pipeline(labels, config)
     cross_fitted = config.calibration_folds >= 2 and separate_validation
+    rounds = training_rounds(config, messages if separate_validation else None)
+    if progress:
+        progress = _counted(progress, rounds)
     if cross_fitted:
         validation, kind_probs, logits, gates = _cross_fitted_scores(messages, labels, config, progress)
         fit_part = list(messages)
@@ -137,6 +143,7 @@ def train(
         "real_style_messages": sum(m.style == "real" for m in messages),
         "fit_messages": len(fit_part),
         "validation_messages": len(validation),
+        "fits": rounds,
         "kinds": {kind: sum(m.kind == kind for m in messages) for kind in KINDS},
         "label_counts": counts,
         "dropped_codes": dict(dropped),
@@ -150,11 +157,22 @@ def train(
     return Tagger(nlp, thresholds, version=version, config=config.to_dict(), report=report, decision=decision)
 
 
-def training_rounds(config: TaggerConfig) -> int:
-    """How many times ``train`` fits the pipeline (for a progress bar over all of them)."""
+def training_rounds(config: TaggerConfig, messages: Sequence[Message] | None) -> int:
+    """How many times ``train`` fits the pipeline on these messages (for a progress bar over all of them).
+    ``messages`` None: too few for a validation split, so the pipeline is fitted once, on all of them."""
+    if messages is None:
+        return 1
     if config.calibration_folds >= 2:
-        return config.calibration_folds + 1
+        # A calibration part left empty by the hash is not fitted (``_cross_fitted_scores``).
+        return sum(1 for fold in random_folds(messages, config.calibration_folds) if fold.test and fold.training) + 1
     return 2 if config.refit_on_all else 1
+
+
+def _counted(progress: ProgressCallback, rounds: int) -> ProgressCallback:
+    def report(step: TrainingProgress) -> None:
+        progress(replace(step, rounds=rounds))
+
+    return report
 
 
 def _probe(nlp: Language) -> Tagger:

@@ -18,22 +18,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, force: bool, json: bool, **options):
         self.stderr.write(f"training on the corpus plus {len(officer_messages())} officer-decided cases")
-        bars: dict[str, tqdm] = {}
+        # One bar over the whole training: every fit (calibration parts, then the model that tags) fits the
+        # kind classifier and one classifier per norm.
+        bar = tqdm(desc="training the tagger", unit="label", disable=None)
 
         def progress(step) -> None:
-            bar = bars.get(step.stage)
-            if bar is None:
-                bar = bars[step.stage] = tqdm(total=step.steps, desc=step.stage, unit="label", leave=False)
+            bar.total = step.steps * step.rounds
+            bar.set_postfix(stage=step.stage, label=step.label)
             bar.update(1)
-            bar.set_postfix(label=step.label)
 
         try:
             model, activated, reason = tagger_train(force=force, progress=progress)
         except NoNormsToTag as exc:
             raise CommandError(str(exc)) from exc
         finally:
-            for bar in bars.values():
-                bar.close()
+            bar.close()
         result = {"version": model.version, "activated": activated, "reason": reason, **{k: v for k, v in model.scores.items() if k != "per_norm"}}
         if json:
             self.stdout.write(json_module.dumps(result))
