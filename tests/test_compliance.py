@@ -35,6 +35,17 @@ def test_acknowledgements_within_four_working_days(cases):
     assert figures.acknowledgement_not_needed.count == 1
 
 
+def test_an_acknowledgement_is_unneeded_only_from_the_day_the_case_was_answered(municipality):
+    # Received 16 April 2025, due 24 April; answered on the 23rd without an acknowledgement.
+    build_case(received_on=D(2025, 4, 16), answered=at(D(2025, 4, 23)))
+    rollup_refresh()
+    april = {"start": D(2025, 4, 1), "end": D(2025, 5, 1)}
+    assert compliance_figures(**april, as_of=D(2025, 4, 22)).acknowledgement_not_needed.count == 0  # not answered yet on the 22nd
+    after = compliance_figures(**april, as_of=D(2025, 4, 23))
+    assert after.acknowledgement_not_needed.count == 1
+    assert after.acknowledgement_on_time.whole == 0
+
+
 def test_an_acknowledgement_late_in_the_evening_of_the_last_day_is_on_time_in_local_time(cases):
     facts = {fact.case_id: fact for fact in CaseFact.objects.all()}
     assert facts[cases["c1"].pk].acknowledged_on == D(2025, 4, 24)  # 23:30 in Amsterdam is 21:30 UTC

@@ -24,7 +24,10 @@ class CaseFact(models.Model):
     sent or posted date, else the day of the ``acknowledge`` transition); ``handled_on`` is the
     day of the answer or response, or of the decision that ended the case without one (Awb 9:5,
     2:3, 9:8); ``finished_on`` is ``handled_on`` or, for a withdrawn case, the day it was closed;
-    ``extended_on`` is the day the answer term was extended (Awb 9:11(2)). Dates are local dates.
+    ``extended_on`` is the day the answer term was extended (Awb 9:11(2)). For a promised call-back
+    (TEL-TERUGBELLEN): ``callback_due``, the day the citizen was reached (``called_back_on``) and
+    the day a call-back stopped being owed without one (``callback_superseded_on``: the first
+    explanation, answer, decision or withdrawal, as ``Case.callback_owed`` reads them). Dates are local dates.
     """
 
     # ``fact``: the counts are rebuilt from the stored facts, tags joined to their case's fact (``rollup``).
@@ -49,6 +52,13 @@ class CaseFact(models.Model):
     closed_on = models.DateField(null=True, blank=True, help_text="The day the case was closed (last), for outcomes as they stood on a day.")
     finished_on = models.DateField(null=True, blank=True)
     handling_days = models.IntegerField(null=True, blank=True, help_text="Calendar days from receipt to handled_on.")
+    callback_due = models.DateField(null=True, blank=True, help_text="The day a promised call-back was due (TEL-TERUGBELLEN); empty when none was promised.")
+    called_back_on = models.DateField(null=True, blank=True, help_text="The day the citizen was reached by the promised call-back.")
+    callback_superseded_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For a promised call-back: the first day of an explanation, answer, decision or withdrawal, after which no call-back was owed.",
+    )
 
     class Meta:
         verbose_name = _("zaakfeit (afgeleid)")

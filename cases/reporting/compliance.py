@@ -10,6 +10,12 @@ term has passed on that day):
 * answer within 6 weeks (charter POST-REACTIE; Awb 9:11(1)): handled on or before ``answer_due``;
   and within the term that applied, the extended one when the term was extended (Awb 9:11(2)).
   Withdrawn cases are left out: no answer was owed.
+* call-back when promised (charter TEL-TERUGBELLEN): the citizen was reached on or before
+  ``callback_due``, the day intake computed in Dutch working days (2 in the 2017 charter). Only
+  cases with a promised call-back count. As with the acknowledgement, a call-back made counts
+  (kept or late); one never made counts as late once its day has passed, unless the citizen got an
+  explanation, answer or decision, or withdrew, on or before that day: then no call-back was owed
+  any more (``Case.callback_owed``) and it is left out (``callback_not_needed``), not counted as kept.
 * interim notice when needed: a case not handled within 6 weeks needed one; it was given in
   time when the term was extended (which sends the *tussentijdse mededeling*) on or before the
   original ``answer_due``.
@@ -96,6 +102,8 @@ class ComplianceFigures:
     answer_within_six_weeks: Share
     answer_within_term: Share
     interim_notice_in_time: Share
+    callback_on_time: Share
+    callback_not_needed: Figure
     handling: HandlingTime
     outcomes: dict[str, Figure]
     open_cases: Figure
@@ -132,7 +140,8 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
     acknowledged = Q(acknowledged_on__isnull=False, acknowledged_on__lte=as_of)
     finished_in_ack_term = Q(finished_on__isnull=False, finished_on__lte=F("acknowledgement_due"))
     ack_needed = acknowledged | (Q(acknowledgement_due__lt=as_of) & ~finished_in_ack_term)
-    not_needed = Q(acknowledged_on__isnull=True) & finished_in_ack_term
+    # As it stood on ``as_of``: a case finished after it had not made the acknowledgement unneeded yet.
+    not_needed = Q(acknowledged_on__isnull=True, finished_on__lte=as_of) & finished_in_ack_term
     # As it stood on ``as_of``: an answer or an ending after it had not happened yet.
     handled = Q(handled_on__isnull=False, handled_on__lte=as_of)
     # A reopened case being handled again is open too, though its first answer stays its handled_on.
@@ -145,6 +154,12 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
     # The extended term counts only when the extension came within the first (Awb 9:11 lid 2).
     # (The extended term, not a reopening's: the first answer is judged against the term it had.)
     in_term = Q(handled_on__lte=F("answer_due")) | Q(extended_on__lte=F("answer_due"), handled_on__lte=F("extended_answer_due"))
+    # The call-back, judged as the acknowledgement is; spoken to otherwise by its day, none was owed.
+    promised = Q(callback_due__isnull=False)
+    called_back = Q(called_back_on__isnull=False, called_back_on__lte=as_of)
+    superseded_in_term = Q(callback_superseded_on__isnull=False, callback_superseded_on__lte=F("callback_due"))
+    callback_needed = promised & (called_back | (Q(callback_due__lt=as_of) & ~superseded_in_term))
+    callback_not_needed = promised & Q(called_back_on__isnull=True, callback_superseded_on__lte=as_of) & superseded_in_term
     return {
         "received": Count("pk"),
         "ack_whole": Count("pk", filter=ack_needed),
@@ -156,6 +171,9 @@ def _counters(as_of: datetime.date) -> dict[str, Count]:
         "term_part": Count("pk", filter=handled & in_term),
         "notice_whole": Count("pk", filter=notice_needed),
         "notice_part": Count("pk", filter=notice_needed & Q(extended_on__isnull=False, extended_on__lte=F("answer_due"))),
+        "callback_whole": Count("pk", filter=callback_needed),
+        "callback_part": Count("pk", filter=promised & called_back & Q(called_back_on__lte=F("callback_due"))),
+        "callback_not_needed": Count("pk", filter=callback_not_needed),
         "handled": Count("pk", filter=handled),
         "open": Count("pk", filter=open_case),
         "overdue": Count("pk", filter=open_case & Q(effective_answer_due__lt=as_of)),
@@ -212,6 +230,8 @@ def _figures(tallies: list[_Tally], selected: tuple[str, ...], *, start, end, as
         answer_within_six_weeks=Share(total("six_part"), total("six_whole"), threshold),
         answer_within_term=Share(total("term_part"), total("term_whole"), threshold),
         interim_notice_in_time=Share(total("notice_part"), total("notice_whole"), threshold),
+        callback_on_time=Share(total("callback_part"), total("callback_whole"), threshold),
+        callback_not_needed=Figure(total("callback_not_needed"), threshold),
         handling=_handling_time(histogram, threshold),
         outcomes={outcome: Figure(outcomes.get(outcome, 0), threshold) for outcome in outcomes_for(selected)},
         open_cases=Figure(total("open"), threshold),
@@ -273,12 +293,13 @@ def _handling_time(histogram: dict[int, int], threshold: int) -> HandlingTime:
 
 @dataclass(frozen=True)
 class HeldTerms:
-    """The charter's acknowledgement and answer terms that every case received in a period was held to;
+    """The charter's acknowledgement, answer and call-back terms that every case received in a period was held to;
     None where not every case was (the term changed during the period, or a later change of the closing
     days moved a due date): a report then names no term it cannot vouch for."""
 
     acknowledgement: Term | None
     answer: Term | None
+    callback: Term | None
 
     @staticmethod
     def text(term: Term | None) -> str:
@@ -292,14 +313,18 @@ def held_terms(*, start: datetime.date, end: datetime.date) -> HeldTerms:
     (``CaseFact``). The compliance figures are measured against those stored dates, so a label that names a
     term is true only when each case's date is that term's."""
     terms = charter_terms()
-    acknowledgement, answer = terms.acknowledgement, terms.answer
+    acknowledgement, answer, callback = terms.acknowledgement, terms.answer, terms.callback
     received = CaseFact.objects.filter(received_on__gte=start, received_on__lt=end)
-    for received_on, acknowledgement_due, answer_due in received.values_list("received_on", "acknowledgement_due", "answer_due").distinct():
-        due = case_deadlines(received_on=received_on)
+    for received_on, acknowledgement_due, answer_due, callback_due in received.values_list(
+        "received_on", "acknowledgement_due", "answer_due", "callback_due"
+    ).distinct():
+        due = case_deadlines(received_on=received_on, callback_requested=callback_due is not None)
         if due["acknowledgement_due"] != acknowledgement_due:
             acknowledgement = None
         if due["answer_due"] != answer_due:
             answer = None
-        if acknowledgement is None and answer is None:
+        if due["callback_due"] != callback_due:
+            callback = None
+        if acknowledgement is None and answer is None and callback is None:
             break
-    return HeldTerms(acknowledgement=acknowledgement, answer=answer)
+    return HeldTerms(acknowledgement=acknowledgement, answer=answer, callback=callback)

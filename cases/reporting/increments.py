@@ -197,8 +197,10 @@ def rebuild_with_drift_check() -> int:
     if drifted or months:
         logger.warning(
             "aggregates drifted and were repaired: %d cells (%s), case facts of %d months (%s)",
-            len(drifted), ", ".join(f"{cell[0]:%Y-%m} norm {cell[1]} {cell[2]}" for cell in sorted(drifted)[:10]),
-            len(months), ", ".join(f"{month:%Y-%m}" for month in sorted(months)),
+            len(drifted),
+            ", ".join(f"{cell[0]:%Y-%m} norm {cell[1]} {cell[2]}" for cell in sorted(drifted)[:10]),
+            len(months),
+            ", ".join(f"{month:%Y-%m}" for month in sorted(months)),
         )
     else:
         logger.info("aggregates rebuilt: no drift")
@@ -210,13 +212,21 @@ def _stored_cells() -> dict[Cell, int]:
 
 
 def _fact_signature() -> dict[datetime.date, tuple]:
-    """Per month of receipt, a digest of the case facts (how many, closed, acknowledged, handled, days)."""
+    """Per month of receipt, a digest of the case facts (how many, closed, acknowledged, handled, days, call-backs)."""
     rows = (
         CaseFact.objects.annotate(month=TruncMonth("received_on", output_field=DateField()))
         .values("month")
         .annotate(
-            facts=Count("pk"), cases=Sum("case_id"), closed=Count("pk", filter=Q(closed=True)), acknowledged=Count("acknowledged_on"),
-            handled=Count("handled_on"), days=Sum("handling_days"), extended=Count("extended_on"), outcomes=Count("pk", filter=~Q(outcome="")),
+            facts=Count("pk"),
+            cases=Sum("case_id"),
+            closed=Count("pk", filter=Q(closed=True)),
+            acknowledged=Count("acknowledged_on"),
+            handled=Count("handled_on"),
+            days=Sum("handling_days"),
+            extended=Count("extended_on"),
+            outcomes=Count("pk", filter=~Q(outcome="")),
+            called_back=Count("called_back_on"),
+            callback_superseded=Count("callback_superseded_on"),
         )
         .order_by()
     )

@@ -272,6 +272,7 @@ def _compliance(combined: ComplianceFigures, terms: HeldTerms) -> Section:
         ("answer_six_weeks", _("antwoord binnen %(term)s") % {"term": terms.text(terms.answer)}, combined.answer_within_six_weeks),
         ("answer_term", _("antwoord binnen de (verlengde) termijn"), combined.answer_within_term),
         ("interim_notice", _("tussentijds bericht op tijd wanneer nodig"), combined.interim_notice_in_time),
+        ("callback", _("teruggebeld binnen %(term)s, zoals toegezegd") % {"term": terms.text(terms.callback)}, combined.callback_on_time),
     ]
     rows = [
         Row(key, label, {"on_time": count_cell(share.part_figure), "total": count_cell(share.whole_figure), "percent": share_cell(share)})

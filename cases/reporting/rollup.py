@@ -66,6 +66,9 @@ FACT_COLUMNS = (
     "closed_on",
     "finished_on",
     "handling_days",
+    "callback_due",
+    "called_back_on",
+    "callback_superseded_on",
 )
 TAG_FACT_COLUMNS = ("case", "norm", "tag_status")
 NORM_COUNT_COLUMNS = ("month", "norm", "tag_status", "kind", "channel", "outcome", "cases")
@@ -128,6 +131,12 @@ def _answer_given() -> models.Case:
     )
 
 
+def _earliest(*moments) -> Least:
+    """The earliest of these moments that is set (None when none is): LEAST over rotated COALESCEs, because
+    SQLite's MIN of a NULL is NULL where PostgreSQL's LEAST leaves it out."""
+    return Least(*(Coalesce(*moments[index:], *moments[:index]) for index in range(len(moments))))
+
+
 def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     """One row per case with exactly the columns of ``CaseFact``, in ``FACT_COLUMNS`` order."""
     tz = _local_tz()
@@ -137,14 +146,16 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     # The first decision without an answer letter (informally resolved, forwarded, declined) stays the
     # case's handling when it is reopened, as the first answer does (``answered_at`` is kept).
     decided = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.TRANSITION, name__in=DECIDING_STEPS).order_by("at").values("at")[:1]
-    ended_by_decision = models.Case(
-        When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=F("closed_at")), output_field=models.DateTimeField()
-    )
+    ended_by_decision = models.Case(When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=F("closed_at")), output_field=models.DateTimeField())
     decision = Coalesce(Subquery(decided, output_field=models.DateTimeField()), ended_by_decision)
     # Whichever came first, the first answer or the first decision (a reopened case may have both).
     first = Least(Coalesce(answered, decision), Coalesce(decision, answered))
     handled_on = TruncDate(first, tzinfo=tz)
     withdrawn = Q(state=CaseState.CLOSED, answered_at__isnull=True) & ~Q(outcome__in=DECIDED_WITHOUT_ANSWER)
+    # A promised call-back is owed until the citizen is reached or spoken to otherwise (``Case.callback_owed``):
+    # the first explanation, answer (the step, not the letter: from then the officer cannot record a call-back),
+    # decision or ending.
+    superseded = _earliest(F("explained_at"), F("answered_at"), decision, F("closed_at"))
     return (
         cases.order_by()
         .annotate(
@@ -166,6 +177,9 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
             f_closed_on=models.Case(When(state=CaseState.CLOSED, then=TruncDate("closed_at", tzinfo=tz)), output_field=models.DateField()),
             f_finished_on=Coalesce(handled_on, models.Case(When(withdrawn, then=TruncDate("closed_at", tzinfo=tz)), output_field=models.DateField())),
             f_handling_days=DaysBetween(handled_on, F("registration__received_on")),
+            f_callback_due=F("callback_due"),
+            f_called_back_on=TruncDate("called_back_at", tzinfo=tz),
+            f_callback_superseded_on=models.Case(When(callback_due__isnull=False, then=TruncDate(superseded, tzinfo=tz)), output_field=models.DateField()),
         )
         .values(*(f"f_{name}" for name in FACT_COLUMNS))
     )
