@@ -31,7 +31,7 @@ from spacy.training import Example
 
 from .calibration import Calibration, fit_calibration
 from .config import TaggerConfig
-from .corpus import KINDS, Message, corpus_digest, label_counts, random_folds, restrict_to_labels, split_validation
+from .corpus import KINDS, Fold, Message, corpus_digest, label_counts, random_folds, restrict_to_labels, split_validation
 from .decision import MIN_MESSAGES, fit_decision
 from .labels import canonical_labels
 from .linear import set_layer
@@ -48,8 +48,8 @@ class TrainingProgress:
     step: int
     steps: int
     label: str
-    # How many times this training fits the pipeline in all (``training_rounds``): a bar over the whole
-    # training has ``steps × rounds`` steps.
+    # How many times this training fits the pipeline in all (``train`` counts them before the first): a bar
+    # over the whole training has ``steps × rounds`` steps.
     rounds: int = 1
 
 
@@ -95,11 +95,14 @@ def train(
         warnings.append("too few messages for a validation split: thresholds were chosen on the training messages themselves")
     nlp = build_pipeline(labels, config)
     cross_fitted = config.calibration_folds >= 2 and separate_validation
-    rounds = training_rounds(config, messages if separate_validation else None)
+    parts = _calibration_parts(messages, config.calibration_folds) if cross_fitted else []
+    # Every fit of this training: one per calibration part and the model that tags; else one on the training part,
+    # and the refit on all messages when a validation part was set apart.
+    rounds = len(parts) + 1 if cross_fitted else (2 if config.refit_on_all and separate_validation else 1)
     if progress:
         progress = _counted(progress, rounds)
     if cross_fitted:
-        validation, kind_probs, logits, gates = _cross_fitted_scores(messages, labels, config, progress)
+        validation, kind_probs, logits, gates = _cross_fitted_scores(parts, labels, config, progress)
         fit_part = list(messages)
         fit(nlp, messages, config, progress=progress, stage="final")
     else:
@@ -157,15 +160,10 @@ def train(
     return Tagger(nlp, thresholds, version=version, config=config.to_dict(), report=report, decision=decision)
 
 
-def training_rounds(config: TaggerConfig, messages: Sequence[Message] | None) -> int:
-    """How many times ``train`` fits the pipeline on these messages (for a progress bar over all of them).
-    ``messages`` None: too few for a validation split, so the pipeline is fitted once, on all of them."""
-    if messages is None:
-        return 1
-    if config.calibration_folds >= 2:
-        # A calibration part left empty by the hash is not fitted (``_cross_fitted_scores``).
-        return sum(1 for fold in random_folds(messages, config.calibration_folds) if fold.test and fold.training) + 1
-    return 2 if config.refit_on_all else 1
+def _calibration_parts(messages: Sequence[Message], folds: int) -> list[tuple[int, Fold]]:
+    """The ``folds`` parts the messages fall in by a hash of their text, numbered from 0, without a part that
+    leaves nothing to score or nothing to train on (a small corpus): those are not fitted."""
+    return [(part, fold) for part, fold in enumerate(random_folds(messages, folds)) if fold.test and fold.training]
 
 
 def _counted(progress: ProgressCallback, rounds: int) -> ProgressCallback:
@@ -181,11 +179,11 @@ def _probe(nlp: Language) -> Tagger:
 
 
 def _cross_fitted_scores(
-    messages: Sequence[Message], labels: Mapping[str, Sequence[str]], config: TaggerConfig, progress: ProgressCallback | None
+    parts: Sequence[tuple[int, Fold]], labels: Mapping[str, Sequence[str]], config: TaggerConfig, progress: ProgressCallback | None
 ) -> tuple[list[Message], np.ndarray, np.ndarray, np.ndarray | None]:
     """Every training message scored by a model that did not train on it: the messages fall in
-    ``calibration_folds`` parts by a hash of their text, and a model trained on the other parts scores
-    each part. Returns (the messages in scoring order, kind probabilities, norm logits, the norm gate's
+    ``calibration_folds`` parts by a hash of their text (``_calibration_parts``), and a model trained on the
+    other parts scores each part. Returns (the messages in scoring order, kind probabilities, norm logits, the norm gate's
     probabilities or None without a gate).
 
     Why: the calibration and the thresholds then rest on all training messages instead of one held-apart
@@ -193,10 +191,8 @@ def _cross_fitted_scores(
     folds = config.calibration_folds
     scored: list[Message] = []
     kinds, logits, gates = [], [], []
-    for part, fold in enumerate(random_folds(messages, folds)):
+    for part, fold in parts:
         test, rest = fold.test, fold.training
-        if not test or not rest:
-            continue
         nlp = build_pipeline(labels, config)
         fit(nlp, rest, config, progress=progress, stage=f"validation {part + 1}/{folds}")
         part_kinds, part_logits, part_gates = _probe(nlp).validation_scores([m.text for m in test])
