@@ -149,7 +149,7 @@ def fact_queryset(cases: models.QuerySet[Case]) -> models.QuerySet:
     ended_by_decision = models.Case(When(closed_at__isnull=False, outcome__in=DECIDED_WITHOUT_ANSWER, then=F("closed_at")), output_field=models.DateTimeField())
     decision = Coalesce(Subquery(decided, output_field=models.DateTimeField()), ended_by_decision)
     # Whichever came first, the first answer or the first decision (a reopened case may have both).
-    first = Least(Coalesce(answered, decision), Coalesce(decision, answered))
+    first = _earliest(answered, decision)
     handled_on = TruncDate(first, tzinfo=tz)
     withdrawn = Q(state=CaseState.CLOSED, answered_at__isnull=True) & ~Q(outcome__in=DECIDED_WITHOUT_ANSWER)
     # A promised call-back is owed until the citizen is reached or spoken to otherwise (``Case.callback_owed``):
