@@ -112,7 +112,21 @@ def test_the_pdf_is_a_readable_pdf_with_the_totals_and_charts(report):
     assert "Klachtenrapportage 2025" in text
     assert "In 2025 ontvingen wij 15 klachten en <3 verbetersuggesties." in " ".join(text.split())
     for section, row, column in (("compliance", "acknowledgement", "percent"), ("handling_time", "all", "median"), ("per_norm", "POST-REACTIE", "complaints")):
-        assert report.section(section).cell(row, column).display in text
+        assert report.section(section).by_key[row].cells[column].display in text
+    # The paragraphs name their rows by key: each sentence quotes the row it speaks of, whatever the rows' order.
+    figure = {
+        key: report.section(section).by_key[row].cells[column].display
+        for key, section, row, column in (
+            ("open", "summary", "open", "complaint"),
+            ("median", "handling_time", "all", "median"),
+            ("acknowledged", "compliance", "acknowledgement", "percent"),
+            ("answered", "compliance", "answer_six_weeks", "percent"),
+        )
+    }
+    flowing = " ".join(text.split())
+    assert f"Op de peildatum waren nog {figure['open']} klachten" in flowing
+    assert f"was binnen {figure['median']} dagen klaar" in flowing
+    assert f"ging {figure['acknowledged']} van de ontvangstbevestigingen op tijd de deur uit en kwam {figure['answered']} van de antwoorden" in flowing
     assert "Ontvangen per kanaal" in text and "Binnen de termijn (%)" in text  # chart titles
 
 

@@ -93,11 +93,10 @@ class Section:
     rows: list[Row]
     chart: SafeString | None = None
 
-    def cell(self, row: str, column: str) -> Cell:
-        for item in self.rows:
-            if item.key == row:
-                return item.cells[column]
-        raise KeyError(f"{self.key}: no row {row!r}")
+    @property
+    def by_key(self) -> dict[str, Row]:
+        """For templates and tests: ``section.by_key.callback``, a row named, not counted by position."""
+        return {item.key: item for item in self.rows}
 
 
 @dataclass
