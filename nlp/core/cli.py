@@ -1,7 +1,7 @@
 """``python -m nlp``: train, evaluate and try the tagger without Django.
 
     python -m nlp train [--model-dir DIR] [--json]
-    python -m nlp evaluate FILE.jsonl [--json] [--baseline] [--model-dir DIR]
+    python -m nlp evaluate FILE.jsonl [FILE.jsonl ...] [--json] [--baseline] [--typos SHARE [--seed N]] [--model-dir DIR]
     python -m nlp tag "tekst van een bericht" [--model-dir DIR]
     python -m nlp crossval [--folds K] [--real | --leave-out A,B] [--peer] [--refit] [--json]
     python -m nlp similar nlp/corpus/similar-cases.jsonl [--json]
@@ -117,19 +117,30 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    messages = read_jsonl(args.file)
+    if not 0.0 <= args.typos <= 1.0:
+        print(f"--typos is the share of misspelt words, between 0 and 1, not {args.typos}", file=sys.stderr)
+        return 2
+    messages = [message for path in args.file for message in read_jsonl(path)]
     tagger = load_default_model(args)
     result = evaluate(tagger, messages)
+    baseline = None
     if args.baseline:
         from .baseline import train_baseline
 
         config = TaggerConfig.from_dict(tagger.config) if tagger.config else TaggerConfig()
         baseline = train_baseline(read_corpus(default_corpus_paths(args.corpus_dir)), load_charter_labels(args.charter), config=config)
         result["baseline"] = evaluate(baseline, messages)
+    if args.typos:
+        from .typos import misspelt
+
+        typed = misspelt(messages, args.typos, seed=args.seed)
+        result["typos"] = {"share": args.typos, "seed": args.seed, "tagger": evaluate(tagger, typed)}
+        if baseline:
+            result["typos"]["baseline"] = evaluate(baseline, typed)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, default=float))
     else:
-        print(format_evaluation(result, args.file))
+        print(format_evaluation(result, ", ".join(str(path) for path in args.file)))
     return 0
 
 
@@ -236,6 +247,13 @@ def format_evaluation(result: dict, source: str | Path = "") -> str:
         lines.append(f"{gold:12s}" + "".join(f"{result['kind_confusion'][gold][kind]:12d}" for kind in kinds))
     if result.get("ignored_codes"):
         lines += ["", f"codes not among the labels, left out: {result['ignored_codes']}"]
+    if typos := result.get("typos"):
+        lines += ["", f"the same messages with a typing error in {typos['share']:.0%} of their words (seed {typos['seed']}): as written -> misspelt"]
+        for key, name in SUMMARY[:6] + SUMMARY[-1:]:
+            row = f"{name:34s} {_num(result.get(key)):>6s} -> {_num(typos['tagger'].get(key)):>6s}"
+            if "baseline" in typos:
+                row += f"   baseline {_num(baseline.get(key)):>6s} -> {_num(typos['baseline'].get(key)):>6s}"
+            lines.append(row)
     return "\n".join(lines)
 
 
@@ -256,17 +274,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=cmd_train)
 
     evaluate_ = commands.add_parser("evaluate", parents=[common], help="score the model on a corpus file")
-    evaluate_.add_argument("file", type=Path, help="a .jsonl file in the corpus format")
+    evaluate_.add_argument("file", type=Path, nargs="+", help="one or more .jsonl files in the corpus format, scored together")
     evaluate_.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate_.add_argument("--baseline", action="store_true", help="also train and score TF-IDF + logistic regression on the same split")
+    evaluate_.add_argument(
+        "--typos", type=float, default=0.0, metavar="SHARE", help="also score the messages with a typing error in this share of their words (e.g. 0.1)"
+    )
+    evaluate_.add_argument("--seed", type=int, default=0, help="which typing errors (--typos): the same seed, the same errors")
     evaluate_.set_defaults(handler=cmd_evaluate)
 
     crossval = commands.add_parser("crossval", parents=[common], help="cross-validate on the training files only (never the held-out file), to compare designs")
     crossval.add_argument("--folds", type=int, default=0, help="K random folds instead of leaving each training file out in turn")
     crossval.add_argument("--real", action="store_true", help="leave out only the real-style files (train-real-*.jsonl) in turn")
-    crossval.add_argument(
-        "--leave-out", default="", help="leave out only these training files in turn (comma-separated names); the others always train"
-    )
+    crossval.add_argument("--leave-out", default="", help="leave out only these training files in turn (comma-separated names); the others always train")
     crossval.add_argument("--refit", action="store_true", help="each fold's model trains on all its fold's messages once thresholds are chosen (as production)")
     crossval.add_argument("--json", action="store_true", help="print one JSON object")
     crossval.add_argument("--peer", action="store_true", help="also train the TF-IDF + logistic-regression peer per fold; report its F1 and the lead")
