@@ -34,7 +34,8 @@ system-deps:
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends$$missing
 
 ## make run: install, migrate SQLite, load the Harlingen charter, demo users, serve on :8000 at once while the
-## tagger trains in the background (var/tagger-training.log); cases that arrive meanwhile are tagged when it is ready
+## tagger trains in the background (var/tagger-training.log); cases that arrive meanwhile are tagged when it is ready.
+## Beat's relays run once before serving and every five minutes beside the server (killed when the server stops).
 # Without a worker and beat nothing releases a held acknowledgement, so `make run` sends it at once.
 run: export HANDVEST_ACKNOWLEDGEMENT_HOLD_MINUTES ?= 0
 # The demo accounts log in with their password only; the setting is refused when DJANGO_DEBUG is off.
@@ -49,6 +50,9 @@ run: $(STAMP) system-deps
 	@mkdir -p var
 	@echo "Training the tagger in the background (var/tagger-training.log); the site is served meanwhile."
 	$(BIN)/python manage.py ensure_tagger --tag-waiting > var/tagger-training.log 2>&1 &
+	@echo "Beat's relays run again every five minutes beside the server (var/relays.log)."
+	$(BIN)/python manage.py run_relays --every 300 > var/relays.log 2>&1 & relays=$$!; \
+	trap 'kill $$relays 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make serve: the production shape on PostgreSQL and Redis (Procfile run by honcho): gunicorn with whitenoise,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,8 +45,16 @@ def no_worker(monkeypatch):
 
 
 def form(description: str = DESCRIPTION, **overrides) -> dict:
-    data = {"kind": "complaint", "description": description, "name": "Aukje Hoekstra", "email": "aukje@example.nl",
-            "address": "", "phone": "", "hint": "", "website": ""}
+    data = {
+        "kind": "complaint",
+        "description": description,
+        "name": "Aukje Hoekstra",
+        "email": "aukje@example.nl",
+        "address": "",
+        "phone": "",
+        "hint": "",
+        "website": "",
+    }
     return {**data, **overrides}
 
 
@@ -188,3 +197,45 @@ def test_make_run_takes_up_on_start_what_a_stopped_run_left_waiting(municipality
     case = Case.objects.get(registration__number=submission.number)
     assert "1 stored submission(s) or e-mail(s) taken up" in out.getvalue()
     assert OutgoingMessage.objects.filter(case=case, kind="acknowledgement").count() == 1
+
+
+def test_make_run_relays_beside_the_server_take_up_what_fails_while_it_serves(municipality, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    """``make run`` also runs ``run_relays --every 300`` beside the server: a submission whose registration failed
+    after the response is registered by a later round, not at the next start; a failed round is logged and the next
+    one tries again; a round with nothing to do writes nothing."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from cases.management.commands import run_relays
+    from cases.models import OutgoingMessage
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dispatch, "enqueue", lambda name, *args, **kwargs: None)  # the registration after the response failed
+        submission, _ = submission_store(kind="complaint", description="Niemand nam op.", sender=Sender(name="Jan", email="jan@example.nl"))
+    WebSubmission.objects.filter(pk=submission.pk).update(received_at=timezone.now() - datetime.timedelta(minutes=10))
+    slept, rounds = [], []
+
+    def flaky_relay():
+        rounds.append(len(slept))
+        if len(rounds) == 1:
+            raise OSError("database is locked")
+        return real_relay()
+
+    real_relay = run_relays.inbound_relay
+    monkeypatch.setattr(run_relays.time, "sleep", slept.append)
+    monkeypatch.setattr(run_relays, "inbound_relay", flaky_relay)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_relays", every=300, rounds=3, stdout=out)
+    assert slept == [300, 300, 300] and rounds == [1, 2, 3]  # each round after its wait
+    assert "the relays failed this round; trying again in 300" in caplog.text
+    case = Case.objects.get(registration__number=submission.number)
+    assert OutgoingMessage.objects.filter(case=case, kind="acknowledgement").count() == 1
+    lines = out.getvalue().splitlines()
+    # The registration wrote the acknowledgement itself; the quiet second and third rounds wrote nothing.
+    assert len(lines) == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d relays: 1 stored submission\(s\) or e-mail\(s\) taken up; 0 acknowledgement.*", lines[0])
+    with pytest.raises(CommandError, match="not negative"):
+        call_command("run_relays", every=-1)
