@@ -642,6 +642,33 @@ def test_recall_at_k_counts_annotated_norms_among_the_best_ranked():
     assert recall_at_k([(), ()], ranked[:2], 3) is None
 
 
+def test_the_scores_by_number_of_annotated_norms_tell_over_tagging_from_a_missed_second_norm(tagger):
+    from nlp.core.metrics import by_norm_count
+
+    gold = [(), (), ("A",), ("A",), ("B",), ("A", "B"), ("A", "B", "C")]
+    predicted = [(), ("A",), ("A", "B"), ("A",), (), ("A", "B"), ("A",)]
+    groups = by_norm_count(gold, predicted)
+    assert groups["0"] == {"messages": 2, "exact_match": 0.5, "precision": 0.0, "recall": None, "extra_norms": 1, "missed_norms": 0}
+    assert groups["1"] == {
+        "messages": 3,
+        "exact_match": pytest.approx(1 / 3),
+        "precision": pytest.approx(2 / 3),
+        "recall": pytest.approx(2 / 3),
+        "extra_norms": 1,
+        "missed_norms": 1,
+    }
+    assert groups["2+"] == {"messages": 2, "exact_match": 0.5, "precision": 1.0, "recall": pytest.approx(3 / 5), "extra_norms": 0, "missed_norms": 2}
+    assert by_norm_count([], [])["1"] == {"messages": 0, "exact_match": None, "precision": None, "recall": None, "extra_norms": 0, "missed_norms": 0}
+    # The evaluation carries them, counted from the same suggestions as its other scores.
+    result = evaluate(tagger, tiny_corpus())
+    counted = result["by_norm_count"]
+    assert sum(group["messages"] for group in counted.values()) == result["messages"]
+    assert counted["0"]["messages"] == result["no_norm_messages"]
+    hits = sum(n["precision"] * n["predicted"] for n in result["per_norm"].values())
+    assert sum(group["extra_norms"] for group in counted.values()) == pytest.approx(sum(n["predicted"] for n in result["per_norm"].values()) - hits)
+    assert sum(group["missed_norms"] for group in counted.values()) == pytest.approx(sum(n["support"] for n in result["per_norm"].values()) - hits)
+
+
 # --- channel and topic cues ---------------------------------------------------------------------
 
 

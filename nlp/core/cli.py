@@ -240,6 +240,19 @@ def format_evaluation(result: dict, source: str | Path = "") -> str:
         if baseline:
             row += f" {baseline['per_norm'][code]['f1']:8.3f}"
         lines.append(row)
+    lines += [
+        "",
+        f"{'messages annotated with':28s} {'n':>5s} {'exact':>6s} {'P':>6s} {'R':>6s} {'extra':>6s} {'missed':>6s}"
+        + ("   baseline exact, extra, missed" if baseline else ""),
+    ]
+    for group, name in (("0", "no norm"), ("1", "one norm"), ("2+", "two or more norms")):
+        row = result["by_norm_count"][group]
+        shares = " ".join(f"{_num(row[key]):>6s}" for key in ("exact_match", "precision", "recall"))
+        line = f"{name:28s} {row['messages']:5d} {shares} {row['extra_norms']:6d} {row['missed_norms']:6d}"
+        if baseline:
+            other = baseline["by_norm_count"][group]
+            line += f"   {_num(other['exact_match']):>6s} {other['extra_norms']:6d} {other['missed_norms']:6d}"
+        lines.append(line)
     lines += ["", "kind confusion (rows: annotated, columns: predicted)"]
     kinds = list(result["kind_confusion"])
     lines.append(f"{'':12s}" + "".join(f"{kind:>12s}" for kind in kinds))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from .corpus import Message, restrict_to_labels
-from .metrics import calibration_error, kind_scores, norm_scores, recall_at_k
+from .metrics import by_norm_count, calibration_error, kind_scores, norm_scores, recall_at_k
 from .tagger import TagResult
 
 
@@ -19,7 +19,8 @@ class SupportsTagging(Protocol):
 
 
 def evaluate(tagger: SupportsTagging, messages: Sequence[Message]) -> dict:
-    """Norm scores (micro/macro F1, per norm, exact match, no-norm messages left empty, recall of
+    """Norm scores (micro/macro F1, per norm, exact match, no-norm messages left empty, the same by how many
+    norms a message is annotated with, recall of
     the annotated norms among the 3 (and 1) best-scored, calibration error) and kind scores
     (accuracy, confusion) of the tagger on the messages.
 
@@ -35,6 +36,7 @@ def evaluate(tagger: SupportsTagging, messages: Sequence[Message]) -> dict:
         "model_version": tagger.version,
         "messages": len(gold),
         **norm_scores(norms, [r.norms for r in results], tagger.labels),
+        "by_norm_count": by_norm_count(norms, [r.norms for r in results]),
         "recall_at_3": recall_at_k(norms, [r.ranked(3) for r in results], 3),
         "recall_at_1": recall_at_k(norms, [r.ranked(1) for r in results], 1),
         "calibration_error": calibration_error(norms, [r.norm_scores for r in results]),

@@ -82,6 +82,30 @@ def norm_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]
     }
 
 
+def by_norm_count(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict[str, dict]:
+    """The messages grouped by how many norms they are annotated with ("0", "1", "2+": about none, one,
+    several): per group the messages, the share whose norm set is exactly right, micro precision and recall
+    (None where nothing was suggested or annotated), norms suggested beyond the annotated and annotated norms
+    missed. Over-tagging a message about one norm and missing the second of several are different faults."""
+    groups: dict[str, list[int]] = {"0": [], "1": [], "2+": []}
+    for index, norms in enumerate(gold):
+        groups["0" if not norms else "1" if len(norms) == 1 else "2+"].append(index)
+    result = {}
+    for name, members in groups.items():
+        tp = sum(len(set(gold[k]) & set(predicted[k])) for k in members)
+        extra = sum(len(set(predicted[k]) - set(gold[k])) for k in members)
+        missed = sum(len(set(gold[k]) - set(predicted[k])) for k in members)
+        result[name] = {
+            "messages": len(members),
+            "exact_match": float(np.mean([set(gold[k]) == set(predicted[k]) for k in members])) if members else None,
+            "precision": tp / (tp + extra) if tp + extra else None,
+            "recall": tp / (tp + missed) if tp + missed else None,
+            "extra_norms": extra,
+            "missed_norms": missed,
+        }
+    return result
+
+
 def kind_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
     """Accuracy, the confusion table (gold → predicted → count) and per-kind precision/recall/F1."""
     confusion = {g: {p: 0 for p in KINDS} for g in KINDS}
