@@ -87,23 +87,26 @@ def by_norm_count(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[st
     several): per group the messages, the share whose norm set is exactly right, micro precision and recall
     (None where nothing was suggested or annotated), norms suggested beyond the annotated and annotated norms
     missed. Over-tagging a message about one norm and missing the second of several are different faults."""
-    groups: dict[str, list[int]] = {"0": [], "1": [], "2+": []}
-    for index, norms in enumerate(gold):
-        groups["0" if not norms else "1" if len(norms) == 1 else "2+"].append(index)
-    result = {}
-    for name, members in groups.items():
-        tp = sum(len(set(gold[k]) & set(predicted[k])) for k in members)
-        extra = sum(len(set(predicted[k]) - set(gold[k])) for k in members)
-        missed = sum(len(set(gold[k]) - set(predicted[k])) for k in members)
-        result[name] = {
-            "messages": len(members),
-            "exact_match": float(np.mean([set(gold[k]) == set(predicted[k]) for k in members])) if members else None,
-            "precision": tp / (tp + extra) if tp + extra else None,
-            "recall": tp / (tp + missed) if tp + missed else None,
-            "extra_norms": extra,
-            "missed_norms": missed,
+    counts = {name: {"messages": 0, "exact": 0, "tp": 0, "extra": 0, "missed": 0} for name in ("0", "1", "2+")}
+    for annotated, suggested in zip(gold, predicted, strict=True):
+        annotated, suggested = set(annotated), set(suggested)
+        group = counts["0" if not annotated else "1" if len(annotated) == 1 else "2+"]
+        group["messages"] += 1
+        group["exact"] += annotated == suggested
+        group["tp"] += len(annotated & suggested)
+        group["extra"] += len(suggested - annotated)
+        group["missed"] += len(annotated - suggested)
+    return {
+        name: {
+            "messages": c["messages"],
+            "exact_match": c["exact"] / c["messages"] if c["messages"] else None,
+            "precision": c["tp"] / (c["tp"] + c["extra"]) if c["tp"] + c["extra"] else None,
+            "recall": c["tp"] / (c["tp"] + c["missed"]) if c["tp"] + c["missed"] else None,
+            "extra_norms": c["extra"],
+            "missed_norms": c["missed"],
         }
-    return result
+        for name, c in counts.items()
+    }
 
 
 def kind_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
