@@ -26,6 +26,7 @@ weighing of a batch is a handful of sparse-matrix operations instead of a sort p
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,12 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from .cues import CHANNEL_MASK, CHANNELS, PROBLEMS, cue_ids, cue_names, word_cues
-from .lemmas import LemmaTable
+from .lemmas import SEPARATOR, LemmaTable
+from .spelling import Speller, WordSet, dutch_words
 
 FEATURES_KEY = "handvest_features"
 VOCAB_FILE = "columns.npz"
+SPELLING_FILE = "spelling.npz"
 
 GROUPS = ("lemma", "bigram", "char", "keyword", "cue")
 LEMMA, BIGRAM, CHAR, KEYWORD, CUE = range(len(GROUPS))
@@ -134,6 +137,7 @@ class FeatureExtractor:
         group_weights: Mapping[str, float],
         cues: bool = True,
         sentence_max_tokens: int = 0,
+        spelling: bool = False,
     ) -> None:
         self.nlp = nlp
         self.name = name
@@ -144,6 +148,12 @@ class FeatureExtractor:
         self.group_weights = {group: float(group_weights.get(group, 1.0)) for group in GROUPS}
         self.cues = bool(cues)
         self.sentence_max_tokens = int(sentence_max_tokens)
+        # The speller (``nlp.core.spelling``): the training messages' word forms, set by ``fit``; None without.
+        # It reads misspelt words only once ``read_misspellings`` (or loading) switched it on: the training
+        # messages are featurized as written.
+        self.spelling = bool(spelling)
+        self._speller: Speller | None = None
+        self._reading = False
         self._cue_keys = np.array([_hash(f"Q:{name}") for name in cue_names()], dtype="uint64")
         # The vocabulary: one column per kept key (sorted by key), its group and idf; None until fit.
         self.keys: np.ndarray | None = None
@@ -208,9 +218,15 @@ class FeatureExtractor:
             return word
         text = self.nlp.vocab.strings[orth]
         lowered = text.lower()
-        # As spaCy's Dutch lookup lemmatizer: the lowercased text looked up in its table.
-        lemma = fold(self._lemma_table().get(lowered, lowered))
         folded = fold(text)
+        table = self._lemma_table()
+        if self._reading and table.get(lowered) is None:
+            # A word no lemma table knows, one typing error from a form the training messages use: read as that form.
+            corrected = self._speller.correct(folded)
+            if corrected is not None:
+                lowered = folded = corrected
+        # As spaCy's Dutch lookup lemmatizer: the lowercased text looked up in its table.
+        lemma = fold(table.get(lowered, lowered))
         flags = 0
         if text.isspace():
             flags |= _SPACE | (_BREAK if "\n" in text else 0)
@@ -345,6 +361,8 @@ class FeatureExtractor:
         let the classifier memorise its message.
         """
         self.keys = self.groups = self.idf = None
+        self._speller = self._fit_speller(docs, min_df) if self.spelling else None
+        self._reading = False
         self._reset_caches()
         group_of: dict[int, int] = {}
         pair_of: dict[int, tuple[int, int]] = {}
@@ -395,6 +413,25 @@ class FeatureExtractor:
                     cols.append(col)
         self._set_bigrams(np.array(codes, dtype=np.int64), np.array(cols, dtype=np.int64))
 
+    def read_misspellings(self) -> None:
+        """From now on read a word with one typing error as the training messages' word (``nlp.core.spelling``).
+
+        Training calls it once the training messages' rows are made: they keep their words as written, and
+        only what the model is then asked to tag is read this way. Each real-style training file left out in
+        turn (stop 42), micro-F1 as written 0.902 either way and with typos in 10 % of the left-out words 0.874
+        -> 0.893; reading the training messages' misspellings too gave 0.900 and 0.892."""
+        if self._speller is not None and not self._reading:
+            self._reading = True
+            self._reset_caches()
+
+    def _fit_speller(self, docs: Sequence[Doc], min_df: int) -> Speller:
+        """The speller's forms: every folded word form of ``min_df`` or more training messages, with that count."""
+        counts: Counter[str] = Counter()
+        strings = self.nlp.vocab.strings
+        for doc in docs:
+            counts.update({fold(strings[orth]) for orth in set(doc.to_array(ORTH).tolist())})
+        return Speller({form: count for form, count in counts.items() if count >= min_df}, dutch_words(fold))
+
     def _set_bigrams(self, codes: np.ndarray, cols: np.ndarray) -> None:
         order = np.argsort(codes, kind="stable")
         self._bigram_codes, self._bigram_cols = codes[order], cols[order]
@@ -411,6 +448,10 @@ class FeatureExtractor:
         path.mkdir(parents=True, exist_ok=True)
         if self.keys is not None:
             np.savez(path / VOCAB_FILE, keys=self.keys, groups=self.groups, idf=self.idf, bigram_codes=self._bigram_codes, bigram_cols=self._bigram_cols)
+            if self._speller is not None:
+                forms = SEPARATOR.join(self._speller.counts).encode("utf-8")
+                counts = np.fromiter(self._speller.counts.values(), dtype=np.int64, count=len(self._speller))
+                np.savez(path / SPELLING_FILE, forms=np.frombuffer(forms, dtype=np.uint8), counts=counts, words=self._speller.words.keys)
         table = self._lemma_table()
         if isinstance(table, LemmaTable):
             table.save(path)
@@ -422,6 +463,12 @@ class FeatureExtractor:
                 self.keys, self.groups, self.idf = data["keys"], data["groups"], data["idf"]
                 self._set_bigrams(data["bigram_codes"], data["bigram_cols"])
             self._lemmas = LemmaTable.load(Path(path))
+            self._speller = None
+            if (Path(path) / SPELLING_FILE).exists():
+                with np.load(Path(path) / SPELLING_FILE) as data:
+                    forms = data["forms"].tobytes().decode("utf-8").split(SEPARATOR) if len(data["forms"]) else []
+                    self._speller = Speller(dict(zip(forms, data["counts"].tolist(), strict=True)), WordSet(data["words"]))
+            self._reading = self._speller is not None
             self._reset_caches()
         return self
 
@@ -850,11 +897,12 @@ def features_of(doc: Doc) -> DocFeatures:
         "group_weights": {"lemma": 1.0, "bigram": 1.0, "char": 1.0, "keyword": 1.0, "cue": 1.0},
         "cues": True,
         "sentence_max_tokens": 0,
+        "spelling": False,
     },
 )
-def make_feature_extractor(nlp, name, keywords, char_ngrams, bigrams, sentences, group_weights, cues, sentence_max_tokens):
+def make_feature_extractor(nlp, name, keywords, char_ngrams, bigrams, sentences, group_weights, cues, sentence_max_tokens, spelling):
     options = {"char_ngrams": char_ngrams, "bigrams": bigrams, "sentences": sentences, "group_weights": group_weights, "cues": cues}
-    options["sentence_max_tokens"] = sentence_max_tokens
+    options.update(sentence_max_tokens=sentence_max_tokens, spelling=spelling)
     return FeatureExtractor(nlp, name, keywords=keywords, **options)
 
 

@@ -50,6 +50,7 @@ def build_pipeline(labels: Mapping[str, Sequence[str]], config: TaggerConfig | N
             "group_weights": dict(config.group_weights),
             "cues": config.cues,
             "sentence_max_tokens": config.sentence_max_tokens,
+            "spelling": config.spelling,
         },
     )
     architecture = {"@architectures": "handvest.FeatureTextCat.v2"}

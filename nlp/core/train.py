@@ -222,6 +222,7 @@ def fit(nlp: Language, messages: Sequence[Message], config: TaggerConfig, *, pro
     norms_pipe.initialize(lambda: sample, nlp=nlp, labels=codes)
     # One row per message: its whole-message features (the sentences only count when tagging).
     matrix = extractor.featurize(docs, sentences=False).X
+    extractor.read_misspellings()  # the training rows keep their words as written; what is tagged next is read
     sample_weight = np.array([config.real_weight if m.style == "real" else 1.0 for m in messages])
     steps = len(codes) + 1
     kind_targets = np.array([KINDS.index(m.kind) for m in messages])
