@@ -4,7 +4,9 @@ Feature groups, each scaled to unit length per row (a message, or one of its sen
 by the group's weight, so a long formal letter weighs about as much as a one-line web-form message
 and the many character n-grams do not drown the lemmas:
 
-- ``lemma``: the lookup lemma of every word (``gebeld`` → ``bellen``);
+- ``lemma``: the lookup lemma of every word (``gebeld`` → ``bellen``); when tagging, a word with one
+  typing error that is no Dutch word is first read as the training messages' word (``gebelt`` → ``gebeld``,
+  ``nlp.core.spelling``);
 - ``bigram``: pairs of adjacent lemmas, not across punctuation or line breaks;
 - ``char``: character n-grams inside every word, which survive typos (``telefonich``) and
   compounds (``baliemedewerker``);
