@@ -42,12 +42,11 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from .cues import CHANNEL_MASK, CHANNELS, PROBLEMS, cue_ids, cue_names, word_cues
-from .lemmas import SEPARATOR, LemmaTable
-from .spelling import Speller, WordSet, dutch_words
+from .lemmas import LemmaTable
+from .spelling import Speller, dutch_words
 
 FEATURES_KEY = "handvest_features"
 VOCAB_FILE = "columns.npz"
-SPELLING_FILE = "spelling.npz"
 
 GROUPS = ("lemma", "bigram", "char", "keyword", "cue")
 LEMMA, BIGRAM, CHAR, KEYWORD, CUE = range(len(GROUPS))
@@ -222,13 +221,15 @@ class FeatureExtractor:
         lowered = text.lower()
         folded = fold(text)
         table = self._lemma_table()
-        if self._reading and table.get(lowered) is None:
+        # As spaCy's Dutch lookup lemmatizer: the lowercased text looked up in its table.
+        found = table.get(lowered)
+        if found is None and self._reading:
             # A word no lemma table knows, one typing error from a form the training messages use: read as that form.
             corrected = self._speller.correct(folded)
             if corrected is not None:
-                lowered = folded = corrected
-        # As spaCy's Dutch lookup lemmatizer: the lowercased text looked up in its table.
-        lemma = fold(table.get(lowered, lowered))
+                folded = corrected
+                found = table.get(corrected, corrected)
+        lemma = fold(lowered if found is None else found)
         flags = 0
         if text.isspace():
             flags |= _SPACE | (_BREAK if "\n" in text else 0)
@@ -363,15 +364,18 @@ class FeatureExtractor:
         let the classifier memorise its message.
         """
         self.keys = self.groups = self.idf = None
-        self._speller = self._fit_speller(docs, min_df) if self.spelling else None
-        self._reading = False
+        self._speller, self._reading = None, False
         self._reset_caches()
         group_of: dict[int, int] = {}
         pair_of: dict[int, tuple[int, int]] = {}
         per_doc = []
+        # The speller's forms: every folded word form, counted once per message it occurs in.
+        form_counts: Counter[str] = Counter()
         for doc in docs:
             keys: set[int] = set()
             words = [self.word(orth) for orth in doc.to_array(ORTH).tolist()]
+            if self.spelling:
+                form_counts.update({fold(word.text) for word in words})
             lemmas = ["" if w.flags & _SPACE else w.lemma for w in words]
             previous: Word | None = None
             for word in words:
@@ -414,6 +418,8 @@ class FeatureExtractor:
                     codes.append(first * len(self.keys) + second)
                     cols.append(col)
         self._set_bigrams(np.array(codes, dtype=np.int64), np.array(cols, dtype=np.int64))
+        if self.spelling:
+            self._speller = Speller({form: count for form, count in form_counts.items() if count >= min_df}, dutch_words(fold))
 
     def read_misspellings(self) -> None:
         """From now on read a word with one typing error as the training messages' word (``nlp.core.spelling``).
@@ -425,14 +431,6 @@ class FeatureExtractor:
         if self._speller is not None and not self._reading:
             self._reading = True
             self._reset_caches()
-
-    def _fit_speller(self, docs: Sequence[Doc], min_df: int) -> Speller:
-        """The speller's forms: every folded word form of ``min_df`` or more training messages, with that count."""
-        counts: Counter[str] = Counter()
-        strings = self.nlp.vocab.strings
-        for doc in docs:
-            counts.update({fold(strings[orth]) for orth in set(doc.to_array(ORTH).tolist())})
-        return Speller({form: count for form, count in counts.items() if count >= min_df}, dutch_words(fold))
 
     def _set_bigrams(self, codes: np.ndarray, cols: np.ndarray) -> None:
         order = np.argsort(codes, kind="stable")
@@ -451,9 +449,7 @@ class FeatureExtractor:
         if self.keys is not None:
             np.savez(path / VOCAB_FILE, keys=self.keys, groups=self.groups, idf=self.idf, bigram_codes=self._bigram_codes, bigram_cols=self._bigram_cols)
             if self._speller is not None:
-                forms = SEPARATOR.join(self._speller.counts).encode("utf-8")
-                counts = np.fromiter(self._speller.counts.values(), dtype=np.int64, count=len(self._speller))
-                np.savez(path / SPELLING_FILE, forms=np.frombuffer(forms, dtype=np.uint8), counts=counts, words=self._speller.words.keys)
+                self._speller.save(path)
         table = self._lemma_table()
         if isinstance(table, LemmaTable):
             table.save(path)
@@ -465,11 +461,7 @@ class FeatureExtractor:
                 self.keys, self.groups, self.idf = data["keys"], data["groups"], data["idf"]
                 self._set_bigrams(data["bigram_codes"], data["bigram_cols"])
             self._lemmas = LemmaTable.load(Path(path))
-            self._speller = None
-            if (Path(path) / SPELLING_FILE).exists():
-                with np.load(Path(path) / SPELLING_FILE) as data:
-                    forms = data["forms"].tobytes().decode("utf-8").split(SEPARATOR) if len(data["forms"]) else []
-                    self._speller = Speller(dict(zip(forms, data["counts"].tolist(), strict=True)), WordSet(data["words"]))
+            self._speller = Speller.load(Path(path))
             self._reading = self._speller is not None
             self._reset_caches()
         return self

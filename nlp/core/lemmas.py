@@ -19,6 +19,22 @@ LEMMAS_FILE = "lemmas.npz"
 SEPARATOR = "\x00"  # never in a word
 
 
+def find(keys: np.ndarray, text: str) -> int:
+    """The position of ``text``'s string hash (spaCy's ``get_string_id``) in the sorted ``keys``, or -1."""
+    key = np.uint64(get_string_id(text))
+    position = int(np.searchsorted(keys, key))
+    return position if position < len(keys) and keys[position] == key else -1
+
+
+def pack_strings(strings: list[str]) -> np.ndarray:
+    """Strings as one byte array for ``np.savez`` (joined by ``SEPARATOR``); ``unpack_strings`` reads them back."""
+    return np.frombuffer(SEPARATOR.join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def unpack_strings(packed: np.ndarray) -> list[str]:
+    return packed.tobytes().decode("utf-8").split(SEPARATOR) if len(packed) else []
+
+
 class LemmaTable:
     """Read-only ``text → lemma``, from a spaCy lookup ``Table`` (``from_table``) or a saved file."""
 
@@ -37,17 +53,11 @@ class LemmaTable:
         return len(self.keys)
 
     def get(self, text: str, default: str | None = None) -> str | None:
-        if not len(self.keys):
-            return default
-        key = np.uint64(get_string_id(text))
-        position = int(np.searchsorted(self.keys, key))
-        if position < len(self.keys) and self.keys[position] == key:
-            return self.lemmas[int(self.index[position])]
-        return default
+        position = find(self.keys, text) if len(self.keys) else -1
+        return self.lemmas[int(self.index[position])] if position >= 0 else default
 
     def save(self, folder: Path) -> None:
-        blob = SEPARATOR.join(self.lemmas).encode("utf-8")
-        np.savez(folder / LEMMAS_FILE, keys=self.keys, index=self.index, lemmas=np.frombuffer(blob, dtype=np.uint8))
+        np.savez(folder / LEMMAS_FILE, keys=self.keys, index=self.index, lemmas=pack_strings(self.lemmas))
 
     @classmethod
     def load(cls, folder: Path) -> LemmaTable | None:
@@ -55,5 +65,4 @@ class LemmaTable:
         if not file.exists():
             return None
         with np.load(file) as data:
-            lemmas = data["lemmas"].tobytes().decode("utf-8").split(SEPARATOR) if len(data["lemmas"]) else []
-            return cls(data["keys"], data["index"], lemmas)
+            return cls(data["keys"], data["index"], unpack_strings(data["lemmas"]))

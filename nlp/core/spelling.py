@@ -20,11 +20,15 @@ has not met before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 from spacy.strings import get_string_id
 
+from .lemmas import find, pack_strings, unpack_strings
+
 MIN_LENGTH = 5
+SPELLING_FILE = "spelling.npz"
 
 
 def correctable(form: str) -> bool:
@@ -46,9 +50,7 @@ class WordSet:
         return len(self.keys)
 
     def __contains__(self, word: str) -> bool:
-        key = np.uint64(get_string_id(word))
-        position = int(np.searchsorted(self.keys, key))
-        return position < len(self.keys) and self.keys[position] == key
+        return find(self.keys, word) >= 0
 
 
 _DUTCH: WordSet | None = None
@@ -74,6 +76,19 @@ class Speller:
 
     def __len__(self) -> int:
         return len(self.counts)
+
+    def save(self, folder: Path) -> None:
+        counts = np.fromiter(self.counts.values(), dtype=np.int64, count=len(self.counts))
+        np.savez(folder / SPELLING_FILE, forms=pack_strings(list(self.counts)), counts=counts, words=self.words.keys)
+
+    @classmethod
+    def load(cls, folder: Path) -> Speller | None:
+        """The speller saved in ``folder``, or None (a model saved without one)."""
+        file = folder / SPELLING_FILE
+        if not file.exists():
+            return None
+        with np.load(file) as data:
+            return cls(dict(zip(unpack_strings(data["forms"]), data["counts"].tolist(), strict=True)), WordSet(data["words"]))
 
     def _lookup(self):
         if self._index is None:
