@@ -60,6 +60,13 @@ def test_of_two_known_forms_one_edit_away_the_more_frequent_is_chosen():
     assert Speller({"plaatsen": 9, "plaatsten": 2}, WordSet.of([])).correct("plaatstn") == "plaatsen"
 
 
+def test_a_tie_of_distance_and_count_is_broken_the_same_way_whatever_order_the_forms_came_in():
+    # "loketc" is one letter wrong from both, seen as often: SymSpell takes the one entered first.
+    forward = Speller({"loketa": 5, "loketb": 5}, WordSet.of([]))
+    backward = Speller({"loketb": 5, "loketa": 5}, WordSet.of([]))
+    assert forward.correct("loketc") == backward.correct("loketc") == "loketa"
+
+
 def test_the_word_set_answers_membership_from_hashes_alone():
     words = WordSet.of(["balie", "loket", "balie"])
     assert len(words) == 2 and "balie" in words and "loket" in words and "baliee" not in words

@@ -70,7 +70,9 @@ class Speller:
     """Corrects a folded word form that is no Dutch word to a known one at edit distance 1; ``None`` when there is none."""
 
     def __init__(self, counts: Mapping[str, int], words: WordSet):
-        self.counts = {form: int(count) for form, count in counts.items() if correctable(form)}
+        # In the order of the forms, not of the messages or of a set's hashing: SymSpell breaks a tie of distance
+        # and count by the order its entries were made, so the same corpus always reads a word the same way.
+        self.counts = {form: int(counts[form]) for form in sorted(counts) if correctable(form)}
         self.words = words
         self._index = None
 
